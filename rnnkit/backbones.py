@@ -1,0 +1,177 @@
+"""Recurrent backbones: a stack of recurrent layers over a padded batch of sequences.
+
+Both implementations share one contract:
+
+    backbone(inputs, lengths) -> (outputs, last)
+        inputs   (batch, time, input_size)   padded at the end
+        lengths  (batch,) int64 on the CPU   valid steps per sequence, 1..time
+        outputs  (batch, time, directions*hidden)   zeros at padded steps
+        last     (batch, directions*hidden)  the top layer's state after each sequence's last valid
+                 step (forward direction) and after reading it backwards to step 0 (backward direction)
+
+so padding never changes a result: a sequence padded to 10 or to 100 steps gives the same `last`.
+
+- `FusedBackbone` wraps torch's nn.RNN/LSTM/GRU (cuDNN on GPU, oneDNN on CPU) and packs variable-length
+  batches with `pack_padded_sequence`.
+- `ScratchBackbone` runs rnnkit's hand-written cells (`rnnkit.cells`) step by step. Sequences that end
+  early keep their state frozen (a mask per step), and the backward direction reads each sequence
+  reversed within its own length:
+
+        lengths = [4, 2]      forward read      backward read (reversed in place, padding stays put)
+        seq 0:  a b c d       a b c d           d c b a
+        seq 1:  e f _ _       e f _ _           f e _ _
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from rnnkit.cells import LSTMState, chrono_init_, make_cell
+from rnnkit.config import ModelConfig
+
+TORCH_LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+def step_mask(lengths: Tensor, time_steps: int, device: torch.device) -> Tensor:
+    """(batch, time) bool: True where a step is inside its sequence."""
+    return torch.arange(time_steps, device=device)[None, :] < lengths.to(device)[:, None]
+
+
+def reverse_padded(x: Tensor, lengths: Tensor) -> Tensor:
+    """Reverse each sequence of (batch, time, ...) within its own length; padded steps stay in place."""
+    time_steps = x.shape[1]
+    steps = torch.arange(time_steps, device=x.device)[None, :]  # (1, time)
+    source = lengths.to(x.device)[:, None] - 1 - steps  # (batch, time)
+    source = torch.where(source >= 0, source, steps)
+    index = source.view(*source.shape, *([1] * (x.dim() - 2))).expand_as(x)
+    return x.gather(1, index)
+
+
+class FusedBackbone(nn.Module):
+    """torch's own multi-layer RNN/LSTM/GRU."""
+
+    def __init__(self, config: ModelConfig, input_size: int, max_steps: int) -> None:
+        super().__init__()
+        if config.arch not in TORCH_LAYERS:
+            raise ValueError(
+                f"impl='fused' supports {', '.join(TORCH_LAYERS)}; use impl='scratch' for {config.arch!r}"
+            )
+        self.directions = 2 if config.bidirectional else 1
+        self.output_size = self.directions * config.hidden_size
+        self.rnn = TORCH_LAYERS[config.arch](
+            input_size,
+            config.hidden_size,
+            num_layers=config.num_layers,
+            batch_first=True,
+            dropout=config.dropout if config.num_layers > 1 else 0.0,
+            bidirectional=config.bidirectional,
+        )
+        if config.gate_init == "chrono":
+            for name, _ in self.rnn.named_parameters():
+                if name.startswith("bias_ih"):
+                    suffix = name[len("bias_ih") :]
+                    chrono_init_(
+                        config.arch,
+                        getattr(self.rnn, name),
+                        getattr(self.rnn, "bias_hh" + suffix),
+                        max_steps,
+                    )
+
+    def forward(self, inputs: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        time_steps = inputs.shape[1]
+        if int(lengths.min()) == time_steps:  # equal lengths: packing would only cost time
+            outputs, final = self.rnn(inputs)
+        else:
+            packed = pack_padded_sequence(inputs, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            outputs, final = self.rnn(packed)
+            outputs, _ = pad_packed_sequence(outputs, batch_first=True, total_length=time_steps)
+        h_n = final[0] if isinstance(final, tuple) else final  # (layers*directions, batch, hidden)
+        last = torch.cat(list(h_n[-self.directions :]), dim=1)  # top layer, both directions
+        return outputs, last
+
+
+class ScratchLayer(nn.Module):
+    """One direction of one layer: a cell unrolled over time."""
+
+    def __init__(self, arch: str, input_size: int, hidden_size: int) -> None:
+        super().__init__()
+        self.arch = arch
+        self.cell = make_cell(arch, input_size, hidden_size)
+
+    def forward(self, inputs: Tensor, lengths: Tensor, gate_log: dict | None = None) -> tuple[Tensor, Tensor]:
+        batch, time_steps, _ = inputs.shape
+        shortest = int(lengths.min())
+        projected = self.cell.project_input(inputs)  # (batch, time, gates*hidden): one matmul for all steps
+        state = self.cell.initial_state(batch, inputs)
+        running = step_mask(lengths, time_steps, inputs.device).unsqueeze(-1)  # (batch, time, 1)
+        outputs = []
+        for t, projected_t in enumerate(projected.unbind(1)):
+            h_t, new_state = self.cell.step(projected_t, state, gate_log)
+            if t >= shortest:  # some sequences have ended: their state stays as it was
+                keep = running[:, t]
+                new_state = _where(keep, new_state, state)
+            state = new_state
+            outputs.append(h_t)
+        outputs = torch.stack(outputs, dim=1)  # (batch, time, hidden)
+        if shortest < time_steps:
+            outputs = outputs * running
+        last = state.h if isinstance(state, LSTMState) else state
+        return outputs, last
+
+
+def _where(keep: Tensor, new, old):
+    if isinstance(new, LSTMState):
+        return LSTMState(torch.where(keep, new.h, old.h), torch.where(keep, new.c, old.c))
+    return torch.where(keep, new, old)
+
+
+class ScratchBackbone(nn.Module):
+    """A stack of `ScratchLayer`s, optionally bidirectional, with dropout between layers."""
+
+    def __init__(self, config: ModelConfig, input_size: int, max_steps: int) -> None:
+        super().__init__()
+        self.directions = 2 if config.bidirectional else 1
+        self.output_size = self.directions * config.hidden_size
+        self.dropout = nn.Dropout(config.dropout)
+        self.layers = nn.ModuleList()
+        for index in range(config.num_layers):
+            layer_input = input_size if index == 0 else self.output_size
+            directions = [ScratchLayer(config.arch, layer_input, config.hidden_size) for _ in range(self.directions)]
+            self.layers.append(nn.ModuleList(directions))
+        if config.gate_init == "chrono":
+            for directions in self.layers:
+                for layer in directions:
+                    chrono_init_(config.arch, layer.cell.bias_ih, layer.cell.bias_hh, max_steps)
+
+    def forward(
+        self, inputs: Tensor, lengths: Tensor, gate_logs: list[dict] | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """`gate_logs`, if given, receives one dict of per-step gate activations per layer and direction."""
+        outputs = inputs
+        for index, directions in enumerate(self.layers):
+            if index > 0:
+                outputs = self.dropout(outputs)
+            results = []
+            for direction, layer in enumerate(directions):
+                log = {} if gate_logs is not None else None
+                if direction == 0:
+                    results.append(layer(outputs, lengths, log))
+                else:
+                    reversed_outputs, reversed_last = layer(reverse_padded(outputs, lengths), lengths, log)
+                    results.append((reverse_padded(reversed_outputs, lengths), reversed_last))
+                if gate_logs is not None:
+                    gate_logs.append({name: torch.stack(steps, dim=1) for name, steps in log.items()})
+            outputs = torch.cat([result[0] for result in results], dim=-1)
+        last = torch.cat([result[1] for result in results], dim=-1)
+        return outputs, last
+
+
+BACKBONES = {"fused": FusedBackbone, "scratch": ScratchBackbone}
+
+
+def build_backbone(config: ModelConfig, input_size: int, max_steps: int) -> nn.Module:
+    """The backbone named by `config.impl`; `max_steps` (longest sequence) sizes the chrono init."""
+    if config.impl not in BACKBONES:
+        raise ValueError(f"unknown implementation {config.impl!r}; valid: {', '.join(BACKBONES)}")
+    return BACKBONES[config.impl](config, input_size, max_steps)

@@ -1,0 +1,147 @@
+"""Callbacks that connect the engine to the run folder and the terminal.
+
+The order matters at the end of an epoch: `MetricsWriter` appends the epoch line first, then
+`Checkpointer` saves last.pt and records how long metrics.jsonl was at that moment, so `resume`
+can cut off the lines of an epoch that never finished and no epoch is ever written twice.
+"""
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from typing import TextIO
+
+from rnnkit.checkpoint import save_checkpoint
+from rnnkit.config import RunConfig
+from rnnkit.engine import Callback, StopRequested, StopTraining, Trainer
+from rnnkit.runs import Run
+
+
+class MetricsWriter(Callback):
+    """Appends step, epoch and test records to metrics.jsonl and keeps status.json fresh."""
+
+    def __init__(self, run: Run, heartbeat_seconds: float = 2.0) -> None:
+        self.run = run
+        self.heartbeat_seconds = heartbeat_seconds
+        self.last_beat = 0.0
+
+    def on_log(self, trainer: Trainer, record: dict) -> None:
+        self.run.append_metrics({**record, "time": time.time()})
+        now = time.monotonic()
+        if now - self.last_beat >= self.heartbeat_seconds:
+            self.last_beat = now
+            self.run.write_status("running", epoch=record["epoch"], step=record["step"],
+                                  steps_per_epoch=record["steps_per_epoch"], epochs=trainer.epochs,
+                                  eta_seconds=record["eta_seconds"])
+
+    def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+        self.run.append_metrics({**record, "time": time.time()}, durable=True)
+        self.run.write_status("running", epoch=record["epoch"], step=trainer.steps_per_epoch,
+                              steps_per_epoch=trainer.steps_per_epoch, epochs=trainer.epochs,
+                              eta_seconds=record["eta_seconds"])
+
+    def on_train_end(self, trainer: Trainer, record: dict) -> None:
+        self.run.append_metrics({**record, "time": time.time()}, durable=True)
+
+
+class Checkpointer(Callback):
+    """best.pt when validation improves, last.pt after every epoch, test metrics into best.pt at the end."""
+
+    def __init__(self, run: Run, config: RunConfig, artifacts: dict) -> None:
+        self.run = run
+        self.config = config
+        self.artifacts = artifacts
+
+    def _payload(self, trainer: Trainer, model_state: dict, epoch: int, metrics: dict) -> dict:
+        return {
+            "model": model_state,
+            "config": self.config.to_dict(),
+            "spec": trainer.spec.to_dict(),
+            "artifacts": self.artifacts,
+            "epoch": epoch,
+            "metrics": metrics,
+        }
+
+    def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+        if record["improved"]:
+            save_checkpoint(self.run.best_path, self._payload(trainer, trainer.best_model_state, record["epoch"], record))
+        training = {**trainer.state_dict(), "metrics_offset": self.run.metrics_size()}
+        payload = self._payload(trainer, trainer.model.state_dict(), record["epoch"], record)
+        save_checkpoint(self.run.last_path, {**payload, "training": training})
+
+    def on_train_end(self, trainer: Trainer, record: dict) -> None:
+        if trainer.best_model_state is None:
+            return
+        best = self._payload(trainer, trainer.best_model_state, trainer.state.best_epoch, {})
+        best["metrics"] = next((r for r in self.run.metrics("epoch") if r["epoch"] == trainer.state.best_epoch), {})
+        save_checkpoint(self.run.best_path, {**best, "test": record["test"], "baselines": record["baselines"]})
+
+
+class StopCheck(Callback):
+    """Ends training after the current batch when a stop was requested (file or SIGTERM)."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.signalled = False
+
+    def install_signal_handler(self) -> None:
+        def handle(signum, frame):  # noqa: ARG001 - signal handler signature
+            self.signalled = True
+        signal.signal(signal.SIGTERM, handle)
+
+    def on_train_start(self, trainer: Trainer) -> None:
+        self.on_batch_end(trainer)
+
+    def on_batch_end(self, trainer: Trainer) -> None:
+        if self.signalled or self.run.stop_requested():
+            raise StopRequested("stop requested")
+
+
+class EarlyStopping(Callback):
+    """Stops after `patience` epochs without a better validation metric."""
+
+    def __init__(self, patience: int) -> None:
+        self.patience = patience
+
+    def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+        if self.patience and record["epoch"] - trainer.state.best_epoch >= self.patience:
+            raise StopTraining(
+                f"early stopping: no better validation {record['monitor']} for {self.patience} epochs "
+                f"(best at epoch {trainer.state.best_epoch})"
+            )
+
+
+class ConsoleProgress(Callback):
+    """One line per log step (overwritten on a terminal) and one per epoch."""
+
+    def __init__(self, stream: TextIO = sys.stdout, prefix: str = "") -> None:
+        self.stream = stream
+        self.prefix = prefix
+        self.interactive = stream.isatty()
+
+    def on_log(self, trainer: Trainer, record: dict) -> None:
+        if self.interactive:
+            self.stream.write(
+                f"\r{self.prefix}epoch {record['epoch']}/{trainer.epochs} step {record['step']}/{record['steps_per_epoch']} "
+                f"loss {record['loss']:.4f} {record['samples_per_second']:.0f} samples/s ETA {record['eta_seconds']:.0f}s   "
+            )
+            self.stream.flush()
+
+    def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+        validation = record["validation"]
+        shown = ", ".join(f"{key} {validation[key]:.4f}" for key in ("loss", "accuracy", "macro_f1", "mae", "rmse", "perplexity") if key in validation)
+        marker = " *" if record["improved"] else ""
+        self.stream.write(
+            f"{chr(13) if self.interactive else ''}{self.prefix}epoch {record['epoch']}/{trainer.epochs} "
+            f"train loss {record['train']['loss']:.4f} | val {shown} | {record['epoch_seconds']:.1f}s{marker}\n"
+        )
+        self.stream.flush()
+
+    def on_train_end(self, trainer: Trainer, record: dict) -> None:
+        test = record["test"]
+        shown = ", ".join(f"{key} {test[key]:.4f}" for key in ("loss", "accuracy", "macro_f1", "mae", "rmse", "perplexity") if key in test)
+        reason = f" ({record['stop_reason']})" if record.get("stop_reason") else ""
+        self.stream.write(f"{self.prefix}test (best epoch {record['epoch']}): {shown}{reason}\n")
+        for name, metrics in record.get("baselines", {}).items():
+            self.stream.write(f"{self.prefix}  baseline {name}: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()) + "\n")
+        self.stream.flush()

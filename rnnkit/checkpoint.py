@@ -1,0 +1,77 @@
+"""Checkpoints are plain dicts of tensors and JSON-like values, written atomically and read with
+`torch.load(..., weights_only=True)`, which refuses anything that would run code on load.
+
+    {
+      "format":    "rnnkit-checkpoint/1",
+      "model":     state_dict,
+      "config":    RunConfig.to_dict(),      # the model is rebuilt from this ...
+      "spec":      TaskSpec.to_dict(),       # ... and these sizes
+      "artifacts": {...},                    # what inference needs: vocabulary, scaling, ...
+      "epoch":     int,                      # epochs completed when saved
+      "metrics":   {...},                    # that epoch's record
+      "training":  {...} | None,             # optimizer, RNG, counters: to resume (last.pt only)
+    }
+"""
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from rnnkit.config import RunConfig
+from rnnkit.models import SequenceModel, build_model
+from rnnkit.tasks.base import TaskSpec
+
+FORMAT = "rnnkit-checkpoint/1"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, corrupt, or not an rnnkit checkpoint."""
+
+
+def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> None:
+    """Write atomically: a reader (or a crash) sees the old file or the new one, never half of one."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            torch.save({"format": FORMAT, **payload}, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(
+            f"{path} is not a plain-dict checkpoint; weights_only loading refused it ({first_line})"
+        ) from error
+    except (RuntimeError, EOFError, OSError, ValueError) as error:
+        raise CheckpointError(f"{path} is corrupt or truncated ({type(error).__name__}: {error})") from error
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not an rnnkit checkpoint (no {FORMAT!r} format marker)")
+    return payload
+
+
+def model_from_checkpoint(payload: dict[str, Any], device: str | torch.device = "cpu") -> SequenceModel:
+    """Rebuild the model from the checkpoint's own config and spec, load its weights, set eval mode."""
+    try:
+        config = RunConfig.from_dict(payload["config"])
+        spec = TaskSpec.from_dict(payload["spec"])
+        model = build_model(config.model, spec)
+        model.load_state_dict(payload["model"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise CheckpointError(f"checkpoint does not match its own config: {error}") from error
+    return model.to(device).eval()

@@ -1,0 +1,328 @@
+"""The training engine: optimise, evaluate, and tell callbacks what happened. No file I/O, no UI.
+
+    for each epoch:
+        for each batch:  forward -> loss -> backward -> clip -> step     (on_batch_end every step,
+                                                                          on_log every N steps)
+        evaluate on validation                                            (on_epoch_end)
+    evaluate the best epoch's weights on test                             (on_train_end)
+
+A callback ends training early by raising `StopTraining` (stop requests, early stopping); the engine
+finishes cleanly and reports the reason. A loss that stops being finite raises `Diverged`.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rnnkit.config import TrainConfig
+from rnnkit.metrics import classification_metrics, is_better, perplexity, regression_metrics
+from rnnkit.tasks.base import IGNORE_INDEX, Batch, SequenceDataset, TaskData
+
+DRY_RUN_BATCHES = 2  # batches per split in a dry run
+
+
+class StopTraining(Exception):
+    """Raised by a callback to end training after the current batch; the message is the reason."""
+
+
+class StopRequested(StopTraining):
+    """A user asked the run to stop: end now, without the test evaluation (run `eval` later)."""
+
+
+class Diverged(RuntimeError):
+    """The training loss became NaN or infinite."""
+
+
+class Callback:
+    """Receives training events; override what you need."""
+
+    def on_train_start(self, trainer: "Trainer") -> None: ...
+    def on_batch_end(self, trainer: "Trainer") -> None: ...  # every step: keep it cheap
+    def on_log(self, trainer: "Trainer", record: dict) -> None: ...  # every `log_every_steps` steps
+    def on_epoch_end(self, trainer: "Trainer", record: dict) -> None: ...
+    def on_train_end(self, trainer: "Trainer", record: dict) -> None: ...
+
+
+def resolve_device(name: str) -> torch.device:
+    """'auto' picks cuda, then mps, then cpu; an explicit device that is missing is an error."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was requested but no CUDA GPU is available; use --device auto or cpu")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError("device 'mps' was requested but Apple's MPS backend is not available; use --device cpu")
+    return torch.device(name)
+
+
+def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    parameters = [parameter for parameter in model.parameters() if parameter.requires_grad]
+    if config.optimizer == "adam":
+        return torch.optim.Adam(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(parameters, lr=config.learning_rate, momentum=0.9, weight_decay=config.weight_decay)
+    raise ValueError(f"unknown optimizer {config.optimizer!r}; valid: adam, adamw, sgd")
+
+
+@dataclass
+class TrainingState:
+    """What a checkpoint must carry to continue training where it stopped."""
+
+    epoch: int = 0  # epochs completed
+    global_step: int = 0
+    best_value: float | None = None
+    best_epoch: int = 0
+    history_seconds: list[float] = field(default_factory=list)  # train+eval seconds per epoch
+
+
+class Trainer:
+    def __init__(
+        self,
+        model: nn.Module,
+        data: TaskData,
+        config: TrainConfig,
+        callbacks: list[Callback] = (),
+        device: torch.device | None = None,
+    ) -> None:
+        data.check_batch_size(config.batch_size)
+        self.data = data
+        self.spec = data.spec
+        self.config = config
+        self.device = device or resolve_device(config.device)
+        self.model = model.to(self.device)
+        self.optimizer = make_optimizer(self.model, config)
+        self.callbacks = list(callbacks)
+        self.state = TrainingState()
+        self.best_model_state: dict[str, torch.Tensor] | None = None
+        self.epochs = 1 if config.dry_run else config.epochs
+        self.batch_limit = DRY_RUN_BATCHES if config.dry_run else None
+        self.steps_per_epoch = data.train.num_batches(config.batch_size, self.batch_limit)
+        self.class_weights = data.class_weights.to(self.device) if data.class_weights is not None else None
+        self.use_amp = config.amp and self.device.type == "cuda"
+        self.amp_dtype = torch.bfloat16 if self.use_amp and torch.cuda.is_bf16_supported() else torch.float16
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp and self.amp_dtype == torch.float16)
+        self.stop_reason = ""
+
+    # ----------------------------------------------------------------------------------- training
+    def fit(self) -> dict | None:
+        """Train the remaining epochs, then test the best weights and return the test record.
+        Returns None when a user stopped the run (`StopRequested`)."""
+        for callback in self.callbacks:
+            callback.on_train_start(self)
+        try:
+            while self.state.epoch < self.epochs:
+                self._run_epoch(self.state.epoch + 1)
+        except StopRequested as stop:
+            self.stop_reason = str(stop) or "stopped"
+            return None
+        except StopTraining as stop:  # early stopping: the best epoch is known, so test it
+            self.stop_reason = str(stop)
+        return self.test()
+
+    def _run_epoch(self, epoch: int) -> None:
+        self.model.train()
+        started = time.perf_counter()
+        generator = torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch)
+        batches = self.data.train.batches(
+            self.config.batch_size, shuffle=True, generator=generator, bucket=self.data.bucket,
+            limit=self.batch_limit, trim_targets=self.spec.job == "language_model",
+        )
+        collected = _Collector(self)
+        window_loss = torch.zeros((), device=self.device)
+        window_started, window_samples, window_steps = time.perf_counter(), 0, 0
+        for step, batch in enumerate(batches, start=1):
+            inputs, targets = batch.inputs.to(self.device), batch.targets.to(self.device)
+            with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.use_amp):
+                outputs = self.model(inputs, batch.lengths)
+                loss = self.loss(outputs, targets)
+            self.optimizer.zero_grad(set_to_none=True)
+            self.scaler.scale(loss).backward()
+            grad_norm = self._clip()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+            self.state.global_step += 1
+            window_loss += loss.detach()
+            window_samples += batch.lengths.shape[0]
+            window_steps += 1
+            collected.add(outputs.detach(), targets, loss.detach(), batch)
+            if step % self.config.log_every_steps == 0 or step == self.steps_per_epoch:
+                mean_loss = float(window_loss) / window_steps
+                if not math.isfinite(mean_loss):
+                    raise Diverged(f"diverged: the training loss became {mean_loss} at epoch {epoch}, step {step}")
+                seconds = time.perf_counter() - window_started
+                record = {
+                    "kind": "step", "epoch": epoch, "step": step, "steps_per_epoch": self.steps_per_epoch,
+                    "global_step": self.state.global_step, "loss": mean_loss,
+                    "grad_norm": float(grad_norm if grad_norm is not None else self._grad_norm()),
+                    "samples_per_second": window_samples / max(seconds, 1e-9),
+                    "learning_rate": self.optimizer.param_groups[0]["lr"],
+                    "eta_seconds": self._eta(epoch, step, time.perf_counter() - started),
+                }
+                for callback in self.callbacks:
+                    callback.on_log(self, record)
+                window_loss.zero_()
+                window_started, window_samples, window_steps = time.perf_counter(), 0, 0
+            for callback in self.callbacks:
+                callback.on_batch_end(self)
+        train_seconds = time.perf_counter() - started
+        train_metrics = collected.metrics(brief=True)
+        validation = self.evaluate(self.data.validation)
+        monitored = validation[self.spec.selection_metric]
+        improved = is_better(self.spec.selection_metric, monitored, self.state.best_value)
+        if improved:
+            self.state.best_value, self.state.best_epoch = monitored, epoch
+            self.best_model_state = copy.deepcopy(self.model.state_dict())
+        self.state.epoch = epoch
+        epoch_seconds = time.perf_counter() - started
+        self.state.history_seconds.append(epoch_seconds)
+        record = {
+            "kind": "epoch", "epoch": epoch, "epochs": self.epochs, "train": train_metrics,
+            "validation": validation, "improved": improved, "best_epoch": self.state.best_epoch,
+            "best_value": self.state.best_value, "monitor": self.spec.selection_metric,
+            "train_seconds": train_seconds, "epoch_seconds": epoch_seconds,
+            "samples_per_second": collected.samples / max(train_seconds, 1e-9),
+            "learning_rate": self.optimizer.param_groups[0]["lr"],
+            "eta_seconds": epoch_seconds * (self.epochs - epoch),
+        }
+        for callback in self.callbacks:
+            callback.on_epoch_end(self, record)
+
+    def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        if self.spec.job == "classify":
+            return F.cross_entropy(outputs.float(), targets, weight=self.class_weights)
+        if self.spec.job == "regress":
+            return F.mse_loss(outputs.float(), targets)
+        # language model: mean over real tokens only, so long and short sequences weigh by length
+        return F.cross_entropy(outputs.float().flatten(0, 1), targets.flatten(), ignore_index=IGNORE_INDEX)
+
+    def _clip(self) -> torch.Tensor | None:
+        if self.config.gradient_clip <= 0:
+            return None
+        self.scaler.unscale_(self.optimizer)
+        return nn.utils.clip_grad_norm_(self.model.parameters(), self.config.gradient_clip)
+
+    def _grad_norm(self) -> float:
+        grads = [p.grad for p in self.model.parameters() if p.grad is not None]
+        return float(torch.nn.utils.get_total_norm(grads)) if grads else 0.0
+
+    def _eta(self, epoch: int, step: int, elapsed: float) -> float:
+        """Seconds left: this epoch's pace for the rest of it, past epochs' length for the others."""
+        per_step = elapsed / step
+        rest_of_epoch = per_step * (self.steps_per_epoch - step)
+        if self.state.history_seconds:
+            per_epoch = sum(self.state.history_seconds) / len(self.state.history_seconds)
+        else:
+            per_epoch = per_step * self.steps_per_epoch * 1.15  # + validation, before it was measured
+        return rest_of_epoch + per_epoch * (self.epochs - epoch)
+
+    # --------------------------------------------------------------------------------- evaluation
+    @torch.no_grad()
+    def evaluate(self, dataset: SequenceDataset) -> dict:
+        """Loss and the job's metrics on a whole split."""
+        was_training = self.model.training
+        self.model.eval()
+        collected = _Collector(self)
+        batches = dataset.batches(
+            self.config.batch_size * 2, bucket=self.data.bucket, limit=self.batch_limit,
+            trim_targets=self.spec.job == "language_model",
+        )
+        for batch in batches:
+            inputs, targets = batch.inputs.to(self.device), batch.targets.to(self.device)
+            with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.use_amp):
+                outputs = self.model(inputs, batch.lengths)
+                loss = self.loss(outputs, targets)
+            collected.add(outputs, targets, loss, batch)
+        self.model.train(was_training)
+        return collected.metrics(brief=False)
+
+    def test(self) -> dict:
+        """Evaluate the best epoch's weights (not the last) on the test split."""
+        if self.best_model_state is not None:
+            self.model.load_state_dict(self.best_model_state)
+        record = {
+            "kind": "test", "epoch": self.state.best_epoch, "test": self.evaluate(self.data.test),
+            "baselines": self.data.baselines, "stop_reason": self.stop_reason,
+        }
+        for callback in self.callbacks:
+            callback.on_train_end(self, record)
+        return record
+
+    # -------------------------------------------------------------------------------- persistence
+    def state_dict(self) -> dict[str, Any]:
+        """Plain-dict training state for a checkpoint (the model weights travel separately)."""
+        return {
+            "optimizer": self.optimizer.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "epoch": self.state.epoch,
+            "global_step": self.state.global_step,
+            "best_value": self.state.best_value,
+            "best_epoch": self.state.best_epoch,
+            "history_seconds": list(self.state.history_seconds),
+            "torch_rng": torch.get_rng_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any], best_model_state: dict | None) -> None:
+        self.optimizer.load_state_dict(state["optimizer"])
+        if state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+        self.state = TrainingState(
+            epoch=int(state["epoch"]), global_step=int(state["global_step"]),
+            best_value=state["best_value"], best_epoch=int(state["best_epoch"]),
+            history_seconds=list(state.get("history_seconds", [])),
+        )
+        if state.get("torch_rng") is not None:
+            torch.set_rng_state(state["torch_rng"])
+        self.best_model_state = best_model_state
+
+
+class _Collector:
+    """Accumulates what an epoch's metrics need, on the device, without a sync per batch."""
+
+    def __init__(self, trainer: Trainer) -> None:
+        self.spec = trainer.spec
+        self.outputs: list[torch.Tensor] = []
+        self.targets: list[torch.Tensor] = []
+        self.loss_sum = torch.zeros((), device=trainer.device)
+        self.weight = 0  # batches, or tokens for a language model
+        self.samples = 0
+
+    def add(self, outputs: torch.Tensor, targets: torch.Tensor, loss: torch.Tensor, batch: Batch) -> None:
+        self.samples += batch.lengths.shape[0]
+        if self.spec.job == "language_model":
+            tokens = int(batch.lengths.sum())
+            self.loss_sum += loss.float() * tokens
+            self.weight += tokens
+            return
+        self.loss_sum += loss.float()
+        self.weight += 1
+        if self.spec.job == "classify":
+            self.outputs.append(outputs.argmax(dim=1))
+        else:
+            self.outputs.append(outputs.float())
+        self.targets.append(targets)
+
+    def metrics(self, brief: bool) -> dict:
+        mean_loss = float(self.loss_sum) / max(self.weight, 1)
+        if self.spec.job == "language_model":
+            return {"loss": mean_loss, "perplexity": perplexity(mean_loss)}
+        outputs, targets = torch.cat(self.outputs).cpu(), torch.cat(self.targets).cpu()
+        if self.spec.job == "classify":
+            result = classification_metrics(targets, outputs, self.spec.class_names)
+            if brief:
+                result = {"accuracy": result["accuracy"], "macro_f1": result["macro_f1"]}
+        else:  # regression: report in the target's own units
+            scale, shift = self.spec.target_std, self.spec.target_mean
+            result = regression_metrics(targets * scale + shift, outputs * scale + shift)
+        return {"loss": mean_loss, **result}

@@ -1,0 +1,100 @@
+"""Use a trained model: evaluate a checkpoint on a split, or predict on new input.
+
+The model, its sizes and everything needed to encode input (vocabulary, scaling) come from the
+checkpoint itself, so prediction needs neither the training data nor the original config file.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from rnnkit.checkpoint import load_checkpoint, model_from_checkpoint
+from rnnkit.config import RunConfig
+from rnnkit.engine import Trainer
+from rnnkit.runs import Run, RunError
+from rnnkit.tasks import get_task
+from rnnkit.tasks.base import TaskSpec
+
+TOP_CLASSES = 3
+
+
+def evaluate_run(run: Run, split: str = "test", checkpoint: str = "best", progress=print) -> dict:
+    """Metrics of a run's checkpoint on one split, with the run's own data settings."""
+    path = run.best_path if checkpoint == "best" else run.last_path
+    payload = load_checkpoint(path)
+    config = RunConfig.from_dict(payload["config"])
+    data = get_task(config.task.name).load(config.task, config.train.seed, progress=progress)
+    trainer = Trainer(model_from_checkpoint(payload), data, dataclasses.replace(config.train, dry_run=False))
+    return trainer.evaluate(getattr(data, split))
+
+
+class Predictor:
+    """A trained model ready for input: `predict(texts)` or `predict_examples(n)`."""
+
+    def __init__(self, payload: dict[str, Any], device: str | torch.device = "cpu") -> None:
+        self.config = RunConfig.from_dict(payload["config"])
+        self.spec = TaskSpec.from_dict(payload["spec"])
+        self.artifacts = payload.get("artifacts", {})
+        self.test_metrics = payload.get("test", {})
+        self.device = torch.device(device)
+        self.model = model_from_checkpoint(payload, self.device)
+        self.task = get_task(self.config.task.name)
+
+    @classmethod
+    def from_file(cls, path: str | Path, device: str = "cpu") -> "Predictor":
+        return cls(load_checkpoint(path), device)
+
+    @classmethod
+    def from_run(cls, run: Run, checkpoint: str = "best", device: str = "cpu") -> "Predictor":
+        path = run.best_path if checkpoint == "best" else run.last_path
+        if not path.exists():
+            raise RunError(f"run {run.run_id} has no {path.name} yet: no epoch has finished")
+        return cls.from_file(path, device)
+
+    @torch.no_grad()
+    def outputs(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        return self.model(inputs.to(self.device), lengths).float().cpu()
+
+    def predict(self, texts: list[str]) -> list[dict[str, Any]]:
+        """Encode raw input with the task's own tokeniser and vocabulary, then describe the outputs."""
+        if not hasattr(self.task, "encode"):
+            raise ValueError(f"task {self.task.name!r} takes no text input; use --examples N to predict held-out examples")
+        if not texts:
+            raise ValueError("give at least one input to predict")
+        inputs, lengths = self.task.encode(texts, self.artifacts)
+        return self.describe(self.outputs(inputs, lengths))
+
+    def predict_examples(self, count: int, seed: int = 12345) -> list[dict[str, Any]]:
+        """Predictions on `count` examples the task generates or holds out, next to the truth."""
+        if count < 1:
+            raise ValueError("--examples must be at least 1")
+        if not hasattr(self.task, "examples"):
+            raise ValueError(f"task {self.task.name!r} has no ready-made examples; give your own input")
+        dataset = self.task.examples(self.artifacts, count, seed)
+        described = self.describe(self.outputs(dataset.inputs, dataset.lengths))
+        for row, target in zip(described, dataset.targets):
+            row["target"] = self._target(target)
+        return described
+
+    def describe(self, outputs: torch.Tensor) -> list[dict[str, Any]]:
+        if self.spec.job == "classify":
+            probabilities = outputs.softmax(dim=-1)
+            top = probabilities.topk(min(TOP_CLASSES, probabilities.shape[-1]), dim=-1)
+            return [
+                {"label": self.spec.class_names[int(indices[0])],
+                 "top": [{"label": self.spec.class_names[int(i)], "probability": round(float(p), 4)}
+                         for p, i in zip(values, indices)]}
+                for values, indices in zip(top.values, top.indices)
+            ]
+        if self.spec.job == "regress":
+            values = outputs * self.spec.target_std + self.spec.target_mean
+            return [{"prediction": [round(float(v), 4) for v in row]} for row in values]
+        raise ValueError("a language model generates text; use the task's generate function")
+
+    def _target(self, target: torch.Tensor) -> Any:
+        if self.spec.job == "classify":
+            return self.spec.class_names[int(target)]
+        return [round(float(v) * self.spec.target_std + self.spec.target_mean, 4) for v in target.reshape(-1)]

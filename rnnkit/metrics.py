@@ -1,0 +1,73 @@
+"""Metrics as plain JSON-able dicts, computed with scikit-learn.
+
+classification: accuracy, macro-F1, per-class precision/recall/F1/support, confusion matrix
+regression:     MAE and RMSE, in the target's own units
+language model: perplexity = exp(mean next-token cross-entropy over real tokens)
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import torch
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    mean_absolute_error,
+    precision_recall_fscore_support,
+    root_mean_squared_error,
+)
+
+# metric name -> True when higher is better; used for "best epoch" and early stopping
+HIGHER_IS_BETTER = {"accuracy": True, "macro_f1": True, "mae": False, "rmse": False, "perplexity": False, "loss": False}
+
+
+def _numpy(values) -> np.ndarray:
+    if isinstance(values, torch.Tensor):
+        return values.detach().cpu().numpy()
+    return np.asarray(values)
+
+
+def classification_metrics(targets, predictions, class_names: Sequence[str]) -> dict:
+    """Metrics for class ids; `class_names` fixes the label order of the per-class lists."""
+    y_true, y_pred = _numpy(targets), _numpy(predictions)
+    labels = list(range(len(class_names)))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0
+    )
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        # macro over the classes that occur (sklearn's default), so a class missing from a small
+        # split does not count as F1 = 0
+        "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
+        "per_class": {
+            "precision": [round(float(v), 4) for v in precision],
+            "recall": [round(float(v), 4) for v in recall],
+            "f1": [round(float(v), 4) for v in f1],
+            "support": [int(v) for v in support],
+        },
+        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+    }
+
+
+def regression_metrics(targets, predictions) -> dict:
+    """MAE and RMSE over every predicted value (all horizons of all sequences)."""
+    y_true = _numpy(targets).reshape(-1).astype(np.float64)
+    y_pred = _numpy(predictions).reshape(-1).astype(np.float64)
+    return {
+        "mae": float(mean_absolute_error(y_true, y_pred)),
+        "rmse": float(root_mean_squared_error(y_true, y_pred)),
+    }
+
+
+def perplexity(mean_loss: float) -> float:
+    """exp(loss), capped so a diverging model reports a large number instead of overflowing."""
+    return float(math.exp(min(mean_loss, 50.0)))
+
+
+def is_better(metric: str, value: float, best: float | None) -> bool:
+    if best is None:
+        return True
+    return value > best if HIGHER_IS_BETTER.get(metric, False) else value < best

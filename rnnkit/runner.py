@@ -1,0 +1,88 @@
+"""Execute one run folder in this process: load the task, build the model, train, record the outcome.
+
+This is what a background worker (`python -m rnnkit train --run-id ID`) and a foreground
+`python -m rnnkit train ...` both call. Whatever happens, status.json ends in a final state:
+completed, stopped, or failed with the error text (a diverged loss says "diverged").
+"""
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from typing import TextIO
+
+import torch
+
+from rnnkit.callbacks import Checkpointer, ConsoleProgress, EarlyStopping, MetricsWriter, StopCheck
+from rnnkit.checkpoint import CheckpointError, load_checkpoint
+from rnnkit.engine import Diverged, Trainer, resolve_device
+from rnnkit.models import build_model, count_parameters
+from rnnkit.runs import Run, RunError, process_identity
+from rnnkit.tasks import get_task
+
+
+def execute(run: Run, resume: bool = False, stream: TextIO = sys.stdout, install_signals: bool = True) -> str:
+    """Train `run` (from scratch, or from last.pt when `resume`); return the final state."""
+    config = run.config()
+    stop_check = StopCheck(run)
+    if install_signals:
+        stop_check.install_signal_handler()
+    run.write_status("running", **process_identity(), started_at=time.time(), phase="loading data")
+    try:
+        if config.train.num_threads:
+            torch.set_num_threads(config.train.num_threads)
+        device = resolve_device(config.train.device)
+        data = get_task(config.task.name).load(config.task, config.train.seed, progress=lambda text: _say(stream, text))
+        torch.manual_seed(config.train.seed)  # same seed, same initial weights
+        model = build_model(config.model, data.spec)
+        if data.embedding_vectors is not None:
+            model.load_embedding(data.embedding_vectors, freeze=config.task.freeze_embeddings)
+        callbacks = [MetricsWriter(run), Checkpointer(run, config, data.artifacts), stop_check,
+                     EarlyStopping(config.train.patience), ConsoleProgress(stream, prefix=f"[{run.run_id}] ")]
+        trainer = Trainer(model, data, config.train, callbacks, device=device)
+        if resume:
+            _restore(run, trainer)
+        run.write_status("running", phase="training", device=str(device), parameters=count_parameters(model),
+                         epoch=trainer.state.epoch, epochs=trainer.epochs, steps_per_epoch=trainer.steps_per_epoch)
+        _say(stream, f"[{run.run_id}] {config.model.arch}/{config.model.impl} on {device}, "
+                     f"{count_parameters(model):,} parameters, {len(data.train)} training sequences")
+        result = trainer.fit()
+    except Diverged as error:
+        run.write_status("failed", error=str(error))
+        _say(stream, f"[{run.run_id}] failed: {error}")
+        return "failed"
+    except (KeyboardInterrupt, SystemExit):
+        run.write_status("stopped", stop_reason="interrupted from the terminal")
+        raise
+    except Exception as error:  # noqa: BLE001 - every failure must reach status.json
+        run.write_status("failed", error=f"{type(error).__name__}: {error}")
+        traceback.print_exc(file=sys.stderr)
+        return "failed"
+    if result is None:
+        run.write_status("stopped", stop_reason=trainer.stop_reason, epoch=trainer.state.epoch)
+        _say(stream, f"[{run.run_id}] stopped after epoch {trainer.state.epoch}")
+        return "stopped"
+    run.clear_stop_request()
+    run.write_status("completed", epoch=trainer.state.epoch, best_epoch=trainer.state.best_epoch,
+                     stop_reason=trainer.stop_reason, finished_at=time.time())
+    return "completed"
+
+
+def _restore(run: Run, trainer: Trainer) -> None:
+    """Continue from last.pt: weights, optimizer, counters, RNG; cut metrics back to that epoch."""
+    try:
+        last = load_checkpoint(run.last_path)
+    except CheckpointError as error:
+        if not run.last_path.exists():  # died before the first epoch ended: start over
+            run.truncate_metrics(0)
+            return
+        raise RunError(f"cannot resume {run.run_id}: {error}") from error
+    trainer.model.load_state_dict(last["model"])
+    best_state = load_checkpoint(run.best_path)["model"] if run.best_path.exists() else None
+    trainer.load_state_dict(last["training"], best_state)
+    run.truncate_metrics(int(last["training"]["metrics_offset"]))
+
+
+def _say(stream: TextIO, text: str) -> None:
+    stream.write(text + "\n")
+    stream.flush()

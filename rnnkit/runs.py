@@ -1,0 +1,318 @@
+"""The run store: the only module that knows what a run folder holds.
+
+    checkpoints/<run_id>/
+        config.json     the full RunConfig                          written once, at creation
+        status.json     queued|running|completed|failed|stopped|interrupted, pid, host, error, ...
+        metrics.jsonl   one JSON object per line, append-only: step, epoch and test records
+        best.pt         weights of the best validation epoch (+ test metrics when finished)
+        last.pt         weights + optimizer state after the latest epoch: what `resume` continues
+        worker.json     pid/host of the background process that was launched for the run
+        stop.request    present when someone asked the run to stop
+        train.log       stdout and stderr of the background process
+
+Writers never leave half a file: JSON files are replaced atomically and metrics lines are appended
+with one `write` each. Readers skip a last line that has no newline yet. A run whose recorded process
+no longer exists on this host is reported `interrupted`, however its status.json reads.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rnnkit.config import RunConfig
+
+STATES = ("queued", "running", "completed", "failed", "stopped", "interrupted")
+ACTIVE_STATES = ("queued", "running")
+RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+PACKAGE_PARENT = Path(__file__).resolve().parent.parent  # so `python -m rnnkit` works from any folder
+
+
+class RunError(ValueError):
+    """A run is missing, unreadable, or in a state that does not allow the request."""
+
+
+def validate_run_id(run_id: str) -> str:
+    if not isinstance(run_id, str) or not RUN_ID_PATTERN.match(run_id) or ".." in run_id:
+        raise RunError(
+            f"invalid run id {run_id!r}: use 1-128 letters, digits, '-', '_' or '.', "
+            "starting with a letter or digit (no '/', no '..')"
+        )
+    return run_id
+
+
+def default_root() -> Path:
+    return Path(os.environ.get("RNNKIT_CHECKPOINTS_DIR", "checkpoints"))
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp")
+    temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def process_start_time(pid: int) -> int | None:
+    """Start time of a process in clock ticks since boot (Linux), to tell a reused pid apart."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(fields[19])
+
+
+def process_alive(pid: int | None, start_time: int | None = None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie has exited; its parent just has not collected it yet
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        if state in ("Z", "X"):
+            _reap(pid)
+            return False
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): os.kill said it exists
+    return start_time is None or process_start_time(pid) == start_time
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except (ChildProcessError, OSError):
+        pass
+
+
+def process_identity() -> dict[str, Any]:
+    pid = os.getpid()
+    return {"pid": pid, "host": socket.gethostname(), "start_time": process_start_time(pid)}
+
+
+@dataclass(frozen=True)
+class Run:
+    run_id: str
+    path: Path
+
+    config_path = property(lambda self: self.path / "config.json")
+    status_path = property(lambda self: self.path / "status.json")
+    metrics_path = property(lambda self: self.path / "metrics.jsonl")
+    best_path = property(lambda self: self.path / "best.pt")
+    last_path = property(lambda self: self.path / "last.pt")
+    worker_path = property(lambda self: self.path / "worker.json")
+    stop_path = property(lambda self: self.path / "stop.request")
+    log_path = property(lambda self: self.path / "train.log")
+
+    # ----------------------------------------------------------------------------- configuration
+    def config(self) -> RunConfig:
+        try:
+            document = json.loads(self.config_path.read_text(encoding="utf-8"))
+            if not isinstance(document, dict):
+                raise ValueError("config.json must hold a JSON object")
+            document.pop("run", None)
+            return RunConfig.from_dict(document)
+        except FileNotFoundError:
+            raise RunError(f"run {self.run_id} has no config.json ({self.config_path}); the folder is incomplete") from None
+        except (ValueError, TypeError) as error:
+            raise RunError(f"run {self.run_id}: config.json is unreadable ({error}); fix or delete the folder") from error
+
+    def info(self) -> dict[str, Any]:
+        """config.json's extra fields: run_id, group, created."""
+        try:
+            return json.loads(self.config_path.read_text(encoding="utf-8")).get("run", {})
+        except (OSError, ValueError):
+            return {}
+
+    # ------------------------------------------------------------------------------------ status
+    def raw_status(self) -> dict[str, Any]:
+        try:
+            status = json.loads(self.status_path.read_text(encoding="utf-8"))
+            return status if isinstance(status, dict) else {"state": "failed", "error": "status.json is not an object"}
+        except FileNotFoundError:
+            return {"state": "queued"}
+        except ValueError as error:
+            return {"state": "failed", "error": f"status.json is unreadable: {error}"}
+
+    def status(self) -> dict[str, Any]:
+        """The status, with a dead process on this host reported as `interrupted`."""
+        status = self.raw_status()
+        if status.get("state") in ACTIVE_STATES:
+            owner = status if status.get("state") == "running" else self._worker()
+            if owner.get("pid") and owner.get("host") == socket.gethostname():
+                if not process_alive(owner["pid"], owner.get("start_time")):
+                    status = {**status, "state": "interrupted", "error": "the training process is gone (killed or crashed)"}
+        return status
+
+    def _worker(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.worker_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def write_status(self, state: str, **fields: Any) -> None:
+        if state not in STATES:
+            raise ValueError(f"unknown run state {state!r}; valid: {', '.join(STATES)}")
+        previous = self.raw_status()
+        keep = {key: previous[key] for key in ("started_at", "pid", "host", "start_time") if key in previous}
+        status = {**keep, **fields, "state": state, "updated_at": time.time()}
+        write_json_atomic(self.status_path, status)
+
+    def is_active(self) -> bool:
+        return self.status().get("state") in ACTIVE_STATES
+
+    # ----------------------------------------------------------------------------------- metrics
+    def append_metrics(self, record: dict[str, Any], durable: bool = False) -> None:
+        """Append one line with a single write (O_APPEND), so a kill never leaves a torn line behind
+        a complete one; `durable` also fsyncs (epoch records)."""
+        line = (json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
+        descriptor = os.open(self.metrics_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(descriptor, line)
+            if durable:
+                os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+    def metrics(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """All complete records (optionally of one kind: step, epoch, test)."""
+        try:
+            text = self.metrics_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        records = []
+        for line in text.splitlines(keepends=True):
+            if not line.endswith("\n"):
+                break  # being written right now
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if kind is None or record.get("kind") == kind:
+                records.append(record)
+        return records
+
+    def metrics_size(self) -> int:
+        try:
+            return self.metrics_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def truncate_metrics(self, size: int) -> None:
+        """Drop everything written after `size` bytes (the lines of an epoch that did not finish)."""
+        if self.metrics_size() > size:
+            with open(self.metrics_path, "r+b") as handle:
+                handle.truncate(size)
+
+    # -------------------------------------------------------------------------------------- stop
+    def request_stop(self) -> None:
+        self.stop_path.write_text(str(time.time()), encoding="utf-8")
+        status = self.status()
+        if status["state"] == "queued" and not process_alive(self._worker().get("pid")):
+            self.write_status("stopped", stop_reason="stopped before it started")
+        elif status["state"] == "interrupted":
+            self.write_status("stopped", stop_reason="stopped after its process was gone")
+
+    def stop_requested(self) -> bool:
+        return self.stop_path.exists()
+
+    def clear_stop_request(self) -> None:
+        self.stop_path.unlink(missing_ok=True)
+
+
+class RunStore:
+    """Creates, finds and launches runs under one root folder (default ./checkpoints)."""
+
+    def __init__(self, root: str | os.PathLike | None = None) -> None:
+        self.root = Path(root) if root is not None else default_root()
+
+    def get(self, run_id: str) -> Run:
+        run = Run(validate_run_id(run_id), self.root / run_id)
+        if not run.path.is_dir():
+            raise RunError(f"no run {run_id!r} in {self.root}; `python -m rnnkit runs` lists the runs")
+        return run
+
+    def create(self, config: RunConfig) -> Run:
+        """Make a new run folder with a fresh, unique id, its config.json and status `queued`."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        for _ in range(100):  # the random suffix makes ids unique even within one second
+            run_id = f"{stamp}-{config.task.name}-{config.model.arch}-{secrets.token_hex(2)}"
+            path = self.root / run_id
+            try:
+                path.mkdir()
+            except FileExistsError:
+                continue
+            run = Run(run_id, path)
+            document = {**config.to_dict(), "run": {"run_id": run_id, "created_at": time.time()}}
+            write_json_atomic(run.config_path, document)
+            run.write_status("queued")
+            return run
+        raise RunError(f"could not allocate a new run id under {self.root}")
+
+    def runs(self, group: str | None = None) -> list[Run]:
+        """All runs, newest first; with `group`, only that group's."""
+        if not self.root.is_dir():
+            return []
+        found = []
+        for path in self.root.iterdir():
+            if path.is_dir() and RUN_ID_PATTERN.match(path.name) and (path / "config.json").is_file():
+                found.append(Run(path.name, path))
+        found.sort(key=lambda run: run.run_id, reverse=True)
+        if group is not None:
+            found = [run for run in found if _group_of(run) == group]
+        return found
+
+    def latest_group(self) -> str | None:
+        for run in self.runs():
+            group = _group_of(run)
+            if group:
+                return group
+        return None
+
+    def launch(self, run: Run, extra_args: tuple[str, ...] = ()) -> int:
+        """Start `python -m rnnkit train --run-id ...` as a detached process; return its pid at once."""
+        environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_PARENT), environment.get("PYTHONPATH")]))
+        command = [sys.executable, "-m", "rnnkit", "train", "--run-id", run.run_id,
+                   "--checkpoints-dir", str(self.root.resolve()), *extra_args]
+        with open(run.log_path, "ab") as log:
+            process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True, env=environment,  # own session: closing the UI does not kill it
+            )
+        write_json_atomic(run.worker_path, {"pid": process.pid, "host": socket.gethostname(),
+                                            "start_time": process_start_time(process.pid), "command": command})
+        return process.pid
+
+    def stop(self, run_id: str) -> Run:
+        run = self.get(run_id)
+        state = run.status()["state"]
+        if state not in (*ACTIVE_STATES, "interrupted"):
+            raise RunError(f"run {run_id} is {state}; only queued or running runs can be stopped")
+        run.request_stop()
+        pid = run.raw_status().get("pid")
+        if state == "running" and pid and run.raw_status().get("host") == socket.gethostname():
+            try:  # the worker turns SIGTERM into the same stop request; the file is the fallback
+                os.kill(pid, signal.SIGTERM)
+            except (ProcessLookupError, PermissionError):
+                pass
+        return run
+
+
+def _group_of(run: Run) -> str:
+    try:
+        return json.loads(run.config_path.read_text(encoding="utf-8")).get("group", "")
+    except (OSError, ValueError):
+        return ""

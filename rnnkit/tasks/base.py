@@ -1,0 +1,175 @@
+"""What every task gives the rest of rnnkit: a `TaskSpec` (sizes and the job), three
+`SequenceDataset` splits and the artifacts that inference needs (vocabulary, scaling).
+
+A dataset holds whole splits as padded tensors in memory. Batches are cut by indexing and trimmed to
+the longest sequence in the batch, so there is no per-sample Python work in the training loop:
+
+    inputs  (N, T_max) token ids or (N, T_max, features)   padded at the end
+    lengths (N,)                                          valid steps per sequence
+    targets (N,) class ids | (N, horizon) floats | (N, T_max) next-token ids (-100 at padding)
+
+With `bucket=True` sequences of similar length are batched together (shuffled within chunks of
+50 batches, then sorted), which cuts padding on text by several times without losing randomness.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, NamedTuple, Protocol
+
+import torch
+from torch import Tensor
+
+from rnnkit.config import TaskConfig
+
+JOBS = ("classify", "regress", "language_model")
+IGNORE_INDEX = -100  # language-model targets at padded steps; cross_entropy skips them
+PADDING_INDEX = 0  # token id 0 is padding in every vocabulary
+UNKNOWN_INDEX = 1  # token id 1 is "unknown" in every vocabulary
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """Sizes and kind of a task, reported by the data; the model is built from this."""
+
+    job: str  # classify | regress | language_model
+    input_kind: str  # tokens (ids into a vocabulary) | features (float vectors)
+    input_size: int  # tokens: vocabulary size; features: values per step
+    output_size: int  # classes, forecast horizon, or vocabulary size
+    max_steps: int  # longest sequence the task produces
+    selection_metric: str  # validation metric that picks the best epoch
+    class_names: tuple[str, ...] = ()  # classification: one name per class id
+    target_mean: float = 0.0  # regression: targets were standardised with this mean ...
+    target_std: float = 1.0  # ... and this standard deviation; metrics undo it
+    unit: str = ""  # regression: unit of the target, for display
+
+    def __post_init__(self) -> None:
+        if self.job not in JOBS:
+            raise ValueError(f"unknown job {self.job!r}; valid: {', '.join(JOBS)}")
+        if self.input_size <= 0 or self.output_size <= 0:
+            raise ValueError(f"task sizes must be positive, got input {self.input_size}, output {self.output_size}")
+
+    @property
+    def selection_mode(self) -> str:
+        """'max' when a higher selection metric is better, else 'min'."""
+        return "max" if self.selection_metric in ("accuracy", "macro_f1") else "min"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["class_names"] = list(self.class_names)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TaskSpec":
+        return cls(**{**data, "class_names": tuple(data.get("class_names", ()))})
+
+
+class Batch(NamedTuple):
+    inputs: Tensor  # (batch, time) int64 or (batch, time, features) float
+    lengths: Tensor  # (batch,) int64, on the CPU (packing wants it there)
+    targets: Tensor  # see module docstring
+
+
+@dataclass
+class SequenceDataset:
+    inputs: Tensor
+    lengths: Tensor
+    targets: Tensor
+
+    def __post_init__(self) -> None:
+        count = self.inputs.shape[0]
+        if self.lengths.shape != (count,) or self.targets.shape[0] != count:
+            raise ValueError("inputs, lengths and targets must have the same number of sequences")
+        if count and int(self.lengths.min()) < 1:
+            raise ValueError("every sequence needs at least one step")
+
+    def __len__(self) -> int:
+        return self.inputs.shape[0]
+
+    def subset(self, indices: Tensor) -> "SequenceDataset":
+        return SequenceDataset(self.inputs[indices], self.lengths[indices], self.targets[indices])
+
+    def batch(self, indices: Tensor, trim_targets: bool = False) -> Batch:
+        lengths = self.lengths[indices]
+        longest = int(lengths.max())
+        targets = self.targets[indices]
+        if trim_targets:  # language model: targets are per step, like the inputs
+            targets = targets[:, :longest]
+        return Batch(self.inputs[indices, :longest], lengths, targets)
+
+    def batches(
+        self,
+        batch_size: int,
+        shuffle: bool = False,
+        generator: torch.Generator | None = None,
+        bucket: bool = False,
+        limit: int | None = None,
+        trim_targets: bool = False,
+    ) -> Iterator[Batch]:
+        """Yield batches; `limit` stops after that many (dry runs)."""
+        count = len(self)
+        order = torch.randperm(count, generator=generator) if shuffle else torch.arange(count)
+        chunks = list(order.split(batch_size))
+        if bucket:
+            span = batch_size * 50
+            chunks = []
+            for start in range(0, count, span):
+                window = order[start : start + span]
+                window = window[torch.argsort(self.lengths[window], descending=True, stable=True)]
+                chunks.extend(window.split(batch_size))
+            if shuffle:
+                chunks = [chunks[i] for i in torch.randperm(len(chunks), generator=generator).tolist()]
+        for number, indices in enumerate(chunks):
+            if limit is not None and number >= limit:
+                return
+            yield self.batch(indices, trim_targets)
+
+    def num_batches(self, batch_size: int, limit: int | None = None) -> int:
+        total = -(-len(self) // batch_size)
+        return min(total, limit) if limit is not None else total
+
+
+@dataclass
+class TaskData:
+    """A loaded task: the splits plus everything the model and inference need."""
+
+    spec: TaskSpec
+    train: SequenceDataset
+    validation: SequenceDataset
+    test: SequenceDataset
+    artifacts: dict[str, Any] = field(default_factory=dict)  # JSON-able; stored in checkpoints
+    class_weights: Tensor | None = None  # classification: loss weight per class
+    embedding_vectors: Tensor | None = None  # pretrained input embeddings (vocabulary, embedding_size)
+    baselines: dict[str, dict[str, float]] = field(default_factory=dict)  # name -> test metrics
+    bucket: bool = False  # batch by length (text tasks)
+
+    def check_batch_size(self, batch_size: int) -> None:
+        if batch_size > len(self.train):
+            raise ValueError(
+                f"batch_size {batch_size} is larger than the training split ({len(self.train)} sequences); "
+                f"use --batch-size {max(1, len(self.train) // 4)} or less"
+            )
+
+
+Progress = Callable[[str], None]
+
+
+class Task(Protocol):
+    """A task module exposes one object with these members."""
+
+    name: str  # registry name, e.g. "recall"
+    title: str  # one line for menus
+    description: str  # a paragraph of help text for the dashboard
+
+    def load(self, config: TaskConfig, seed: int, progress: Progress = print) -> TaskData: ...
+
+
+def split_indices(count: int, fractions: tuple[float, float], generator: torch.Generator) -> tuple[Tensor, ...]:
+    """Random train/validation/test indices; `fractions` are (validation, test)."""
+    order = torch.randperm(count, generator=generator)
+    n_validation = max(1, round(count * fractions[0]))
+    n_test = max(1, round(count * fractions[1]))
+    n_train = count - n_validation - n_test
+    if n_train < 1:
+        raise ValueError(f"{count} examples are too few to split into train/validation/test")
+    return order[:n_train], order[n_train : n_train + n_validation], order[n_train + n_validation :]
