@@ -15,14 +15,21 @@ import torch
 
 from rnnkit.callbacks import Checkpointer, ConsoleProgress, EarlyStopping, MetricsWriter, StopCheck
 from rnnkit.checkpoint import CheckpointError, load_checkpoint
-from rnnkit.engine import Diverged, Trainer, resolve_device
+from rnnkit.engine import Callback, Diverged, Trainer, resolve_device
 from rnnkit.models import build_model, count_parameters
 from rnnkit.runs import Run, RunError, process_identity
 from rnnkit.tasks import get_task
 
 
-def execute(run: Run, resume: bool = False, stream: TextIO = sys.stdout, install_signals: bool = True) -> str:
-    """Train `run` (from scratch, or from last.pt when `resume`); return the final state."""
+def execute(
+    run: Run,
+    resume: bool = False,
+    stream: TextIO = sys.stdout,
+    install_signals: bool = True,
+    extra_callbacks: tuple[Callback, ...] = (),
+) -> str:
+    """Train `run` (from scratch, or from last.pt when `resume`); return the final state.
+    `extra_callbacks` run after the built-in ones (the folder writers come first)."""
     config = run.config()
     stop_check = StopCheck(run)
     if install_signals:
@@ -38,7 +45,7 @@ def execute(run: Run, resume: bool = False, stream: TextIO = sys.stdout, install
         if data.embedding_vectors is not None:
             model.load_embedding(data.embedding_vectors, freeze=config.task.freeze_embeddings)
         callbacks = [MetricsWriter(run), Checkpointer(run, config, data.artifacts), stop_check,
-                     EarlyStopping(config.train.patience), ConsoleProgress(stream, prefix=f"[{run.run_id}] ")]
+                     EarlyStopping(config.train.patience), ConsoleProgress(stream, prefix=f"[{run.run_id}] "), *extra_callbacks]
         trainer = Trainer(model, data, config.train, callbacks, device=device)
         if resume:
             _restore(run, trainer)
@@ -50,6 +57,10 @@ def execute(run: Run, resume: bool = False, stream: TextIO = sys.stdout, install
     except Diverged as error:
         run.write_status("failed", error=str(error))
         _say(stream, f"[{run.run_id}] failed: {error}")
+        return "failed"
+    except ValueError as error:  # bad settings or data: the message says what to change
+        run.write_status("failed", error=str(error))
+        print(f"error: {error}", file=sys.stderr)
         return "failed"
     except (KeyboardInterrupt, SystemExit):
         run.write_status("stopped", stop_reason="interrupted from the terminal")

@@ -1,0 +1,96 @@
+"""The command line: help everywhere, one-line errors that list valid values, dry runs, a group."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rnnkit.cli import main
+
+SUBCOMMANDS = ["train", "runs", "stop", "resume", "eval", "predict", "presets"]
+
+
+def rnnkit(*args, checkpoints=None):
+    command = [sys.executable, "-m", "rnnkit", *args]
+    if checkpoints is not None:
+        command += ["--checkpoints-dir", str(checkpoints)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("subcommand", SUBCOMMANDS)
+def test_every_subcommand_has_help(subcommand, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([subcommand, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: python -m rnnkit" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--arch", "transformer"], "unknown architecture transformer; valid: rnn, lstm, gru, reslstm"),
+    (["--arch", "lstm,lstm"], "listed twice"),
+    (["--lr", "0"], "learning_rate must be > 0"),
+    (["--lr", "-1"], "learning_rate must be > 0"),
+    (["--hidden-size", "-4"], "hidden_size must be > 0"),
+    (["--num-layers", "0"], "num_layers must be > 0"),
+    (["--dropout", "1.5"], "dropout must be in [0, 1)"),
+    (["--batch-size", "100000", "--num-samples", "100"], "larger than the training split"),
+    (["--preset", "fastest"], "unknown preset 'fastest' for task 'recall'; valid: quick, best"),
+    (["--impl", "fused", "--arch", "reslstm"], "exists only as impl='scratch'"),
+])
+def test_bad_train_options_fail_with_one_line(args, message, tmp_path, capsys):
+    code = main(["train", *args, "--epochs", "1", "--checkpoints-dir", str(tmp_path)])
+    error = capsys.readouterr().err
+    assert code != 0, error  # 2: refused before a run was made; 1: the run failed on its data
+    assert message in error
+    assert "Traceback" not in error and error.count("\n") == 1
+
+
+def test_unknown_task_lists_the_valid_tasks(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--task", "chess"])
+    error_line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "invalid choice: 'chess'" in error_line
+    assert "recall" in error_line and "adding" in error_line
+
+
+@pytest.mark.parametrize("task", ["recall", "adding"])
+def test_dry_run_per_synthetic_task(task, tmp_path):
+    result = rnnkit("train", "--task", task, "--arch", "gru", "--dry-run", checkpoints=tmp_path)
+    assert result.returncode == 0, result.stderr
+    listing = json.loads(rnnkit("runs", "--json", checkpoints=tmp_path).stdout)
+    assert listing[0]["state"] == "completed" and listing[0]["task"] == task
+
+
+def test_several_architectures_make_one_group(tmp_path, capsys):
+    code = main(["train", "--arch", "rnn,gru", "--group", "demo", "--dry-run", "--checkpoints-dir", str(tmp_path)])
+    assert code == 0
+    capsys.readouterr()
+    main(["runs", "--group", "demo", "--json", "--checkpoints-dir", str(tmp_path)])
+    rows = json.loads(capsys.readouterr().out)
+    assert sorted(row["arch"] for row in rows) == ["gru", "rnn"]
+    assert {row["group"] for row in rows} == {"demo"}
+
+
+def test_eval_and_predict_a_finished_run(tmp_path, capsys):
+    assert main(["train", "--dry-run", "--checkpoints-dir", str(tmp_path)]) == 0
+    capsys.readouterr()
+    main(["runs", "--json", "--checkpoints-dir", str(tmp_path)])
+    run_id = json.loads(capsys.readouterr().out)[0]["run_id"]
+    assert main(["eval", run_id, "--checkpoints-dir", str(tmp_path)]) == 0
+    assert "accuracy" in json.loads(capsys.readouterr().out)
+    assert main(["predict", run_id, "--examples", "3", "--checkpoints-dir", str(tmp_path)]) == 0
+    predictions = json.loads(capsys.readouterr().out)
+    assert len(predictions) == 3 and {"label", "top", "target"} <= set(predictions[0])
+    assert main(["predict", run_id, "hello", "--checkpoints-dir", str(tmp_path)]) == 2
+    assert "takes no text input" in capsys.readouterr().err
+
+
+def test_resume_refuses_a_completed_run_and_stop_an_unknown_one(tmp_path, capsys):
+    assert main(["train", "--dry-run", "--checkpoints-dir", str(tmp_path)]) == 0
+    capsys.readouterr()
+    main(["runs", "--json", "--checkpoints-dir", str(tmp_path)])
+    run_id = json.loads(capsys.readouterr().out)[0]["run_id"]
+    assert main(["resume", run_id, "--checkpoints-dir", str(tmp_path)]) == 2
+    assert "already completed" in capsys.readouterr().err
+    assert main(["stop", "../etc", "--checkpoints-dir", str(tmp_path)]) == 2
+    assert "invalid run id" in capsys.readouterr().err

@@ -1,0 +1,172 @@
+"""Training behaviour: it learns, it is reproducible, checkpoints round-trip, failures are reported."""
+import io
+
+import pytest
+import torch
+
+from rnnkit.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint, save_checkpoint
+from rnnkit.config import ModelConfig, RunConfig, TaskConfig, TrainConfig
+from rnnkit.engine import Callback, StopTraining, Trainer
+from rnnkit.models import build_model
+from rnnkit.presets import build_config
+from rnnkit.runner import execute
+from rnnkit.tasks import get_task
+
+SMALL_TASK = TaskConfig(name="recall", sequence_length=12, num_samples=300)
+
+
+def small_data(seed=0, task=SMALL_TASK):
+    return get_task(task.name).load(task, seed, progress=lambda text: None)
+
+
+def small_run_config(**train):
+    train = {"epochs": 2, "batch_size": 32, "log_every_steps": 2, **train}
+    return RunConfig(task=SMALL_TASK, model=ModelConfig(hidden_size=16), train=TrainConfig(**train))
+
+
+@pytest.mark.parametrize("impl,arch", [("fused", "lstm"), ("scratch", "gru"), ("scratch", "reslstm")])
+def test_overfits_one_batch(impl, arch):
+    data = small_data()
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(arch=arch, impl=impl, hidden_size=32), data.spec)
+    trainer = Trainer(model, data, TrainConfig(learning_rate=0.01, batch_size=16))
+    batch = data.train.batch(torch.arange(16))
+    for _ in range(150):
+        loss = trainer.loss(model(batch.inputs, batch.lengths), batch.targets)
+        trainer.optimizer.zero_grad()
+        loss.backward()
+        trainer.optimizer.step()
+    assert loss.item() < 0.05
+
+
+def test_same_seed_gives_same_split_and_same_initial_weights():
+    first, second, other = small_data(seed=3), small_data(seed=3), small_data(seed=4)
+    assert torch.equal(first.train.inputs, second.train.inputs)
+    assert torch.equal(first.test.targets, second.test.targets)
+    assert not torch.equal(first.train.inputs, other.train.inputs)
+    weights = []
+    for _ in range(2):
+        torch.manual_seed(3)
+        weights.append(build_model(ModelConfig(), first.spec).state_dict())
+    assert all(torch.equal(weights[0][name], weights[1][name]) for name in weights[0])
+
+
+def test_checkpoint_round_trip_gives_identical_outputs(tmp_path):
+    data = small_data()
+    config = small_run_config()
+    model = build_model(ModelConfig(arch="gru", impl="scratch", hidden_size=16, bidirectional=True), data.spec)
+    config = RunConfig(task=config.task, model=model.config, train=config.train)
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, {"model": model.state_dict(), "config": config.to_dict(), "spec": data.spec.to_dict(),
+                           "artifacts": data.artifacts, "epoch": 1, "metrics": {}})
+    restored = model_from_checkpoint(load_checkpoint(path))
+    batch = data.test.batch(torch.arange(10))
+    model.eval()
+    with torch.no_grad():
+        assert torch.equal(model(batch.inputs, batch.lengths), restored(batch.inputs, batch.lengths))
+
+
+def test_a_checkpoint_that_is_not_a_plain_dict_is_refused(tmp_path):
+    path = tmp_path / "pickled_module.pt"
+    torch.save(torch.nn.Linear(2, 2), path)  # a whole pickled module: could run code on load
+    with pytest.raises(CheckpointError, match="weights_only"):
+        load_checkpoint(path)
+
+
+def test_corrupt_missing_and_foreign_checkpoints_are_refused(tmp_path):
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        load_checkpoint(tmp_path / "missing.pt")
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(b"\x80\x02not really a checkpoint")
+    with pytest.raises(CheckpointError, match="corrupt"):
+        load_checkpoint(corrupt)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"state_dict": {}}, foreign)
+    with pytest.raises(CheckpointError, match="not an rnnkit checkpoint"):
+        load_checkpoint(foreign)
+
+
+def test_training_learns_recall_and_tests_the_best_epoch():
+    data = small_data(task=TaskConfig(name="recall", sequence_length=12, num_samples=800))
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(hidden_size=32, gate_init="chrono"), data.spec)
+    records = []
+
+    class Recorder(Callback):
+        def on_epoch_end(self, trainer, record):
+            records.append(record)
+
+    trainer = Trainer(model, data, TrainConfig(epochs=6, batch_size=16, learning_rate=0.01), [Recorder()])
+    result = trainer.fit()
+    assert [record["epoch"] for record in records] == [1, 2, 3, 4, 5, 6]
+    best = max(records, key=lambda record: record["validation"]["accuracy"])
+    assert result["epoch"] == trainer.state.best_epoch == best["epoch"]
+    assert result["test"]["accuracy"] > 0.5  # chance is 0.1
+    validation = records[-1]["validation"]
+    assert len(validation["confusion_matrix"]) == 10 and len(validation["per_class"]["f1"]) == 10
+    assert sum(map(sum, validation["confusion_matrix"])) == len(data.validation)
+
+
+def test_regression_reports_mae_rmse_and_the_baseline():
+    task = TaskConfig(name="adding", sequence_length=10, num_samples=300)
+    data = small_data(task=task)
+    trainer = Trainer(build_model(ModelConfig(hidden_size=16), data.spec), data, TrainConfig(epochs=1, batch_size=32))
+    result = trainer.fit()
+    assert {"mae", "rmse", "loss"} <= set(result["test"])
+    assert result["baselines"]["always 1.0"]["rmse"] == pytest.approx(0.41, abs=0.08)
+
+
+def test_early_stopping_ends_training_and_still_tests(store):
+    config = build_config("recall", None, {"task": {"sequence_length": 8, "num_samples": 200},
+                                           "train": {"epochs": 30, "patience": 1, "learning_rate": 1e-9}})
+    run = store.create(config)
+    assert execute(run, stream=io.StringIO(), install_signals=False) == "completed"
+    epochs = run.metrics("epoch")
+    assert len(epochs) < 30
+    assert "early stopping" in run.metrics("test")[0]["stop_reason"]
+
+
+def test_batch_larger_than_the_data_is_a_clear_error():
+    data = small_data()
+    with pytest.raises(ValueError, match="batch_size 5000 is larger than the training split"):
+        Trainer(build_model(ModelConfig(), data.spec), data, TrainConfig(batch_size=5000))
+
+
+def test_a_nan_loss_fails_the_run_as_diverged_and_keeps_checkpoints(store):
+    class Poison(Callback):  # after epoch 1, break the weights the way a too-large step would
+        def on_epoch_end(self, trainer, record):
+            with torch.no_grad():
+                next(trainer.model.parameters()).fill_(float("nan"))
+
+    run = store.create(small_run_config(epochs=3))
+    assert execute(run, stream=io.StringIO(), install_signals=False, extra_callbacks=(Poison(),)) == "failed"
+    status = run.status()
+    assert status["state"] == "failed" and "diverged" in status["error"]
+    assert load_checkpoint(run.best_path)["epoch"] == 1
+    assert load_checkpoint(run.last_path)["epoch"] == 1
+
+
+def test_dry_run_uses_two_batches_and_one_epoch():
+    data = small_data()
+    steps = []
+
+    class Counter(Callback):
+        def on_batch_end(self, trainer):
+            steps.append(1)
+
+    Trainer(build_model(ModelConfig(hidden_size=8), data.spec), data,
+            TrainConfig(epochs=5, batch_size=8, dry_run=True), [Counter()]).fit()
+    assert len(steps) == 2
+
+
+def test_stop_training_from_a_callback_is_clean():
+    data = small_data()
+
+    class StopAfterFirstEpoch(Callback):
+        def on_epoch_end(self, trainer, record):
+            raise StopTraining("enough")
+
+    trainer = Trainer(build_model(ModelConfig(hidden_size=8), data.spec), data,
+                      TrainConfig(epochs=5, batch_size=32), [StopAfterFirstEpoch()])
+    assert trainer.fit()["stop_reason"] == "enough"
+    assert trainer.state.epoch == 1

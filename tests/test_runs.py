@@ -1,0 +1,96 @@
+"""The run store: ids, folder contents, status liveness, metrics lines, config files."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rnnkit.config import RunConfig
+from rnnkit.presets import build_config
+from rnnkit.runs import RunError, RunStore, validate_run_id
+
+
+@pytest.mark.parametrize("bad", ["../x", "/etc/passwd", "a/b", "..", "a..b", "", ".hidden", "x" * 200, "a b", "a\\b"])
+def test_bad_run_ids_are_refused(bad, store):
+    with pytest.raises(RunError, match="invalid run id"):
+        validate_run_id(bad)
+    with pytest.raises(RunError):
+        store.get(bad)
+
+
+def test_two_runs_created_in_the_same_second_get_different_ids(store):
+    config = build_config("recall", "quick")
+    ids = {store.create(config).run_id for _ in range(20)}
+    assert len(ids) == 20
+    assert len(store.runs()) == 20
+
+
+def test_a_new_run_has_its_config_and_queued_status(store):
+    config = build_config("recall", "quick", {"model": {"arch": "gru"}}, group="demo")
+    run = store.create(config)
+    assert run.config() == config
+    assert run.status()["state"] == "queued"
+    assert run.info()["run_id"] == run.run_id
+    assert [r.run_id for r in store.runs(group="demo")] == [run.run_id]
+    assert store.latest_group() == "demo"
+
+
+def test_missing_and_corrupt_config_json_give_actionable_errors(store):
+    run = store.create(build_config("recall", "quick"))
+    run.config_path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(RunError, match="config.json is unreadable"):
+        run.config()
+    run.config_path.write_text(json.dumps({"model": {"arch": "transformer"}}), encoding="utf-8")
+    with pytest.raises(RunError, match="valid: rnn, lstm, gru, reslstm"):
+        run.config()
+    run.config_path.unlink()
+    with pytest.raises(RunError, match="no config.json"):
+        run.config()
+    assert store.runs() == []  # an incomplete folder is not listed as a run
+
+
+def test_unknown_run_is_a_clear_error(store):
+    with pytest.raises(RunError, match="no run 'nope'"):
+        store.get("nope")
+
+
+def test_metrics_reader_skips_a_line_still_being_written(store):
+    run = store.create(build_config("recall", "quick"))
+    run.append_metrics({"kind": "epoch", "epoch": 1})
+    with open(run.metrics_path, "a", encoding="utf-8") as handle:
+        handle.write('{"kind": "epoch", "ep')  # a writer caught mid-line
+    assert run.metrics() == [{"kind": "epoch", "epoch": 1}]
+    size = len(json.dumps({"kind": "epoch", "epoch": 1}, separators=(",", ":"))) + 1
+    run.truncate_metrics(size)
+    run.append_metrics({"kind": "epoch", "epoch": 2})
+    assert [record["epoch"] for record in run.metrics("epoch")] == [1, 2]
+
+
+def test_a_running_status_whose_process_is_gone_reads_interrupted(store):
+    run = store.create(build_config("recall", "quick"))
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    import socket
+
+    run.write_status("running", pid=int(finished.stdout), host=socket.gethostname(), start_time=None)
+    assert run.raw_status()["state"] == "running"
+    assert run.status()["state"] == "interrupted"
+    run.write_status("running", pid=int(finished.stdout), host="another-machine")
+    assert run.status()["state"] == "running"  # cannot check another host's processes
+
+
+def test_stopping_a_finished_run_is_refused(store):
+    run = store.create(build_config("recall", "quick"))
+    run.write_status("completed")
+    with pytest.raises(RunError, match="is completed"):
+        store.stop(run.run_id)
+
+
+def test_config_json_round_trip_and_unknown_keys():
+    config = build_config("adding", "quick", {"model": {"arch": "gru", "bidirectional": True}})
+    assert RunConfig.from_json(config.to_json()) == config
+    with pytest.raises(ValueError, match="unknown model option"):
+        RunConfig.from_dict({"model": {"hiden_size": 3}})
+
+
+def test_store_lists_nothing_for_a_missing_root(tmp_path):
+    assert RunStore(tmp_path / "nowhere").runs() == []
