@@ -25,7 +25,7 @@ CONFIG_FLAGS = {
     "vocab_size": ("task", "vocab_size"), "class_weighted": ("task", "class_weighted"),
     "freeze_embeddings": ("task", "freeze_embeddings"), "source": ("task", "source"),
     "text_column": ("task", "text_column"), "label_column": ("task", "label_column"),
-    "line_length": ("task", "line_length"),
+    "line_length": ("task", "line_length"), "word_vector_size": ("task", "word_vector_size"),
     "hidden_size": ("model", "hidden_size"), "num_layers": ("model", "num_layers"),
     "bidirectional": ("model", "bidirectional"), "dropout": ("model", "dropout"),
     "embedding_size": ("model", "embedding_size"), "pooling": ("model", "pooling"),
@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--text-column", default=None, help="csv task: text column name")
     data.add_argument("--label-column", default=None, help="csv task: label column name")
     data.add_argument("--line-length", type=int, default=None, help="poems: 5 or 7 characters per line (0: all)")
+    data.add_argument("--word-vector-size", type=int, default=None, help="shopping: word2vec dimensions (= embedding width)")
     model = train.add_argument_group("model")
     model.add_argument("--hidden-size", type=int, default=None, help="units per layer and direction")
     model.add_argument("--num-layers", type=int, default=None, help="stacked recurrent layers")
@@ -158,6 +159,10 @@ def configs_from_args(args: argparse.Namespace) -> list:
         value = getattr(args, flag, None)
         if value is not None:
             overrides[section][name] = value
+    for key in ("data_dir", "source"):  # a background worker may run elsewhere: store absolute paths
+        value = overrides["task"].get(key)
+        if value and (key == "data_dir" or os.path.exists(value)):
+            overrides["task"][key] = os.path.abspath(os.path.expanduser(value))
     if args.detach and len(archs) > 1 and "num_threads" not in overrides["train"]:
         overrides["train"]["num_threads"] = max(1, (os.cpu_count() or 1) // len(archs))  # parallel runs share the CPU
     configs = []

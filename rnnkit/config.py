@@ -51,12 +51,14 @@ class TaskConfig:
     text_column: str = ""  # csv task: column holding the text ("" = detect)
     label_column: str = ""  # csv task: column holding the label ("" = detect)
     line_length: int = 0  # poems: characters per line kept for training (0 = all; 5 or 7)
+    word_vector_size: int = 128  # shopping: word2vec dimensions (the embedding then has this width)
 
     def __post_init__(self) -> None:
         check_positive("sequence_length", self.sequence_length)
         check_positive("num_samples", self.num_samples)
         check_positive("max_length", self.max_length, allow_zero=True)
         check_positive("vocab_size", self.vocab_size, allow_zero=True)
+        check_positive("word_vector_size", self.word_vector_size)
         if self.line_length not in (0, 5, 7):
             raise ValueError(f"line_length must be 0 (all), 5 or 7, got {self.line_length}")
 
@@ -71,7 +73,7 @@ class ModelConfig:
     num_layers: int = 1  # stacked recurrent layers
     bidirectional: bool = False  # also read each sequence backwards (classification and forecasting only)
     dropout: float = 0.0  # dropout between layers and before the head
-    embedding_size: int = 64  # token tasks: embedding width (ignored for feature inputs)
+    embedding_size: int = 64  # token tasks: embedding width (tasks with pretrained vectors use theirs)
     pooling: str = "last"  # classification: summary of the sequence (last | mean | max over valid steps)
     gate_init: str = "default"  # default | chrono: gate biases that keep memory over long sequences
 

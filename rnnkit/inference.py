@@ -79,6 +79,12 @@ class Predictor:
             row["target"] = self._target(target)
         return described
 
+    def generate(self, **options) -> str:
+        """Language models: sample a text (options as in the task's `generate`)."""
+        if not hasattr(self.task, "generate"):
+            raise ValueError(f"task {self.task.name!r} does not generate text")
+        return self.task.generate(self.model, self.artifacts, **options)
+
     def describe(self, outputs: torch.Tensor) -> list[dict[str, Any]]:
         if self.spec.job == "classify":
             probabilities = outputs.softmax(dim=-1)

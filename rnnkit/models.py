@@ -30,8 +30,9 @@ class SequenceModel(nn.Module):
         self.config = config
         self.spec = spec
         if spec.input_kind == "tokens":
-            self.encoder = nn.Embedding(spec.input_size, config.embedding_size, padding_idx=PADDING_INDEX)
-            backbone_input = config.embedding_size
+            width = spec.embedding_size or config.embedding_size
+            self.encoder = nn.Embedding(spec.input_size, width, padding_idx=PADDING_INDEX)
+            backbone_input = width
         else:
             self.encoder = nn.Identity()
             backbone_input = spec.input_size

@@ -9,6 +9,12 @@ from rnnkit.tasks.base import Batch, SequenceDataset, Task, TaskData, TaskSpec
 _REGISTRY = {
     "recall": "rnnkit.tasks.synthetic:RecallTask",
     "adding": "rnnkit.tasks.synthetic:AddingTask",
+    "names": "rnnkit.tasks.names:NamesTask",
+    "imdb": "rnnkit.tasks.imdb:IMDBTask",
+    "shopping": "rnnkit.tasks.shopping:ShoppingTask",
+    "weather": "rnnkit.tasks.weather:WeatherTask",
+    "poems": "rnnkit.tasks.poems:PoemsTask",
+    "csv": "rnnkit.tasks.csv_task:CSVTask",
 }
 TASK_NAMES = tuple(_REGISTRY)
 

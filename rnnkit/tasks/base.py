@@ -42,6 +42,7 @@ class TaskSpec:
     target_mean: float = 0.0  # regression: targets were standardised with this mean ...
     target_std: float = 1.0  # ... and this standard deviation; metrics undo it
     unit: str = ""  # regression: unit of the target, for display
+    embedding_size: int = 0  # tokens with pretrained vectors: their width (0: the model config decides)
 
     def __post_init__(self) -> None:
         if self.job not in JOBS:
@@ -173,3 +174,21 @@ def split_indices(count: int, fractions: tuple[float, float], generator: torch.G
     if n_train < 1:
         raise ValueError(f"{count} examples are too few to split into train/validation/test")
     return order[:n_train], order[n_train : n_train + n_validation], order[n_train + n_validation :]
+
+
+def stratified_split(labels: list[int], seed: int, validation: float, test: float) -> tuple[list[int], list[int], list[int]]:
+    """Indices for train/validation/test with every class in proportion in each split (`test` may be 0)."""
+    from sklearn.model_selection import train_test_split
+
+    indices = list(range(len(labels)))
+    test_rows: list[int] = []
+    rest = indices
+    try:
+        if test:
+            rest, test_rows = train_test_split(indices, test_size=test, stratify=labels, random_state=seed)
+        rest_labels = [labels[i] for i in rest]
+        train_rows, validation_rows = train_test_split(
+            rest, test_size=validation / (1 - test), stratify=rest_labels, random_state=seed)
+    except ValueError as error:  # e.g. a class with a single example
+        raise ValueError(f"cannot split the data so every class is in every split: {error}") from error
+    return train_rows, validation_rows, test_rows
