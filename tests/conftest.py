@@ -15,3 +15,11 @@ def store(tmp_path):
     from rnnkit.runs import RunStore
 
     return RunStore(tmp_path / "checkpoints")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def isolated_environment(tmp_path_factory):
+    """Tests never download and never touch the user's ~/.rnnkit cache."""
+    os.environ["RNNKIT_OFFLINE"] = "1"
+    os.environ["RNNKIT_CACHE_DIR"] = str(tmp_path_factory.mktemp("rnnkit-cache"))
+    yield

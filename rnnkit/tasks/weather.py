@@ -136,7 +136,7 @@ def _block_split(day: int) -> str:
 def climatology(series, source: WeatherSource) -> np.ndarray:
     """(366, 24) mean temperature per day of year and hour over the training years, ±7 days smoothed."""
     train = series[(series.index.year >= source.train_years[0]) & (series.index.year <= source.train_years[1])]
-    table = train[source.target].groupby([train.index.dayofyear - 1, train.index.hour]).mean().unstack()
+    table = train[source.target].groupby([train.index.day_of_year - 1, train.index.hour]).mean().unstack()
     table = table.reindex(range(366)).to_numpy()
     padded = np.concatenate([table[-7:], table, table[:7]])
     kernel = np.ones(15) / 15
@@ -188,7 +188,7 @@ class WeatherTask:
         repeat = raw_target[test_index + steps_in - steps_out + np.arange(steps_out)]
         table = climatology(series, source)
         target_steps = test_index + steps_in + np.arange(steps_out)  # (windows, steps_out) grid positions
-        day_of_year = np.minimum(series.index.dayofyear.to_numpy() - 1, 365)
+        day_of_year = np.minimum(series.index.day_of_year.to_numpy() - 1, 365)
         normal = table[day_of_year[target_steps], series.index.hour.to_numpy()[target_steps]]
         baselines = {"repeat last 2 days": regression_metrics(truth, repeat),
                      "hourly climatology": regression_metrics(truth, normal)}
