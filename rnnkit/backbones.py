@@ -102,22 +102,23 @@ class ScratchLayer(nn.Module):
     def forward(self, inputs: Tensor, lengths: Tensor, gate_log: dict | None = None) -> tuple[Tensor, Tensor]:
         batch, time_steps, _ = inputs.shape
         shortest = int(lengths.min())
-        projected = self.cell.project_input(inputs)  # (batch, time, gates*hidden): one matmul for all steps
+        # time-major, so each step's slice is one contiguous block: (time, batch, gates*hidden),
+        # one matmul for all steps
+        projected = self.cell.project_input(inputs.transpose(0, 1))
         state = self.cell.initial_state(batch, inputs)
-        running = step_mask(lengths, time_steps, inputs.device).unsqueeze(-1)  # (batch, time, 1)
+        running = step_mask(lengths, time_steps, inputs.device).t().unsqueeze(-1)  # (time, batch, 1)
         outputs = []
-        for t, projected_t in enumerate(projected.unbind(1)):
+        for t, projected_t in enumerate(projected.unbind(0)):
             h_t, new_state = self.cell.step(projected_t, state, gate_log)
             if t >= shortest:  # some sequences have ended: their state stays as it was
-                keep = running[:, t]
-                new_state = _where(keep, new_state, state)
+                new_state = _where(running[t], new_state, state)
             state = new_state
             outputs.append(h_t)
-        outputs = torch.stack(outputs, dim=1)  # (batch, time, hidden)
+        outputs = torch.stack(outputs)  # (time, batch, hidden)
         if shortest < time_steps:
             outputs = outputs * running
         last = state.h if isinstance(state, LSTMState) else state
-        return outputs, last
+        return outputs.transpose(0, 1), last  # (batch, time, hidden)
 
 
 def _where(keep: Tensor, new, old):

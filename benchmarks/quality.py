@@ -1,0 +1,96 @@
+"""Quality benchmark: train a task's preset on the real data and score the untouched test split.
+
+Prints one `task metric: value` line per figure, e.g.
+
+    python benchmarks/quality.py --task names             # best preset, a few minutes on 2 cores
+    python benchmarks/quality.py --task imdb --preset quick   # the "88 % within 5 minutes" check
+    python benchmarks/quality.py --task all
+
+Goals (issue #3): imdb ≥ 0.89 accuracy (≥ 0.88 within 5 minutes), shopping ≥ 0.90 macro-F1,
+names ≥ 0.85 accuracy, weather MAE ≥ 15 % below repeat-last-2-days, poems ≥ 95 % of 100 samples
+well formed. The wall time includes loading (and, on a cold cache, preprocessing) the data.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from rnnkit.inference import Predictor  # noqa: E402
+from rnnkit.presets import build_config  # noqa: E402
+from rnnkit.runner import execute  # noqa: E402
+from rnnkit.runs import RunStore  # noqa: E402
+from rnnkit.tasks.poems import check_poem  # noqa: E402
+
+TASKS = ("names", "imdb", "shopping", "weather", "poems")
+POEM_SAMPLES = 100
+
+
+def report(task: str, name: str, value) -> None:
+    text = f"{value:.4f}" if isinstance(value, float) else str(value)
+    print(f"{task} {name}: {text}", flush=True)
+
+
+def benchmark(task: str, preset: str, checkpoints: Path, seed: int) -> None:
+    config = build_config(task, preset, {"train": {"seed": seed}})
+    run = RunStore(checkpoints).create(config)
+    started = time.perf_counter()
+    log = io.StringIO()
+    state = execute(run, stream=log, install_signals=False)
+    seconds = time.perf_counter() - started
+    if state != "completed":
+        report(task, "failed", run.status().get("error", state))
+        return
+    test = run.metrics("test")[0]
+    epochs = run.metrics("epoch")
+    label = task if preset == "best" else f"{task} {preset}"
+    report(label, "run", run.run_id)
+    report(label, "epochs trained", len(epochs))
+    report(label, "best epoch", test["epoch"])
+    report(label, "wall seconds", f"{seconds:.1f}")
+    metrics = test["test"]
+    if task in ("names", "imdb", "shopping"):
+        report(label, "accuracy", metrics["accuracy"])
+        report(label, "macro_f1", metrics["macro_f1"])
+    elif task == "weather":
+        report(label, "mae", metrics["mae"])
+        report(label, "rmse", metrics["rmse"])
+        for name, baseline in test["baselines"].items():
+            report(label, f"baseline {name} mae", baseline["mae"])
+            report(label, f"baseline {name} rmse", baseline["rmse"])
+        repeat = test["baselines"]["repeat last 2 days"]["mae"]
+        report(label, "mae below repeat-last-2-days", f"{100 * (1 - metrics['mae'] / repeat):.1f}%")
+    elif task == "poems":
+        best_validation = next(r for r in epochs if r["epoch"] == test["epoch"])["validation"]["perplexity"]
+        report(label, "validation perplexity", best_validation)
+        report(label, "test perplexity", metrics["perplexity"])
+        predictor = Predictor.from_run(run)
+        generator = torch.Generator().manual_seed(seed)
+        samples = [predictor.generate(generator=generator) for _ in range(POEM_SAMPLES)]
+        well_formed = sum(check_poem(sample, 5)[0] for sample in samples)
+        report(label, f"well formed of {POEM_SAMPLES} samples", f"{well_formed}%")
+        report(label, "sample", samples[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--task", choices=(*TASKS, "all"), default="names", help="task to benchmark")
+    parser.add_argument("--preset", default="best", help="preset to train (default: best)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for split, weights and sampling")
+    parser.add_argument("--checkpoints-dir", default=None, help="keep the runs here (default: a temp folder)")
+    args = parser.parse_args()
+    checkpoints = Path(args.checkpoints_dir or tempfile.mkdtemp(prefix="quality-"))
+    print(f"threads: {torch.get_num_threads()}; runs in {checkpoints}", flush=True)
+    for task in TASKS if args.task == "all" else (args.task,):
+        benchmark(task, args.preset, checkpoints, args.seed)
+
+
+if __name__ == "__main__":
+    main()
