@@ -1,7 +1,21 @@
-"""rnnkit dashboard entry point (the full dashboard arrives with the dashboard issue)."""
+"""rnnkit dashboard: `streamlit run app.py`.
+
+Page config, the shared sidebar (data folder) and navigation over pages/. Training never runs in
+this process: the Train page launches `python -m rnnkit train` workers and watches their folders.
+"""
+import os
+
 import streamlit as st
 
-st.set_page_config(page_title="rnnkit", page_icon="🔁", layout="wide")
-st.title("rnnkit")
-st.write("Train and compare recurrent networks. For now, use the command line: "
-         "`python -m rnnkit train --task recall --arch lstm,gru,rnn`.")
+st.set_page_config(page_title="rnnkit", page_icon=":material/cycle:", layout="wide")
+
+pages = [
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("pages/playground.py", title="Playground", icon=":material/science:"),
+]
+with st.sidebar:
+    st.text_input("Data folder", value=os.environ.get("RNNKIT_DATA_DIR", ""), key="app_data_dir",
+                  help="Folder with the datasets (e.g. ../shared/data); empty: $RNNKIT_DATA_DIR, then ~/.rnnkit/data")
+st.navigation(pages).run()

@@ -25,6 +25,11 @@ class MetricsWriter(Callback):
         self.heartbeat_seconds = heartbeat_seconds
         self.last_beat = 0.0
 
+    def on_train_start(self, trainer: Trainer) -> None:
+        if trainer.data.validation_baselines:  # so live charts can draw them from the first epoch
+            self.run.append_metrics({"kind": "baselines", "validation": trainer.data.validation_baselines,
+                                     "test": trainer.data.baselines, "time": time.time()})
+
     def on_log(self, trainer: Trainer, record: dict) -> None:
         self.run.append_metrics({**record, "time": time.time()})
         now = time.monotonic()
@@ -114,8 +119,8 @@ class EarlyStopping(Callback):
 class ConsoleProgress(Callback):
     """One line per log step (overwritten on a terminal) and one per epoch."""
 
-    def __init__(self, stream: TextIO = sys.stdout, prefix: str = "") -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None, prefix: str = "") -> None:
+        self.stream = stream or sys.stdout
         self.prefix = prefix
         self.interactive = stream.isatty()
 

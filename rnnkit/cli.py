@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 from rnnkit.config import ARCHITECTURES, DEVICES, GATE_INITS, IMPLEMENTATIONS, OPTIMIZERS, POOLINGS
 from rnnkit.presets import build_config, preset_names
-from rnnkit.runs import RunError, RunStore
+from rnnkit.runs import RunError, RunStore, parallel_threads
 from rnnkit.tasks import TASK_NAMES
 
 # flag destination -> (config section, field)
@@ -164,7 +164,7 @@ def configs_from_args(args: argparse.Namespace) -> list:
         if value and (key == "data_dir" or os.path.exists(value)):
             overrides["task"][key] = os.path.abspath(os.path.expanduser(value))
     if args.detach and len(archs) > 1 and "num_threads" not in overrides["train"]:
-        overrides["train"]["num_threads"] = max(1, (os.cpu_count() or 1) // len(archs))  # parallel runs share the CPU
+        overrides["train"]["num_threads"] = parallel_threads(len(archs))
     configs = []
     for arch in archs:
         impl = args.impl or ("scratch" if arch == "reslstm" else None)
@@ -195,27 +195,9 @@ def command_train(args: argparse.Namespace, store: RunStore) -> int:
 
 
 # ------------------------------------------------------------------------------------ run control
-def run_summary(run) -> dict[str, Any]:
-    """One row per run: the figures `runs` and the dashboard show."""
-    status = run.status()
-    try:
-        config = run.config()
-    except RunError as error:
-        return {"run_id": run.run_id, "state": "failed", "error": str(error)}
-    epochs = run.metrics("epoch")
-    tests = run.metrics("test")
-    monitor = epochs[-1]["monitor"] if epochs else ""
-    return {
-        "run_id": run.run_id, "state": status.get("state"), "task": config.task.name, "arch": config.model.arch,
-        "impl": config.model.impl, "group": config.group, "epoch": epochs[-1]["epoch"] if epochs else 0,
-        "epochs": config.train.epochs, "monitor": monitor,
-        "best_validation": epochs[-1]["best_value"] if epochs else None,
-        "test": {k: v for k, v in tests[-1]["test"].items() if isinstance(v, float)} if tests else {},
-        "error": status.get("error", ""),
-    }
-
-
 def command_runs(args: argparse.Namespace, store: RunStore) -> int:
+    from rnnkit.reports import run_summary
+
     rows = [run_summary(run) for run in store.runs(group=args.group)]
     if args.json:
         print(json.dumps(rows, indent=2))
@@ -250,14 +232,7 @@ def command_stop(args: argparse.Namespace, store: RunStore) -> int:
 
 
 def command_resume(args: argparse.Namespace, store: RunStore) -> int:
-    run = store.get(args.run_id)
-    state = run.status()["state"]
-    if state in ("queued", "running"):
-        raise RunError(f"run {run.run_id} is {state}; stop it before resuming")
-    if state == "completed":
-        raise RunError(f"run {run.run_id} already completed; start a new run to train longer")
-    run.clear_stop_request()
-    run.write_status("queued", resumed_from=state)
+    run = store.prepare_resume(args.run_id)
     if args.detach:
         pid = store.launch(run, extra_args=("--resume",))
         print(f"resumed {run.run_id} in the background (pid {pid})")

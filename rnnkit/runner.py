@@ -24,12 +24,13 @@ from rnnkit.tasks import get_task
 def execute(
     run: Run,
     resume: bool = False,
-    stream: TextIO = sys.stdout,
+    stream: TextIO | None = None,
     install_signals: bool = True,
     extra_callbacks: tuple[Callback, ...] = (),
 ) -> str:
     """Train `run` (from scratch, or from last.pt when `resume`); return the final state.
     `extra_callbacks` run after the built-in ones (the folder writers come first)."""
+    stream = stream or sys.stdout  # looked up now: tests and notebooks replace sys.stdout
     config = run.config()
     stop_check = StopCheck(run)
     if install_signals:

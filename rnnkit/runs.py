@@ -34,6 +34,7 @@ from rnnkit.config import RunConfig
 
 STATES = ("queued", "running", "completed", "failed", "stopped", "interrupted")
 ACTIVE_STATES = ("queued", "running")
+TRANSIENT_STATUS_FIELDS = ("state", "error", "stop_reason", "phase", "resumed_from", "eta_seconds")
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 PACKAGE_PARENT = Path(__file__).resolve().parent.parent  # so `python -m rnnkit` works from any folder
 
@@ -165,7 +166,8 @@ class Run:
         if state not in STATES:
             raise ValueError(f"unknown run state {state!r}; valid: {', '.join(STATES)}")
         previous = self.raw_status()
-        keep = {key: previous[key] for key in ("started_at", "pid", "host", "start_time") if key in previous}
+        # facts about the run (process, device, size, progress) carry over; what describes one state does not
+        keep = {key: value for key, value in previous.items() if key not in TRANSIENT_STATUS_FIELDS}
         status = {**keep, **fields, "state": state, "updated_at": time.time()}
         write_json_atomic(self.status_path, status)
 
@@ -296,6 +298,31 @@ class RunStore:
                                             "start_time": process_start_time(process.pid), "command": command})
         return process.pid
 
+    def start(self, configs: list[RunConfig]) -> list[Run]:
+        """Create and launch one background run per config; returns at once."""
+        runs = [self.create(config) for config in configs]
+        for run in runs:
+            self.launch(run)
+        return runs
+
+    def prepare_resume(self, run_id: str) -> Run:
+        """Check that a run can continue and mark it queued again (the caller then trains or launches)."""
+        run = self.get(run_id)
+        state = run.status()["state"]
+        if state in ACTIVE_STATES:
+            raise RunError(f"run {run_id} is {state}; stop it before resuming")
+        if state == "completed":
+            raise RunError(f"run {run_id} already completed; start a new run to train longer")
+        run.clear_stop_request()
+        run.write_status("queued", resumed_from=state)
+        return run
+
+    def resume(self, run_id: str) -> Run:
+        """Continue a stopped, failed or interrupted run in the background from its last.pt."""
+        run = self.prepare_resume(run_id)
+        self.launch(run, extra_args=("--resume",))
+        return run
+
     def stop(self, run_id: str) -> Run:
         run = self.get(run_id)
         state = run.status()["state"]
@@ -309,6 +336,11 @@ class RunStore:
             except (ProcessLookupError, PermissionError):
                 pass
         return run
+
+
+def parallel_threads(parallel_runs: int) -> int:
+    """CPU threads per run when `parallel_runs` train at once, so they share the cores instead of fighting."""
+    return max(1, (os.cpu_count() or 1) // max(parallel_runs, 1))
 
 
 def _group_of(run: Run) -> str:

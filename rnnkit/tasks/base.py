@@ -142,6 +142,7 @@ class TaskData:
     class_weights: Tensor | None = None  # classification: loss weight per class
     embedding_vectors: Tensor | None = None  # pretrained input embeddings (vocabulary, embedding_size)
     baselines: dict[str, dict[str, float]] = field(default_factory=dict)  # name -> test metrics
+    validation_baselines: dict[str, dict[str, float]] = field(default_factory=dict)  # name -> validation metrics
     bucket: bool = False  # batch by length (text tasks)
 
     def check_batch_size(self, batch_size: int) -> None:
@@ -161,6 +162,8 @@ class Task(Protocol):
     name: str  # registry name, e.g. "recall"
     title: str  # one line for menus
     description: str  # a paragraph of help text for the dashboard
+    sources: tuple  # DataSource(s) the task reads (empty: generated or the user's own file)
+    settings: tuple[str, ...]  # TaskConfig fields that matter for this task (the dashboard shows these)
 
     def load(self, config: TaskConfig, seed: int, progress: Progress = print) -> TaskData: ...
 

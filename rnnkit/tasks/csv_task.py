@@ -76,6 +76,8 @@ def tokenise(texts: list[str], chinese: bool) -> list[list[str]]:
 
 class CSVTask:
     name = "csv"
+    sources = ()  # the user's own file
+    settings = ("source", "text_column", "label_column", "max_length", "vocab_size", "class_weighted")
     title = "Your own CSV: text column -> label column"
     description = (
         "Train on any CSV with a text column and a label column, Chinese or English (e.g. the "

@@ -96,6 +96,8 @@ def to_dataset(part: dict, vocab_size: int, max_length: int) -> SequenceDataset:
 
 class IMDBTask:
     name = "imdb"
+    sources = (SOURCE,)
+    settings = ("max_length", "vocab_size")
     title = "IMDB sentiment (English movie reviews)"
     description = (
         "Classify a movie review as positive or negative: 25,000 reviews to learn from, 25,000 to "

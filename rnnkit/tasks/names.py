@@ -53,6 +53,8 @@ def class_weights(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
 
 class NamesTask:
     name = "names"
+    sources = (SOURCE,)
+    settings = ("class_weighted",)
     title = "Names → language (18 languages, character level)"
     description = (
         "Read a surname one character at a time and guess its language among 18 (PyTorch tutorial "

@@ -79,6 +79,8 @@ def check_poem(poem: str, line_length: int) -> tuple[bool, str]:
 
 class PoemsTask:
     name = "poems"
+    sources = (SOURCE,)
+    settings = ("line_length", "vocab_size")
     title = "Tang poems: a character language model that writes quatrains"
     description = (
         "Learn classical Chinese poems one character at a time, then write new ones: give a starting "

@@ -92,6 +92,8 @@ def train_word2vec(sentences: list[list[str]], vector_size: int, seed: int, prog
 
 class ShoppingTask:
     name = "shopping"
+    sources = (SOURCE,)
+    settings = ("max_length", "vocab_size", "word_vector_size", "freeze_embeddings", "class_weighted")
     title = "Online shopping reviews → 10 categories (Chinese, jieba + word2vec)"
     description = (
         "Guess which of 10 product categories (books, tablets, phones, fruit, shampoo, water heaters, "
@@ -116,7 +118,8 @@ class ShoppingTask:
         word2vec = cached("shopping-word2vec", path, settings,
                           lambda: train_word2vec(sentences(), vector_size, seed, progress), progress)
 
-        vocabulary = list(SPECIAL_TOKENS) + word2vec["words"]
+        kept = len(word2vec["words"]) if not config.vocab_size else max(config.vocab_size - len(SPECIAL_TOKENS), 1)
+        vocabulary = list(SPECIAL_TOKENS) + word2vec["words"][:kept]  # word2vec orders words by frequency
         position = {word: index for index, word in enumerate(vocabulary)}
         remap = torch.tensor([position.get(word, UNKNOWN_INDEX) for word in words])  # segmenter id -> vocabulary id
         max_length = config.max_length or DEFAULT_MAX_LENGTH
@@ -127,7 +130,7 @@ class ShoppingTask:
         splits = [full.subset(torch.tensor(rows)) for rows in (train, validation, test)]
 
         vectors = torch.zeros(len(vocabulary), vector_size)
-        vectors[len(SPECIAL_TOKENS):] = word2vec["vectors"]  # <pad> stays zero, <unk> too
+        vectors[len(SPECIAL_TOKENS):] = word2vec["vectors"][:kept]  # <pad> stays zero, <unk> too
         spec = TaskSpec(job="classify", input_kind="tokens", input_size=len(vocabulary), output_size=len(class_names),
                         max_steps=max_length, selection_metric="macro_f1", class_names=class_names,
                         embedding_size=vector_size)

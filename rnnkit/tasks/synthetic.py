@@ -64,6 +64,8 @@ def make_adding(count: int, time_steps: int, generator: torch.Generator) -> Sequ
 
 class RecallTask:
     name = "recall"
+    sources = ()  # generated from the seed: nothing to download
+    settings = ("sequence_length", "num_samples")
     title = "Recall (synthetic): remember the first symbol"
     description = (
         "A symbol from 10 classes is shown at step 1, then T-1 steps of noise follow; the network "
@@ -95,6 +97,8 @@ class RecallTask:
 
 class AddingTask:
     name = "adding"
+    sources = ()
+    settings = ("sequence_length", "num_samples")
     title = "Adding problem (synthetic): sum two marked numbers"
     description = (
         "Each step carries a random number and a marker; two steps are marked, one in each half of "
@@ -114,10 +118,11 @@ class AddingTask:
             max_steps=config.sequence_length,
             selection_metric="mae",
         )
-        constant = torch.ones_like(test.targets)
-        baselines = {"always 1.0": regression_metrics(test.targets, constant)}
+        baselines = {"always 1.0": regression_metrics(test.targets, torch.ones_like(test.targets))}
+        validation_baselines = {"always 1.0": regression_metrics(validation.targets, torch.ones_like(validation.targets))}
         artifacts = {"sequence_length": config.sequence_length}
-        return TaskData(spec, train, validation, test, artifacts=artifacts, baselines=baselines)
+        return TaskData(spec, train, validation, test, artifacts=artifacts, baselines=baselines,
+                        validation_baselines=validation_baselines)
 
     def examples(self, artifacts: dict, count: int, seed: int) -> SequenceDataset:
         return make_adding(count, int(artifacts["sequence_length"]), torch.Generator().manual_seed(seed))

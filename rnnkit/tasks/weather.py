@@ -147,6 +147,8 @@ def climatology(series, source: WeatherSource) -> np.ndarray:
 
 class WeatherTask:
     name = "weather"
+    sources = tuple(source.data for source in SOURCES.values())
+    settings = ("source",)
     title = "Weather: 5 days in, next 2 days of temperature out"
     description = (
         "Forecast the temperature of the next 48 hours from 5 days of weather records (Beijing hourly "
@@ -183,15 +185,26 @@ class WeatherTask:
 
         train, validation, test = (dataset(parts[key]) for key in ("train", "validation", "test"))
         raw_target = values[:, target_column]
-        test_index = np.array(parts["test"])[:, None]
-        truth = raw_target[test_index + steps_in + np.arange(steps_out)]
-        repeat = raw_target[test_index + steps_in - steps_out + np.arange(steps_out)]
         table = climatology(series, source)
-        target_steps = test_index + steps_in + np.arange(steps_out)  # (windows, steps_out) grid positions
         day_of_year = np.minimum(series.index.day_of_year.to_numpy() - 1, 365)
-        normal = table[day_of_year[target_steps], series.index.hour.to_numpy()[target_steps]]
-        baselines = {"repeat last 2 days": regression_metrics(truth, repeat),
-                     "hourly climatology": regression_metrics(truth, normal)}
+        hours = series.index.hour.to_numpy()
+
+        def reference(starts: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            """(truth, repeat-last-2-days, climatology) temperatures of windows, each (windows, steps_out)."""
+            index = np.array(starts)[:, None]
+            target_steps = index + steps_in + np.arange(steps_out)
+            return (raw_target[target_steps], raw_target[target_steps - steps_out],
+                    table[day_of_year[target_steps], hours[target_steps]])
+
+        def baselines_of(starts: list[int]) -> dict[str, dict[str, float]]:
+            truth, repeat, normal = reference(starts)
+            return {"repeat last 2 days": regression_metrics(truth, repeat),
+                    "hourly climatology": regression_metrics(truth, normal)}
+
+        truth, repeat, normal = reference(parts["test"])
+        test_index = np.array(parts["test"])[:, None]
+        baselines = baselines_of(parts["test"])
+        validation_baselines = baselines_of(parts["validation"]) if parts["validation"] else {}
         spec = TaskSpec(job="regress", input_kind="features", input_size=values.shape[1], output_size=steps_out,
                         max_steps=steps_in, selection_metric="mae", target_mean=target_mean,
                         target_std=target_std, unit="°C")
@@ -208,7 +221,8 @@ class WeatherTask:
         }
         progress(f"weather ({name}): {len(train)}/{len(validation)}/{len(test)} windows of "
                  f"{steps_in} steps x {values.shape[1]} features -> {steps_out} temperatures")
-        return TaskData(spec, train, validation, test, artifacts=artifacts, baselines=baselines)
+        return TaskData(spec, train, validation, test, artifacts=artifacts, baselines=baselines,
+                        validation_baselines=validation_baselines)
 
     def examples(self, artifacts: dict, count: int, seed: int) -> SequenceDataset:
         """Stored test windows (the playground's forecasts), in stored order."""

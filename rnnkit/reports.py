@@ -1,0 +1,195 @@
+"""Run folders -> tables: the summaries, curves and comparisons that the CLI and the dashboard show.
+
+Everything here reads runs through `rnnkit.runs`; nothing trains and nothing draws.
+"""
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pandas as pd
+
+from rnnkit.runs import Run, RunError
+
+# one fixed colour per architecture, so "LSTM" is the same colour on every chart and page
+ARCH_COLOURS = {"rnn": "#d62728", "lstm": "#1f77b4", "gru": "#2ca02c", "reslstm": "#9467bd"}
+HEADLINE = {"classify": ("accuracy", "macro_f1"), "regress": ("mae", "rmse"), "language_model": ("perplexity",)}
+
+
+def run_label(run: Run) -> str:
+    """Short name for legends: 'lstm', 'gru bi', 'lstm scratch', ..."""
+    try:
+        model = run.config().model
+    except RunError:
+        return run.run_id
+    parts = [model.arch]
+    if model.bidirectional:
+        parts.append("bi")
+    if model.num_layers > 1:
+        parts.append(f"{model.num_layers}L")
+    if model.impl == "scratch" and model.arch != "reslstm":
+        parts.append("scratch")
+    return " ".join(parts)
+
+
+def run_colour(run: Run) -> str:
+    try:
+        return ARCH_COLOURS[run.config().model.arch]
+    except RunError:
+        return "#7f7f7f"
+
+
+def progress(run: Run) -> dict[str, Any]:
+    """Where a run is now: state, epoch/step, fraction done, ETA, and one line of text."""
+    status = run.status()
+    state = status.get("state", "queued")
+    epochs = int(status.get("epochs") or _safe_epochs(run))
+    epoch_records = run.metrics("epoch")
+    steps = run.metrics("step")
+    done_epochs = epoch_records[-1]["epoch"] if epoch_records else 0
+    step = steps[-1] if steps and (not epoch_records or steps[-1]["epoch"] > done_epochs) else None
+    fraction = done_epochs / epochs if epochs else 0.0
+    if step is not None and epochs:
+        fraction = (step["epoch"] - 1 + step["step"] / step["steps_per_epoch"]) / epochs
+    if state == "completed":
+        fraction = 1.0
+    eta = (step or (epoch_records[-1] if epoch_records else {})).get("eta_seconds")
+    text = f"{state}"
+    if state in ("running", "queued") and status.get("phase") == "loading data":
+        text = "loading data"
+    elif step is not None and state == "running":
+        text = f"epoch {step['epoch']}/{epochs} · step {step['step']}/{step['steps_per_epoch']}"
+    elif epoch_records:
+        text = f"{state} · epoch {done_epochs}/{epochs}"
+    if eta is not None and state == "running":
+        text += f" · ETA {format_seconds(eta)}"
+    return {"state": state, "epoch": done_epochs, "epochs": epochs, "fraction": min(max(fraction, 0.0), 1.0),
+            "eta_seconds": eta, "text": text, "error": status.get("error", ""), "stop_reason": status.get("stop_reason", "")}
+
+
+def _safe_epochs(run: Run) -> int:
+    try:
+        config = run.config()
+    except RunError:
+        return 0
+    return 1 if config.train.dry_run else config.train.epochs
+
+
+def format_seconds(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def run_summary(run: Run) -> dict[str, Any]:
+    """One row per run: the figures `rnnkit runs` and the dashboard tables show."""
+    status = run.status()
+    try:
+        config = run.config()
+    except RunError as error:
+        return {"run_id": run.run_id, "state": "failed", "error": str(error)}
+    epochs = run.metrics("epoch")
+    tests = run.metrics("test")
+    monitor = epochs[-1]["monitor"] if epochs else ""
+    return {
+        "run_id": run.run_id, "state": status.get("state"), "task": config.task.name, "arch": config.model.arch,
+        "label": run_label(run), "impl": config.model.impl, "group": config.group,
+        "epoch": epochs[-1]["epoch"] if epochs else 0, "epochs": config.train.epochs, "monitor": monitor,
+        "best_epoch": epochs[-1]["best_epoch"] if epochs else None,
+        "best_validation": epochs[-1]["best_value"] if epochs else None,
+        "test": {k: v for k, v in tests[-1]["test"].items() if isinstance(v, float)} if tests else {},
+        "parameters": status.get("parameters"), "error": status.get("error", ""),
+        "seconds_per_epoch": sum(r["epoch_seconds"] for r in epochs) / len(epochs) if epochs else None,
+        "samples_per_second": sum(r["samples_per_second"] for r in epochs) / len(epochs) if epochs else None,
+    }
+
+
+def comparison_table(runs: list[Run]) -> pd.DataFrame:
+    """Best epoch (not last), its validation score, the test score, size and speed, per run."""
+    rows = []
+    for run in runs:
+        summary = run_summary(run)
+        monitor = summary.get("monitor") or ""
+        test = summary.get("test", {})
+        rows.append({
+            "run": run.run_id, "model": summary.get("label", ""), "state": summary.get("state"),
+            "best epoch": summary.get("best_epoch"), f"best val {monitor}".strip(): summary.get("best_validation"),
+            **{f"test {name}": test.get(name) for name in ("accuracy", "macro_f1", "mae", "rmse", "perplexity") if name in test},
+            "parameters": summary.get("parameters"), "s / epoch": _round(summary.get("seconds_per_epoch"), 1),
+            "samples / s": _round(summary.get("samples_per_second"), 0),
+        })
+    return pd.DataFrame(rows)
+
+
+def _round(value, digits):
+    return None if value is None else round(value, digits)
+
+
+def step_frame(runs: list[Run]) -> pd.DataFrame:
+    """Step-level training loss: x = epochs elapsed (fractional), so curves move within an epoch."""
+    rows = []
+    for run in runs:
+        label = run_label(run)
+        for record in run.metrics("step"):
+            rows.append({"run": run.run_id, "label": label, "arch": _arch(run),
+                         "epoch": record["epoch"] - 1 + record["step"] / record["steps_per_epoch"],
+                         "loss": record["loss"]})
+    return pd.DataFrame(rows, columns=["run", "label", "arch", "epoch", "loss"])
+
+
+def epoch_frame(runs: list[Run]) -> pd.DataFrame:
+    """Per-epoch scalars: train_/val_ loss and the job's metrics."""
+    rows = []
+    for run in runs:
+        label = run_label(run)
+        for record in run.metrics("epoch"):
+            row = {"run": run.run_id, "label": label, "arch": _arch(run), "epoch": record["epoch"],
+                   "seconds": record["epoch_seconds"], "best": record["epoch"] == record["best_epoch"]}
+            for split, key in (("train", "train"), ("val", "validation")):
+                for name, value in record[key].items():
+                    if isinstance(value, (int, float)):
+                        row[f"{split}_{name}"] = value
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _arch(run: Run) -> str:
+    try:
+        return run.config().model.arch
+    except RunError:
+        return ""
+
+
+def confusion(run: Run, epoch: int | None = None) -> tuple[list[list[int]], list[str], dict] | None:
+    """(matrix, class names, per-class metrics) of the validation split at `epoch` (default: best)."""
+    records = run.metrics("epoch")
+    if not records or "confusion_matrix" not in records[-1]["validation"]:
+        return None
+    chosen = epoch or records[-1]["best_epoch"]
+    record = next((r for r in records if r["epoch"] == chosen), records[-1])
+    names = class_names(run, len(record["validation"]["confusion_matrix"]))
+    return record["validation"]["confusion_matrix"], names, record["validation"]["per_class"]
+
+
+def class_names(run: Run, count: int) -> list[str]:
+    """Class names from the best checkpoint when there is one, else 0..count-1."""
+    from rnnkit.checkpoint import CheckpointError, load_checkpoint
+
+    try:
+        names = load_checkpoint(run.best_path)["spec"].get("class_names") or []
+    except CheckpointError:
+        names = []
+    return list(names) if len(names) == count else [str(index) for index in range(count)]
+
+
+def metrics_csv(runs: list[Run]) -> str:
+    """All epoch records of `runs` as CSV (one row per run and epoch)."""
+    frame = epoch_frame(runs)
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    return buffer.getvalue()
+
+
+def baselines(run: Run, split: str = "validation") -> dict[str, dict[str, float]]:
+    """Baseline metrics (name -> metrics) a regression run recorded for `split`."""
+    records = run.metrics("baselines")
+    return records[-1].get(split, {}) if records else {}
