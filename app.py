@@ -8,6 +8,7 @@ import os
 import streamlit as st
 
 st.set_page_config(page_title="rnnkit", page_icon=":material/cycle:", layout="wide")
+st.session_state["app_entry"] = True  # pages check this: see rnnkit.ui.require_entry_point
 
 pages = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),

@@ -3,6 +3,8 @@ import streamlit as st
 
 from rnnkit import charts, reports, ui
 
+ui.require_entry_point()
+
 st.title("Compare")
 store = ui.store()
 runs = store.runs()

@@ -5,6 +5,8 @@ from rnnkit import reports, ui
 from rnnkit.data import DataNotFound, resolve
 from rnnkit.tasks import get_task
 
+ui.require_entry_point()
+
 st.title(":material/cycle: rnnkit")
 st.markdown(
     "Train recurrent networks — **RNN, LSTM, GRU, bidirectional and residual LSTM** — on classic tasks "

@@ -3,6 +3,8 @@ import streamlit as st
 
 from rnnkit import playground, ui
 
+ui.require_entry_point()
+
 st.title("Playground")
 choices = playground.model_choices([("your run", ui.store()), ("demo", ui.demo_store())])
 if not choices:

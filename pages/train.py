@@ -6,6 +6,8 @@ from rnnkit.config import ARCHITECTURES
 from rnnkit.presets import get_preset, preset_names
 from rnnkit.tasks import TASK_NAMES, get_task
 
+ui.require_entry_point()
+
 if "train_task" not in st.session_state:
     st.session_state["train_task"] = "recall"
     st.session_state["train_preset"] = "quick"

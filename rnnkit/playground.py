@@ -54,7 +54,8 @@ def show(path: str) -> None:
     predictor = load_predictor(path, Path(path).stat().st_mtime)
     test = predictor.test_metrics
     if test:
-        shown = {k: round(v, 4) for k, v in test.items() if isinstance(v, float) and k != "loss"}
+        shown = " · ".join(f"{charts.METRIC_TITLES.get(k, k)} {v:.3f}" for k, v in test.items()
+                           if isinstance(v, float) and k != "loss")
         st.caption(f"Measured on the test split: {shown}")
     section = {"names": classify_text, "imdb": classify_text, "shopping": classify_text, "csv": classify_text,
                "weather": forecast, "poems": poems, "recall": synthetic, "adding": synthetic}[predictor.task.name]
@@ -133,8 +134,10 @@ def synthetic(predictor: Predictor) -> None:
     figure = px.imshow(dataset.inputs[int(number)].T.numpy(), aspect="auto", color_continuous_scale="RdBu",
                        labels={"x": "time step", "y": "input channel"}, title="input sequence")
     st.plotly_chart(figure, key="play_sequence")
+    left, right = st.columns(2)
     if predictor.spec.job == "classify":
-        st.metric("prediction", result["label"], delta=f"truth: {result['target']}", delta_color="off")
+        left.metric("prediction", result["label"])
+        right.metric("truth", result["target"])
     else:
-        st.metric("prediction", f"{result['prediction'][0]:.3f}", delta=f"truth: {result['target'][0]:.3f}",
-                  delta_color="off")
+        left.metric("prediction", f"{result['prediction'][0]:.3f}")
+        right.metric("truth", f"{result['target'][0]:.3f}")

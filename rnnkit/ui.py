@@ -25,6 +25,14 @@ LIVE_REFRESH_SECONDS = 1.0
 UI_LOG_EVERY_STEPS = 5  # denser loss points than the CLI default: the class is watching
 
 
+def require_entry_point() -> None:
+    """Pages run only through app.py's navigation. On a cold server a deep link such as /train makes
+    Streamlit fall back to its legacy pages/ discovery and run the page alone (no sidebar, no
+    navigation); send such a session through app.py first."""
+    if not st.session_state.get("app_entry"):
+        st.switch_page("app.py")
+
+
 def store() -> RunStore:
     return RunStore(os.environ.get("RNNKIT_CHECKPOINTS_DIR") or APP_ROOT / "checkpoints")
 

@@ -1,0 +1,110 @@
+"""Helpers to drive the real dashboard: a `streamlit run app.py` server and Debian's chromium via Playwright.
+
+Used by tests/test_browser.py and benchmarks/bench_app.py. No browser is downloaded: Playwright
+launches /usr/bin/chromium (`apt install chromium`) through `executable_path`.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+
+
+def missing_requirements() -> str:
+    """Why the browser test cannot run here, or '' when it can."""
+    if not Path(CHROMIUM).exists():
+        return "Debian's chromium is not installed (apt install chromium); .ci/run installs it"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install -r requirements-dev.txt)"
+    return ""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def dashboard(checkpoints: Path, log: Path, timeout: float = 60.0):
+    """Serve app.py headless on a free port; yields the base URL."""
+    port = free_port()
+    environment = {**os.environ, "RNNKIT_CHECKPOINTS_DIR": str(checkpoints), "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    with open(log, "wb") as output:
+        server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError(f"streamlit did not start; see {log}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+@contextlib.contextmanager
+def browser_page(width: int = 1400, height: int = 1000):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            yield browser.new_page(viewport={"width": width, "height": height})
+        finally:
+            browser.close()
+
+
+def wait_until_idle(page, timeout: float = 30.0) -> None:
+    """Wait until Streamlit has finished running the script (no 'Running...' status widget)."""
+    page.wait_for_load_state("networkidle", timeout=timeout * 1000)
+    page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=timeout * 1000)
+
+
+def choose_architectures(page, names: list[str]) -> None:
+    """Replace the Architectures multiselect's choice with `names`."""
+    box = page.locator("[data-testid='stMultiSelect']").filter(has_text="Architectures")
+    box.locator("[aria-label='Clear all']").first.click()
+    wait_until_idle(page)
+    for name in names:
+        box.locator("input").click()
+        page.get_by_role("option", name=name, exact=True).click()
+        wait_until_idle(page)
+    page.keyboard.press("Escape")
+
+
+def set_number(page, label: str, value: float) -> None:
+    field = page.get_by_label(label, exact=True)
+    field.fill(str(value))
+    field.press("Enter")
+    wait_until_idle(page)
+
+
+def open_page(page, title: str) -> None:
+    page.locator("[data-testid='stSidebarNavLink']").filter(has_text=title).first.click()
+    page.get_by_role("heading", name=title).first.wait_for(timeout=30_000)
+    wait_until_idle(page)
