@@ -245,16 +245,19 @@ class RunStore:
             raise RunError(f"no run {run_id!r} in {self.root}; `python -m rnnkit runs` lists the runs")
         return run
 
-    def create(self, config: RunConfig) -> Run:
-        """Make a new run folder with a fresh, unique id, its config.json and status `queued`."""
+    def create(self, config: RunConfig, run_id: str | None = None) -> Run:
+        """Make a new run folder with a fresh, unique id (or `run_id`), its config.json and status `queued`."""
         self.root.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        requested = validate_run_id(run_id) if run_id is not None else None
         for _ in range(100):  # the random suffix makes ids unique even within one second
-            run_id = f"{stamp}-{config.task.name}-{config.model.arch}-{secrets.token_hex(2)}"
+            run_id = requested or f"{stamp}-{config.task.name}-{config.model.arch}-{secrets.token_hex(2)}"
             path = self.root / run_id
             try:
                 path.mkdir()
             except FileExistsError:
+                if requested:
+                    raise RunError(f"a run named {requested!r} already exists in {self.root}") from None
                 continue
             run = Run(run_id, path)
             document = {**config.to_dict(), "run": {"run_id": run_id, "created_at": time.time()}}

@@ -1,0 +1,94 @@
+"""Dashboard speed in a real browser (Debian chromium via Playwright), on this machine.
+
+1. Start -> first live point: from the click on Start (recall, quick preset, rnn + lstm + gru) until
+   every run's progress bar shows a step of epoch 1, i.e. its first loss point is on the chart.
+   Goal ≤ 5 s.
+2. Page switch: from a click in the sidebar until the next page's title is drawn and the script run
+   has finished; median over 3 rounds of Home -> Train -> Compare -> Playground. Goal ≤ 1 s.
+
+With --screenshots DIR it lets the classroom run finish and saves Train (live), Compare and
+Playground pictures there (the README's). Usage: python benchmarks/bench_app.py [--screenshots docs]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from rnnkit.runs import RunStore  # noqa: E402
+from tests import browser  # noqa: E402
+
+PAGES = ("Home", "Train", "Compare", "Playground")
+
+
+def first_live_point(page, runs_expected: int, timeout: float = 60.0) -> float:
+    started = time.perf_counter()
+    page.get_by_role("button", name="Start").click()
+    while time.perf_counter() - started < timeout:
+        texts = page.locator("[data-testid='stProgress']").all_inner_texts()
+        if len(texts) == runs_expected and all("· step" in text or "epoch 2/" in text for text in texts):
+            return time.perf_counter() - started
+        time.sleep(0.05)
+    raise TimeoutError(f"no live point after {timeout}s: {texts}")
+
+
+def page_switches(page, rounds: int = 3) -> list[float]:
+    times = []
+    for _ in range(rounds):
+        for title in PAGES:
+            started = time.perf_counter()
+            browser.open_page(page, title)
+            times.append(time.perf_counter() - started)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--screenshots", default=None, help="folder for Train/Compare/Playground screenshots")
+    args = parser.parse_args()
+    checkpoints = Path(tempfile.mkdtemp(prefix="bench-app-")) / "checkpoints"
+    store = RunStore(checkpoints)
+    with browser.dashboard(checkpoints, checkpoints.parent / "streamlit.log") as url, \
+            browser.browser_page(height=2600) as page:
+        page.goto(url)
+        page.get_by_role("heading", name="rnnkit").wait_for(timeout=60_000)
+        browser.open_page(page, "Train")
+        seconds = first_live_point(page, runs_expected=3)
+        print(f"start to first live point seconds: {seconds:.2f}")
+        if args.screenshots:
+            folder = Path(args.screenshots)
+            folder.mkdir(parents=True, exist_ok=True)
+            page.wait_for_timeout(20_000)  # mid-training: the LSTM/GRU curves have started to drop
+            page.screenshot(path=str(folder / "train_live.png"))
+            while any(run.is_active() for run in store.runs()):
+                time.sleep(1)
+            page.wait_for_timeout(2_000)
+            page.screenshot(path=str(folder / "train_done.png"))
+        else:
+            for run in store.runs():
+                store.stop(run.run_id)
+            while any(run.is_active() for run in store.runs()):
+                time.sleep(0.5)
+        switches = page_switches(page)
+        print(f"page switch seconds median: {statistics.median(switches):.2f}")
+        print(f"page switch seconds max: {max(switches):.2f}")
+        if args.screenshots:
+            browser.open_page(page, "Compare")
+            page.wait_for_timeout(1_500)
+            page.screenshot(path=str(folder / "compare.png"))
+            browser.open_page(page, "Playground")
+            page.wait_for_timeout(1_500)
+            page.screenshot(path=str(folder / "playground.png"))
+    for run in store.runs():
+        summary = run.metrics("test")
+        accuracy = summary[0]["test"]["accuracy"] if summary else None
+        print(f"run {run.run_id}: {run.status()['state']}, test accuracy {accuracy}")
+
+
+if __name__ == "__main__":
+    main()
