@@ -29,12 +29,25 @@ PAGES = ("Home", "Train", "Compare", "Playground")
 def first_live_point(page, runs_expected: int, timeout: float = 60.0) -> float:
     started = time.perf_counter()
     page.get_by_role("button", name="Start").click()
+    first_point.clicked_at = time.time()
     while time.perf_counter() - started < timeout:
         texts = page.locator("[data-testid='stProgress']").all_inner_texts()
         if len(texts) == runs_expected and all("· step" in text or "epoch 2/" in text for text in texts):
             return time.perf_counter() - started
         time.sleep(0.05)
     raise TimeoutError(f"no live point after {timeout}s: {texts}")
+
+
+first_point = first_live_point
+
+
+def timeline(store: RunStore, clicked_at: float) -> None:
+    """Where the seconds went: click -> run folder created (dashboard) -> first loss point written (worker)."""
+    for run in store.runs():
+        created = run.info().get("created_at", clicked_at)
+        steps = run.metrics("step")
+        written = steps[0]["time"] if steps else float("nan")
+        print(f"  {run.run_id}: folder created +{created - clicked_at:.2f} s, first point written +{written - clicked_at:.2f} s")
 
 
 def page_switches(page, rounds: int = 3) -> list[float]:
@@ -60,10 +73,11 @@ def main() -> None:
         browser.open_page(page, "Train")
         seconds = first_live_point(page, runs_expected=3)
         print(f"start to first live point seconds: {seconds:.2f}")
+        timeline(store, first_point.clicked_at)
         if args.screenshots:
             folder = Path(args.screenshots)
             folder.mkdir(parents=True, exist_ok=True)
-            page.wait_for_timeout(20_000)  # mid-training: the LSTM/GRU curves have started to drop
+            page.wait_for_timeout(40_000)  # mid-training: the LSTM/GRU curves have started to drop
             page.screenshot(path=str(folder / "train_live.png"))
             while any(run.is_active() for run in store.runs()):
                 time.sleep(1)

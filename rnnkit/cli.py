@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--preset", default=None, help="named hyperparameters for the task: quick, report, best (default: quick); 'none' for plain defaults")
     train.add_argument("--group", default=None, help="comparison group id shared by the runs (default: new id when several archs)")
     train.add_argument("--detach", action="store_true", help="start the runs as background processes and return at once")
-    train.add_argument("--run-id", default=None, help="train an existing queued run folder (what background workers use)")
+    train.add_argument("--run-id", action="append", default=None,
+                       help="train an existing queued run folder (what background workers use); repeat to train several at once")
     train.add_argument("--resume", action="store_true", help=argparse.SUPPRESS)
     data = train.add_argument_group("data")
     data.add_argument("--data-dir", default=None, help="folder with the task's data files (default: $RNNKIT_DATA_DIR, then the download cache)")
@@ -176,18 +177,21 @@ def configs_from_args(args: argparse.Namespace) -> list:
 def command_train(args: argparse.Namespace, store: RunStore) -> int:
     from rnnkit.runner import execute  # imports torch; keep `--help` fast
 
-    if args.run_id:  # a launched worker (or a user) trains an existing run folder
-        run = store.get(args.run_id)
-        return 0 if execute(run, resume=args.resume) in ("completed", "stopped") else 1
+    if args.run_id:  # a launched worker (or a user) trains existing run folders
+        runs = [store.get(run_id) for run_id in args.run_id]
+        if len(runs) > 1 and hasattr(os, "fork"):
+            from rnnkit.runner import execute_group
+
+            return execute_group(runs, resume=args.resume)
+        return 0 if all(execute(run, resume=args.resume) in ("completed", "stopped") for run in runs) else 1
     configs = configs_from_args(args)
-    runs = [store.create(config) for config in configs]
     if args.detach:
-        for run in runs:
-            pid = store.launch(run)
-            print(f"started {run.run_id} (pid {pid})")
+        for run in store.start(configs):
+            print(f"started {run.run_id}")
         if configs[0].group:
             print(f"group {configs[0].group}: watch with `python -m rnnkit runs --group {configs[0].group}`")
         return 0
+    runs = [store.create(config) for config in configs]
     outcomes = [execute(run) for run in runs]
     for run, outcome in zip(runs, outcomes):
         print(f"{run.run_id}: {outcome} -> {run.path}")

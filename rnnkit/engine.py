@@ -157,7 +157,7 @@ class Trainer:
             window_samples += batch.lengths.shape[0]
             window_steps += 1
             collected.add(outputs.detach(), targets, loss.detach(), batch)
-            if step % self.config.log_every_steps == 0 or step == self.steps_per_epoch:
+            if step % self.config.log_every_steps == 0 or step in (1, self.steps_per_epoch):  # 1: a point at once
                 mean_loss = float(window_loss) / window_steps
                 if not math.isfinite(mean_loss):
                     raise Diverged(f"diverged: the training loss became {mean_loss} at epoch {epoch}, step {step}")

@@ -11,14 +11,9 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from sklearn.metrics import (
-    accuracy_score,
-    confusion_matrix,
-    f1_score,
-    mean_absolute_error,
-    precision_recall_fscore_support,
-    root_mean_squared_error,
-)
+
+# scikit-learn (with scipy) takes over a second to import; it is imported where metrics are first
+# computed, at the end of the first epoch, so a training process shows its first loss point sooner
 
 # metric name -> True when higher is better; used for "best epoch" and early stopping
 HIGHER_IS_BETTER = {"accuracy": True, "macro_f1": True, "mae": False, "rmse": False, "perplexity": False, "loss": False}
@@ -32,6 +27,8 @@ def _numpy(values) -> np.ndarray:
 
 def classification_metrics(targets, predictions, class_names: Sequence[str]) -> dict:
     """Metrics for class ids; `class_names` fixes the label order of the per-class lists."""
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
     y_true, y_pred = _numpy(targets), _numpy(predictions)
     labels = list(range(len(class_names)))
     precision, recall, f1, support = precision_recall_fscore_support(
@@ -54,6 +51,8 @@ def classification_metrics(targets, predictions, class_names: Sequence[str]) -> 
 
 def regression_metrics(targets, predictions) -> dict:
     """MAE and RMSE over every predicted value (all horizons of all sequences)."""
+    from sklearn.metrics import mean_absolute_error, root_mean_squared_error
+
     y_true = _numpy(targets).reshape(-1).astype(np.float64)
     y_pred = _numpy(predictions).reshape(-1).astype(np.float64)
     return {

@@ -6,6 +6,7 @@ completed, stopped, or failed with the error text (a diverged loss says "diverge
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 import traceback
@@ -17,7 +18,7 @@ from rnnkit.callbacks import Checkpointer, ConsoleProgress, EarlyStopping, Metri
 from rnnkit.checkpoint import CheckpointError, load_checkpoint
 from rnnkit.engine import Callback, Diverged, Trainer, resolve_device
 from rnnkit.models import build_model, count_parameters
-from rnnkit.runs import Run, RunError, process_identity
+from rnnkit.runs import Run, RunError, process_identity, write_json_atomic
 from rnnkit.tasks import get_task
 
 
@@ -78,6 +79,41 @@ def execute(
     run.write_status("completed", epoch=trainer.state.epoch, best_epoch=trainer.state.best_epoch,
                      stop_reason=trainer.stop_reason, finished_at=time.time())
     return "completed"
+
+
+def execute_group(runs: list[Run], resume: bool = False) -> int:
+    """Train several runs at once from one launcher process: pay for importing torch once, then fork
+    one process per run (Linux/macOS), each in its own session and writing its own train.log.
+
+    The parent touches neither CUDA nor a parallel CPU kernel before forking (both are unsafe to
+    fork), and waits for its children, so none is left a zombie. Returns 0 if every run ended
+    completed or stopped.
+    """
+    torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))])  # imports torch._dynamo (~1 s) once for all
+    children = {}
+    for run in runs:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: one run, then exit without returning into the parent's code
+            code = 1
+            try:
+                os.setsid()
+                log = os.open(run.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+                os.dup2(log, 1)
+                os.dup2(log, 2)
+                write_json_atomic(run.worker_path, {**process_identity(), "command": "forked by execute_group"})
+                code = 0 if execute(run, resume=resume) in ("completed", "stopped") else 1
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        children[pid] = run
+    outcome = 0
+    for pid in children:
+        _, status = os.waitpid(pid, 0)
+        outcome |= int(os.waitstatus_to_exitcode(status) != 0)
+    return outcome
 
 
 def _restore(run: Run, trainer: Trainer) -> None:

@@ -36,6 +36,7 @@ STATES = ("queued", "running", "completed", "failed", "stopped", "interrupted")
 ACTIVE_STATES = ("queued", "running")
 TRANSIENT_STATUS_FIELDS = ("state", "error", "stop_reason", "phase", "resumed_from", "eta_seconds")
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+WORKER_NICENESS = 5  # background runs: a little below interactive processes
 PACKAGE_PARENT = Path(__file__).resolve().parent.parent  # so `python -m rnnkit` works from any folder
 
 
@@ -286,26 +287,34 @@ class RunStore:
                 return group
         return None
 
-    def launch(self, run: Run, extra_args: tuple[str, ...] = ()) -> int:
-        """Start `python -m rnnkit train --run-id ...` as a detached process; return its pid at once."""
+    def launch(self, run: Run, extra_args: tuple[str, ...] = (), together: tuple[Run, ...] = ()) -> int:
+        """Start `python -m rnnkit train --run-id ...` as a detached process; return its pid at once.
+        With `together`, one launcher trains those runs too (one forked process per run, see
+        `rnnkit.runner.execute_group`): torch is imported once instead of once per run."""
         environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
         environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_PARENT), environment.get("PYTHONPATH")]))
-        command = [sys.executable, "-m", "rnnkit", "train", "--run-id", run.run_id,
-                   "--checkpoints-dir", str(self.root.resolve()), *extra_args]
+        ids = [argument for other in (run, *together) for argument in ("--run-id", other.run_id)]
+        command = [sys.executable, "-m", "rnnkit", "train", *ids, "--checkpoints-dir", str(self.root.resolve()), *extra_args]
         with open(run.log_path, "ab") as log:
             process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True, env=environment,  # own session: closing the UI does not kill it
+                preexec_fn=_lower_priority if hasattr(os, "nice") else None,
             )
-        write_json_atomic(run.worker_path, {"pid": process.pid, "host": socket.gethostname(),
-                                            "start_time": process_start_time(process.pid), "command": command})
+        launcher = {"pid": process.pid, "host": socket.gethostname(),
+                    "start_time": process_start_time(process.pid), "command": command}
+        for launched in (run, *together):  # until each forked child writes its own
+            write_json_atomic(launched.worker_path, launcher)
         return process.pid
 
     def start(self, configs: list[RunConfig]) -> list[Run]:
         """Create and launch one background run per config; returns at once."""
         runs = [self.create(config) for config in configs]
-        for run in runs:
-            self.launch(run)
+        if len(runs) > 1 and hasattr(os, "fork"):
+            self.launch(runs[0], together=tuple(runs[1:]))
+        else:
+            for run in runs:
+                self.launch(run)
         return runs
 
     def prepare_resume(self, run_id: str) -> Run:
@@ -339,6 +348,11 @@ class RunStore:
             except (ProcessLookupError, PermissionError):
                 pass
         return run
+
+
+def _lower_priority() -> None:
+    """Background training yields the CPU to the dashboard and the terminal (it only waits a little)."""
+    os.nice(WORKER_NICENESS)
 
 
 def parallel_threads(parallel_runs: int) -> int:

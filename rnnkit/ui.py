@@ -22,6 +22,7 @@ from rnnkit.tasks import TASK_NAMES, get_task
 
 APP_ROOT = Path(__file__).resolve().parent.parent
 LIVE_REFRESH_SECONDS = 1.0
+STARTUP_REFRESH_SECONDS = 0.5
 UI_LOG_EVERY_STEPS = 5  # denser loss points than the CLI default: the class is watching
 
 
@@ -258,19 +259,29 @@ def confusion_panel(runs: list[Run], key: str) -> None:
 
 
 def live_view(group: str) -> None:
-    """The group's runs, refreshed every second (only this part of the page reruns)."""
+    """The group's runs, refreshed every second (only this part of the page reruns). While a run is
+    still starting, it polls faster, so the first loss point shows up as soon as it is written."""
+    waiting = _waiting_for_first_point(store().runs(group=group))
 
-    @st.fragment(run_every=LIVE_REFRESH_SECONDS)
+    @st.fragment(run_every=STARTUP_REFRESH_SECONDS if waiting else LIVE_REFRESH_SECONDS)
     def panel() -> None:
         runs = _ordered(store().runs(group=group))
         if not runs:
             st.info("No runs in this group yet.")
             return
         run_rows(runs, key="live")
+        if waiting:  # nothing to chart yet; drawing empty charts would only take CPU from the starting runs
+            if not _waiting_for_first_point(runs):
+                st.rerun()  # every run has its first point: rerun once, with charts and the calmer interval
+            return
         metric_charts(runs, key="live")
         confusion_panel(runs, key="live")
 
     panel()
+
+
+def _waiting_for_first_point(runs: list[Run]) -> bool:
+    return any(run.is_active() and not run.metrics_size() for run in runs)
 
 
 def group_options() -> list[str]:
