@@ -54,8 +54,13 @@ def test_train_watch_compare_and_play_in_chromium(tmp_path):
         browser.open_page(page, "Compare")
         table = page.locator("[data-testid='stDataFrame']").first
         table.wait_for()
-        cells = table.locator("[role='gridcell']").all_inner_texts()  # the grid's accessible copy of its canvas
-        assert {run.run_id for run in runs} <= set(cells), cells
+        wanted = {run.run_id for run in runs}
+        for _ in range(100):  # the grid keeps an accessible copy of its canvas cells; it fills in shortly
+            cells = set(table.locator("[role='gridcell']").all_inner_texts())
+            if wanted <= cells:
+                break
+            time.sleep(0.1)
+        assert wanted <= cells, cells
         page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
 
         browser.open_page(page, "Playground")
