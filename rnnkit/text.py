@@ -39,6 +39,16 @@ def clean_text(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
+def check_input(text: str, limit: int, what: str = "text") -> str:
+    """`text` cleaned and stripped, or a ValueError a user can act on when it is empty or too long."""
+    cleaned = clean_text(text).strip()
+    if not cleaned:
+        raise ValueError(f"type a {what}: the input is empty")
+    if len(cleaned) > limit:
+        raise ValueError(f"the {what} is too long: {len(cleaned):,} characters, the limit is {limit:,}")
+    return cleaned
+
+
 def cjk_fraction(texts: Iterable[str]) -> float:
     """Share of CJK ideographs among the non-space characters of `texts`."""
     cjk = total = 0

@@ -20,7 +20,7 @@ import torch
 from rnnkit.config import TaskConfig
 from rnnkit.data import cached
 from rnnkit.tasks.base import UNKNOWN_INDEX, Progress, SequenceDataset, TaskData, TaskSpec, stratified_split
-from rnnkit.text import Vocabulary, chinese_tokens, cjk_fraction, clean_text, english_tokens, pad
+from rnnkit.text import Vocabulary, check_input, chinese_tokens, cjk_fraction, clean_text, english_tokens, pad
 
 TEXT_NAMES = ("text", "review", "reviews", "content", "sentence", "comment", "body", "document",
               "评论", "内容", "文本", "句子")
@@ -134,11 +134,7 @@ class CSVTask:
         chinese = bool(artifacts["chinese"])
         encoded = []
         for text in texts:
-            text = clean_text(text).strip()
-            if not text:
-                raise ValueError("type a text: the input is empty")
-            if len(text) > MAX_INPUT_CHARACTERS:
-                raise ValueError(f"the text has {len(text):,} characters; the limit is {MAX_INPUT_CHARACTERS:,}")
+            text = check_input(text, MAX_INPUT_CHARACTERS)
             tokens = tokenise([text], chinese)[0]
             if chinese and cjk_fraction([text]) == 0:
                 raise ValueError("this model was trained on Chinese text; the input has no Chinese characters")

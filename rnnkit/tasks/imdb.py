@@ -23,7 +23,7 @@ import torch
 from rnnkit.config import TaskConfig
 from rnnkit.data import DataSource, cached, resolve
 from rnnkit.tasks.base import UNKNOWN_INDEX, Progress, SequenceDataset, TaskData, TaskSpec, stratified_split
-from rnnkit.text import SPECIAL_TOKENS, english_tokens, has_cjk, pad
+from rnnkit.text import SPECIAL_TOKENS, check_input, english_tokens, has_cjk, pad
 
 SOURCE = DataSource(
     task="imdb",
@@ -126,10 +126,7 @@ class IMDBTask:
         index = {token: position for position, token in enumerate(artifacts["vocabulary"])}
         encoded = []
         for text in texts:
-            if not text.strip():
-                raise ValueError("type a review: the input is empty")
-            if len(text) > MAX_INPUT_CHARACTERS:
-                raise ValueError(f"the review has {len(text):,} characters; the limit is {MAX_INPUT_CHARACTERS:,}")
+            text = check_input(text, MAX_INPUT_CHARACTERS, "review")
             tokens = english_tokens(text)
             if not tokens:
                 script = "Chinese" if has_cjk(text) else "non-English"

@@ -19,7 +19,7 @@ import torch
 from rnnkit.config import TaskConfig
 from rnnkit.data import DataSource, resolve
 from rnnkit.tasks.base import Progress, SequenceDataset, TaskData, TaskSpec, stratified_split
-from rnnkit.text import Vocabulary, clean_text, pad
+from rnnkit.text import Vocabulary, check_input, clean_text, pad
 
 SOURCE = DataSource(
     task="names", candidates=("names", "data/names"), url="https://download.pytorch.org/tutorial/data.zip",
@@ -86,11 +86,7 @@ class NamesTask:
         vocabulary = Vocabulary(artifacts["vocabulary"])
         encoded = []
         for text in texts:
-            name = clean_text(text).strip()
-            if not name:
-                raise ValueError("type a name: the input is empty")
-            if len(name) > MAX_NAME_LENGTH:
-                raise ValueError(f"a name of {len(name)} characters is too long; the limit is {MAX_NAME_LENGTH}")
+            name = check_input(text, MAX_NAME_LENGTH, "name")
             unknown = sorted(set(vocabulary.unknown(list(name))))
             if unknown:
                 raise ValueError(

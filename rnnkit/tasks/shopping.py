@@ -24,7 +24,7 @@ from rnnkit.config import TaskConfig
 from rnnkit.data import DataSource, cached, resolve
 from rnnkit.tasks.base import UNKNOWN_INDEX, Progress, SequenceDataset, TaskData, TaskSpec
 from rnnkit.tasks.names import class_weights
-from rnnkit.text import SPECIAL_TOKENS, chinese_tokens, clean_text, has_cjk, pad
+from rnnkit.text import SPECIAL_TOKENS, check_input, chinese_tokens, clean_text, has_cjk, pad
 
 SOURCE = DataSource(
     task="shopping",
@@ -143,10 +143,7 @@ class ShoppingTask:
         index = {token: position for position, token in enumerate(artifacts["vocabulary"])}
         encoded = []
         for text in texts:
-            if not text.strip():
-                raise ValueError("type a review: the input is empty")
-            if len(text) > MAX_INPUT_CHARACTERS:
-                raise ValueError(f"the review has {len(text):,} characters; the limit is {MAX_INPUT_CHARACTERS:,}")
+            text = check_input(text, MAX_INPUT_CHARACTERS, "review")
             if not has_cjk(text):
                 raise ValueError("this model reads Chinese reviews; the input has no Chinese characters")
             tokens = [SENTENCE_START, *chinese_tokens(text), SENTENCE_END]
