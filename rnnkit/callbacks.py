@@ -26,9 +26,10 @@ class MetricsWriter(Callback):
         self.last_beat = 0.0
 
     def on_train_start(self, trainer: Trainer) -> None:
-        if trainer.data.validation_baselines:  # so live charts can draw them from the first epoch
-            self.run.append_metrics({"kind": "baselines", "validation": trainer.data.validation_baselines,
-                                     "test": trainer.data.baselines, "time": time.time()})
+        # what live charts need before any checkpoint exists: class names, baselines
+        self.run.append_metrics({"kind": "start", "spec": trainer.spec.to_dict(),
+                                 "baselines": {"validation": trainer.data.validation_baselines,
+                                               "test": trainer.data.baselines}, "time": time.time()})
 
     def on_log(self, trainer: Trainer, record: dict) -> None:
         self.run.append_metrics({**record, "time": time.time()})

@@ -171,13 +171,9 @@ def confusion(run: Run, epoch: int | None = None) -> tuple[list[list[int]], list
 
 
 def class_names(run: Run, count: int) -> list[str]:
-    """Class names from the best checkpoint when there is one, else 0..count-1."""
-    from rnnkit.checkpoint import CheckpointError, load_checkpoint
-
-    try:
-        names = load_checkpoint(run.best_path)["spec"].get("class_names") or []
-    except CheckpointError:
-        names = []
+    """Class names from the run's start record, else 0..count-1."""
+    starts = run.metrics("start")
+    names = starts[-1]["spec"].get("class_names", []) if starts else []
     return list(names) if len(names) == count else [str(index) for index in range(count)]
 
 
@@ -191,5 +187,5 @@ def metrics_csv(runs: list[Run]) -> str:
 
 def baselines(run: Run, split: str = "validation") -> dict[str, dict[str, float]]:
     """Baseline metrics (name -> metrics) a regression run recorded for `split`."""
-    records = run.metrics("baselines")
-    return records[-1].get(split, {}) if records else {}
+    records = run.metrics("start")
+    return records[-1]["baselines"].get(split, {}) if records else {}

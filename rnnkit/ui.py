@@ -230,15 +230,9 @@ def metric_charts(runs: list[Run], key: str) -> None:
 
 
 def _job(run: Run) -> str:
-    return {"names": "classify", "imdb": "classify", "shopping": "classify", "csv": "classify", "recall": "classify",
-            "adding": "regress", "weather": "regress", "poems": "language_model"}.get(_task(run), "classify")
-
-
-def _task(run: Run) -> str:
-    try:
-        return run.config().task.name
-    except RunError:
-        return ""
+    """classify | regress | language_model, from the task spec the run recorded when it started."""
+    starts = run.metrics("start")
+    return starts[-1]["spec"]["job"] if starts else "classify"
 
 
 def confusion_panel(runs: list[Run], key: str) -> None:
