@@ -196,15 +196,14 @@ class WeatherTask:
             return (raw_target[target_steps], raw_target[target_steps - steps_out],
                     table[day_of_year[target_steps], hours[target_steps]])
 
-        def baselines_of(starts: list[int]) -> dict[str, dict[str, float]]:
-            truth, repeat, normal = reference(starts)
+        def baselines_of(truth, repeat, normal) -> dict[str, dict[str, float]]:
             return {"repeat last 2 days": regression_metrics(truth, repeat),
                     "hourly climatology": regression_metrics(truth, normal)}
 
         truth, repeat, normal = reference(parts["test"])
         test_index = np.array(parts["test"])[:, None]
-        baselines = baselines_of(parts["test"])
-        validation_baselines = baselines_of(parts["validation"]) if parts["validation"] else {}
+        baselines = baselines_of(truth, repeat, normal)
+        validation_baselines = baselines_of(*reference(parts["validation"])) if parts["validation"] else {}
         spec = TaskSpec(job="regress", input_kind="features", input_size=values.shape[1], output_size=steps_out,
                         max_steps=steps_in, selection_metric="mae", target_mean=target_mean,
                         target_std=target_std, unit="°C")
