@@ -86,15 +86,22 @@ def wait_until_idle(page, timeout: float = 30.0) -> None:
 
 
 def choose_architectures(page, names: list[str]) -> None:
-    """Replace the Architectures multiselect's choice with `names`."""
+    """Replace the Architectures multiselect's choice with `names` (checked, and retried once, because a
+    click that lands while Streamlit reruns the script can be lost)."""
     box = page.locator("[data-testid='stMultiSelect']").filter(has_text="Architectures")
-    box.locator("[aria-label='Clear all']").first.click()
-    wait_until_idle(page)
-    for name in names:
-        box.locator("input").click()
-        page.get_by_role("option", name=name, exact=True).click()
+    for _ in range(2):
+        box.locator("[aria-label='Clear all']").first.click()
         wait_until_idle(page)
-    page.keyboard.press("Escape")
+        for name in names:
+            box.locator("input").click()
+            page.get_by_role("option", name=name, exact=True).click()
+            wait_until_idle(page)
+        page.keyboard.press("Escape")
+        wait_until_idle(page)
+        chosen = [tag.get_attribute("aria-label") for tag in box.locator("[data-tag]").all()]
+        if sorted(chosen) == sorted(names):
+            return
+    raise AssertionError(f"could not choose architectures {names}; the box shows {chosen}")
 
 
 def set_number(page, label: str, value: float) -> None:
