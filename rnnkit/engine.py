@@ -96,6 +96,7 @@ class Trainer:
         callbacks: list[Callback] = (),
         device: torch.device | None = None,
     ) -> None:
+        data.check_splits()
         data.check_batch_size(config.batch_size)
         self.data = data
         self.spec = data.spec

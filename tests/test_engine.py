@@ -170,3 +170,10 @@ def test_stop_training_from_a_callback_is_clean():
                       TrainConfig(epochs=5, batch_size=32), [StopAfterFirstEpoch()])
     assert trainer.fit()["stop_reason"] == "enough"
     assert trainer.state.epoch == 1
+
+
+def test_an_empty_split_is_a_clear_error():
+    data = small_data()
+    data.validation = data.validation.subset(torch.tensor([], dtype=torch.long))
+    with pytest.raises(ValueError, match="the validation split is empty"):
+        Trainer(build_model(ModelConfig(), data.spec), data, TrainConfig())

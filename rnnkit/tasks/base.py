@@ -145,6 +145,12 @@ class TaskData:
     validation_baselines: dict[str, dict[str, float]] = field(default_factory=dict)  # name -> validation metrics
     bucket: bool = False  # batch by length (text tasks)
 
+    def check_splits(self) -> None:
+        for name in ("train", "validation", "test"):
+            if len(getattr(self, name)) == 0:
+                raise ValueError(f"the {name} split is empty: the data is too small (or too short) for this "
+                                 "task's split; add data or check the task's settings")
+
     def check_batch_size(self, batch_size: int) -> None:
         if batch_size > len(self.train):
             raise ValueError(
