@@ -101,7 +101,7 @@ def poems(predictor: Predictor) -> None:
     acrostic = right.text_input("Acrostic: first character of each line (藏头诗, optional)", key="play_acrostic")
     columns = st.columns(4)
     line_length = columns[0].radio("characters per line", (5, 7), horizontal=True, key="play_line_length")
-    temperature = columns[1].slider("temperature", 0.2, 1.5, 0.8, 0.1, key="play_temperature")
+    temperature = columns[1].slider("temperature", 0.2, 1.5, 0.7, 0.1, key="play_temperature")
     top_k = columns[2].number_input("top-k (0 = all)", 0, 500, 0, key="play_top_k")
     count = columns[3].number_input("samples", 1, 10, 4, key="play_count")
     enforce = st.toggle("place the punctuation by rule (otherwise the model decides)", key="play_enforce")

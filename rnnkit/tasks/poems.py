@@ -121,7 +121,7 @@ class PoemsTask:
 
 @torch.no_grad()
 def generate(model, artifacts: dict, start: str = "", acrostic: str = "", line_length: int = 5,
-             temperature: float = 0.8, top_k: int = 0, enforce_form: bool = False,
+             temperature: float = 0.7, top_k: int = 0, enforce_form: bool = False,
              generator: torch.Generator | None = None) -> str:
     """Sample one poem of 4 lines; raises ValueError on input the model cannot use."""
     vocabulary = Vocabulary(artifacts["vocabulary"])
