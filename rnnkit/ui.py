@@ -235,6 +235,15 @@ def _job(run: Run) -> str:
     return starts[-1]["spec"]["job"] if starts else "classify"
 
 
+def _epoch_slider(epochs: list[int], key: str) -> int:
+    """An epoch slider that follows new epochs while the run trains, unless the user moved it back."""
+    latest = f"{key}_latest"
+    if key not in st.session_state or st.session_state[key] == st.session_state.get(latest):
+        st.session_state[key] = epochs[-1]
+    st.session_state[latest] = epochs[-1]
+    return st.select_slider("epoch", epochs, key=key)
+
+
 def confusion_panel(runs: list[Run], key: str) -> None:
     """Confusion matrix of one run at a chosen epoch, and its per-class precision/recall/F1."""
     finished = [run for run in runs if run.metrics("epoch")]
@@ -244,7 +253,7 @@ def confusion_panel(runs: list[Run], key: str) -> None:
     chosen = st.selectbox("Confusion matrix of", list(labels), format_func=labels.get, key=f"{key}_cm_run")
     run = next(r for r in finished if r.run_id == chosen)
     epochs = [record["epoch"] for record in run.metrics("epoch")]
-    epoch = epochs[0] if len(epochs) == 1 else st.select_slider("epoch", epochs, value=epochs[-1], key=f"{key}_cm_epoch_{chosen}")
+    epoch = epochs[0] if len(epochs) == 1 else _epoch_slider(epochs, f"{key}_cm_epoch_{chosen}")
     normalise = st.toggle("normalise rows (recall)", key=f"{key}_cm_norm")
     matrix, names, per_class = reports.confusion(run, epoch)
     left, right = st.columns([3, 2])

@@ -186,3 +186,24 @@ def test_playground_forecast_and_synthetic_sections(app_env):
     app = choose_model(page("playground").run(), "recall", app_env)
     no_exceptions(app)
     assert [metric.label for metric in app.metric] == ["prediction", "truth"]
+
+
+def _epoch_slider_script():
+    import streamlit as st
+
+    from rnnkit.ui import _epoch_slider
+    epochs = st.session_state.get("epochs", 2)
+    st.markdown(f"shown: {_epoch_slider(list(range(1, epochs + 1)), 'cm')}")
+
+
+def test_confusion_epoch_slider_follows_training_until_moved_back():
+    app = AppTest.from_function(_epoch_slider_script, default_timeout=TIMEOUT).run()
+    assert app.markdown[0].value == "shown: 2"
+    app.session_state["epochs"] = 3  # a new epoch arrives: follow it
+    assert app.run().markdown[0].value == "shown: 3"
+    app.select_slider(key="cm").set_value(1).run()  # the user looks back ...
+    app.session_state["epochs"] = 4
+    assert app.run().markdown[0].value == "shown: 1"  # ... and stays there
+    app.select_slider(key="cm").set_value(4).run()  # back on the latest: follow again
+    app.session_state["epochs"] = 5
+    assert app.run().markdown[0].value == "shown: 5"
