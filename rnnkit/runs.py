@@ -24,6 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -61,6 +62,50 @@ def write_json_atomic(path: Path, data: Any) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp")
     temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
     os.replace(temporary, path)
+
+
+_METRICS_CACHE: dict[str, tuple[tuple[int, int], int, bytes, tuple[dict, ...]]] = {}
+_METRICS_LOCK = threading.Lock()
+_CHECK_BYTES = 256
+
+
+def read_metrics(path: Path) -> tuple[dict[str, Any], ...]:
+    """The complete records of a metrics.jsonl. The dashboard refreshes every second, so this parses
+    only the bytes appended since the previous call; a replaced or truncated file (resume drops the
+    lines of an unfinished epoch) is noticed by its inode and by the bytes just before the old end,
+    and read again from the start. A last line without its newline is being written: skipped."""
+    key = str(path)
+    try:
+        handle = open(path, "rb")
+    except FileNotFoundError:
+        with _METRICS_LOCK:
+            _METRICS_CACHE.pop(key, None)
+        return ()
+    with handle, _METRICS_LOCK:
+        stat = os.fstat(handle.fileno())
+        identity = (stat.st_dev, stat.st_ino)
+        cached_identity, offset, tail, records = _METRICS_CACHE.get(key, (None, 0, b"", ()))
+        if cached_identity != identity or stat.st_size < offset:
+            offset, tail, records = 0, b"", ()
+        handle.seek(offset - len(tail))
+        data = handle.read(stat.st_size - offset + len(tail))
+        if not data.startswith(tail):  # rewritten in place since the last read
+            handle.seek(0)
+            offset, tail, records, data = 0, b"", (), handle.read()
+        data = data[len(tail):]
+        end = data.rfind(b"\n") + 1
+        if end:
+            parsed = []
+            for line in data[:end].splitlines():
+                try:
+                    parsed.append(json.loads(line))
+                except ValueError:
+                    continue
+            records += tuple(parsed)
+            offset += end
+            tail = (tail + data[:end])[-_CHECK_BYTES:]
+        _METRICS_CACHE[key] = (identity, offset, tail, records)
+        return records
 
 
 def process_start_time(pid: int) -> int | None:
@@ -189,22 +234,10 @@ class Run:
             os.close(descriptor)
 
     def metrics(self, kind: str | None = None) -> list[dict[str, Any]]:
-        """All complete records (optionally of one kind: step, epoch, test)."""
-        try:
-            text = self.metrics_path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return []
-        records = []
-        for line in text.splitlines(keepends=True):
-            if not line.endswith("\n"):
-                break  # being written right now
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if kind is None or record.get("kind") == kind:
-                records.append(record)
-        return records
+        """All complete records (optionally of one kind: start, step, epoch, test). The records are
+        shared with later calls: read them, do not change them."""
+        records = read_metrics(self.metrics_path)
+        return list(records) if kind is None else [record for record in records if record.get("kind") == kind]
 
     def metrics_size(self) -> int:
         try:

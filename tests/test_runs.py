@@ -66,6 +66,31 @@ def test_metrics_reader_skips_a_line_still_being_written(store):
     assert [record["epoch"] for record in run.metrics("epoch")] == [1, 2]
 
 
+def test_metrics_reader_follows_appends_truncation_and_replacement(store):
+    run = store.create(build_config("recall", "quick"))
+    for step in range(3):
+        run.append_metrics({"kind": "step", "step": step})
+    assert [record["step"] for record in run.metrics("step")] == [0, 1, 2]
+    size = run.metrics_size()
+    run.append_metrics({"kind": "epoch", "epoch": 1, "note": "\u2028 is not a line break"})
+    run.append_metrics({"kind": "step", "step": 3})
+    assert [record["kind"] for record in run.metrics()] == ["step"] * 3 + ["epoch", "step"]
+    # resume: the unfinished epoch's lines go, and new ones grow the file past the old end
+    run.truncate_metrics(size)
+    for step in range(3, 9):
+        run.append_metrics({"kind": "step", "step": step, "resumed": True})
+    assert [record["step"] for record in run.metrics("step")] == list(range(9))
+    assert run.metrics("epoch") == []
+    # a file replaced by another one (same size, new inode)
+    text = run.metrics_path.read_text(encoding="utf-8").replace('"step"', '"STEP"')
+    replacement = run.metrics_path.with_name("new.jsonl")
+    replacement.write_text(text, encoding="utf-8")
+    replacement.replace(run.metrics_path)
+    assert run.metrics("step") == [] and len(run.metrics("STEP")) == 9
+    run.metrics_path.unlink()
+    assert run.metrics() == []
+
+
 def test_a_running_status_whose_process_is_gone_reads_interrupted(store):
     run = store.create(build_config("recall", "quick"))
     finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
