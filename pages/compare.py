@@ -3,7 +3,7 @@ import streamlit as st
 
 from rnnkit import charts, reports, ui
 
-ui.require_entry_point()
+ui.require_entry_point("compare")
 
 st.title("Compare")
 store = ui.store()

@@ -5,7 +5,7 @@ from rnnkit import reports, ui
 from rnnkit.data import DataNotFound, resolve
 from rnnkit.tasks import get_task
 
-ui.require_entry_point()
+ui.require_entry_point("home")
 
 st.title(":material/cycle: rnnkit")
 st.markdown(

@@ -3,7 +3,7 @@ import streamlit as st
 
 from rnnkit import playground, ui
 
-ui.require_entry_point()
+ui.require_entry_point("playground")
 
 st.title("Playground")
 choices = playground.model_choices([("your run", ui.store()), ("demo", ui.demo_store())])

@@ -6,7 +6,7 @@ from rnnkit.config import ARCHITECTURES
 from rnnkit.presets import get_preset, preset_names
 from rnnkit.tasks import TASK_NAMES, get_task
 
-ui.require_entry_point()
+ui.require_entry_point("train")
 
 if "train_task" not in st.session_state:
     st.session_state["train_task"] = "recall"

@@ -26,11 +26,12 @@ STARTUP_REFRESH_SECONDS = 0.5
 UI_LOG_EVERY_STEPS = 5  # denser loss points than the CLI default: the class is watching
 
 
-def require_entry_point() -> None:
+def require_entry_point(page: str) -> None:
     """Pages run only through app.py's navigation. On a cold server a deep link such as /train makes
     Streamlit fall back to its legacy pages/ discovery and run the page alone (no sidebar, no
-    navigation); send such a session through app.py first."""
+    navigation); send such a session through app.py, which then opens the page that was asked for."""
     if not st.session_state.get("app_entry"):
+        st.session_state["app_wanted"] = page
         st.switch_page("app.py")
 
 

@@ -67,3 +67,15 @@ def test_train_watch_compare_and_play_in_chromium(tmp_path):
         page.get_by_text("prediction", exact=True).first.wait_for(timeout=30_000)  # a prediction ...
         page.get_by_text("truth", exact=True).first.wait_for(timeout=5_000)  # ... next to the true symbol
         page.screenshot(path=str(ARTIFACTS / "playground.png"), full_page=True)
+
+
+def test_a_cold_deep_link_opens_the_page_it_names(tmp_path):
+    """Before app.py has run once, Streamlit serves /compare from its legacy pages/ discovery; the page
+    must still come up inside the app (sidebar navigation included), not on Home."""
+    with browser.dashboard(tmp_path / "checkpoints", tmp_path / "streamlit.log") as url, browser.browser_page() as page:
+        page.goto(f"{url}/compare")
+        page.get_by_role("heading", name="Compare").first.wait_for(timeout=60_000)
+        browser.wait_until_idle(page)
+        assert page.url.rstrip("/").endswith("/compare")
+        links = page.locator("[data-testid='stSidebarNavLink']").all_inner_texts()
+        assert [link.split()[-1] for link in links] == ["Home", "Train", "Compare", "Playground"]
