@@ -91,7 +91,7 @@ def test_train_task_change_applies_that_tasks_preset(app_env):
     app.selectbox(key="train_task").set_value("imdb").run()
     no_exceptions(app)
     assert app.selectbox(key="train_preset").value == "quick"
-    assert app.number_input(key="train_task_max_length").value == 300
+    assert app.number_input(key="train_task_max_length").value == 256
     assert app.selectbox(key="train_model_impl").value == "scratch"
 
 
