@@ -24,7 +24,7 @@ DEMOS = {
     "recall-lstm": ("recall", "quick", {"model": {"arch": "lstm", "hidden_size": 32}}),
     "adding-gru": ("adding", "quick", {"model": {"arch": "gru", "hidden_size": 32}}),
     "names-lstm": ("names", "quick", {"model": {"hidden_size": 64, "embedding_size": 32}}),
-    "imdb-gru": ("imdb", "quick", {"task": {"vocab_size": 10000}, "model": {"bidirectional": False, "hidden_size": 64,
+    "imdb-gru": ("imdb", "quick", {"task": {"vocab_size": 10000, "max_length": 300}, "model": {"bidirectional": False, "hidden_size": 64,
                                                                             "embedding_size": 32}}),
     "shopping-gru": ("shopping", "quick", {"task": {"vocab_size": 8000, "word_vector_size": 32}}),
     "weather-gru": ("weather", "quick", {}),
