@@ -91,6 +91,8 @@ def main() -> None:
         switches = page_switches(page)
         print(f"page switch seconds median: {statistics.median(switches):.2f}")
         print(f"page switch seconds max: {max(switches):.2f}")
+        print("page switch seconds, in order: " + ", ".join(
+            f"{PAGES[index % len(PAGES)]} {seconds:.2f}" for index, seconds in enumerate(switches)))
         if args.screenshots:
             browser.open_page(page, "Compare")
             page.wait_for_timeout(1_500)
