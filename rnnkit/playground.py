@@ -14,7 +14,7 @@ import torch
 from rnnkit import charts
 from rnnkit.inference import Predictor
 from rnnkit.runs import Run, RunStore
-from rnnkit.tasks.poems import check_poem
+from rnnkit.tasks.poems import DEFAULT_TEMPERATURE, check_poem
 
 EXAMPLE_TEXTS = {
     "imdb": "One of the best films I have seen this year: the acting is superb and the story kept me gripped to the end.",
@@ -101,7 +101,7 @@ def poems(predictor: Predictor) -> None:
     acrostic = right.text_input("Acrostic: first character of each line (藏头诗, optional)", key="play_acrostic")
     columns = st.columns(4)
     line_length = columns[0].radio("characters per line", (5, 7), horizontal=True, key="play_line_length")
-    temperature = columns[1].slider("temperature", 0.2, 1.5, 0.7, 0.1, key="play_temperature")
+    temperature = columns[1].slider("temperature", 0.2, 1.5, DEFAULT_TEMPERATURE, 0.1, key="play_temperature")
     top_k = columns[2].number_input("top-k (0 = all)", 0, 500, 0, key="play_top_k")
     count = columns[3].number_input("samples", 1, 10, 4, key="play_count")
     enforce = st.toggle("place the punctuation by rule (otherwise the model decides)", key="play_enforce")

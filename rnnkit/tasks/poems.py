@@ -38,6 +38,7 @@ COMMA, PERIOD = "，", "。"
 PUNCTUATION = set("，。、；：？！,.;:?!")
 MIN_CHARACTERS, MAX_CHARACTERS = 5, 79
 MAX_START = 20  # characters in a starting phrase
+DEFAULT_TEMPERATURE = 0.7  # 97 % well formed on sampling seed 1 (README, quality)
 
 
 def read_poems(path: Path) -> list[str]:
@@ -121,7 +122,7 @@ class PoemsTask:
 
 @torch.no_grad()
 def generate(model, artifacts: dict, start: str = "", acrostic: str = "", line_length: int = 5,
-             temperature: float = 0.7, top_k: int = 0, enforce_form: bool = False,
+             temperature: float = DEFAULT_TEMPERATURE, top_k: int = 0, enforce_form: bool = False,
              generator: torch.Generator | None = None) -> str:
     """Sample one poem of 4 lines; raises ValueError on input the model cannot use."""
     vocabulary = Vocabulary(artifacts["vocabulary"])
