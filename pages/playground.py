@@ -1,7 +1,8 @@
 """Playground: try a trained model (your runs or the shipped demos) on your own input."""
 import streamlit as st
 
-from rnnkit import playground, ui
+from rnnkit import ui
+from rnnkit.ui import playground
 
 ui.require_entry_point("playground")
 

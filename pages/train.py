@@ -2,9 +2,9 @@
 import streamlit as st
 
 from rnnkit import ui
-from rnnkit.config import ARCHITECTURES
+from rnnkit.config import architecture_names
 from rnnkit.presets import get_preset, preset_names
-from rnnkit.tasks import TASK_NAMES, get_task
+from rnnkit.tasks import get_task, task_names
 
 ui.require_entry_point("train")
 
@@ -14,14 +14,15 @@ if "train_task" not in st.session_state:
     st.session_state["train_archs"] = ["rnn", "lstm", "gru"]
 
 st.title("Train")
-task = st.selectbox("Task", TASK_NAMES, format_func=ui.task_title, key="train_task", on_change=ui.apply_preset)
+task = st.selectbox("Task", task_names(), format_func=ui.task_title, key="train_task", on_change=ui.apply_preset)
 st.caption(get_task(task).description)
 left, right = st.columns([1, 2])
 preset = left.selectbox("Preset", [*preset_names(task), "none"], key="train_preset", on_change=ui.apply_preset)
 if preset != "none":
     left.caption(get_preset(task, preset).get("description", ""))
-architectures = right.multiselect("Architectures: one run each, same data, seed and settings", ARCHITECTURES,
-                                  key="train_archs", help="reslstm is the residual LSTM of the IMDB lab report")
+architectures = right.multiselect("Architectures: one run each, same data, seed and settings", architecture_names(),
+                                  key="train_archs",
+                                  help="reslstm is the residual LSTM of the IMDB lab report")
 
 with st.expander("Hyperparameters", expanded=False):
     overrides = ui.hyperparameter_form(task)

@@ -27,11 +27,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from rnnkit.cells import LSTMState, chrono_init_, make_cell
+from rnnkit.cells import LSTMState, chrono_init_, get_cell, make_cell
 from rnnkit.config import ModelConfig
-
-TORCH_LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
-
 
 def step_mask(lengths: Tensor, time_steps: int, device: torch.device) -> Tensor:
     """(batch, time) bool: True where a step is inside its sequence."""
@@ -53,13 +50,12 @@ class FusedBackbone(nn.Module):
 
     def __init__(self, config: ModelConfig, input_size: int, max_steps: int) -> None:
         super().__init__()
-        if config.arch not in TORCH_LAYERS:
-            raise ValueError(
-                f"impl='fused' supports {', '.join(TORCH_LAYERS)}; use impl='scratch' for {config.arch!r}"
-            )
+        layer = get_cell(config.arch).fused_layer
+        if layer is None:
+            raise ValueError(f"the {config.arch!r} cell has no fused torch layer; use impl='scratch'")
         self.directions = 2 if config.bidirectional else 1
         self.output_size = self.directions * config.hidden_size
-        self.rnn = TORCH_LAYERS[config.arch](
+        self.rnn = getattr(nn, layer)(
             input_size,
             config.hidden_size,
             num_layers=config.num_layers,

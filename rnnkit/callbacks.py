@@ -123,7 +123,7 @@ class ConsoleProgress(Callback):
     def __init__(self, stream: TextIO | None = None, prefix: str = "") -> None:
         self.stream = stream or sys.stdout
         self.prefix = prefix
-        self.interactive = stream.isatty()
+        self.interactive = self.stream.isatty()
 
     def on_log(self, trainer: Trainer, record: dict) -> None:
         if self.interactive:

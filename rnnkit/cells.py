@@ -18,11 +18,16 @@ one matrix product before the loop (`project_input`), and only the recurrent par
 
 `gate_log`, when given a dict, receives each gate's activation (detached) so the dashboard can show
 what the gates do; training passes None and pays nothing.
+
+An architecture is one class here. It declares everything the rest of rnnkit knows about it (gate
+names in torch's row order, the gate that holds memory, its state, its fused torch twin, its colour,
+its equations) and registers itself with `@register_cell`; config validation, the command line, the
+dashboard's choices and colours, and the chrono initialisation all read this registry.
 """
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -43,16 +48,23 @@ def _log_gates(gate_log: dict[str, list[Tensor]] | None, **gates: Tensor) -> Non
 
 
 class RecurrentCell(nn.Module):
-    """Shared parameters and helpers; subclasses define `gate_count` and `step`."""
+    """Shared parameters and helpers; a subclass declares itself (below) and defines `step`."""
 
-    gate_count = 1
-    gate_names: tuple[str, ...] = ()
+    name: ClassVar[str] = ""  # registry name, e.g. "lstm"
+    title: ClassVar[str] = ""  # for menus and legends
+    gate_names: ClassVar[tuple[str, ...]] = ()  # blocks of weight_ih / weight_hh rows, in torch's order
+    memory_gate: ClassVar[str | None] = None  # the gate that keeps memory: chrono init sets its bias
+    write_gate: ClassVar[str | None] = None  # a gate chrono init sets to the opposite bias (LSTM input)
+    state_names: ClassVar[tuple[str, ...]] = ("h",)  # what the state holds: ("h",) or ("h", "c")
+    fused_layer: ClassVar[str | None] = None  # torch.nn layer with the same parameters ("LSTM"), if any
+    colour: ClassVar[str] = "#7f7f7f"  # its colour on every chart and page
+    equations: ClassVar[tuple[str, ...]] = ()  # one line per gate, for display
 
     def __init__(self, input_size: int, hidden_size: int) -> None:
         super().__init__()
         self.input_size = input_size
         self.hidden_size = hidden_size
-        rows = self.gate_count * hidden_size
+        rows = len(self.gate_names) * hidden_size
         self.weight_ih = nn.Parameter(torch.empty(rows, input_size))
         self.weight_hh = nn.Parameter(torch.empty(rows, hidden_size))
         self.bias_ih = nn.Parameter(torch.empty(rows))
@@ -85,8 +97,10 @@ class RNNCell(RecurrentCell):
     """Elman RNN: one tanh layer over the input and the previous state. No gate, so no way to hold
     information for long: the gradient through h is multiplied by W_hh and tanh' at every step."""
 
-    gate_count = 1
+    name, title, colour = "rnn", "RNN (Elman)", "#d62728"
     gate_names = ("hidden",)
+    fused_layer = "RNN"
+    equations = ("h_t = tanh(W_ih x_t + b_ih + W_hh h_prev + b_hh)",)
 
     def step(self, projected_t: Tensor, h_prev: Tensor, gate_log: dict | None = None):
         # h_t = tanh(W_ih x_t + b_ih + W_hh h_prev + b_hh)
@@ -102,8 +116,16 @@ class LSTMCell(RecurrentCell):
     unchanged while the forget gate stays near 1.
     """
 
-    gate_count = 4
+    name, title, colour = "lstm", "LSTM", "#1f77b4"
     gate_names = ("input", "forget", "candidate", "output")
+    memory_gate, write_gate = "forget", "input"
+    state_names = ("h", "c")
+    fused_layer = "LSTM"
+    equations = (
+        "i_t = σ(W_ii x_t + W_hi h_prev + b_i)", "f_t = σ(W_if x_t + W_hf h_prev + b_f)",
+        "g_t = tanh(W_ig x_t + W_hg h_prev + b_g)", "o_t = σ(W_io x_t + W_ho h_prev + b_o)",
+        "c_t = f_t ⊙ c_prev + i_t ⊙ g_t", "h_t = o_t ⊙ tanh(c_t)",
+    )
 
     def initial_state(self, batch_size: int, like: Tensor) -> LSTMState:
         zeros = like.new_zeros(batch_size, self.hidden_size)
@@ -134,8 +156,14 @@ class GRUCell(RecurrentCell):
     reset gate r decides how much of the old state the candidate may look at.
     """
 
-    gate_count = 3
+    name, title, colour = "gru", "GRU", "#2ca02c"
     gate_names = ("reset", "update", "candidate")
+    memory_gate = "update"  # z keeps the old state
+    fused_layer = "GRU"
+    equations = (
+        "r_t = σ(W_ir x_t + b_ir + W_hr h_prev + b_hr)", "z_t = σ(W_iz x_t + b_iz + W_hz h_prev + b_hz)",
+        "n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_prev + b_hn))", "h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_prev",
+    )
 
     def project_input(self, x: Tensor) -> Tensor:
         # b_hn sits inside r ⊙ (...), so only b_ih can be folded into the input projection
@@ -161,6 +189,10 @@ class ResidualLSTMCell(LSTMCell):
     gates; the report found it no better than a plain LSTM on IMDB with one layer.
     """
 
+    name, title, colour = "reslstm", "residual LSTM", "#9467bd"
+    fused_layer = None  # torch has no fused version
+    equations = (*LSTMCell.equations[:-1], "h_t = o_t ⊙ tanh(c_t) + F(x_t)")
+
     def __init__(self, input_size: int, hidden_size: int) -> None:
         super().__init__(input_size, hidden_size)
         if input_size == hidden_size:
@@ -180,40 +212,62 @@ class ResidualLSTMCell(LSTMCell):
         return h_t, LSTMState(h_t, c_t)
 
 
-CELLS: dict[str, type[RecurrentCell]] = {
-    "rnn": RNNCell,
-    "lstm": LSTMCell,
-    "gru": GRUCell,
-    "reslstm": ResidualLSTMCell,
-}
+# ------------------------------------------------------------------------------------- registry
+CELLS: dict[str, type[RecurrentCell]] = {}  # name -> class, in registration order (the menus' order)
+
+
+def register_cell(cell: type[RecurrentCell]) -> type[RecurrentCell]:
+    """Add a cell class to the registry (usable as a decorator); its declaration is checked here."""
+    if not cell.name or not cell.gate_names:
+        raise ValueError(f"{cell.__name__} must declare a name and its gate_names")
+    for gate in (cell.memory_gate, cell.write_gate):
+        if gate is not None and gate not in cell.gate_names:
+            raise ValueError(f"{cell.__name__}: {gate!r} is not one of its gates {cell.gate_names}")
+    if cell.fused_layer is not None and not hasattr(nn, cell.fused_layer):
+        raise ValueError(f"{cell.__name__}: torch.nn has no layer {cell.fused_layer!r}")
+    CELLS[cell.name] = cell
+    return cell
+
+
+def cell_names() -> tuple[str, ...]:
+    return tuple(CELLS)
+
+
+def get_cell(name: str) -> type[RecurrentCell]:
+    """The cell class registered as `name`; an unknown name raises ValueError listing the valid ones."""
+    if name not in CELLS:
+        raise ValueError(f"unknown architecture {name!r}; valid: {', '.join(CELLS)}")
+    return CELLS[name]
 
 
 def make_cell(arch: str, input_size: int, hidden_size: int) -> RecurrentCell:
-    """Build a cell by name; an unknown name raises ValueError listing the valid ones."""
-    if arch not in CELLS:
-        raise ValueError(f"unknown architecture {arch!r}; valid: {', '.join(CELLS)}")
-    return CELLS[arch](input_size, hidden_size)
+    return get_cell(arch)(input_size, hidden_size)
 
 
 @torch.no_grad()
 def chrono_init_(arch: str, bias_ih: Tensor, bias_hh: Tensor, max_steps: int) -> None:
-    """Chrono initialisation (Tallec & Ollivier, ICLR 2018) of one layer's biases, in torch's layout.
+    """Chrono initialisation (Tallec & Ollivier, ICLR 2018) of one layer's biases, in torch's layout
+    (the same for a cell and its fused twin).
 
     A gate that keeps memory with probability σ(b) remembers for about 1/(1-σ(b)) steps. Drawing
     b_keep = log(U[1, max_steps-1]) spreads the units' memory spans over 1..max_steps, so from the
-    first update the gradient reaches back to the start of long sequences. LSTM: forget bias b_f as
-    above, input bias b_i = -b_f. GRU: update bias b_z as above (z keeps the old state). RNN has no
-    gate, so nothing changes: that is exactly why it cannot learn long memories.
+    first update the gradient reaches back to the start of long sequences. The cell's `memory_gate`
+    gets b_keep (LSTM: forget gate; GRU: update gate), its `write_gate` -b_keep (LSTM: input gate).
+    A cell without a memory gate (the RNN) is left as it is: that is exactly why it cannot learn
+    long memories.
     """
-    hidden = bias_hh.shape[0] // {"rnn": 1, "lstm": 4, "reslstm": 4, "gru": 3}[arch]
-    if arch == "rnn":
+    cell = get_cell(arch)
+    if cell.memory_gate is None:
         return
+    hidden = bias_hh.shape[0] // len(cell.gate_names)
     span = torch.log(torch.rand(hidden, device=bias_ih.device) * max(max_steps - 2, 1) + 1)
-    if arch in ("lstm", "reslstm"):
-        bias_ih[hidden : 2 * hidden] = span  # forget gate
-        bias_hh[hidden : 2 * hidden] = 0
-        bias_ih[:hidden] = -span  # input gate
-        bias_hh[:hidden] = 0
-    else:
-        bias_ih[hidden : 2 * hidden] = span  # update gate
-        bias_hh[hidden : 2 * hidden] = 0
+    for gate, value in ((cell.memory_gate, span), (cell.write_gate, -span)):
+        if gate is None:
+            continue
+        rows = slice(cell.gate_names.index(gate) * hidden, (cell.gate_names.index(gate) + 1) * hidden)
+        bias_ih[rows] = value
+        bias_hh[rows] = 0
+
+
+for _cell in (RNNCell, LSTMCell, GRUCell, ResidualLSTMCell):
+    register_cell(_cell)

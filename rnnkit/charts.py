@@ -1,21 +1,19 @@
 """Plotly figures for the dashboard. Inputs are the frames of `rnnkit.reports`; colours are fixed per
-architecture (`ARCH_COLOURS`), so an LSTM is the same blue on every page."""
+architecture (declared by its cell class), so an LSTM is the same blue on every page."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from rnnkit.reports import ARCH_COLOURS
-
-METRIC_TITLES = {"loss": "loss", "accuracy": "accuracy", "macro_f1": "macro-F1", "mae": "MAE", "rmse": "RMSE",
-                 "perplexity": "perplexity"}
+from rnnkit.metrics import metric_title
+from rnnkit.reports import arch_colour
 LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "height": 320, "legend": {"orientation": "h", "y": -0.2},
           "uirevision": "keep"}  # uirevision: live refreshes keep the user's zoom
 
 
 def _colour(arch: str) -> str:
-    return ARCH_COLOURS.get(arch, "#7f7f7f")
+    return arch_colour(arch)
 
 
 def loss_figure(steps: pd.DataFrame, epochs: pd.DataFrame) -> go.Figure:
@@ -48,7 +46,7 @@ def metric_figure(epochs: pd.DataFrame, metric: str, baselines: dict[str, dict[s
         if metric in values:
             figure.add_hline(y=values[metric], line_dash="dot", line_color="#444",
                              annotation_text=f"{name}: {values[metric]:.2f}", annotation_position="top left")
-    figure.update_layout(title=f"{METRIC_TITLES.get(metric, metric)} per epoch", xaxis_title="epoch", **LAYOUT)
+    figure.update_layout(title=f"{metric_title(metric)} per epoch", xaxis_title="epoch", **LAYOUT)
     return figure
 
 

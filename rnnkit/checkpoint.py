@@ -22,6 +22,7 @@ from typing import Any
 import torch
 
 from rnnkit.config import RunConfig
+from rnnkit.files import write_atomic
 from rnnkit.models import SequenceModel, build_model
 from rnnkit.tasks.base import TaskSpec
 
@@ -34,17 +35,7 @@ class CheckpointError(ValueError):
 
 def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> None:
     """Write atomically: a reader (or a crash) sees the old file or the new one, never half of one."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as handle:
-            torch.save({"format": FORMAT, **payload}, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
+    write_atomic(path, lambda handle: torch.save({"format": FORMAT, **payload}, handle))
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:

@@ -13,35 +13,66 @@ import time
 from datetime import datetime
 from typing import Any, Sequence
 
-from rnnkit.config import ARCHITECTURES, DEVICES, GATE_INITS, IMPLEMENTATIONS, OPTIMIZERS, POOLINGS
+from rnnkit.config import ModelConfig, TaskConfig, TrainConfig, architecture_names
+from rnnkit.launcher import parallel_threads
+from rnnkit.options import declared, kind_of
 from rnnkit.presets import build_config, preset_names
-from rnnkit.runs import RunError, RunStore, parallel_threads
-from rnnkit.tasks import TASK_NAMES
+from rnnkit.runs import RunError, RunStore
+from rnnkit.tasks import get_task, task_names
 
-# flag destination -> (config section, field)
-CONFIG_FLAGS = {
-    "data_dir": ("task", "data_dir"), "sequence_length": ("task", "sequence_length"),
-    "num_samples": ("task", "num_samples"), "max_length": ("task", "max_length"),
-    "vocab_size": ("task", "vocab_size"), "class_weighted": ("task", "class_weighted"),
-    "freeze_embeddings": ("task", "freeze_embeddings"), "source": ("task", "source"),
-    "text_column": ("task", "text_column"), "label_column": ("task", "label_column"),
-    "line_length": ("task", "line_length"), "word_vector_size": ("task", "word_vector_size"),
-    "hidden_size": ("model", "hidden_size"), "num_layers": ("model", "num_layers"),
-    "bidirectional": ("model", "bidirectional"), "dropout": ("model", "dropout"),
-    "embedding_size": ("model", "embedding_size"), "pooling": ("model", "pooling"),
-    "gate_init": ("model", "gate_init"),
-    "epochs": ("train", "epochs"), "batch_size": ("train", "batch_size"), "optimizer": ("train", "optimizer"),
-    "learning_rate": ("train", "learning_rate"), "weight_decay": ("train", "weight_decay"),
-    "gradient_clip": ("train", "gradient_clip"), "patience": ("train", "patience"), "seed": ("train", "seed"),
-    "device": ("train", "device"), "amp": ("train", "amp"), "log_every_steps": ("train", "log_every_steps"),
-    "num_threads": ("train", "num_threads"), "dry_run": ("train", "dry_run"),
-}
+_TASK_OPTION, _TASK_ALIAS = "task_option.", "task_alias."  # argparse dests of the generated task flags
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _add_option(group, item, declaration, dest: str, flags: list[str], help_text: str) -> None:
+    """One generated flag: a switch pair for booleans, a typed value otherwise; default None = not given."""
+    kind = kind_of(item)
+    choices = declaration.valid_choices()
+    if choices:
+        help_text += f" ({' | '.join(map(str, choices))})"
+    if kind is bool:
+        group.add_argument(*flags, dest=dest, action=argparse.BooleanOptionalAction, default=None, help=help_text)
+    else:
+        group.add_argument(*flags, dest=dest, type=kind, default=None, help=help_text,
+                           metavar=item.name.upper())
+
+
+def add_config_flags(train: argparse.ArgumentParser) -> None:
+    """Flags generated from the option declarations: every task's options, the model's, the training's."""
+    data = train.add_argument_group("data (the task's own options; each says which tasks take it)")
+    for item, declaration in declared(TaskConfig):
+        _add_option(data, item, declaration, f"task.{item.name}", [_flag(item.name)], declaration.help)
+    owners: dict[str, list[str]] = {}
+    first: dict[str, tuple] = {}
+    for name in task_names():
+        for item, declaration in declared(get_task(name).Options):
+            owners.setdefault(item.name, []).append(name)
+            first.setdefault(item.name, (item, declaration))
+            for alias in declaration.flags:
+                owners.setdefault(alias, []).append(name)
+    for option_name, (item, declaration) in first.items():
+        _add_option(data, item, declaration, _TASK_OPTION + option_name, [_flag(option_name)],
+                    f"{', '.join(owners[option_name])}: {declaration.help}")
+    aliases = {alias for item_decl in first.values() for alias in item_decl[1].flags}
+    for alias in sorted(aliases):
+        data.add_argument(alias, dest=_TASK_ALIAS + alias, default=None, metavar="VALUE",
+                          help=f"{', '.join(owners[alias])}: the same as that task's own flag (kept for old scripts)")
+    for section, part in (("model", ModelConfig), ("training", TrainConfig)):
+        group = train.add_argument_group(section)
+        for item, declaration in declared(part):
+            if declaration.command_line:
+                dest = f"{'model' if section == 'model' else 'train'}.{item.name}"
+                _add_option(group, item, declaration, dest, [_flag(item.name), *declaration.flags], declaration.help)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m rnnkit", description="Train, watch and compare recurrent networks.")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--checkpoints-dir", default=None, help="folder of run folders (default: $RNNKIT_CHECKPOINTS_DIR or ./checkpoints)")
+    common.add_argument("--checkpoints-dir", default=None,
+                        help="folder of run folders (default: $RNNKIT_CHECKPOINTS_DIR, else the project's checkpoints/)")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     class Commands:  # every subcommand takes the common options
@@ -52,50 +83,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands = Commands()
 
     train = commands.add_parser("train", help="train one run per architecture", description="Train a model; several --arch values start one run each, as one comparison group.")
-    train.add_argument("--task", choices=TASK_NAMES, default="recall", help="what to learn (default: recall)")
-    train.add_argument("--arch", default="lstm", help=f"architecture(s), comma-separated: {', '.join(ARCHITECTURES)} (default: lstm)")
-    train.add_argument("--impl", choices=IMPLEMENTATIONS, default=None, help="fused: torch's nn.LSTM etc.; scratch: rnnkit's hand-written cells (default: fused; scratch for reslstm)")
+    train.add_argument("--task", choices=task_names(), default="recall", help="what to learn (default: recall)")
+    train.add_argument("--arch", default="lstm", help=f"architecture(s), comma-separated: {', '.join(architecture_names())} (default: lstm)")
     train.add_argument("--preset", default=None, help="named hyperparameters for the task: quick, report, best (default: quick); 'none' for plain defaults")
     train.add_argument("--group", default=None, help="comparison group id shared by the runs (default: new id when several archs)")
     train.add_argument("--detach", action="store_true", help="start the runs as background processes and return at once")
     train.add_argument("--run-id", action="append", default=None,
                        help="train an existing queued run folder (what background workers use); repeat to train several at once")
     train.add_argument("--resume", action="store_true", help=argparse.SUPPRESS)
-    data = train.add_argument_group("data")
-    data.add_argument("--data-dir", default=None, help="folder with the task's data files (default: $RNNKIT_DATA_DIR, then the download cache)")
-    data.add_argument("--sequence-length", type=int, default=None, help="synthetic tasks: time steps T")
-    data.add_argument("--num-samples", type=int, default=None, help="synthetic tasks: sequences generated")
-    data.add_argument("--max-length", type=int, default=None, help="text tasks: tokens kept per text")
-    data.add_argument("--vocab-size", type=int, default=None, help="text tasks: vocabulary size")
-    data.add_argument("--class-weighted", action=argparse.BooleanOptionalAction, default=None, help="weight the loss by inverse class frequency")
-    data.add_argument("--freeze-embeddings", action=argparse.BooleanOptionalAction, default=None, help="keep pretrained embeddings fixed")
-    data.add_argument("--source", default=None, help="task data variant (weather: beijing|jena; csv: path of the CSV file)")
-    data.add_argument("--text-column", default=None, help="csv task: text column name")
-    data.add_argument("--label-column", default=None, help="csv task: label column name")
-    data.add_argument("--line-length", type=int, default=None, help="poems: 5 or 7 characters per line (0: all)")
-    data.add_argument("--word-vector-size", type=int, default=None, help="shopping: word2vec dimensions (= embedding width)")
-    model = train.add_argument_group("model")
-    model.add_argument("--hidden-size", type=int, default=None, help="units per layer and direction")
-    model.add_argument("--num-layers", type=int, default=None, help="stacked recurrent layers")
-    model.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None, help="also read sequences backwards")
-    model.add_argument("--dropout", type=float, default=None, help="dropout between layers and before the head, in [0, 1)")
-    model.add_argument("--embedding-size", type=int, default=None, help="token embedding width")
-    model.add_argument("--pooling", choices=POOLINGS, default=None, help="classification: sequence summary")
-    model.add_argument("--gate-init", choices=GATE_INITS, default=None, help="chrono: gate biases that remember across long sequences")
-    optimisation = train.add_argument_group("training")
-    optimisation.add_argument("--epochs", type=int, default=None, help="passes over the training data")
-    optimisation.add_argument("--batch-size", type=int, default=None, help="sequences per step")
-    optimisation.add_argument("--optimizer", choices=OPTIMIZERS, default=None, help="optimiser")
-    optimisation.add_argument("--lr", dest="learning_rate", type=float, default=None, help="learning rate (> 0)")
-    optimisation.add_argument("--weight-decay", type=float, default=None, help="weight decay (≥ 0)")
-    optimisation.add_argument("--clip", dest="gradient_clip", type=float, default=None, help="max gradient norm (0: off)")
-    optimisation.add_argument("--patience", type=int, default=None, help="early stopping patience in epochs (0: off)")
-    optimisation.add_argument("--seed", type=int, default=None, help="seed for split, weights and batch order")
-    optimisation.add_argument("--device", choices=DEVICES, default=None, help="where to train (default: auto)")
-    optimisation.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None, help="mixed precision on CUDA")
-    optimisation.add_argument("--log-every", dest="log_every_steps", type=int, default=None, help="steps between loss points")
-    optimisation.add_argument("--threads", dest="num_threads", type=int, default=None, help="CPU threads (0: torch default)")
-    optimisation.add_argument("--dry-run", action="store_true", default=None, help="one epoch of two batches per split: checks the whole path")
+    add_config_flags(train)
 
     runs = commands.add_parser("runs", help="list runs and their state")
     runs.add_argument("--group", default=None, help="only this comparison group")
@@ -120,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--examples", type=int, default=0, help="synthetic/forecast tasks: predict N held-out examples")
 
     presets = commands.add_parser("presets", help="list the presets of each task")
-    presets.add_argument("--task", choices=TASK_NAMES, default=None, help="only this task")
+    presets.add_argument("--task", choices=task_names(), default=None, help="only this task")
     return parser
 
 
@@ -139,13 +135,44 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # ------------------------------------------------------------------------------------------ train
 def parse_architectures(text: str) -> list[str]:
+    valid = architecture_names()
     names = [name.strip().lower() for name in text.split(",") if name.strip()]
-    unknown = [name for name in names if name not in ARCHITECTURES]
+    unknown = [name for name in names if name not in valid]
     if unknown or not names:
-        raise ValueError(f"unknown architecture {', '.join(unknown) or repr(text)}; valid: {', '.join(ARCHITECTURES)}")
+        raise ValueError(f"unknown architecture {', '.join(unknown) or repr(text)}; valid: {', '.join(valid)}")
     if len(set(names)) != len(names):
         raise ValueError(f"architecture listed twice in {text!r}")
     return names
+
+
+def overrides_from_args(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """The flags the user gave, as config overrides; a task option the chosen task lacks is an error."""
+    overrides: dict[str, dict[str, Any]] = {"task": {}, "model": {}, "train": {}}
+    task = get_task(args.task)
+    own = {item.name: declaration for item, declaration in declared(task.Options)}
+    for dest, value in vars(args).items():
+        if value is None:
+            continue
+        if dest.startswith(_TASK_OPTION) or dest.startswith(_TASK_ALIAS):
+            given = dest.split(".", 1)[1]
+            name = given if dest.startswith(_TASK_OPTION) else next(
+                (option for option, declaration in own.items() if given in declaration.flags), None)
+            if name not in own:
+                valid = ", ".join(_flag(option) for option in own) or "none"
+                raise ValueError(f"{_flag(given) if not given.startswith('--') else given} does not apply to task "
+                                 f"{task.name!r}; its options: {valid}")
+            overrides["task"][name] = _absolute(value) if own[name].path and value else value
+        elif "." in dest and dest.split(".", 1)[0] in overrides:
+            section, name = dest.split(".", 1)
+            overrides[section][name] = value
+    if overrides["task"].get("data_dir"):  # a background worker may run elsewhere: store absolute paths
+        overrides["task"]["data_dir"] = _absolute(overrides["task"]["data_dir"], always=True)
+    return overrides
+
+
+def _absolute(value: str, always: bool = False) -> str:
+    expanded = os.path.expanduser(value)
+    return os.path.abspath(expanded) if always or os.path.exists(expanded) else value
 
 
 def configs_from_args(args: argparse.Namespace) -> list:
@@ -155,23 +182,11 @@ def configs_from_args(args: argparse.Namespace) -> list:
     if preset == "none":
         preset = None
     group = args.group or (f"g{datetime.now():%Y%m%d-%H%M%S}" if len(archs) > 1 else "")
-    overrides: dict[str, dict[str, Any]] = {"task": {}, "model": {}, "train": {}}
-    for flag, (section, name) in CONFIG_FLAGS.items():
-        value = getattr(args, flag, None)
-        if value is not None:
-            overrides[section][name] = value
-    for key in ("data_dir", "source"):  # a background worker may run elsewhere: store absolute paths
-        value = overrides["task"].get(key)
-        if value and (key == "data_dir" or os.path.exists(value)):
-            overrides["task"][key] = os.path.abspath(os.path.expanduser(value))
+    overrides = overrides_from_args(args)
     if args.detach and len(archs) > 1 and "num_threads" not in overrides["train"]:
         overrides["train"]["num_threads"] = parallel_threads(len(archs))
-    configs = []
-    for arch in archs:
-        impl = args.impl or ("scratch" if arch == "reslstm" else None)
-        model = {**overrides["model"], "arch": arch, **({"impl": impl} if impl else {})}
-        configs.append(build_config(args.task, preset, {**overrides, "model": model}, group=group))
-    return configs
+    return [build_config(args.task, preset, {**overrides, "model": {**overrides["model"], "arch": arch}}, group=group)
+            for arch in archs]
 
 
 def command_train(args: argparse.Namespace, store: RunStore) -> int:
@@ -238,8 +253,8 @@ def command_stop(args: argparse.Namespace, store: RunStore) -> int:
 def command_resume(args: argparse.Namespace, store: RunStore) -> int:
     run = store.prepare_resume(args.run_id)
     if args.detach:
-        pid = store.launch(run, extra_args=("--resume",))
-        print(f"resumed {run.run_id} in the background (pid {pid})")
+        store.launcher.launch([run], resume=True)
+        print(f"resumed {run.run_id} in the background")
         return 0
     from rnnkit.runner import execute
 
@@ -268,7 +283,7 @@ def command_predict(args: argparse.Namespace, store: RunStore) -> int:
 def command_presets(args: argparse.Namespace, store: RunStore) -> int:
     from rnnkit.presets import get_preset
 
-    for task in [args.task] if args.task else TASK_NAMES:
+    for task in [args.task] if args.task else task_names():
         for name in preset_names(task):
             print(f"{task:10} {name:8} {get_preset(task, name).get('description', '')}")
     return 0

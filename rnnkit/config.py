@@ -5,8 +5,16 @@ into configs) and travel as JSON: `config.json` in a run folder and the `config`
 checkpoint. Sizes that come from the data (vocabulary, number of classes, input features, horizon)
 are *not* here: the task reports them and the model is built from that report.
 
-Every value a user can choose is validated in `__post_init__`, so a bad value fails where it is
-made, with a message that says what is allowed.
+Every user-facing field is declared once with `option(...)` (see `rnnkit.options`): its help,
+label, choices and bounds. The command-line flags, the dashboard's widgets and the validation in
+`__post_init__` are all derived from that declaration. A task's own options (sequence length,
+vocabulary size, the weather station, ...) are declared by the task itself (`Task.Options`) and
+live in `TaskConfig.options`.
+
+    config.json, version 2                    version 1 (before per-task options) is migrated on read
+    {"version": 2,
+     "task":  {"name": "imdb", "data_dir": null, "options": {"max_length": 256, ...}},
+     "model": {...}, "train": {...}, "group": "...", "preset": "quick"}
 """
 from __future__ import annotations
 
@@ -15,7 +23,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-ARCHITECTURES = ("rnn", "lstm", "gru", "reslstm")
+from rnnkit.options import Options, build, check, option
+
+CONFIG_VERSION = 2
 IMPLEMENTATIONS = ("fused", "scratch")
 POOLINGS = ("last", "mean", "max")
 GATE_INITS = ("default", "chrono")
@@ -23,103 +33,103 @@ OPTIMIZERS = ("adam", "adamw", "sgd")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
-def check_choice(what: str, value: str, valid: tuple[str, ...]) -> None:
-    """Raise ValueError naming the valid choices when `value` is not one of them."""
-    if value not in valid:
-        raise ValueError(f"unknown {what} {value!r}; valid: {', '.join(valid)}")
+def architecture_names() -> tuple[str, ...]:
+    from rnnkit.cells import cell_names  # the cell registry (imports torch): read when validating
+
+    return cell_names()
 
 
-def check_positive(what: str, value: float, allow_zero: bool = False) -> None:
-    if allow_zero and value < 0 or not allow_zero and value <= 0:
-        bound = "≥ 0" if allow_zero else "> 0"
-        raise ValueError(f"{what} must be {bound}, got {value}")
+def _token_embedding(task) -> bool:
+    return task.input_kind == "tokens" and not task.pretrained_vectors
+
+
+def _not_language_model(task) -> bool:
+    return task.job != "language_model"
 
 
 @dataclass(frozen=True)
 class TaskConfig:
-    """Which data to train on and how to cut it into sequences."""
+    """Which data to train on; `options` are the task's own (declared in its module)."""
 
-    name: str = "recall"  # task name: see `rnnkit.tasks.TASK_NAMES`
-    data_dir: str | None = None  # folder with the task's files; None: $RNNKIT_DATA_DIR, then the download cache
-    sequence_length: int = 150  # synthetic tasks: time steps T per sequence
-    num_samples: int = 6000  # synthetic tasks: sequences generated (split 80/10/10)
-    max_length: int = 0  # text tasks: tokens kept per text (0: the task's default)
-    vocab_size: int = 0  # text tasks: most frequent tokens kept (0: the task's default)
-    class_weighted: bool = False  # classification: weight the loss by inverse class frequency
-    freeze_embeddings: bool = False  # tasks with pretrained vectors: keep them fixed while training
-    source: str = ""  # task-specific data variant (weather: "beijing" or "jena"; csv: the file path)
-    text_column: str = ""  # csv task: column holding the text ("" = detect)
-    label_column: str = ""  # csv task: column holding the label ("" = detect)
-    line_length: int = 0  # poems: characters per line kept for training (0 = all; 5 or 7)
-    word_vector_size: int = 128  # shopping: word2vec dimensions (the embedding then has this width)
+    name: str = "recall"  # task name: see `rnnkit.tasks.task_names()`
+    data_dir: str | None = option(None, "folder with the task's data files (default: $RNNKIT_DATA_DIR, then the "
+                                        "download cache)", widget=False, path=True)
+    options: Any = None  # the task's Options dataclass, or a dict of its fields; None: the task's defaults
 
     def __post_init__(self) -> None:
-        check_positive("sequence_length", self.sequence_length)
-        check_positive("num_samples", self.num_samples)
-        check_positive("max_length", self.max_length, allow_zero=True)
-        check_positive("vocab_size", self.vocab_size, allow_zero=True)
-        check_positive("word_vector_size", self.word_vector_size)
-        if self.line_length not in (0, 5, 7):
-            raise ValueError(f"line_length must be 0 (all), 5 or 7, got {self.line_length}")
+        from rnnkit.tasks import get_task
+
+        task = get_task(self.name)
+        options = self.options
+        if options is None:
+            options = task.Options()
+        elif isinstance(options, dict):
+            options = build(task.Options, options, f"{self.name} option")
+        elif not isinstance(options, task.Options):
+            raise ValueError(f"options of task {self.name!r} must be {task.Options.__name__}, "
+                             f"got {type(options).__name__}")
+        object.__setattr__(self, "options", options)
+        check(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "data_dir": self.data_dir, "options": dataclasses.asdict(self.options)}
 
 
 @dataclass(frozen=True)
-class ModelConfig:
+class ModelConfig(Options):
     """The recurrent network: backbone, size and head options."""
 
-    arch: str = "lstm"  # recurrent cell: rnn | lstm | gru | reslstm
-    impl: str = "fused"  # fused: torch nn.RNN/LSTM/GRU (cuDNN/oneDNN); scratch: rnnkit's hand-written cells
-    hidden_size: int = 64  # units per direction and layer
-    num_layers: int = 1  # stacked recurrent layers
-    bidirectional: bool = False  # also read each sequence backwards (classification and forecasting only)
-    dropout: float = 0.0  # dropout between layers and before the head
-    embedding_size: int = 64  # token tasks: embedding width (tasks with pretrained vectors use theirs)
-    pooling: str = "last"  # classification: summary of the sequence (last | mean | max over valid steps)
-    gate_init: str = "default"  # default | chrono: gate biases that keep memory over long sequences
+    arch: str = option("lstm", "recurrent cell", choices=architecture_names, widget=False, command_line=False)
+    impl: str = option("fused", "fused: torch's nn.RNN/LSTM/GRU (cuDNN/oneDNN); scratch: rnnkit's hand-written cells "
+                       "(often faster on CPU with texts of mixed lengths; cells without a fused twin exist only here)",
+                       label="implementation", choices=IMPLEMENTATIONS)
+    hidden_size: int = option(64, "units per direction and layer", label="hidden size", above=0)
+    num_layers: int = option(1, "stacked recurrent layers", label="layers", above=0)
+    bidirectional: bool = option(False, "also read each sequence backwards", when=_not_language_model)
+    dropout: float = option(0.0, "dropout between layers and before the head, in [0, 1)", minimum=0.0, below=1.0,
+                            step=0.05)
+    embedding_size: int = option(64, "token embedding width (tasks with pretrained vectors use theirs)",
+                                 label="embedding size", above=0, when=_token_embedding)
+    pooling: str = option("last", "how the sequence is summed up for the head: last state, mean or max over real "
+                          "steps", choices=POOLINGS, when=_not_language_model)
+    gate_init: str = option("default", "chrono: forget/update gates start out remembering across the whole "
+                            "sequence (Tallec & Ollivier 2018); a cell without a memory gate cannot profit",
+                            label="gate init", choices=GATE_INITS)
 
     def __post_init__(self) -> None:
-        check_choice("architecture", self.arch, ARCHITECTURES)
-        check_choice("implementation", self.impl, IMPLEMENTATIONS)
-        check_choice("pooling", self.pooling, POOLINGS)
-        check_choice("gate_init", self.gate_init, GATE_INITS)
-        check_positive("hidden_size", self.hidden_size)
-        check_positive("num_layers", self.num_layers)
-        check_positive("embedding_size", self.embedding_size)
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
-        if self.arch == "reslstm" and self.impl != "scratch":
-            raise ValueError("the residual LSTM exists only as impl='scratch' (torch has no fused version)")
+        super().__post_init__()
+        from rnnkit.cells import get_cell
+
+        cell = get_cell(self.arch)
+        if self.impl == "fused" and cell.fused_layer is None:
+            raise ValueError(f"the {cell.title} ({self.arch}) exists only as impl='scratch' "
+                             "(torch has no fused version)")
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(Options):
     """How to optimise: optimiser, schedule, stopping rules, hardware."""
 
-    epochs: int = 10  # passes over the training split
-    batch_size: int = 64  # sequences per optimiser step
-    optimizer: str = "adam"  # adam | adamw | sgd
-    learning_rate: float = 3e-3  # step size
-    weight_decay: float = 0.0  # L2 penalty (decoupled for adamw)
-    gradient_clip: float = 1.0  # max global gradient norm (0: no clipping)
-    patience: int = 0  # early stopping: epochs without validation improvement (0: off)
-    seed: int = 0  # seeds the data split, the initial weights and the batch order
-    device: str = "auto"  # auto (cuda, then mps, then cpu) | cpu | cuda | mps
-    amp: bool = True  # mixed precision on CUDA (ignored elsewhere)
-    log_every_steps: int = 10  # write a step-level loss point every N optimiser steps
-    num_threads: int = 0  # CPU threads for torch (0: torch's default)
-    dry_run: bool = False  # two batches per split and one epoch: checks the whole path quickly
+    epochs: int = option(10, "passes over the training split", above=0)
+    batch_size: int = option(64, "sequences per optimiser step", label="batch size", above=0)
+    optimizer: str = option("adam", "optimiser", choices=OPTIMIZERS)
+    learning_rate: float = option(3e-3, "step size (> 0)", label="learning rate", above=0.0, flags=("--lr",))
+    weight_decay: float = option(0.0, "L2 penalty, decoupled for adamw (≥ 0)", label="weight decay", minimum=0.0)
+    gradient_clip: float = option(1.0, "max global gradient norm (0: no clipping)", label="gradient clip",
+                                  minimum=0.0, flags=("--clip",))
+    patience: int = option(0, "stop after this many epochs without a better validation score (0 = never)",
+                           label="early-stop patience", minimum=0)
+    seed: int = option(0, "seeds the data split, the initial weights and the batch order", minimum=0)
+    device: str = option("auto", "where to train: auto (cuda, then mps, then cpu) | cpu | cuda | mps", choices=DEVICES)
+    amp: bool = option(True, "mixed precision on CUDA (ignored elsewhere)", widget=False)
+    log_every_steps: int = option(10, "write a step-level loss point every N optimiser steps", above=0,
+                                  widget=False, flags=("--log-every",))
+    num_threads: int = option(0, "CPU threads for torch (0: torch's default)", minimum=0, widget=False,
+                              flags=("--threads",))
+    dry_run: bool = option(False, "one epoch of two batches per split: checks the whole path quickly", widget=False)
 
-    def __post_init__(self) -> None:
-        check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        check_choice("device", self.device, DEVICES)
-        check_positive("epochs", self.epochs)
-        check_positive("batch_size", self.batch_size)
-        check_positive("learning_rate", self.learning_rate)
-        check_positive("weight_decay", self.weight_decay, allow_zero=True)
-        check_positive("gradient_clip", self.gradient_clip, allow_zero=True)
-        check_positive("patience", self.patience, allow_zero=True)
-        check_positive("log_every_steps", self.log_every_steps)
-        check_positive("num_threads", self.num_threads, allow_zero=True)
+
+SECTIONS = {"task": TaskConfig, "model": ModelConfig, "train": TrainConfig}
 
 
 @dataclass(frozen=True)
@@ -133,21 +143,22 @@ class RunConfig:
     preset: str = ""  # name of the preset the run started from, for display only
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return {"version": CONFIG_VERSION, "task": self.task.to_dict(), "model": dataclasses.asdict(self.model),
+                "train": dataclasses.asdict(self.train), "group": self.group, "preset": self.preset}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
-        """Rebuild from `to_dict` output; unknown keys are an error (they mean a typo or a newer file)."""
+        """Rebuild from `to_dict` output (older versions are migrated); unknown keys are an error."""
         if not isinstance(data, dict):
             raise ValueError(f"a run config must be a JSON object, got {type(data).__name__}")
-        parts = {"task": TaskConfig, "model": ModelConfig, "train": TrainConfig}
-        unknown = set(data) - set(parts) - {"group", "preset"}
+        data = migrate(data)
+        unknown = set(data) - set(SECTIONS) - {"group", "preset", "version"}
         if unknown:
             raise ValueError(f"unknown run config keys: {', '.join(sorted(unknown))}")
-        built = {name: _build(part, data.get(name, {}), name) for name, part in parts.items()}
+        built = {name: build(part, data.get(name, {}), f"{name} option") for name, part in SECTIONS.items()}
         return cls(**built, group=str(data.get("group", "")), preset=str(data.get("preset", "")))
 
     @classmethod
@@ -155,28 +166,29 @@ class RunConfig:
         return cls.from_dict(json.loads(text))
 
 
-def _build(part: type, values: dict[str, Any], name: str):
-    if not isinstance(values, dict):
-        raise ValueError(f"run config section {name!r} must be an object")
-    known = {f.name for f in dataclasses.fields(part)}
-    unknown = set(values) - known
-    if unknown:
-        raise ValueError(
-            f"unknown {name} option(s): {', '.join(sorted(unknown))}; valid: {', '.join(sorted(known))}"
-        )
-    return part(**values)
+def migrate(data: dict[str, Any]) -> dict[str, Any]:
+    """Bring an older config document up to `CONFIG_VERSION` (returns a new dict).
 
+    Version 1 (no "version" key) had one flat task section holding every task's options; the task's
+    own options move under "options", renamed where the task says so (`Task.renamed_options`, e.g.
+    weather's `source` is now `station`), and the options of other tasks are dropped.
+    """
+    version = data.get("version", 1)
+    if version == CONFIG_VERSION:
+        return data
+    if version != 1:
+        raise ValueError(f"config version {version!r} is newer than this rnnkit understands ({CONFIG_VERSION})")
+    from rnnkit.tasks import get_task
 
-def replace(config, **changes):
-    """`dataclasses.replace` that also accepts nested keys such as `model__hidden_size=128`."""
-    nested: dict[str, dict[str, Any]] = {}
-    flat = {}
-    for key, value in changes.items():
-        if "__" in key:
-            part, name = key.split("__", 1)
-            nested.setdefault(part, {})[name] = value
-        else:
-            flat[key] = value
-    for part, values in nested.items():
-        flat[part] = dataclasses.replace(getattr(config, part), **values)
-    return dataclasses.replace(config, **flat)
+    old_task = dict(data.get("task", {})) if isinstance(data.get("task"), dict) else {}
+    name = old_task.pop("name", "recall")
+    task = get_task(name)
+    known = {item.name: item.default for item in dataclasses.fields(task.Options)}
+    options = {}
+    for key, value in old_task.items():
+        key = task.renamed_options.get(key, key)
+        if key in known and not (value == "" and known[key] != ""):  # "" meant "the default"
+            options[key] = value
+    migrated = {**data, "version": CONFIG_VERSION,
+                "task": {"name": name, "data_dir": old_task.get("data_dir"), "options": options}}
+    return migrated

@@ -22,6 +22,8 @@ from typing import Any, Callable
 
 import torch
 
+from rnnkit.files import write_atomic
+
 
 class DataNotFound(ValueError):
     """A task's data file is missing and could not be downloaded."""
@@ -133,7 +135,5 @@ def cached(name: str, source: Path, settings: dict[str, Any], build: Callable[[]
             progress(f"cache file {path} is unreadable; rebuilding it")
     result = build()
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(f".{os.getpid()}.tmp")
-    torch.save(result, temporary)
-    os.replace(temporary, path)
+    write_atomic(path, lambda handle: torch.save(result, handle), durable=False)
     return result

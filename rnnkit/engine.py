@@ -8,6 +8,8 @@
 
 A callback ends training early by raising `StopTraining` (stop requests, early stopping); the engine
 finishes cleanly and reports the reason. A loss that stops being finite raises `Diverged`.
+What differs between jobs (loss, metrics) comes from `rnnkit.jobs`; validation and test go through
+the same `Evaluator` that inference uses.
 """
 from __future__ import annotations
 
@@ -18,12 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from rnnkit.config import TrainConfig
-from rnnkit.metrics import classification_metrics, is_better, perplexity, regression_metrics
-from rnnkit.tasks.base import IGNORE_INDEX, Batch, SequenceDataset, TaskData
+from rnnkit.datasets import SequenceDataset, TaskData
+from rnnkit.evaluator import Evaluator, autocast_dtype, resolve_device
+from rnnkit.jobs import get_job
+from rnnkit.metrics import is_better
 
 DRY_RUN_BATCHES = 2  # batches per split in a dry run
 
@@ -48,21 +51,6 @@ class Callback:
     def on_log(self, trainer: "Trainer", record: dict) -> None: ...  # every `log_every_steps` steps
     def on_epoch_end(self, trainer: "Trainer", record: dict) -> None: ...
     def on_train_end(self, trainer: "Trainer", record: dict) -> None: ...
-
-
-def resolve_device(name: str) -> torch.device:
-    """'auto' picks cuda, then mps, then cpu; an explicit device that is missing is an error."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was requested but no CUDA GPU is available; use --device auto or cpu")
-    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise ValueError("device 'mps' was requested but Apple's MPS backend is not available; use --device cpu")
-    return torch.device(name)
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
@@ -110,10 +98,13 @@ class Trainer:
         self.epochs = 1 if config.dry_run else config.epochs
         self.batch_limit = DRY_RUN_BATCHES if config.dry_run else None
         self.steps_per_epoch = data.train.num_batches(config.batch_size, self.batch_limit)
+        self.job = get_job(self.spec.job)
         self.class_weights = data.class_weights.to(self.device) if data.class_weights is not None else None
-        self.use_amp = config.amp and self.device.type == "cuda"
-        self.amp_dtype = torch.bfloat16 if self.use_amp and torch.cuda.is_bf16_supported() else torch.float16
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp and self.amp_dtype == torch.float16)
+        self.amp_dtype = autocast_dtype(self.device, config.amp)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
+        self.evaluator = Evaluator(self.spec, self.device, config.batch_size * 2, bucket=data.bucket,
+                                   amp_dtype=self.amp_dtype, class_weights=self.class_weights,
+                                   batch_limit=self.batch_limit)
         self.stop_reason = ""
 
     # ----------------------------------------------------------------------------------- training
@@ -135,50 +126,8 @@ class Trainer:
     def _run_epoch(self, epoch: int) -> None:
         self.model.train()
         started = time.perf_counter()
-        generator = torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch)
-        batches = self.data.train.batches(
-            self.config.batch_size, shuffle=True, generator=generator, bucket=self.data.bucket,
-            limit=self.batch_limit, trim_targets=self.spec.job == "language_model",
-        )
-        collected = _Collector(self)
-        window_loss = torch.zeros((), device=self.device)
-        window_started, window_samples, window_steps = time.perf_counter(), 0, 0
-        for step, batch in enumerate(batches, start=1):
-            inputs, targets = batch.inputs.to(self.device), batch.targets.to(self.device)
-            with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.use_amp):
-                outputs = self.model(inputs, batch.lengths)
-                loss = self.loss(outputs, targets)
-            self.optimizer.zero_grad(set_to_none=True)
-            self.scaler.scale(loss).backward()
-            grad_norm = self._clip()
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
-            self.state.global_step += 1
-            window_loss += loss.detach()
-            window_samples += batch.lengths.shape[0]
-            window_steps += 1
-            collected.add(outputs.detach(), targets, loss.detach(), batch)
-            if step % self.config.log_every_steps == 0 or step in (1, self.steps_per_epoch):  # 1: a point at once
-                mean_loss = float(window_loss) / window_steps
-                if not math.isfinite(mean_loss):
-                    raise Diverged(f"diverged: the training loss became {mean_loss} at epoch {epoch}, step {step}")
-                seconds = time.perf_counter() - window_started
-                record = {
-                    "kind": "step", "epoch": epoch, "step": step, "steps_per_epoch": self.steps_per_epoch,
-                    "global_step": self.state.global_step, "loss": mean_loss,
-                    "grad_norm": float(grad_norm if grad_norm is not None else self._grad_norm()),
-                    "samples_per_second": window_samples / max(seconds, 1e-9),
-                    "learning_rate": self.optimizer.param_groups[0]["lr"],
-                    "eta_seconds": self._eta(epoch, step, time.perf_counter() - started),
-                }
-                for callback in self.callbacks:
-                    callback.on_log(self, record)
-                window_loss.zero_()
-                window_started, window_samples, window_steps = time.perf_counter(), 0, 0
-            for callback in self.callbacks:
-                callback.on_batch_end(self)
+        collected = self._train_steps(epoch, started)
         train_seconds = time.perf_counter() - started
-        train_metrics = collected.metrics(brief=True)
         validation = self.evaluate(self.data.validation)
         monitored = validation[self.spec.selection_metric]
         improved = is_better(self.spec.selection_metric, monitored, self.state.best_value)
@@ -189,7 +138,7 @@ class Trainer:
         epoch_seconds = time.perf_counter() - started
         self.state.history_seconds.append(epoch_seconds)
         record = {
-            "kind": "epoch", "epoch": epoch, "epochs": self.epochs, "train": train_metrics,
+            "kind": "epoch", "epoch": epoch, "epochs": self.epochs, "train": collected.metrics(brief=True),
             "validation": validation, "improved": improved, "best_epoch": self.state.best_epoch,
             "best_value": self.state.best_value, "monitor": self.spec.selection_metric,
             "train_seconds": train_seconds, "epoch_seconds": epoch_seconds,
@@ -200,13 +149,52 @@ class Trainer:
         for callback in self.callbacks:
             callback.on_epoch_end(self, record)
 
+    def _train_steps(self, epoch: int, started: float):
+        """One pass over the training split; returns what the epoch's training metrics need."""
+        generator = torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch)
+        batches = self.data.train.batches(
+            self.config.batch_size, shuffle=True, generator=generator, bucket=self.data.bucket,
+            limit=self.batch_limit, trim_targets=self.job.per_step_targets,
+        )
+        collected = self.job.collector(self.spec, self.device)
+        window = _Window(self.device)
+        for step, batch in enumerate(batches, start=1):
+            inputs, targets = batch.inputs.to(self.device), batch.targets.to(self.device)
+            with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32,
+                                enabled=self.amp_dtype is not None):
+                outputs = self.model(inputs, batch.lengths)
+                loss = self.loss(outputs, targets)
+            self.optimizer.zero_grad(set_to_none=True)
+            self.scaler.scale(loss).backward()
+            grad_norm = self._clip()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+            self.state.global_step += 1
+            window.add(loss.detach(), batch.lengths.shape[0])
+            collected.add(outputs.detach(), targets, loss.detach(), batch.lengths)
+            if step % self.config.log_every_steps == 0 or step in (1, self.steps_per_epoch):  # 1: a point at once
+                self._log(epoch, step, window, grad_norm, time.perf_counter() - started)
+            for callback in self.callbacks:
+                callback.on_batch_end(self)
+        return collected
+
+    def _log(self, epoch: int, step: int, window: "_Window", grad_norm, elapsed: float) -> None:
+        mean_loss, samples_per_second = window.take()
+        if not math.isfinite(mean_loss):
+            raise Diverged(f"diverged: the training loss became {mean_loss} at epoch {epoch}, step {step}")
+        record = {
+            "kind": "step", "epoch": epoch, "step": step, "steps_per_epoch": self.steps_per_epoch,
+            "global_step": self.state.global_step, "loss": mean_loss,
+            "grad_norm": float(grad_norm if grad_norm is not None else self._grad_norm()),
+            "samples_per_second": samples_per_second,
+            "learning_rate": self.optimizer.param_groups[0]["lr"],
+            "eta_seconds": self._eta(epoch, step, elapsed),
+        }
+        for callback in self.callbacks:
+            callback.on_log(self, record)
+
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        if self.spec.job == "classify":
-            return F.cross_entropy(outputs.float(), targets, weight=self.class_weights)
-        if self.spec.job == "regress":
-            return F.mse_loss(outputs.float(), targets)
-        # language model: mean over real tokens only, so long and short sequences weigh by length
-        return F.cross_entropy(outputs.float().flatten(0, 1), targets.flatten(), ignore_index=IGNORE_INDEX)
+        return self.job.loss(outputs, targets, self.class_weights)
 
     def _clip(self) -> torch.Tensor | None:
         if self.config.gradient_clip <= 0:
@@ -229,24 +217,9 @@ class Trainer:
         return rest_of_epoch + per_epoch * (self.epochs - epoch)
 
     # --------------------------------------------------------------------------------- evaluation
-    @torch.no_grad()
     def evaluate(self, dataset: SequenceDataset) -> dict:
-        """Loss and the job's metrics on a whole split."""
-        was_training = self.model.training
-        self.model.eval()
-        collected = _Collector(self)
-        batches = dataset.batches(
-            self.config.batch_size * 2, bucket=self.data.bucket, limit=self.batch_limit,
-            trim_targets=self.spec.job == "language_model",
-        )
-        for batch in batches:
-            inputs, targets = batch.inputs.to(self.device), batch.targets.to(self.device)
-            with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.use_amp):
-                outputs = self.model(inputs, batch.lengths)
-                loss = self.loss(outputs, targets)
-            collected.add(outputs, targets, loss, batch)
-        self.model.train(was_training)
-        return collected.metrics(brief=False)
+        """Loss and the job's metrics on a whole split (the same `Evaluator` inference uses)."""
+        return self.evaluator.evaluate(self.model, dataset)
 
     def test(self) -> dict:
         """Evaluate the best epoch's weights (not the last) on the test split."""
@@ -288,42 +261,25 @@ class Trainer:
         self.best_model_state = best_model_state
 
 
-class _Collector:
-    """Accumulates what an epoch's metrics need, on the device, without a sync per batch."""
+class _Window:
+    """Training loss and throughput since the last logged step, kept on the device (no sync per step)."""
 
-    def __init__(self, trainer: Trainer) -> None:
-        self.spec = trainer.spec
-        self.outputs: list[torch.Tensor] = []
-        self.targets: list[torch.Tensor] = []
-        self.loss_sum = torch.zeros((), device=trainer.device)
-        self.weight = 0  # batches, or tokens for a language model
-        self.samples = 0
+    def __init__(self, device: torch.device) -> None:
+        self.loss = torch.zeros((), device=device)
+        self.steps, self.samples, self.started = 0, 0, time.perf_counter()
 
-    def add(self, outputs: torch.Tensor, targets: torch.Tensor, loss: torch.Tensor, batch: Batch) -> None:
-        self.samples += batch.lengths.shape[0]
-        if self.spec.job == "language_model":
-            tokens = int(batch.lengths.sum())
-            self.loss_sum += loss.float() * tokens
-            self.weight += tokens
-            return
-        self.loss_sum += loss.float()
-        self.weight += 1
-        if self.spec.job == "classify":
-            self.outputs.append(outputs.argmax(dim=1))
-        else:
-            self.outputs.append(outputs.float())
-        self.targets.append(targets)
+    def add(self, loss: torch.Tensor, samples: int) -> None:
+        self.loss += loss
+        self.steps += 1
+        self.samples += samples
 
-    def metrics(self, brief: bool) -> dict:
-        mean_loss = float(self.loss_sum) / max(self.weight, 1)
-        if self.spec.job == "language_model":
-            return {"loss": mean_loss, "perplexity": perplexity(mean_loss)}
-        outputs, targets = torch.cat(self.outputs).cpu(), torch.cat(self.targets).cpu()
-        if self.spec.job == "classify":
-            result = classification_metrics(targets, outputs, self.spec.class_names)
-            if brief:
-                result = {"accuracy": result["accuracy"], "macro_f1": result["macro_f1"]}
-        else:  # regression: report in the target's own units
-            scale, shift = self.spec.target_std, self.spec.target_mean
-            result = regression_metrics(targets * scale + shift, outputs * scale + shift)
-        return {"loss": mean_loss, **result}
+    def take(self) -> tuple[float, float]:
+        """(mean loss, samples per second) of the window, then start a new one."""
+        mean_loss = float(self.loss) / max(self.steps, 1)
+        rate = self.samples / max(time.perf_counter() - self.started, 1e-9)
+        self.loss.zero_()
+        self.steps, self.samples, self.started = 0, 0, time.perf_counter()
+        return mean_loss, rate
+
+
+__all__ = ["Callback", "Diverged", "StopRequested", "StopTraining", "Trainer", "resolve_device"]

@@ -2,10 +2,11 @@
 
 The model, its sizes and everything needed to encode input (vocabulary, scaling) come from the
 checkpoint itself, so prediction needs neither the training data nor the original config file.
+Evaluation uses the same `Evaluator` as training (not the Trainer: no optimiser, no callbacks), and
+what the outputs mean comes from the task's job (`rnnkit.jobs`).
 """
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,11 @@ import torch
 
 from rnnkit.checkpoint import load_checkpoint, model_from_checkpoint
 from rnnkit.config import RunConfig
-from rnnkit.engine import Trainer
+from rnnkit.evaluator import Evaluator, autocast_dtype, resolve_device
+from rnnkit.jobs import get_job
 from rnnkit.runs import Run, RunError
+from rnnkit.spec import TaskSpec
 from rnnkit.tasks import get_task
-from rnnkit.tasks.base import TaskSpec
-
-TOP_CLASSES = 3
 
 
 def evaluate_run(run: Run, split: str = "test", checkpoint: str = "best", progress=print) -> dict:
@@ -27,8 +27,11 @@ def evaluate_run(run: Run, split: str = "test", checkpoint: str = "best", progre
     payload = load_checkpoint(path)
     config = RunConfig.from_dict(payload["config"])
     data = get_task(config.task.name).load(config.task, config.train.seed, progress=progress)
-    trainer = Trainer(model_from_checkpoint(payload), data, dataclasses.replace(config.train, dry_run=False))
-    return trainer.evaluate(getattr(data, split))
+    device = resolve_device(config.train.device)
+    class_weights = data.class_weights.to(device) if data.class_weights is not None else None
+    evaluator = Evaluator(data.spec, device, config.train.batch_size * 2, bucket=data.bucket,
+                          amp_dtype=autocast_dtype(device, config.train.amp), class_weights=class_weights)
+    return evaluator.evaluate(model_from_checkpoint(payload, device), getattr(data, split))
 
 
 class Predictor:
@@ -42,6 +45,7 @@ class Predictor:
         self.device = torch.device(device)
         self.model = model_from_checkpoint(payload, self.device)
         self.task = get_task(self.config.task.name)
+        self.job = get_job(self.spec.job)
 
     @classmethod
     def from_file(cls, path: str | Path, device: str = "cpu") -> "Predictor":
@@ -86,21 +90,8 @@ class Predictor:
         return self.task.generate(self.model, self.artifacts, **options)
 
     def describe(self, outputs: torch.Tensor) -> list[dict[str, Any]]:
-        if self.spec.job == "classify":
-            probabilities = outputs.softmax(dim=-1)
-            top = probabilities.topk(min(TOP_CLASSES, probabilities.shape[-1]), dim=-1)
-            return [
-                {"label": self.spec.class_names[int(indices[0])],
-                 "top": [{"label": self.spec.class_names[int(i)], "probability": round(float(p), 4)}
-                         for p, i in zip(values, indices)]}
-                for values, indices in zip(top.values, top.indices)
-            ]
-        if self.spec.job == "regress":
-            values = outputs * self.spec.target_std + self.spec.target_mean
-            return [{"prediction": [round(float(v), 4) for v in row]} for row in values]
-        raise ValueError("a language model generates text; use the task's generate function")
+        """What a person reads: top classes with probabilities, or forecasts in the target's unit."""
+        return self.job.describe(self.spec, outputs)
 
     def _target(self, target: torch.Tensor) -> Any:
-        if self.spec.job == "classify":
-            return self.spec.class_names[int(target)]
-        return [round(float(v) * self.spec.target_std + self.spec.target_mean, 4) for v in target.reshape(-1)]
+        return self.job.target(self.spec, target)

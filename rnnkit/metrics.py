@@ -7,7 +7,7 @@ language model: perplexity = exp(mean next-token cross-entropy over real tokens)
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -15,8 +15,32 @@ import torch
 # scikit-learn (with scipy) takes over a second to import; it is imported where metrics are first
 # computed, at the end of the first epoch, so a training process shows its first loss point sooner
 
-# metric name -> True when higher is better; used for "best epoch" and early stopping
-HIGHER_IS_BETTER = {"accuracy": True, "macro_f1": True, "mae": False, "rmse": False, "perplexity": False, "loss": False}
+
+
+class Metric(NamedTuple):
+    title: str  # how charts and tables name it
+    higher_is_better: bool  # decides the best epoch, early stopping and every "who won"
+
+
+# the one place that says what a metric is called and which direction is better
+METRICS = {
+    "loss": Metric("loss", False),
+    "accuracy": Metric("accuracy", True),
+    "macro_f1": Metric("macro-F1", True),
+    "mae": Metric("MAE", False),
+    "rmse": Metric("RMSE", False),
+    "perplexity": Metric("perplexity", False),
+}
+
+
+def metric_title(name: str) -> str:
+    return METRICS[name].title if name in METRICS else name.replace("_", " ")
+
+
+def higher_is_better(name: str) -> bool:
+    if name not in METRICS:
+        raise ValueError(f"unknown metric {name!r}; valid: {', '.join(METRICS)}")
+    return METRICS[name].higher_is_better
 
 
 def _numpy(values) -> np.ndarray:
@@ -69,4 +93,4 @@ def perplexity(mean_loss: float) -> float:
 def is_better(metric: str, value: float, best: float | None) -> bool:
     if best is None:
         return True
-    return value > best if HIGHER_IS_BETTER.get(metric, False) else value < best
+    return value > best if higher_is_better(metric) else value < best

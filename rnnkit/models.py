@@ -19,7 +19,7 @@ from torch import Tensor, nn
 
 from rnnkit.backbones import build_backbone, step_mask
 from rnnkit.config import ModelConfig
-from rnnkit.tasks.base import PADDING_INDEX, TaskSpec
+from rnnkit.spec import PADDING_INDEX, TaskSpec
 
 
 class SequenceModel(nn.Module):
@@ -102,11 +102,11 @@ def pool(outputs: Tensor, last: Tensor, lengths: Tensor, how: str) -> Tensor:
     raise ValueError(f"unknown pooling {how!r}; valid: last, mean, max")
 
 
-MODELS = {"classify": SequenceClassifier, "regress": SequenceRegressor, "language_model": LanguageModel}
-
-
 def build_model(config: ModelConfig, spec: TaskSpec) -> SequenceModel:
-    return MODELS[spec.job](config, spec)
+    """The model class of the task's job (`rnnkit.jobs`), sized from the spec."""
+    from rnnkit.jobs import get_job
+
+    return get_job(spec.job).model_class(config, spec)
 
 
 def count_parameters(model: nn.Module) -> int:

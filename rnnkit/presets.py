@@ -1,35 +1,28 @@
-"""Named hyperparameter presets per task, stored as data in `presets.json`.
+"""Named hyperparameter presets. Each task keeps its own in `rnnkit/tasks/presets/<task>.json`:
 
     quick   a demo that finishes in about a minute on a 2-core CPU
     report  the lab report's own recipe (tasks that have a report)
     best    what measured best on held-out data in reasonable time
 
-A run config is layered: dataclass defaults < preset < the user's explicit choices.
+A run config is layered: dataclass defaults < preset < the user's explicit choices. In presets and
+overrides the "task" section holds the task's own options (plus `data_dir`).
 """
 from __future__ import annotations
 
-import json
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from rnnkit.config import RunConfig
+from rnnkit.tasks import get_task
 
-PRESETS_FILE = Path(__file__).with_name("presets.json")
 SECTIONS = ("task", "model", "train")
 
 
-@lru_cache(maxsize=1)
-def _all_presets() -> dict[str, dict[str, dict[str, Any]]]:
-    return json.loads(PRESETS_FILE.read_text(encoding="utf-8"))
-
-
 def preset_names(task: str) -> tuple[str, ...]:
-    return tuple(_all_presets().get(task, {}))
+    return tuple(get_task(task).presets())
 
 
 def get_preset(task: str, name: str) -> dict[str, Any]:
-    presets = _all_presets().get(task, {})
+    presets = get_task(task).presets()
     if name not in presets:
         valid = ", ".join(presets) or "none"
         raise ValueError(f"unknown preset {name!r} for task {task!r}; valid: {valid}")
@@ -42,9 +35,11 @@ def build_config(
     overrides: dict[str, dict[str, Any]] | None = None,
     group: str = "",
 ) -> RunConfig:
-    """RunConfig from defaults, then `preset`, then `overrides` ({"model": {"arch": "gru"}, ...})."""
+    """RunConfig from defaults, then `preset`, then `overrides` ({"model": {"arch": "gru"}, ...}).
+    A cell without a fused torch layer gets impl='scratch' unless the caller chose an impl."""
+    from rnnkit.cells import get_cell
+
     layers: dict[str, dict[str, Any]] = {section: {} for section in SECTIONS}
-    layers["task"]["name"] = task
     if preset:
         chosen = get_preset(task, preset)
         for section in SECTIONS:
@@ -53,4 +48,12 @@ def build_config(
         if section not in SECTIONS:
             raise ValueError(f"unknown config section {section!r}; valid: {', '.join(SECTIONS)}")
         layers[section].update({key: value for key, value in values.items() if value is not None})
-    return RunConfig.from_dict({**layers, "group": group, "preset": preset or ""})
+    explicit_impl = "impl" in (overrides or {}).get("model", {})
+    arch = layers["model"].get("arch", "lstm")
+    if not explicit_impl and get_cell(arch).fused_layer is None:
+        layers["model"]["impl"] = "scratch"
+    task_section = dict(layers["task"])
+    data_dir = task_section.pop("data_dir", None)
+    document = {"task": {"name": task, "data_dir": data_dir, "options": task_section},
+                "model": layers["model"], "train": layers["train"], "group": group, "preset": preset or ""}
+    return RunConfig.from_dict({"version": 2, **document})

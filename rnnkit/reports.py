@@ -9,11 +9,15 @@ from typing import Any
 
 import pandas as pd
 
+from rnnkit.cells import CELLS
 from rnnkit.runs import Run, RunError
 
-# one fixed colour per architecture, so "LSTM" is the same colour on every chart and page
-ARCH_COLOURS = {"rnn": "#d62728", "lstm": "#1f77b4", "gru": "#2ca02c", "reslstm": "#9467bd"}
-HEADLINE = {"classify": ("accuracy", "macro_f1"), "regress": ("mae", "rmse"), "language_model": ("perplexity",)}
+UNKNOWN_COLOUR = "#7f7f7f"
+
+
+def arch_colour(arch: str) -> str:
+    """The architecture's own colour (declared by its cell class), the same on every chart and page."""
+    return CELLS[arch].colour if arch in CELLS else UNKNOWN_COLOUR
 
 
 def run_label(run: Run) -> str:
@@ -27,16 +31,13 @@ def run_label(run: Run) -> str:
         parts.append("bi")
     if model.num_layers > 1:
         parts.append(f"{model.num_layers}L")
-    if model.impl == "scratch" and model.arch != "reslstm":
+    if model.impl == "scratch" and CELLS.get(model.arch) is not None and CELLS[model.arch].fused_layer:
         parts.append("scratch")
     return " ".join(parts)
 
 
 def run_colour(run: Run) -> str:
-    try:
-        return ARCH_COLOURS[run.config().model.arch]
-    except RunError:
-        return "#7f7f7f"
+    return arch_colour(arch_of(run))
 
 
 def progress(run: Run) -> dict[str, Any]:
@@ -130,7 +131,7 @@ def step_frame(runs: list[Run]) -> pd.DataFrame:
     for run in runs:
         label = run_label(run)
         for record in run.metrics("step"):
-            rows.append({"run": run.run_id, "label": label, "arch": _arch(run),
+            rows.append({"run": run.run_id, "label": label, "arch": arch_of(run),
                          "epoch": record["epoch"] - 1 + record["step"] / record["steps_per_epoch"],
                          "loss": record["loss"]})
     return pd.DataFrame(rows, columns=["run", "label", "arch", "epoch", "loss"])
@@ -142,7 +143,7 @@ def epoch_frame(runs: list[Run]) -> pd.DataFrame:
     for run in runs:
         label = run_label(run)
         for record in run.metrics("epoch"):
-            row = {"run": run.run_id, "label": label, "arch": _arch(run), "epoch": record["epoch"],
+            row = {"run": run.run_id, "label": label, "arch": arch_of(run), "epoch": record["epoch"],
                    "seconds": record["epoch_seconds"], "best": record["epoch"] == record["best_epoch"]}
             for split, key in (("train", "train"), ("val", "validation")):
                 for name, value in record[key].items():
@@ -152,7 +153,7 @@ def epoch_frame(runs: list[Run]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _arch(run: Run) -> str:
+def arch_of(run: Run) -> str:
     try:
         return run.config().model.arch
     except RunError:

@@ -18,7 +18,9 @@ from rnnkit.callbacks import Checkpointer, ConsoleProgress, EarlyStopping, Metri
 from rnnkit.checkpoint import CheckpointError, load_checkpoint
 from rnnkit.engine import Callback, Diverged, Trainer, resolve_device
 from rnnkit.models import build_model, count_parameters
-from rnnkit.runs import Run, RunError, process_identity, write_json_atomic
+from rnnkit.files import write_json_atomic
+from rnnkit.launcher import process_identity
+from rnnkit.runs import Run, RunError
 from rnnkit.tasks import get_task
 
 
@@ -45,7 +47,7 @@ def execute(
         torch.manual_seed(config.train.seed)  # same seed, same initial weights
         model = build_model(config.model, data.spec)
         if data.embedding_vectors is not None:
-            model.load_embedding(data.embedding_vectors, freeze=config.task.freeze_embeddings)
+            model.load_embedding(data.embedding_vectors, freeze=data.freeze_embeddings)
         callbacks = [MetricsWriter(run), Checkpointer(run, config, data.artifacts), stop_check,
                      EarlyStopping(config.train.patience), ConsoleProgress(stream, prefix=f"[{run.run_id}] "), *extra_callbacks]
         trainer = Trainer(model, data, config.train, callbacks, device=device)

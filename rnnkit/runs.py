@@ -11,8 +11,14 @@
         train.log       stdout and stderr of the background process
 
 Writers never leave half a file: JSON files are replaced atomically and metrics lines are appended
-with one `write` each. Readers skip a last line that has no newline yet. A run whose recorded process
-no longer exists on this host is reported `interrupted`, however its status.json reads.
+with one `write` each. Readers skip a last line that has no newline yet. A run whose process the
+launcher says is gone is reported `interrupted`, however its status.json reads.
+
+The process side (starting a worker, telling whether it is alive, signalling it) is the launcher's
+(`rnnkit.launcher`); the store calls it and knows nothing about processes.
+
+Runs live in one root for the command line (from any folder) and the dashboard alike: the project's
+`checkpoints/` folder, or $RNNKIT_CHECKPOINTS_DIR, or `--checkpoints-dir`.
 """
 from __future__ import annotations
 
@@ -20,25 +26,21 @@ import json
 import os
 import re
 import secrets
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from rnnkit.config import RunConfig
+from rnnkit.files import write_json_atomic
+from rnnkit.launcher import PACKAGE_PARENT, Launcher, LocalLauncher
 
 STATES = ("queued", "running", "completed", "failed", "stopped", "interrupted")
 ACTIVE_STATES = ("queued", "running")
 TRANSIENT_STATUS_FIELDS = ("state", "error", "stop_reason", "phase", "resumed_from", "eta_seconds")
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-WORKER_NICENESS = 5  # background runs: a little below interactive processes
-PACKAGE_PARENT = Path(__file__).resolve().parent.parent  # so `python -m rnnkit` works from any folder
 
 
 class RunError(ValueError):
@@ -55,13 +57,9 @@ def validate_run_id(run_id: str) -> str:
 
 
 def default_root() -> Path:
-    return Path(os.environ.get("RNNKIT_CHECKPOINTS_DIR", "checkpoints"))
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp")
-    temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(temporary, path)
+    """$RNNKIT_CHECKPOINTS_DIR, else the project's own checkpoints/ folder (whatever the working folder)."""
+    configured = os.environ.get("RNNKIT_CHECKPOINTS_DIR")
+    return Path(configured).expanduser() if configured else PACKAGE_PARENT / "checkpoints"
 
 
 _METRICS_CACHE: dict[str, tuple[tuple[int, int], int, bytes, tuple[dict, ...]]] = {}
@@ -108,50 +106,14 @@ def read_metrics(path: Path) -> tuple[dict[str, Any], ...]:
         return records
 
 
-def process_start_time(pid: int) -> int | None:
-    """Start time of a process in clock ticks since boot (Linux), to tell a reused pid apart."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return int(fields[19])
-
-
-def process_alive(pid: int | None, start_time: int | None = None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie has exited; its parent just has not collected it yet
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        if state in ("Z", "X"):
-            _reap(pid)
-            return False
-    except (OSError, IndexError):
-        return True  # no /proc (macOS): os.kill said it exists
-    return start_time is None or process_start_time(pid) == start_time
-
-
-def _reap(pid: int) -> None:
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except (ChildProcessError, OSError):
-        pass
-
-
-def process_identity() -> dict[str, Any]:
-    pid = os.getpid()
-    return {"pid": pid, "host": socket.gethostname(), "start_time": process_start_time(pid)}
+_LOCAL = LocalLauncher()
 
 
 @dataclass(frozen=True)
 class Run:
     run_id: str
     path: Path
+    launcher: Launcher = field(default=_LOCAL, compare=False, repr=False)  # tells whether its process lives
 
     config_path = property(lambda self: self.path / "config.json")
     status_path = property(lambda self: self.path / "status.json")
@@ -193,16 +155,14 @@ class Run:
             return {"state": "failed", "error": f"status.json is unreadable: {error}"}
 
     def status(self) -> dict[str, Any]:
-        """The status, with a dead process on this host reported as `interrupted`."""
+        """The status, with a run whose process is gone reported as `interrupted`."""
         status = self.raw_status()
-        if status.get("state") in ACTIVE_STATES:
-            owner = status if status.get("state") == "running" else self._worker()
-            if owner.get("pid") and owner.get("host") == socket.gethostname():
-                if not process_alive(owner["pid"], owner.get("start_time")):
-                    status = {**status, "state": "interrupted", "error": "the training process is gone (killed or crashed)"}
+        if status.get("state") in ACTIVE_STATES and not self.launcher.is_alive(self):
+            status = {**status, "state": "interrupted", "error": "the training process is gone (killed or crashed)"}
         return status
 
-    def _worker(self) -> dict[str, Any]:
+    def worker(self) -> dict[str, Any]:
+        """worker.json: the process that was launched for this run (pid, host, start time)."""
         try:
             return json.loads(self.worker_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -255,7 +215,7 @@ class Run:
     def request_stop(self) -> None:
         self.stop_path.write_text(str(time.time()), encoding="utf-8")
         status = self.status()
-        if status["state"] == "queued" and not process_alive(self._worker().get("pid")):
+        if status["state"] == "queued" and not self.worker():
             self.write_status("stopped", stop_reason="stopped before it started")
         elif status["state"] == "interrupted":
             self.write_status("stopped", stop_reason="stopped after its process was gone")
@@ -268,13 +228,17 @@ class Run:
 
 
 class RunStore:
-    """Creates, finds and launches runs under one root folder (default ./checkpoints)."""
+    """Creates, finds and starts runs under one root folder (see `default_root`)."""
 
-    def __init__(self, root: str | os.PathLike | None = None) -> None:
-        self.root = Path(root) if root is not None else default_root()
+    def __init__(self, root: str | os.PathLike | None = None, launcher: Launcher | None = None) -> None:
+        self.root = Path(root).expanduser() if root is not None else default_root()
+        self.launcher = launcher or _LOCAL
+
+    def _run(self, run_id: str) -> Run:
+        return Run(run_id, self.root / run_id, self.launcher)
 
     def get(self, run_id: str) -> Run:
-        run = Run(validate_run_id(run_id), self.root / run_id)
+        run = self._run(validate_run_id(run_id))
         if not run.path.is_dir():
             raise RunError(f"no run {run_id!r} in {self.root}; `python -m rnnkit runs` lists the runs")
         return run
@@ -293,7 +257,7 @@ class RunStore:
                 if requested:
                     raise RunError(f"a run named {requested!r} already exists in {self.root}") from None
                 continue
-            run = Run(run_id, path)
+            run = self._run(run_id)
             document = {**config.to_dict(), "run": {"run_id": run_id, "created_at": time.time()}}
             write_json_atomic(run.config_path, document)
             run.write_status("queued")
@@ -307,7 +271,7 @@ class RunStore:
         found = []
         for path in self.root.iterdir():
             if path.is_dir() and RUN_ID_PATTERN.match(path.name) and (path / "config.json").is_file():
-                found.append(Run(path.name, path))
+                found.append(self._run(path.name))
         found.sort(key=lambda run: run.run_id, reverse=True)
         if group is not None:
             found = [run for run in found if _group_of(run) == group]
@@ -320,34 +284,10 @@ class RunStore:
                 return group
         return None
 
-    def launch(self, run: Run, extra_args: tuple[str, ...] = (), together: tuple[Run, ...] = ()) -> int:
-        """Start `python -m rnnkit train --run-id ...` as a detached process; return its pid at once.
-        With `together`, one launcher trains those runs too (one forked process per run, see
-        `rnnkit.runner.execute_group`): torch is imported once instead of once per run."""
-        environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_PARENT), environment.get("PYTHONPATH")]))
-        ids = [argument for other in (run, *together) for argument in ("--run-id", other.run_id)]
-        command = [sys.executable, "-m", "rnnkit", "train", *ids, "--checkpoints-dir", str(self.root.resolve()), *extra_args]
-        with open(run.log_path, "ab") as log:
-            process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, env=environment,  # own session: closing the UI does not kill it
-                preexec_fn=_lower_priority if hasattr(os, "nice") else None,
-            )
-        launcher = {"pid": process.pid, "host": socket.gethostname(),
-                    "start_time": process_start_time(process.pid), "command": command}
-        for launched in (run, *together):  # until each forked child writes its own
-            write_json_atomic(launched.worker_path, launcher)
-        return process.pid
-
     def start(self, configs: list[RunConfig]) -> list[Run]:
-        """Create and launch one background run per config; returns at once."""
+        """Create one run per config and hand them to the launcher as one group; returns at once."""
         runs = [self.create(config) for config in configs]
-        if len(runs) > 1 and hasattr(os, "fork"):
-            self.launch(runs[0], together=tuple(runs[1:]))
-        else:
-            for run in runs:
-                self.launch(run)
+        self.launcher.launch(runs)
         return runs
 
     def prepare_resume(self, run_id: str) -> Run:
@@ -365,32 +305,18 @@ class RunStore:
     def resume(self, run_id: str) -> Run:
         """Continue a stopped, failed or interrupted run in the background from its last.pt."""
         run = self.prepare_resume(run_id)
-        self.launch(run, extra_args=("--resume",))
+        self.launcher.launch([run], resume=True)
         return run
 
     def stop(self, run_id: str) -> Run:
+        """Ask a run to stop: the stop.request file (read within one batch), and the launcher's own way."""
         run = self.get(run_id)
         state = run.status()["state"]
         if state not in (*ACTIVE_STATES, "interrupted"):
             raise RunError(f"run {run_id} is {state}; only queued or running runs can be stopped")
         run.request_stop()
-        pid = run.raw_status().get("pid")
-        if state == "running" and pid and run.raw_status().get("host") == socket.gethostname():
-            try:  # the worker turns SIGTERM into the same stop request; the file is the fallback
-                os.kill(pid, signal.SIGTERM)
-            except (ProcessLookupError, PermissionError):
-                pass
+        self.launcher.stop(run)
         return run
-
-
-def _lower_priority() -> None:
-    """Background training yields the CPU to the dashboard and the terminal (it only waits a little)."""
-    os.nice(WORKER_NICENESS)
-
-
-def parallel_threads(parallel_runs: int) -> int:
-    """CPU threads per run when `parallel_runs` train at once, so they share the cores instead of fighting."""
-    return max(1, (os.cpu_count() or 1) // max(parallel_runs, 1))
 
 
 def _group_of(run: Run) -> str:

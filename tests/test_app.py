@@ -36,7 +36,7 @@ def run_folders(tmp_path_factory):
         for arch in ("rnn", "lstm")
     ]
     configs += [build_config(task, None, {"task": {"data_dir": str(data), **extra}, **tiny})
-                for task, extra in (("names", {}), ("poems", {}), ("weather", {"source": "jena"}))]
+                for task, extra in (("names", {}), ("poems", {}), ("weather", {"station": "jena"}))]
     for config in configs:
         assert execute(store.create(config), stream=io.StringIO(), install_signals=False) == "completed"
     return store
@@ -98,7 +98,7 @@ def test_train_task_change_applies_that_tasks_preset(app_env):
 @pytest.mark.parametrize("change,message", [
     (lambda app: app.multiselect(key="train_archs").set_value([]), "choose at least one architecture"),
     (lambda app: app.number_input(key="train_train_learning_rate").set_value(0.0), "learning_rate must be > 0"),
-    (lambda app: app.number_input(key="train_model_hidden_size").set_value(0), "hidden_size must be > 0"),
+    (lambda app: app.number_input(key="train_model_dropout").set_value(1.0), "dropout must be in [0, 1)"),
 ])
 def test_train_bad_settings_show_an_error_not_a_traceback(app_env, change, message):
     app = page("train").run()
@@ -191,7 +191,7 @@ def test_playground_forecast_and_synthetic_sections(app_env):
 def _epoch_slider_script():
     import streamlit as st
 
-    from rnnkit.ui import _epoch_slider
+    from rnnkit.ui.live import _epoch_slider
     epochs = st.session_state.get("epochs", 2)
     st.markdown(f"shown: {_epoch_slider(list(range(1, epochs + 1)), 'cm')}")
 

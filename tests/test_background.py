@@ -29,8 +29,8 @@ def test_launch_returns_at_once_and_the_process_completes_the_run(store):
                                            "train": {"epochs": 2, "batch_size": 32}})
     run = store.create(config)
     started = time.monotonic()
-    pid = store.launch(run)
-    assert time.monotonic() - started < 2.0 and pid > 0
+    store.launcher.launch([run])
+    assert time.monotonic() - started < 2.0
     wait_for(lambda: run.status()["state"] == "completed", what="completion")
     assert {path.name for path in run.path.iterdir()} >= {"config.json", "status.json", "metrics.jsonl", "best.pt", "last.pt", "train.log"}
     assert [record["epoch"] for record in run.metrics("epoch")] == [1, 2]
@@ -39,7 +39,7 @@ def test_launch_returns_at_once_and_the_process_completes_the_run(store):
 
 def test_stop_request_ends_the_run_within_a_batch_and_keeps_checkpoints(store):
     run = store.create(build_config("recall", None, SLOW))
-    store.launch(run)
+    store.launcher.launch([run])
     wait_for(lambda: any(r["epoch"] == 2 for r in run.metrics("step")), what="epoch 2 to start")
     steps_before = len(run.metrics("step"))
     store.stop(run.run_id)
@@ -51,7 +51,7 @@ def test_stop_request_ends_the_run_within_a_batch_and_keeps_checkpoints(store):
 
 def test_kill_minus_9_is_reported_interrupted_and_resume_finishes_without_duplicates(store):
     run = store.create(build_config("recall", None, SLOW))
-    store.launch(run)
+    store.launcher.launch([run])
     wait_for(lambda: any(r["epoch"] == 2 for r in run.metrics("step")), what="epoch 2 to start")
     pid = run.raw_status()["pid"]
     os.kill(pid, signal.SIGKILL)
@@ -76,7 +76,7 @@ def test_stop_of_a_queued_run_whose_worker_never_started(store):
 @pytest.mark.parametrize("signal_name", ["SIGTERM"])
 def test_sigterm_is_a_stop_request(store, signal_name):
     run = store.create(build_config("recall", None, SLOW))
-    store.launch(run)
+    store.launcher.launch([run])
     wait_for(lambda: run.metrics("step"), what="first step")
     os.kill(run.raw_status()["pid"], getattr(signal, signal_name))
     wait_for(lambda: run.status()["state"] == "stopped", timeout=20, what="stopped")

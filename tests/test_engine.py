@@ -12,7 +12,7 @@ from rnnkit.presets import build_config
 from rnnkit.runner import execute
 from rnnkit.tasks import get_task
 
-SMALL_TASK = TaskConfig(name="recall", sequence_length=12, num_samples=300)
+SMALL_TASK = TaskConfig(name="recall", options={"sequence_length": 12, "num_samples": 300})
 
 
 def small_data(seed=0, task=SMALL_TASK):
@@ -87,7 +87,7 @@ def test_corrupt_missing_and_foreign_checkpoints_are_refused(tmp_path):
 
 
 def test_training_learns_recall_and_tests_the_best_epoch():
-    data = small_data(task=TaskConfig(name="recall", sequence_length=12, num_samples=800))
+    data = small_data(task=TaskConfig(name="recall", options={"sequence_length": 12, "num_samples": 800}))
     torch.manual_seed(0)
     model = build_model(ModelConfig(hidden_size=32, gate_init="chrono"), data.spec)
     records = []
@@ -108,7 +108,7 @@ def test_training_learns_recall_and_tests_the_best_epoch():
 
 
 def test_regression_reports_mae_rmse_and_the_baseline():
-    task = TaskConfig(name="adding", sequence_length=10, num_samples=300)
+    task = TaskConfig(name="adding", options={"sequence_length": 10, "num_samples": 300})
     data = small_data(task=task)
     trainer = Trainer(build_model(ModelConfig(hidden_size=16), data.spec), data, TrainConfig(epochs=1, batch_size=32))
     result = trainer.fit()

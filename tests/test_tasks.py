@@ -18,7 +18,7 @@ QUIET = {"progress": lambda text: None}
 
 
 def load(task, root, seed=0, **options):
-    return get_task(task).load(TaskConfig(name=task, data_dir=str(root), **options), seed, **QUIET)
+    return get_task(task).load(TaskConfig(name=task, data_dir=str(root), options=options), seed, **QUIET)
 
 
 def dry_run(task, data_dir, checkpoints, *extra):
@@ -95,9 +95,9 @@ def test_shopping_uses_the_report_split_bom_and_empty_review(tmp_path):
 def test_shopping_second_load_uses_the_cache(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("RNNKIT_CACHE_DIR", str(tmp_path / "cache"))  # a cold cache of its own
     root = fixtures.write_shopping(tmp_path)
-    get_task("shopping").load(TaskConfig(name="shopping", data_dir=str(root), word_vector_size=16), 0, print)
+    get_task("shopping").load(TaskConfig(name="shopping", data_dir=str(root), options={"word_vector_size": 16}), 0, print)
     first = capsys.readouterr().out
-    get_task("shopping").load(TaskConfig(name="shopping", data_dir=str(root), word_vector_size=16), 0, print)
+    get_task("shopping").load(TaskConfig(name="shopping", data_dir=str(root), options={"word_vector_size": 16}), 0, print)
     second = capsys.readouterr().out
     assert "segmenting" in first and "training word2vec" in first
     assert "segmenting" not in second and "training word2vec" not in second
@@ -114,7 +114,7 @@ def test_shopping_playground_rejects_latin_text(tmp_path):
 
 # ---------------------------------------------------------------------------------------- weather
 def test_jena_format_windows_gaps_and_baselines(tmp_path):
-    data = load("weather", fixtures.write_jena(tmp_path), source="jena")
+    data = load("weather", fixtures.write_jena(tmp_path), station="jena")
     assert data.train.inputs.shape[1:] == (720, 7)  # 5 days x 144 ten-minute steps, the report's 7 features
     assert data.train.targets.shape[1] == 288  # the next 2 days
     assert len(data.validation) > 0 and len(data.test) > 0
@@ -127,8 +127,8 @@ def test_beijing_format_and_unknown_source(tmp_path):
     root = fixtures.write_beijing(tmp_path)
     data = load("weather", root)
     assert data.train.inputs.shape[1:] == (120, 9) and data.train.targets.shape[1] == 48
-    with pytest.raises(ValueError, match="unknown weather source 'moon'; valid: beijing, jena"):
-        load("weather", root, source="moon")
+    with pytest.raises(ValueError, match="unknown station 'moon'; valid: beijing, jena"):
+        load("weather", root, station="moon")
 
 
 # ------------------------------------------------------------------------------------------ poems
@@ -179,13 +179,13 @@ def write_csv(path: Path, text: str, encoding="utf-8") -> Path:
 def test_csv_bad_inputs_have_clear_errors(tmp_path, content, options, message):
     path = write_csv(tmp_path / "data.csv", content)
     with pytest.raises(ValueError, match=message):
-        get_task("csv").load(TaskConfig(name="csv", source=str(path), **options), 0, **QUIET)
+        get_task("csv").load(TaskConfig(name="csv", options={"file": str(path), **options}), 0, **QUIET)
 
 
 def test_csv_gbk_chinese_with_empty_rows(tmp_path, capsys):
     rows = ["评论,标签"] + ["很好吃，下次还来,好评", "太难吃了，再也不来,差评"] * 10 + [",好评"]
     path = write_csv(tmp_path / "gbk.csv", "\n".join(rows) + "\n", encoding="gbk")
-    data = get_task("csv").load(TaskConfig(name="csv", source=str(path)), 0, print)
+    data = get_task("csv").load(TaskConfig(name="csv", options={"file": str(path)}), 0, print)
     assert "skipping 1 row(s)" in capsys.readouterr().out
     assert data.artifacts["chinese"] is True and data.spec.class_names == ("好评", "差评")
     task = get_task("csv")
@@ -193,8 +193,8 @@ def test_csv_gbk_chinese_with_empty_rows(tmp_path, capsys):
         task.encode(["very good"], data.artifacts)
 
 
-def test_csv_needs_a_source():
-    with pytest.raises(ValueError, match="--source"):
+def test_csv_needs_a_file():
+    with pytest.raises(ValueError, match="--file"):
         get_task("csv").load(TaskConfig(name="csv"), 0, **QUIET)
 
 

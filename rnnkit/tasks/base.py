@@ -1,203 +1,96 @@
-"""What every task gives the rest of rnnkit: a `TaskSpec` (sizes and the job), three
-`SequenceDataset` splits and the artifacts that inference needs (vocabulary, scaling).
+"""The Task base class: a task module declares everything about its task in one subclass.
 
-A dataset holds whole splits as padded tensors in memory. Batches are cut by indexing and trimmed to
-the longest sequence in the batch, so there is no per-sample Python work in the training loop:
+    class RecallTask(Task):
+        name = "recall"                          # registry name (one line in tasks/__init__.py)
+        title, description                       # menus and help text
+        job = "classify"                         # classify | regress | language_model
+        input_kind = "features"                  # tokens | features
+        selection_metric = "accuracy"            # picks the best epoch (its direction: rnnkit.metrics)
+        sources = ()                             # DataSource(s) it reads; () = generated / your file
+        Options = RecallOptions                  # its own options, declared with `option(...)`
+        playground = "sequence"                  # how the Playground takes input (see rnnkit.playground)
+        presets: tasks/presets/recall.json       # quick / report / best, beside this module
 
-    inputs  (N, T_max) token ids or (N, T_max, features)   padded at the end
-    lengths (N,)                                          valid steps per sequence
-    targets (N,) class ids | (N, horizon) floats | (N, T_max) next-token ids (-100 at padding)
+        def load(self, config, seed, progress) -> TaskData
+        def encode(self, texts, artifacts)       # text/name tasks: raw input -> (inputs, lengths)
+        def examples(self, artifacts, count, seed)   # tasks with ready-made examples
 
-With `bucket=True` sequences of similar length are batched together (shuffled within chunks of
-50 batches, then sorted), which cuts padding on text by several times without losing randomness.
+The command line, the Train page's widgets, presets, the Playground and the quality benchmark all
+read these declarations; none of them lists task names.
 """
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, NamedTuple, Protocol
-
-import torch
-from torch import Tensor
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, ClassVar
 
 from rnnkit.config import TaskConfig
+from rnnkit.datasets import (  # noqa: F401 - the names task modules build with
+    Batch, SequenceDataset, TaskData, class_weights, split_indices, stratified_split,
+)
+from rnnkit.options import Options, option
+from rnnkit.spec import IGNORE_INDEX, PADDING_INDEX, UNKNOWN_INDEX, TaskSpec  # noqa: F401
 
-JOBS = ("classify", "regress", "language_model")
-IGNORE_INDEX = -100  # language-model targets at padded steps; cross_entropy skips them
-PADDING_INDEX = 0  # token id 0 is padding in every vocabulary
-UNKNOWN_INDEX = 1  # token id 1 is "unknown" in every vocabulary
+Progress = Callable[[str], None]
+PRESETS_FOLDER = Path(__file__).with_name("presets")
 
 
 @dataclass(frozen=True)
-class TaskSpec:
-    """Sizes and kind of a task, reported by the data; the model is built from this."""
-
-    job: str  # classify | regress | language_model
-    input_kind: str  # tokens (ids into a vocabulary) | features (float vectors)
-    input_size: int  # tokens: vocabulary size; features: values per step
-    output_size: int  # classes, forecast horizon, or vocabulary size
-    max_steps: int  # longest sequence the task produces
-    selection_metric: str  # validation metric that picks the best epoch
-    class_names: tuple[str, ...] = ()  # classification: one name per class id
-    target_mean: float = 0.0  # regression: targets were standardised with this mean ...
-    target_std: float = 1.0  # ... and this standard deviation; metrics undo it
-    unit: str = ""  # regression: unit of the target, for display
-    embedding_size: int = 0  # tokens with pretrained vectors: their width (0: the model config decides)
-
-    def __post_init__(self) -> None:
-        if self.job not in JOBS:
-            raise ValueError(f"unknown job {self.job!r}; valid: {', '.join(JOBS)}")
-        if self.input_size <= 0 or self.output_size <= 0:
-            raise ValueError(f"task sizes must be positive, got input {self.input_size}, output {self.output_size}")
-
-    @property
-    def selection_mode(self) -> str:
-        """'max' when a higher selection metric is better, else 'min'."""
-        return "max" if self.selection_metric in ("accuracy", "macro_f1") else "min"
-
-    def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["class_names"] = list(self.class_names)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TaskSpec":
-        return cls(**{**data, "class_names": tuple(data.get("class_names", ()))})
+class NoOptions(Options):
+    """A task without options of its own."""
 
 
-class Batch(NamedTuple):
-    inputs: Tensor  # (batch, time) int64 or (batch, time, features) float
-    lengths: Tensor  # (batch,) int64, on the CPU (packing wants it there)
-    targets: Tensor  # see module docstring
+# options several tasks share: declared once here, listed in each task's Options
+def max_length_option(default_text: str = "the task's default") -> Any:
+    return option(0, f"tokens kept per text (0: {default_text})", label="max length (tokens)", minimum=0)
 
 
-@dataclass
-class SequenceDataset:
-    inputs: Tensor
-    lengths: Tensor
-    targets: Tensor
-
-    def __post_init__(self) -> None:
-        count = self.inputs.shape[0]
-        if self.lengths.shape != (count,) or self.targets.shape[0] != count:
-            raise ValueError("inputs, lengths and targets must have the same number of sequences")
-        if count and int(self.lengths.min()) < 1:
-            raise ValueError("every sequence needs at least one step")
-
-    def __len__(self) -> int:
-        return self.inputs.shape[0]
-
-    def subset(self, indices: Tensor) -> "SequenceDataset":
-        return SequenceDataset(self.inputs[indices], self.lengths[indices], self.targets[indices])
-
-    def batch(self, indices: Tensor, trim_targets: bool = False) -> Batch:
-        lengths = self.lengths[indices]
-        longest = int(lengths.max())
-        targets = self.targets[indices]
-        if trim_targets:  # language model: targets are per step, like the inputs
-            targets = targets[:, :longest]
-        return Batch(self.inputs[indices, :longest], lengths, targets)
-
-    def batches(
-        self,
-        batch_size: int,
-        shuffle: bool = False,
-        generator: torch.Generator | None = None,
-        bucket: bool = False,
-        limit: int | None = None,
-        trim_targets: bool = False,
-    ) -> Iterator[Batch]:
-        """Yield batches; `limit` stops after that many (dry runs)."""
-        count = len(self)
-        order = torch.randperm(count, generator=generator) if shuffle else torch.arange(count)
-        chunks = list(order.split(batch_size))
-        if bucket:
-            span = batch_size * 50
-            chunks = []
-            for start in range(0, count, span):
-                window = order[start : start + span]
-                window = window[torch.argsort(self.lengths[window], descending=True, stable=True)]
-                chunks.extend(window.split(batch_size))
-            if shuffle:
-                chunks = [chunks[i] for i in torch.randperm(len(chunks), generator=generator).tolist()]
-        for number, indices in enumerate(chunks):
-            if limit is not None and number >= limit:
-                return
-            yield self.batch(indices, trim_targets)
-
-    def num_batches(self, batch_size: int, limit: int | None = None) -> int:
-        total = -(-len(self) // batch_size)
-        return min(total, limit) if limit is not None else total
+def vocab_size_option() -> Any:
+    return option(0, "most frequent tokens kept (0: the task's default)", label="vocabulary size (0 = default)",
+                  minimum=0)
 
 
-@dataclass
-class TaskData:
-    """A loaded task: the splits plus everything the model and inference need."""
-
-    spec: TaskSpec
-    train: SequenceDataset
-    validation: SequenceDataset
-    test: SequenceDataset
-    artifacts: dict[str, Any] = field(default_factory=dict)  # JSON-able; stored in checkpoints
-    class_weights: Tensor | None = None  # classification: loss weight per class
-    embedding_vectors: Tensor | None = None  # pretrained input embeddings (vocabulary, embedding_size)
-    baselines: dict[str, dict[str, float]] = field(default_factory=dict)  # name -> test metrics
-    validation_baselines: dict[str, dict[str, float]] = field(default_factory=dict)  # name -> validation metrics
-    bucket: bool = False  # batch by length (text tasks)
-
-    def check_splits(self) -> None:
-        for name in ("train", "validation", "test"):
-            if len(getattr(self, name)) == 0:
-                raise ValueError(f"the {name} split is empty: the data is too small (or too short) for this "
-                                 "task's split; add data or check the task's settings")
-
-    def check_batch_size(self, batch_size: int) -> None:
-        if batch_size > len(self.train):
-            raise ValueError(
-                f"batch_size {batch_size} is larger than the training split ({len(self.train)} sequences); "
-                f"use --batch-size {max(1, len(self.train) // 4)} or less"
-            )
+def class_weighted_option() -> Any:
+    return option(False, "weight the loss by inverse class frequency (helps rare classes)",
+                  label="class-weighted loss")
 
 
-Progress = Callable[[str], None]
+class Task:
+    """Base of every task; subclasses override the declarations and `load`."""
+
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""  # one line for menus
+    description: ClassVar[str] = ""  # a paragraph of help text for the dashboard
+    job: ClassVar[str] = "classify"  # classify | regress | language_model
+    input_kind: ClassVar[str] = "tokens"  # tokens (ids into a vocabulary) | features (float vectors)
+    pretrained_vectors: ClassVar[bool] = False  # the embedding comes from the data (e.g. word2vec)
+    selection_metric: ClassVar[str] = "accuracy"  # validation metric that picks the best epoch
+    sources: ClassVar[tuple] = ()  # DataSource(s) the task reads (empty: generated or the user's own file)
+    Options: ClassVar[type] = NoOptions  # the task's own options (a frozen dataclass of `option` fields)
+    renamed_options: ClassVar[dict[str, str]] = {}  # old config name -> option name (config v1 migration)
+    playground: ClassVar[str] = ""  # Playground input: text | name | forecast | poem | sequence ("" = none)
+    example_input: ClassVar[str] = ""  # what the Playground's input box starts with
+
+    def load(self, config: TaskConfig, seed: int, progress: Progress = print) -> TaskData:
+        raise NotImplementedError
+
+    def presets(self) -> dict[str, dict[str, Any]]:
+        """name -> {"description", "task", "model", "train"}, from presets/<name>.json beside this module."""
+        return _read_presets(self.name)
+
+    def spec(self, **sizes: Any) -> TaskSpec:
+        """The TaskSpec for this task's job, selection metric and input kind, with sizes from the data."""
+        return TaskSpec(job=self.job, input_kind=self.input_kind, selection_metric=self.selection_metric, **sizes)
 
 
-class Task(Protocol):
-    """A task module exposes one object with these members."""
-
-    name: str  # registry name, e.g. "recall"
-    title: str  # one line for menus
-    description: str  # a paragraph of help text for the dashboard
-    sources: tuple  # DataSource(s) the task reads (empty: generated or the user's own file)
-    settings: tuple[str, ...]  # TaskConfig fields that matter for this task (the dashboard shows these)
-
-    def load(self, config: TaskConfig, seed: int, progress: Progress = print) -> TaskData: ...
-
-
-def split_indices(count: int, fractions: tuple[float, float], generator: torch.Generator) -> tuple[Tensor, ...]:
-    """Random train/validation/test indices; `fractions` are (validation, test)."""
-    order = torch.randperm(count, generator=generator)
-    n_validation = max(1, round(count * fractions[0]))
-    n_test = max(1, round(count * fractions[1]))
-    n_train = count - n_validation - n_test
-    if n_train < 1:
-        raise ValueError(f"{count} examples are too few to split into train/validation/test")
-    return order[:n_train], order[n_train : n_train + n_validation], order[n_train + n_validation :]
-
-
-def stratified_split(labels: list[int], seed: int, validation: float, test: float) -> tuple[list[int], list[int], list[int]]:
-    """Indices for train/validation/test with every class in proportion in each split (`test` may be 0)."""
-    from sklearn.model_selection import train_test_split
-
-    indices = list(range(len(labels)))
-    test_rows: list[int] = []
-    rest = indices
-    try:
-        if test:
-            rest, test_rows = train_test_split(indices, test_size=test, stratify=labels, random_state=seed)
-        rest_labels = [labels[i] for i in rest]
-        train_rows, validation_rows = train_test_split(
-            rest, test_size=validation / (1 - test), stratify=rest_labels, random_state=seed)
-    except ValueError as error:  # e.g. a class with a single example
-        raise ValueError(f"cannot split the data so every class is in every split: {error}") from error
-    return train_rows, validation_rows, test_rows
+@lru_cache(maxsize=None)
+def _read_presets(name: str) -> dict[str, dict[str, Any]]:
+    path = PRESETS_FOLDER / f"{name}.json"
+    if not path.is_file():
+        return {}
+    presets = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(presets, dict):
+        raise ValueError(f"{path} must hold a JSON object of presets")
+    return presets

@@ -1,6 +1,6 @@
 """csv: bring your own data, any CSV file with a text column and a label column.
 
-    rnnkit train --task csv --source reviews.csv [--text-column review --label-column label]
+    rnnkit train --task csv --file reviews.csv [--text-column review --label-column label]
 
 - Columns are found by name when not given (text: text, review, content, sentence, comment, 评论,
   内容, 文本 ...; label: label, category, cat, class, sentiment, 标签, 类别 ...).
@@ -13,13 +13,18 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from rnnkit.config import TaskConfig
 from rnnkit.data import cached
-from rnnkit.tasks.base import UNKNOWN_INDEX, Progress, SequenceDataset, TaskData, TaskSpec, stratified_split
+from rnnkit.options import Options, option
+from rnnkit.tasks.base import (
+    UNKNOWN_INDEX, Progress, SequenceDataset, Task, TaskData, class_weighted_option, class_weights,
+    max_length_option, stratified_split, vocab_size_option,
+)
 from rnnkit.text import Vocabulary, check_input, chinese_tokens, cjk_fraction, clean_text, english_tokens, pad
 
 TEXT_NAMES = ("text", "review", "reviews", "content", "sentence", "comment", "body", "document",
@@ -65,8 +70,8 @@ def pick_column(frame, given: str, candidates: tuple[str, ...], what: str) -> st
     for candidate in candidates:
         if candidate in lowered:
             return lowered[candidate]
-    option = "--text-column" if what == "text" else "--label-column"
-    raise ValueError(f"cannot tell which column holds the {what}; name it with {option} "
+    flag = "--text-column" if what == "text" else "--label-column"
+    raise ValueError(f"cannot tell which column holds the {what}; name it with {flag} "
                      f"(columns: {', '.join(columns)})")
 
 
@@ -74,10 +79,22 @@ def tokenise(texts: list[str], chinese: bool) -> list[list[str]]:
     return [chinese_tokens(text) if chinese else english_tokens(text) for text in texts]
 
 
-class CSVTask:
+@dataclass(frozen=True)
+class CSVOptions(Options):
+    file: str = option("", "the CSV file to train on", label="CSV file", flags=("--source",), path=True)
+    text_column: str = option("", "column holding the text (empty: found by name)", label="text column")
+    label_column: str = option("", "column holding the label (empty: found by name)", label="label column")
+    max_length: int = max_length_option(f"{DEFAULT_MAX_LENGTH}")
+    vocab_size: int = vocab_size_option()
+    class_weighted: bool = class_weighted_option()
+
+
+class CSVTask(Task):
     name = "csv"
-    sources = ()  # the user's own file
-    settings = ("source", "text_column", "label_column", "max_length", "vocab_size", "class_weighted")
+    job, input_kind, selection_metric = "classify", "tokens", "macro_f1"
+    Options = CSVOptions
+    renamed_options = {"source": "file"}
+    playground = "text"
     title = "Your own CSV: text column -> label column"
     description = (
         "Train on any CSV with a text column and a label column, Chinese or English (e.g. the "
@@ -85,12 +102,13 @@ class CSVTask:
     )
 
     def load(self, config: TaskConfig, seed: int, progress: Progress = print) -> TaskData:
-        if not config.source:
-            raise ValueError("the csv task needs the file: --source path/to/file.csv")
-        path = Path(config.source).expanduser()
+        options = config.options
+        if not options.file:
+            raise ValueError("the csv task needs the file: --file path/to/file.csv")
+        path = Path(options.file).expanduser()
         frame = read_table(path)
-        text_column = pick_column(frame, config.text_column, TEXT_NAMES, "text")
-        label_column = pick_column(frame, config.label_column, LABEL_NAMES, "label")
+        text_column = pick_column(frame, options.text_column, TEXT_NAMES, "text")
+        label_column = pick_column(frame, options.label_column, LABEL_NAMES, "label")
         if text_column == label_column:
             raise ValueError(f"the text and label columns are both {text_column!r}; choose two different columns")
         texts = [clean_text(text).strip() for text in frame[text_column]]
@@ -116,18 +134,19 @@ class CSVTask:
             raise ValueError(f"class {rare!r} has {int(counts.min())} row(s); each class needs at least 3 "
                              "(one each for training, validation and test)")
         train, validation, test = stratified_split(targets, seed, validation=0.1, test=0.1)
-        vocabulary = Vocabulary.build((tokens[i] for i in train), max_size=config.vocab_size or DEFAULT_VOCAB_SIZE)
-        max_length = config.max_length or DEFAULT_MAX_LENGTH
+        vocabulary = Vocabulary.build((tokens[i] for i in train), max_size=options.vocab_size or DEFAULT_VOCAB_SIZE)
+        max_length = options.max_length or DEFAULT_MAX_LENGTH
         inputs, lengths = pad([vocabulary.encode(t) for t in tokens], max_length)
         full = SequenceDataset(inputs, lengths, torch.tensor(targets))
         splits = [full.subset(torch.tensor(rows)) for rows in (train, validation, test)]
-        spec = TaskSpec(job="classify", input_kind="tokens", input_size=len(vocabulary), output_size=len(class_names),
-                        max_steps=max_length, selection_metric="macro_f1", class_names=class_names)
+        spec = self.spec(input_size=len(vocabulary), output_size=len(class_names), max_steps=max_length,
+                         class_names=class_names)
+        weights = class_weights(splits[0].targets, len(class_names)) if options.class_weighted else None
         progress(f"csv: {len(keep)} rows, {len(class_names)} classes, {'Chinese (jieba)' if chinese else 'English'} "
                  f"tokens, vocabulary {len(vocabulary)}; split {len(train)}/{len(validation)}/{len(test)}")
         artifacts = {"vocabulary": vocabulary.tokens, "max_length": max_length, "chinese": chinese,
                      "file": path.name, "file_sha256": hashlib.sha256(path.read_bytes()).hexdigest()[:16]}
-        return TaskData(spec, *splits, artifacts=artifacts, bucket=True)
+        return TaskData(spec, *splits, artifacts=artifacts, class_weights=weights, bucket=True)
 
     def encode(self, texts: list[str], artifacts: dict) -> tuple[torch.Tensor, torch.Tensor]:
         index = {token: position for position, token in enumerate(artifacts["vocabulary"])}

@@ -16,13 +16,17 @@ from __future__ import annotations
 import re
 import tarfile
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from rnnkit.config import TaskConfig
 from rnnkit.data import DataSource, cached, resolve
-from rnnkit.tasks.base import UNKNOWN_INDEX, Progress, SequenceDataset, TaskData, TaskSpec, stratified_split
+from rnnkit.options import Options
+from rnnkit.tasks.base import (
+    UNKNOWN_INDEX, Progress, SequenceDataset, Task, TaskData, max_length_option, stratified_split, vocab_size_option,
+)
 from rnnkit.text import SPECIAL_TOKENS, check_input, english_tokens, has_cjk, pad
 
 SOURCE = DataSource(
@@ -94,10 +98,20 @@ def to_dataset(part: dict, vocab_size: int, max_length: int) -> SequenceDataset:
     return SequenceDataset(inputs, lengths, part["labels"])
 
 
-class IMDBTask:
+@dataclass(frozen=True)
+class IMDBOptions(Options):
+    max_length: int = max_length_option(f"{DEFAULT_MAX_LENGTH}")
+    vocab_size: int = vocab_size_option()
+
+
+class IMDBTask(Task):
     name = "imdb"
+    job, input_kind, selection_metric = "classify", "tokens", "accuracy"
     sources = (SOURCE,)
-    settings = ("max_length", "vocab_size")
+    Options = IMDBOptions
+    playground = "text"
+    example_input = ("One of the best films I have seen this year: the acting is superb and the story kept me "
+                     "gripped to the end.")
     title = "IMDB sentiment (English movie reviews)"
     description = (
         "Classify a movie review as positive or negative: 25,000 reviews to learn from, 25,000 to "
@@ -108,15 +122,14 @@ class IMDBTask:
     def load(self, config: TaskConfig, seed: int, progress: Progress = print) -> TaskData:
         path = resolve(SOURCE, config.data_dir, progress)
         corpus = cached("imdb", path, {"tokeniser": "english_tokens/1"}, lambda: tokenise_corpus(path, progress), progress)
-        vocab_size = min(config.vocab_size or DEFAULT_VOCAB_SIZE, len(corpus["vocabulary"]))
-        max_length = config.max_length or DEFAULT_MAX_LENGTH
+        vocab_size = min(config.options.vocab_size or DEFAULT_VOCAB_SIZE, len(corpus["vocabulary"]))
+        max_length = config.options.max_length or DEFAULT_MAX_LENGTH
         full_train = to_dataset(corpus["train"], vocab_size, max_length)
         test = to_dataset(corpus["test"], vocab_size, max_length)
         train_rows, validation_rows, _ = stratified_split(full_train.targets.tolist(), seed, validation=0.1, test=0.0)
         train = full_train.subset(torch.tensor(train_rows))
         validation = full_train.subset(torch.tensor(validation_rows))
-        spec = TaskSpec(job="classify", input_kind="tokens", input_size=vocab_size, output_size=2,
-                        max_steps=max_length, selection_metric="accuracy", class_names=CLASS_NAMES)
+        spec = self.spec(input_size=vocab_size, output_size=2, max_steps=max_length, class_names=CLASS_NAMES)
         artifacts = {"vocabulary": corpus["vocabulary"][:vocab_size], "max_length": max_length}
         progress(f"imdb: {len(train)}/{len(validation)}/{len(test)} reviews, vocabulary {vocab_size}, "
                  f"max length {max_length}")

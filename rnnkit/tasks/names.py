@@ -13,12 +13,17 @@ reported beside accuracy and a class-weighted loss is an option.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+
 from rnnkit.config import TaskConfig
 from rnnkit.data import DataSource, resolve
-from rnnkit.tasks.base import Progress, SequenceDataset, TaskData, TaskSpec, stratified_split
+from rnnkit.options import Options
+from rnnkit.tasks.base import (
+    Progress, SequenceDataset, Task, TaskData, class_weighted_option, class_weights, stratified_split,
+)
 from rnnkit.text import Vocabulary, check_input, clean_text, pad
 
 SOURCE = DataSource(
@@ -45,16 +50,17 @@ def read_names(folder: Path) -> list[tuple[str, str]]:
     return pairs
 
 
-def class_weights(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
-    """Inverse class frequency, scaled so a balanced dataset would get weight 1 everywhere."""
-    counts = torch.bincount(labels, minlength=num_classes).float().clamp(min=1)
-    return counts.sum() / (num_classes * counts)
+@dataclass(frozen=True)
+class NamesOptions(Options):
+    class_weighted: bool = class_weighted_option()
 
 
-class NamesTask:
+class NamesTask(Task):
     name = "names"
+    job, input_kind, selection_metric = "classify", "tokens", "accuracy"
     sources = (SOURCE,)
-    settings = ("class_weighted",)
+    Options = NamesOptions
+    playground, example_input = "name", "Nakamura"
     title = "Names → language (18 languages, character level)"
     description = (
         "Read a surname one character at a time and guess its language among 18 (PyTorch tutorial "
@@ -74,10 +80,9 @@ class NamesTask:
         targets = torch.tensor(labels)
         full = SequenceDataset(inputs, lengths, targets)
         splits = [full.subset(torch.tensor(part)) for part in (train, validation, test)]
-        spec = TaskSpec(job="classify", input_kind="tokens", input_size=len(vocabulary),
-                        output_size=len(languages), max_steps=int(lengths.max()),
-                        selection_metric="accuracy", class_names=tuple(languages))
-        weights = class_weights(splits[0].targets, len(languages)) if config.class_weighted else None
+        spec = self.spec(input_size=len(vocabulary), output_size=len(languages), max_steps=int(lengths.max()),
+                         class_names=tuple(languages))
+        weights = class_weights(splits[0].targets, len(languages)) if config.options.class_weighted else None
         progress(f"names: {len(pairs)} distinct names in {len(languages)} languages, "
                  f"{len(vocabulary)} characters; split {len(train)}/{len(validation)}/{len(test)}")
         return TaskData(spec, *splits, artifacts={"vocabulary": vocabulary.tokens}, class_weights=weights)

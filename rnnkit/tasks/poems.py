@@ -18,13 +18,17 @@ quality benchmark measures; `enforce_form` places the punctuation by rule instea
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from rnnkit.config import TaskConfig
 from rnnkit.data import DataSource, resolve
-from rnnkit.tasks.base import IGNORE_INDEX, UNKNOWN_INDEX, Progress, SequenceDataset, TaskData, TaskSpec, split_indices
+from rnnkit.options import Options, option
+from rnnkit.tasks.base import (
+    IGNORE_INDEX, UNKNOWN_INDEX, Progress, SequenceDataset, Task, TaskData, split_indices, vocab_size_option,
+)
 from rnnkit.text import Vocabulary, clean_text, has_cjk, pad
 
 SOURCE = DataSource(
@@ -78,10 +82,19 @@ def check_poem(poem: str, line_length: int) -> tuple[bool, str]:
     return False, "punctuation is not ， 。 ， 。"
 
 
-class PoemsTask:
+@dataclass(frozen=True)
+class PoemsOptions(Options):
+    line_length: int = option(0, "characters per line kept for training (0 = all; 5 or 7)",
+                              label="line length (0 = all)", choices=(0, 5, 7))
+    vocab_size: int = vocab_size_option()
+
+
+class PoemsTask(Task):
     name = "poems"
+    job, input_kind, selection_metric = "language_model", "tokens", "perplexity"
     sources = (SOURCE,)
-    settings = ("line_length", "vocab_size")
+    Options = PoemsOptions
+    playground = "poem"
     title = "Tang poems: a character language model that writes quatrains"
     description = (
         "Learn classical Chinese poems one character at a time, then write new ones: give a starting "
@@ -92,13 +105,14 @@ class PoemsTask:
     def load(self, config: TaskConfig, seed: int, progress: Progress = print) -> TaskData:
         path = resolve(SOURCE, config.data_dir, progress)
         poems = read_poems(path)
-        if config.line_length:
-            poems = [poem for poem in poems if set(line_lengths(poem)) == {config.line_length}]
+        line_length = config.options.line_length
+        if line_length:
+            poems = [poem for poem in poems if set(line_lengths(poem)) == {line_length}]
             if not poems:
-                raise ValueError(f"{path} has no poems with {config.line_length}-character lines")
+                raise ValueError(f"{path} has no poems with {line_length}-character lines")
         generator = torch.Generator().manual_seed(seed)
         train, validation, test = split_indices(len(poems), (0.05, 0.05), generator)
-        vocabulary = Vocabulary.build((list(poems[i]) for i in train.tolist()), max_size=config.vocab_size,
+        vocabulary = Vocabulary.build((list(poems[i]) for i in train.tolist()), max_size=config.options.vocab_size,
                                       extra=(BOS, EOS))
         bos, eos = vocabulary.index[BOS], vocabulary.index[EOS]
         encoded = [vocabulary.encode(list(poem)) for poem in poems]
@@ -108,8 +122,7 @@ class PoemsTask:
         targets = targets.masked_fill(steps >= lengths[:, None], IGNORE_INDEX)  # padding is not a target
         full = SequenceDataset(inputs, lengths, targets)
         splits = [full.subset(rows) for rows in (train, validation, test)]
-        spec = TaskSpec(job="language_model", input_kind="tokens", input_size=len(vocabulary),
-                        output_size=len(vocabulary), max_steps=int(lengths.max()), selection_metric="perplexity")
+        spec = self.spec(input_size=len(vocabulary), output_size=len(vocabulary), max_steps=int(lengths.max()))
         shapes = sorted({n for poem in poems for n in set(line_lengths(poem)) if n in (5, 7)})
         progress(f"poems: {len(poems):,} poems, {len(vocabulary):,} characters; split "
                  f"{len(train)}/{len(validation)}/{len(test)}")

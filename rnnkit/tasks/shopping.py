@@ -16,14 +16,18 @@ from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from rnnkit.config import TaskConfig
 from rnnkit.data import DataSource, cached, resolve
-from rnnkit.tasks.base import UNKNOWN_INDEX, Progress, SequenceDataset, TaskData, TaskSpec
-from rnnkit.tasks.names import class_weights
+from rnnkit.options import Options, option
+from rnnkit.tasks.base import (
+    UNKNOWN_INDEX, Progress, SequenceDataset, Task, TaskData, class_weighted_option, class_weights,
+    max_length_option, vocab_size_option,
+)
 from rnnkit.text import SPECIAL_TOKENS, check_input, chinese_tokens, clean_text, has_cjk, pad
 
 SOURCE = DataSource(
@@ -90,10 +94,23 @@ def train_word2vec(sentences: list[list[str]], vector_size: int, seed: int, prog
     return {"words": words, "vectors": torch.from_numpy(model.wv.vectors.copy())}
 
 
-class ShoppingTask:
+@dataclass(frozen=True)
+class ShoppingOptions(Options):
+    max_length: int = max_length_option(f"{DEFAULT_MAX_LENGTH}")
+    vocab_size: int = vocab_size_option()
+    word_vector_size: int = option(128, "word2vec dimensions (the embedding then has this width)",
+                                   label="word2vec size", above=0)
+    freeze_embeddings: bool = option(False, "keep the word2vec vectors fixed while training", label="freeze word2vec")
+    class_weighted: bool = class_weighted_option()
+
+
+class ShoppingTask(Task):
     name = "shopping"
+    job, input_kind, selection_metric = "classify", "tokens", "macro_f1"
+    pretrained_vectors = True
     sources = (SOURCE,)
-    settings = ("max_length", "vocab_size", "word_vector_size", "freeze_embeddings", "class_weighted")
+    Options = ShoppingOptions
+    playground, example_input = "text", "手机屏幕很清晰，电池也耐用，物流很快，很满意。"
     title = "Online shopping reviews → 10 categories (Chinese, jieba + word2vec)"
     description = (
         "Guess which of 10 product categories (books, tablets, phones, fruit, shampoo, water heaters, "
@@ -112,17 +129,18 @@ class ShoppingTask:
         documents = [all_ids[start:end] for start, end in zip(offsets[:-1], offsets[1:])]
         train, validation, test = report_split(len(texts))
 
-        vector_size = config.word_vector_size
+        options = config.options
+        vector_size = options.word_vector_size
         settings = {"split": "report-i%5", "vector_size": vector_size, "seed": seed, **WORD2VEC}
         sentences = lambda: [[words[i] for i in documents[row]] for row in train]  # noqa: E731
         word2vec = cached("shopping-word2vec", path, settings,
                           lambda: train_word2vec(sentences(), vector_size, seed, progress), progress)
 
-        kept = len(word2vec["words"]) if not config.vocab_size else max(config.vocab_size - len(SPECIAL_TOKENS), 1)
+        kept = len(word2vec["words"]) if not options.vocab_size else max(options.vocab_size - len(SPECIAL_TOKENS), 1)
         vocabulary = list(SPECIAL_TOKENS) + word2vec["words"][:kept]  # word2vec orders words by frequency
         position = {word: index for index, word in enumerate(vocabulary)}
         remap = torch.tensor([position.get(word, UNKNOWN_INDEX) for word in words])  # segmenter id -> vocabulary id
-        max_length = config.max_length or DEFAULT_MAX_LENGTH
+        max_length = options.max_length or DEFAULT_MAX_LENGTH
         inputs, lengths = pad([remap[torch.tensor(document)].tolist() for document in documents], max_length)
         class_names = tuple(sorted(set(categories)))
         targets = torch.tensor([class_names.index(category) for category in categories])
@@ -131,13 +149,13 @@ class ShoppingTask:
 
         vectors = torch.zeros(len(vocabulary), vector_size)
         vectors[len(SPECIAL_TOKENS):] = word2vec["vectors"][:kept]  # <pad> stays zero, <unk> too
-        spec = TaskSpec(job="classify", input_kind="tokens", input_size=len(vocabulary), output_size=len(class_names),
-                        max_steps=max_length, selection_metric="macro_f1", class_names=class_names,
-                        embedding_size=vector_size)
-        weights = class_weights(splits[0].targets, len(class_names)) if config.class_weighted else None
+        spec = self.spec(input_size=len(vocabulary), output_size=len(class_names), max_steps=max_length,
+                         class_names=class_names, embedding_size=vector_size)
+        weights = class_weights(splits[0].targets, len(class_names)) if options.class_weighted else None
         progress(f"shopping: {len(train)}/{len(validation)}/{len(test)} reviews, {len(vocabulary):,} words")
         return TaskData(spec, *splits, artifacts={"vocabulary": vocabulary, "max_length": max_length},
-                        class_weights=weights, embedding_vectors=vectors, bucket=True)
+                        class_weights=weights, embedding_vectors=vectors, bucket=True,
+                        freeze_embeddings=options.freeze_embeddings)
 
     def encode(self, texts: list[str], artifacts: dict) -> tuple[torch.Tensor, torch.Tensor]:
         index = {token: position for position, token in enumerate(artifacts["vocabulary"])}

@@ -18,14 +18,23 @@ the sum of the two marked values. Always answering 1.0 gives MSE ≈ 0.167: that
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from rnnkit.config import TaskConfig
 from rnnkit.metrics import regression_metrics
-from rnnkit.tasks.base import Progress, SequenceDataset, TaskData, TaskSpec, split_indices
+from rnnkit.options import Options, option
+from rnnkit.tasks.base import Progress, SequenceDataset, Task, TaskData, split_indices
 
 RECALL_CLASSES = 10
 SPLIT = (0.1, 0.1)  # validation, test fractions
+
+
+@dataclass(frozen=True)
+class SyntheticOptions(Options):
+    sequence_length: int = option(150, "time steps T per sequence", label="sequence length T", above=0)
+    num_samples: int = option(6000, "sequences generated (split 80/10/10)", label="sequences", above=0)
 
 
 def _full_lengths(count: int, time_steps: int) -> torch.Tensor:
@@ -62,10 +71,11 @@ def make_adding(count: int, time_steps: int, generator: torch.Generator) -> Sequ
     return SequenceDataset(inputs, _full_lengths(count, time_steps), targets)
 
 
-class RecallTask:
+class RecallTask(Task):
     name = "recall"
-    sources = ()  # generated from the seed: nothing to download
-    settings = ("sequence_length", "num_samples")
+    job, input_kind, selection_metric = "classify", "features", "accuracy"
+    Options = SyntheticOptions
+    playground = "sequence"
     title = "Recall (synthetic): remember the first symbol"
     description = (
         "A symbol from 10 classes is shown at step 1, then T-1 steps of noise follow; the network "
@@ -75,19 +85,13 @@ class RecallTask:
     )
 
     def load(self, config: TaskConfig, seed: int, progress: Progress = print) -> TaskData:
+        options = config.options
         generator = torch.Generator().manual_seed(seed)
-        full = make_recall(config.num_samples, config.sequence_length, generator)
+        full = make_recall(options.num_samples, options.sequence_length, generator)
         train, validation, test = _split(full, generator)
-        spec = TaskSpec(
-            job="classify",
-            input_kind="features",
-            input_size=RECALL_CLASSES + 1,
-            output_size=RECALL_CLASSES,
-            max_steps=config.sequence_length,
-            selection_metric="accuracy",
-            class_names=tuple(str(symbol) for symbol in range(RECALL_CLASSES)),
-        )
-        artifacts = {"sequence_length": config.sequence_length}
+        spec = self.spec(input_size=RECALL_CLASSES + 1, output_size=RECALL_CLASSES, max_steps=options.sequence_length,
+                         class_names=tuple(str(symbol) for symbol in range(RECALL_CLASSES)))
+        artifacts = {"sequence_length": options.sequence_length}
         return TaskData(spec, train, validation, test, artifacts=artifacts)
 
     def examples(self, artifacts: dict, count: int, seed: int) -> SequenceDataset:
@@ -95,10 +99,11 @@ class RecallTask:
         return make_recall(count, int(artifacts["sequence_length"]), torch.Generator().manual_seed(seed))
 
 
-class AddingTask:
+class AddingTask(Task):
     name = "adding"
-    sources = ()
-    settings = ("sequence_length", "num_samples")
+    job, input_kind, selection_metric = "regress", "features", "mae"
+    Options = SyntheticOptions
+    playground = "sequence"
     title = "Adding problem (synthetic): sum two marked numbers"
     description = (
         "Each step carries a random number and a marker; two steps are marked, one in each half of "
@@ -107,20 +112,14 @@ class AddingTask:
     )
 
     def load(self, config: TaskConfig, seed: int, progress: Progress = print) -> TaskData:
+        options = config.options
         generator = torch.Generator().manual_seed(seed)
-        full = make_adding(config.num_samples, config.sequence_length, generator)
+        full = make_adding(options.num_samples, options.sequence_length, generator)
         train, validation, test = _split(full, generator)
-        spec = TaskSpec(
-            job="regress",
-            input_kind="features",
-            input_size=2,
-            output_size=1,
-            max_steps=config.sequence_length,
-            selection_metric="mae",
-        )
+        spec = self.spec(input_size=2, output_size=1, max_steps=options.sequence_length)
         baselines = {"always 1.0": regression_metrics(test.targets, torch.ones_like(test.targets))}
         validation_baselines = {"always 1.0": regression_metrics(validation.targets, torch.ones_like(validation.targets))}
-        artifacts = {"sequence_length": config.sequence_length}
+        artifacts = {"sequence_length": options.sequence_length}
         return TaskData(spec, train, validation, test, artifacts=artifacts, baselines=baselines,
                         validation_baselines=validation_baselines)
 

@@ -32,7 +32,8 @@ import torch
 from rnnkit.config import TaskConfig
 from rnnkit.data import DataSource, resolve
 from rnnkit.metrics import regression_metrics
-from rnnkit.tasks.base import Progress, SequenceDataset, TaskData, TaskSpec
+from rnnkit.options import Options, option
+from rnnkit.tasks.base import Progress, SequenceDataset, Task, TaskData
 
 INPUT_DAYS, OUTPUT_DAYS = 5, 2
 BLOCK_DAYS, VALIDATION_EVERY = 28, 5
@@ -145,10 +146,19 @@ def climatology(series, source: WeatherSource) -> np.ndarray:
     return smoothed
 
 
-class WeatherTask:
+@dataclass(frozen=True)
+class WeatherOptions(Options):
+    station: str = option("beijing", "which records: beijing (hourly, offline) or jena (10-minute, the lab "
+                          "report's)", choices=tuple(SOURCES), flags=("--source",))
+
+
+class WeatherTask(Task):
     name = "weather"
+    job, input_kind, selection_metric = "regress", "features", "mae"
     sources = tuple(source.data for source in SOURCES.values())
-    settings = ("source",)
+    Options = WeatherOptions
+    renamed_options = {"source": "station"}
+    playground = "forecast"
     title = "Weather: 5 days in, next 2 days of temperature out"
     description = (
         "Forecast the temperature of the next 48 hours from 5 days of weather records (Beijing hourly "
@@ -158,9 +168,7 @@ class WeatherTask:
     )
 
     def load(self, config: TaskConfig, seed: int, progress: Progress = print) -> TaskData:
-        name = config.source or "beijing"
-        if name not in SOURCES:
-            raise ValueError(f"unknown weather source {name!r}; valid: {', '.join(SOURCES)}")
+        name = config.options.station
         source = SOURCES[name]
         path = resolve(source.data, config.data_dir, progress)
         series = read_series(path, source)
@@ -204,9 +212,8 @@ class WeatherTask:
         test_index = np.array(parts["test"])[:, None]
         baselines = baselines_of(truth, repeat, normal)
         validation_baselines = baselines_of(*reference(parts["validation"])) if parts["validation"] else {}
-        spec = TaskSpec(job="regress", input_kind="features", input_size=values.shape[1], output_size=steps_out,
-                        max_steps=steps_in, selection_metric="mae", target_mean=target_mean,
-                        target_std=target_std, unit="°C")
+        spec = self.spec(input_size=values.shape[1], output_size=steps_out, max_steps=steps_in,
+                         target_mean=target_mean, target_std=target_std, unit="°C")
         shown = list(range(0, len(test), max(1, len(test) // PLAYGROUND_EXAMPLES)))[:PLAYGROUND_EXAMPLES]
         artifacts = {
             "source": name, "features": list(series.columns), "steps_per_hour": source.steps_per_hour,

@@ -1,0 +1,48 @@
+"""What the Home page reports: the device training will use, and where each task's data is."""
+from __future__ import annotations
+
+import os
+import platform
+
+import streamlit as st
+
+from rnnkit.tasks import get_task, task_names
+
+
+@st.cache_data
+def device_summary() -> str:
+    import torch
+
+    if torch.cuda.is_available():
+        return f"GPU: {torch.cuda.get_device_name(0)} (CUDA {torch.version.cuda})"
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return "Apple GPU (MPS)"
+    return f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch uses {torch.get_num_threads()} threads"
+
+
+def data_status(data_dir: str | None) -> list[dict]:
+    """Per task and source: where its data was found, or what is missing and how to get it."""
+    from rnnkit.data import locate, missing_message
+
+    rows = []
+    for name in task_names():
+        task = get_task(name)
+        if not task.sources:
+            where = "your own file" if any(d.path for _, d in _declared(task)) else "generated"
+            rows.append({"task": name, "status": "ready", "where": where, "url": ""})
+        for source in task.sources:
+            found = locate(source, data_dir)
+            rows.append({"task": f"{name} ({source.task.split('(')[-1].rstrip(')')})" if "(" in source.task else name,
+                         "status": "found" if found else "missing",
+                         "where": str(found) if found else missing_message(source, data_dir), "url": source.url})
+    return rows
+
+
+def _declared(task):
+    from rnnkit.options import declared
+
+    return declared(task.Options)
+
+
+def task_title(name: str) -> str:
+    return get_task(name).title
