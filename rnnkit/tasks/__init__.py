@@ -16,6 +16,7 @@ _REGISTRY = {
     "shopping": "rnnkit.tasks.shopping:ShoppingTask",
     "weather": "rnnkit.tasks.weather:WeatherTask",
     "poems": "rnnkit.tasks.poems:PoemsTask",
+    "waimai": "rnnkit.tasks.waimai:WaimaiTask",
     "csv": "rnnkit.tasks.csv_task:CSVTask",
 }
 TASK_NAMES = tuple(_REGISTRY)
