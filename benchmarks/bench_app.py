@@ -47,7 +47,8 @@ def timeline(store: RunStore, clicked_at: float) -> None:
         created = run.info().get("created_at", clicked_at)
         steps = run.metrics("step")
         written = steps[0]["time"] if steps else float("nan")
-        print(f"  {run.run_id}: folder created +{created - clicked_at:.2f} s, first point written +{written - clicked_at:.2f} s")
+        print(f"  {run.run_id}: folder created +{created - clicked_at:.2f} s, "
+              f"first point written +{written - clicked_at:.2f} s")
 
 
 def page_switches(page, rounds: int = 3) -> list[float]:

@@ -58,7 +58,8 @@ def main() -> None:
         test = tests[0]["test"] if tests else {}
         row = {"config": overrides, "best_epoch": epochs[-1]["best_epoch"], "validation": epochs[-1]["best_value"],
                "test": {k: round(v, 4) for k, v in test.items() if isinstance(v, float)},
-               "seconds": round(seconds, 1), "seconds_per_epoch": round(sum(r["epoch_seconds"] for r in epochs) / len(epochs), 1),
+               "seconds": round(seconds, 1),
+               "seconds_per_epoch": round(sum(r["epoch_seconds"] for r in epochs) / len(epochs), 1),
                "curve": curve}
         results.append(row)
         print(json.dumps(row, ensure_ascii=False), flush=True)

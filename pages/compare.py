@@ -32,7 +32,8 @@ if matrices:
     for index, (run, (matrix, names, _)) in enumerate(matrices):
         columns[index % len(columns)].plotly_chart(
             charts.confusion_figure(matrix, names, normalise, reports.run_label(run)), key=f"compare_cm_{run.run_id}")
-    bars = [(reports.run_label(run), reports.arch_of(run), names, per_class["f1"]) for run, (_, names, per_class) in matrices]
+    bars = [(reports.run_label(run), reports.arch_of(run), names, per_class["f1"])
+            for run, (_, names, per_class) in matrices]
     st.plotly_chart(charts.f1_bars(bars), key="compare_f1")
 
 st.download_button("Download metrics (CSV)", reports.metrics_csv(selected), file_name="rnnkit-metrics.csv",

@@ -9,7 +9,8 @@ ui.require_entry_point("playground")
 st.title("Playground")
 choices = playground.model_choices([("your run", ui.store()), ("demo", ui.demo_store())])
 if not choices:
-    st.info("No trained model yet: train one on the Train page (or regenerate the demos with `python -m rnnkit.demos`).")
+    st.info("No trained model yet: train one on the Train page "
+            "(or regenerate the demos with `python -m rnnkit.demos`).")
     st.stop()
 path = st.selectbox("Model", list(choices), format_func=choices.get, key="play_model")
 playground.show(path)

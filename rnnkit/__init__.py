@@ -3,7 +3,8 @@
 The public API:
 
     from rnnkit import RunConfig, ModelConfig, TrainConfig, TaskConfig, build_config
-    from rnnkit import get_task, build_model, Trainer, RunStore, Predictor
+    from rnnkit import get_task, build_model, Trainer, Evaluator, RunStore, Predictor
+    from rnnkit import register_cell, Task, option
 """
 from rnnkit.config import ModelConfig, RunConfig, TaskConfig, TrainConfig
 from rnnkit.presets import build_config
@@ -16,6 +17,8 @@ def __getattr__(name: str):
     lazy = {
         "get_task": "rnnkit.tasks", "build_model": "rnnkit.models", "Trainer": "rnnkit.engine",
         "RunStore": "rnnkit.runs", "Predictor": "rnnkit.inference", "execute": "rnnkit.runner",
+        "Evaluator": "rnnkit.evaluator", "register_cell": "rnnkit.cells", "Task": "rnnkit.tasks.base",
+        "option": "rnnkit.options",
     }
     if name in lazy:
         import importlib
@@ -25,4 +28,4 @@ def __getattr__(name: str):
 
 
 __all__ = ["ModelConfig", "RunConfig", "TaskConfig", "TrainConfig", "build_config", "get_task", "build_model",
-           "Trainer", "RunStore", "Predictor", "execute"]
+           "Trainer", "RunStore", "Predictor", "execute", "Evaluator", "register_cell", "Task", "option"]

@@ -30,6 +30,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from rnnkit.cells import LSTMState, chrono_init_, get_cell, make_cell
 from rnnkit.config import ModelConfig
 
+
 def step_mask(lengths: Tensor, time_steps: int, device: torch.device) -> Tensor:
     """(batch, time) bool: True where a step is inside its sequence."""
     return torch.arange(time_steps, device=device)[None, :] < lengths.to(device)[:, None]

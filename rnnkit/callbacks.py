@@ -14,6 +14,7 @@ from typing import TextIO
 from rnnkit.checkpoint import save_checkpoint
 from rnnkit.config import RunConfig
 from rnnkit.engine import Callback, StopRequested, StopTraining, Trainer
+from rnnkit.metrics import METRICS
 from rnnkit.runs import Run
 
 
@@ -70,7 +71,8 @@ class Checkpointer(Callback):
 
     def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
         if record["improved"]:
-            save_checkpoint(self.run.best_path, self._payload(trainer, trainer.best_model_state, record["epoch"], record))
+            save_checkpoint(self.run.best_path,
+                            self._payload(trainer, trainer.best_model_state, record["epoch"], record))
         training = {**trainer.state_dict(), "metrics_offset": self.run.metrics_size()}
         payload = self._payload(trainer, trainer.model.state_dict(), record["epoch"], record)
         save_checkpoint(self.run.last_path, {**payload, "training": training})
@@ -128,14 +130,16 @@ class ConsoleProgress(Callback):
     def on_log(self, trainer: Trainer, record: dict) -> None:
         if self.interactive:
             self.stream.write(
-                f"\r{self.prefix}epoch {record['epoch']}/{trainer.epochs} step {record['step']}/{record['steps_per_epoch']} "
-                f"loss {record['loss']:.4f} {record['samples_per_second']:.0f} samples/s ETA {record['eta_seconds']:.0f}s   "
+                f"\r{self.prefix}epoch {record['epoch']}/{trainer.epochs} "
+                f"step {record['step']}/{record['steps_per_epoch']} "
+                f"loss {record['loss']:.4f} {record['samples_per_second']:.0f} samples/s "
+                f"ETA {record['eta_seconds']:.0f}s   "
             )
             self.stream.flush()
 
     def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
         validation = record["validation"]
-        shown = ", ".join(f"{key} {validation[key]:.4f}" for key in ("loss", "accuracy", "macro_f1", "mae", "rmse", "perplexity") if key in validation)
+        shown = _scalars(validation)
         marker = " *" if record["improved"] else ""
         self.stream.write(
             f"{chr(13) if self.interactive else ''}{self.prefix}epoch {record['epoch']}/{trainer.epochs} "
@@ -145,9 +149,15 @@ class ConsoleProgress(Callback):
 
     def on_train_end(self, trainer: Trainer, record: dict) -> None:
         test = record["test"]
-        shown = ", ".join(f"{key} {test[key]:.4f}" for key in ("loss", "accuracy", "macro_f1", "mae", "rmse", "perplexity") if key in test)
+        shown = _scalars(test)
         reason = f" ({record['stop_reason']})" if record.get("stop_reason") else ""
         self.stream.write(f"{self.prefix}test (best epoch {record['epoch']}): {shown}{reason}\n")
         for name, metrics in record.get("baselines", {}).items():
-            self.stream.write(f"{self.prefix}  baseline {name}: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()) + "\n")
+            self.stream.write(f"{self.prefix}  baseline {name}: "
+                              + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()) + "\n")
         self.stream.flush()
+
+
+def _scalars(metrics: dict) -> str:
+    """'loss 0.1234, accuracy 0.9876, ...' in the order of `rnnkit.metrics.METRICS`."""
+    return ", ".join(f"{key} {metrics[key]:.4f}" for key in METRICS if key in metrics)

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 
 from rnnkit.metrics import metric_title
 from rnnkit.reports import arch_colour
+
 LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "height": 320, "legend": {"orientation": "h", "y": -0.2},
           "uirevision": "keep"}  # uirevision: live refreshes keep the user's zoom
 
@@ -95,6 +96,7 @@ def forecast_figure(history: list[float], prediction: list[float], actual: list[
 
 def probability_figure(top: list[dict]) -> go.Figure:
     figure = go.Figure(go.Bar(x=[row["probability"] for row in top][::-1], y=[row["label"] for row in top][::-1],
-                              orientation="h", marker_color="#1f77b4", text=[f"{row['probability']:.1%}" for row in top][::-1]))
+                              orientation="h", marker_color="#1f77b4",
+                              text=[f"{row['probability']:.1%}" for row in top][::-1]))
     figure.update_layout(xaxis_range=[0, 1], **{**LAYOUT, "height": 60 + 40 * len(top)})
     return figure

@@ -10,14 +10,13 @@ import json
 import os
 import sys
 import time
-from datetime import datetime
 from typing import Any, Sequence
 
 from rnnkit.config import ModelConfig, TaskConfig, TrainConfig, architecture_names
 from rnnkit.launcher import parallel_threads
 from rnnkit.options import declared, kind_of
 from rnnkit.presets import build_config, preset_names
-from rnnkit.runs import RunError, RunStore
+from rnnkit.runs import RunError, RunStore, new_group_id
 from rnnkit.tasks import get_task, task_names
 
 _TASK_OPTION, _TASK_ALIAS = "task_option.", "task_alias."  # argparse dests of the generated task flags
@@ -69,10 +68,12 @@ def add_config_flags(train: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m rnnkit", description="Train, watch and compare recurrent networks.")
+    parser = argparse.ArgumentParser(prog="python -m rnnkit",
+                                     description="Train, watch and compare recurrent networks.")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--checkpoints-dir", default=None,
-                        help="folder of run folders (default: $RNNKIT_CHECKPOINTS_DIR, else the project's checkpoints/)")
+                        help="folder of run folders "
+                             "(default: $RNNKIT_CHECKPOINTS_DIR, else the project's checkpoints/)")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     class Commands:  # every subcommand takes the common options
@@ -82,14 +83,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands = Commands()
 
-    train = commands.add_parser("train", help="train one run per architecture", description="Train a model; several --arch values start one run each, as one comparison group.")
+    train = commands.add_parser("train", help="train one run per architecture",
+                                description="Train a model; several --arch values start one run each, "
+                                            "as one comparison group.")
     train.add_argument("--task", choices=task_names(), default="recall", help="what to learn (default: recall)")
-    train.add_argument("--arch", default="lstm", help=f"architecture(s), comma-separated: {', '.join(architecture_names())} (default: lstm)")
-    train.add_argument("--preset", default=None, help="named hyperparameters for the task: quick, report, best (default: quick); 'none' for plain defaults")
-    train.add_argument("--group", default=None, help="comparison group id shared by the runs (default: new id when several archs)")
-    train.add_argument("--detach", action="store_true", help="start the runs as background processes and return at once")
+    train.add_argument("--arch", default="lstm",
+                       help=f"architecture(s), comma-separated: {', '.join(architecture_names())} (default: lstm)")
+    train.add_argument("--preset", default=None,
+                       help="named hyperparameters for the task: quick, report, best (default: quick); "
+                            "'none' for plain defaults")
+    train.add_argument("--group", default=None,
+                       help="comparison group id shared by the runs (default: new id when several archs)")
+    train.add_argument("--detach", action="store_true",
+                       help="start the runs as background processes and return at once")
     train.add_argument("--run-id", action="append", default=None,
-                       help="train an existing queued run folder (what background workers use); repeat to train several at once")
+                       help="train an existing queued run folder (what background workers use); "
+                            "repeat to train several at once")
     train.add_argument("--resume", action="store_true", help=argparse.SUPPRESS)
     add_config_flags(train)
 
@@ -113,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="run a trained model on your own input")
     predict.add_argument("run_id", help="run (or demo model) to use")
     predict.add_argument("inputs", nargs="*", help="texts or names to classify, or a poem start")
-    predict.add_argument("--examples", type=int, default=0, help="synthetic/forecast tasks: predict N held-out examples")
+    predict.add_argument("--examples", type=int, default=0,
+                         help="synthetic/forecast tasks: predict N held-out examples")
 
     presets = commands.add_parser("presets", help="list the presets of each task")
     presets.add_argument("--task", choices=task_names(), default=None, help="only this task")
@@ -181,7 +191,7 @@ def configs_from_args(args: argparse.Namespace) -> list:
     preset = args.preset if args.preset is not None else ("quick" if "quick" in available else None)
     if preset == "none":
         preset = None
-    group = args.group or (f"g{datetime.now():%Y%m%d-%H%M%S}" if len(archs) > 1 else "")
+    group = args.group or (new_group_id() if len(archs) > 1 else "")
     overrides = overrides_from_args(args)
     if args.detach and len(archs) > 1 and "num_threads" not in overrides["train"]:
         overrides["train"]["num_threads"] = parallel_threads(len(archs))
@@ -232,7 +242,8 @@ def command_runs(args: argparse.Namespace, store: RunStore) -> int:
         best = f"{row['monitor']} {row['best_validation']:.4f}" if row["best_validation"] is not None else "-"
         test = row["test"].get(row["monitor"]) if row["monitor"] else None
         test_text = f"{row['monitor']} {test:.4f}" if test is not None else "-"
-        print(f"{row['run_id']:44} {row['state']:11} {row['epoch']:>3}/{row['epochs']:<3} {best:>16} {test_text:>18}  {row['group']}")
+        print(f"{row['run_id']:44} {row['state']:11} {row['epoch']:>3}/{row['epochs']:<3} "
+              f"{best:>16} {test_text:>18}  {row['group']}")
         if row["error"] and row["state"] in ("failed", "interrupted"):
             print(f"{'':44} {row['error']}")
     return 0

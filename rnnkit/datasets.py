@@ -13,7 +13,6 @@ With `bucket=True` sequences of similar length are batched together (shuffled wi
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Iterator, NamedTuple
 
@@ -129,7 +128,8 @@ def split_indices(count: int, fractions: tuple[float, float], generator: torch.G
     return order[:n_train], order[n_train : n_train + n_validation], order[n_train + n_validation :]
 
 
-def stratified_split(labels: list[int], seed: int, validation: float, test: float) -> tuple[list[int], list[int], list[int]]:
+def stratified_split(labels: list[int], seed: int, validation: float,
+                     test: float) -> tuple[list[int], list[int], list[int]]:
     """Indices for train/validation/test with every class in proportion in each split (`test` may be 0)."""
     from sklearn.model_selection import train_test_split
 

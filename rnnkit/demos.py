@@ -24,11 +24,12 @@ DEMOS = {
     "recall-lstm": ("recall", "quick", {"model": {"arch": "lstm", "hidden_size": 32}}),
     "adding-gru": ("adding", "quick", {"model": {"arch": "gru", "hidden_size": 32}}),
     "names-lstm": ("names", "quick", {"model": {"hidden_size": 64, "embedding_size": 32}}),
-    "imdb-gru": ("imdb", "quick", {"task": {"vocab_size": 10000, "max_length": 300}, "model": {"bidirectional": False, "hidden_size": 64,
-                                                                            "embedding_size": 32}}),
+    "imdb-gru": ("imdb", "quick", {"task": {"vocab_size": 10000, "max_length": 300},
+                                   "model": {"bidirectional": False, "hidden_size": 64, "embedding_size": 32}}),
     "shopping-gru": ("shopping", "quick", {"task": {"vocab_size": 8000, "word_vector_size": 32}}),
     "weather-gru": ("weather", "quick", {}),
-    "poems-lstm": ("poems", "quick", {"task": {"vocab_size": 3000}, "model": {"hidden_size": 192, "embedding_size": 64}}),
+    "poems-lstm": ("poems", "quick", {"task": {"vocab_size": 3000},
+                                      "model": {"hidden_size": 192, "embedding_size": 64}}),
 }
 
 
@@ -53,7 +54,8 @@ def make_demo(name: str, root: Path = DEMO_ROOT, data_dir: str | None = None) ->
 def slim(path: Path) -> None:
     """Store floating-point weights as float16: half the size, and they load into float32 models."""
     payload = load_checkpoint(path)
-    payload["model"] = {key: value.half() if value.is_floating_point() else value for key, value in payload["model"].items()}
+    payload["model"] = {key: value.half() if value.is_floating_point() else value
+                        for key, value in payload["model"].items()}
     payload.pop("format")
     save_checkpoint(path, payload)
 

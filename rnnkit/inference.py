@@ -65,7 +65,8 @@ class Predictor:
     def predict(self, texts: list[str]) -> list[dict[str, Any]]:
         """Encode raw input with the task's own tokeniser and vocabulary, then describe the outputs."""
         if not hasattr(self.task, "encode"):
-            raise ValueError(f"task {self.task.name!r} takes no text input; use --examples N to predict held-out examples")
+            raise ValueError(f"task {self.task.name!r} takes no text input; "
+                             "use --examples N to predict held-out examples")
         if not texts:
             raise ValueError("give at least one input to predict")
         inputs, lengths = self.task.encode(texts, self.artifacts)

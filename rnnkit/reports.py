@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from rnnkit.cells import CELLS
+from rnnkit.metrics import METRICS
 from rnnkit.runs import Run, RunError
 
 UNKNOWN_COLOUR = "#7f7f7f"
@@ -65,7 +66,8 @@ def progress(run: Run) -> dict[str, Any]:
     if eta is not None and state == "running":
         text += f" · ETA {format_seconds(eta)}"
     return {"state": state, "epoch": done_epochs, "epochs": epochs, "fraction": min(max(fraction, 0.0), 1.0),
-            "eta_seconds": eta, "text": text, "error": status.get("error", ""), "stop_reason": status.get("stop_reason", "")}
+            "eta_seconds": eta, "text": text, "error": status.get("error", ""),
+            "stop_reason": status.get("stop_reason", "")}
 
 
 def _safe_epochs(run: Run) -> int:
@@ -114,7 +116,7 @@ def comparison_table(runs: list[Run]) -> pd.DataFrame:
         rows.append({
             "run": run.run_id, "model": summary.get("label", ""), "state": summary.get("state"),
             "best epoch": summary.get("best_epoch"), f"best val {monitor}".strip(): summary.get("best_validation"),
-            **{f"test {name}": test.get(name) for name in ("accuracy", "macro_f1", "mae", "rmse", "perplexity") if name in test},
+            **{f"test {name}": test.get(name) for name in METRICS if name in test and name != "loss"},
             "parameters": summary.get("parameters"), "s / epoch": _round(summary.get("seconds_per_epoch"), 1),
             "samples / s": _round(summary.get("samples_per_second"), 0),
         })

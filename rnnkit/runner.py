@@ -17,9 +17,9 @@ import torch
 from rnnkit.callbacks import Checkpointer, ConsoleProgress, EarlyStopping, MetricsWriter, StopCheck
 from rnnkit.checkpoint import CheckpointError, load_checkpoint
 from rnnkit.engine import Callback, Diverged, Trainer, resolve_device
-from rnnkit.models import build_model, count_parameters
 from rnnkit.files import write_json_atomic
 from rnnkit.launcher import process_identity
+from rnnkit.models import build_model, count_parameters
 from rnnkit.runs import Run, RunError
 from rnnkit.tasks import get_task
 
@@ -49,7 +49,8 @@ def execute(
         if data.embedding_vectors is not None:
             model.load_embedding(data.embedding_vectors, freeze=data.freeze_embeddings)
         callbacks = [MetricsWriter(run), Checkpointer(run, config, data.artifacts), stop_check,
-                     EarlyStopping(config.train.patience), ConsoleProgress(stream, prefix=f"[{run.run_id}] "), *extra_callbacks]
+                     EarlyStopping(config.train.patience), ConsoleProgress(stream, prefix=f"[{run.run_id}] "),
+                     *extra_callbacks]
         trainer = Trainer(model, data, config.train, callbacks, device=device)
         if resume:
             _restore(run, trainer)

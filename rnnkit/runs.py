@@ -26,7 +26,6 @@ import json
 import os
 import re
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +34,7 @@ from typing import Any
 
 from rnnkit.config import RunConfig
 from rnnkit.files import write_json_atomic
+from rnnkit.jsonl import read_records
 from rnnkit.launcher import PACKAGE_PARENT, Launcher, LocalLauncher
 
 STATES = ("queued", "running", "completed", "failed", "stopped", "interrupted")
@@ -56,54 +56,16 @@ def validate_run_id(run_id: str) -> str:
     return run_id
 
 
+def new_group_id() -> str:
+    """A comparison group id: the start time, plus a random part so two groups started in the same
+    second (two browsers, two terminals) never share an id."""
+    return f"g{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
 def default_root() -> Path:
     """$RNNKIT_CHECKPOINTS_DIR, else the project's own checkpoints/ folder (whatever the working folder)."""
     configured = os.environ.get("RNNKIT_CHECKPOINTS_DIR")
     return Path(configured).expanduser() if configured else PACKAGE_PARENT / "checkpoints"
-
-
-_METRICS_CACHE: dict[str, tuple[tuple[int, int], int, bytes, tuple[dict, ...]]] = {}
-_METRICS_LOCK = threading.Lock()
-_CHECK_BYTES = 256
-
-
-def read_metrics(path: Path) -> tuple[dict[str, Any], ...]:
-    """The complete records of a metrics.jsonl. The dashboard refreshes every second, so this parses
-    only the bytes appended since the previous call; a replaced or truncated file (resume drops the
-    lines of an unfinished epoch) is noticed by its inode and by the bytes just before the old end,
-    and read again from the start. A last line without its newline is being written: skipped."""
-    key = str(path)
-    try:
-        handle = open(path, "rb")
-    except FileNotFoundError:
-        with _METRICS_LOCK:
-            _METRICS_CACHE.pop(key, None)
-        return ()
-    with handle, _METRICS_LOCK:
-        stat = os.fstat(handle.fileno())
-        identity = (stat.st_dev, stat.st_ino)
-        cached_identity, offset, tail, records = _METRICS_CACHE.get(key, (None, 0, b"", ()))
-        if cached_identity != identity or stat.st_size < offset:
-            offset, tail, records = 0, b"", ()
-        handle.seek(offset - len(tail))
-        data = handle.read(stat.st_size - offset + len(tail))
-        if not data.startswith(tail):  # rewritten in place since the last read
-            handle.seek(0)
-            offset, tail, records, data = 0, b"", (), handle.read()
-        data = data[len(tail):]
-        end = data.rfind(b"\n") + 1
-        if end:
-            parsed = []
-            for line in data[:end].splitlines():
-                try:
-                    parsed.append(json.loads(line))
-                except ValueError:
-                    continue
-            records += tuple(parsed)
-            offset += end
-            tail = (tail + data[:end])[-_CHECK_BYTES:]
-        _METRICS_CACHE[key] = (identity, offset, tail, records)
-        return records
 
 
 _LOCAL = LocalLauncher()
@@ -133,9 +95,11 @@ class Run:
             document.pop("run", None)
             return RunConfig.from_dict(document)
         except FileNotFoundError:
-            raise RunError(f"run {self.run_id} has no config.json ({self.config_path}); the folder is incomplete") from None
+            raise RunError(f"run {self.run_id} has no config.json ({self.config_path}); "
+                           "the folder is incomplete") from None
         except (ValueError, TypeError) as error:
-            raise RunError(f"run {self.run_id}: config.json is unreadable ({error}); fix or delete the folder") from error
+            raise RunError(f"run {self.run_id}: config.json is unreadable ({error}); "
+                           "fix or delete the folder") from error
 
     def info(self) -> dict[str, Any]:
         """config.json's extra fields: run_id, group, created."""
@@ -196,7 +160,7 @@ class Run:
     def metrics(self, kind: str | None = None) -> list[dict[str, Any]]:
         """All complete records (optionally of one kind: start, step, epoch, test). The records are
         shared with later calls: read them, do not change them."""
-        records = read_metrics(self.metrics_path)
+        records = read_records(self.metrics_path)
         return list(records) if kind is None else [record for record in records if record.get("kind") == kind]
 
     def metrics_size(self) -> int:

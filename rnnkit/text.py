@@ -95,7 +95,8 @@ class Vocabulary:
         return [token for token in tokens if token not in self.index]
 
 
-def pad(sequences: Sequence[Sequence[int]], max_length: int = 0, keep: str = "start") -> tuple[torch.Tensor, torch.Tensor]:
+def pad(sequences: Sequence[Sequence[int]], max_length: int = 0,
+        keep: str = "start") -> tuple[torch.Tensor, torch.Tensor]:
     """Pad id lists into (count, longest) int64 + lengths; longer ones are cut to `max_length`
     keeping the start or the end. An empty sequence becomes one <unk> so every length is ≥ 1."""
     if keep not in ("start", "end"):

@@ -24,7 +24,8 @@ def write_names(root: Path) -> Path:
     folder = root / "names"
     folder.mkdir(parents=True)
     for language, names in NAMES.items():
-        (folder / f"{language}.txt").write_text("\n".join(names + names[:3]) + "\n", encoding="utf-8")  # with duplicates
+        (folder / f"{language}.txt").write_text("\n".join(names + names[:3]) + "\n",
+                                                encoding="utf-8")  # with duplicates
     return root
 
 
@@ -38,7 +39,8 @@ def write_imdb(root: Path, per_class: int = 12) -> Path:
             for polarity, texts in (("pos", good), ("neg", bad)):
                 for review_id in range(per_class):
                     data = f"{texts[review_id % 3]} number {review_id}".encode()
-                    info = tarfile.TarInfo(f"aclImdb/{split}/{polarity}/{review_id}_{8 if polarity == 'pos' else 2}.txt")
+                    info = tarfile.TarInfo(f"aclImdb/{split}/{polarity}/"
+                                           f"{review_id}_{8 if polarity == 'pos' else 2}.txt")
                     info.size = len(data)
                     archive.addfile(info, io.BytesIO(data))
     return root
@@ -72,7 +74,8 @@ def write_jena(root: Path, start=datetime(2014, 8, 1), end=datetime(2015, 1, 20)
     generator = random.Random(0)
     while time < end:
         day = (time - start).total_seconds() / 86400
-        temperature = 8 - day * 0.08 + 6 * np.sin(2 * np.pi * (time.hour + time.minute / 60 - 9) / 24) + generator.gauss(0, 0.5)
+        temperature = (8 - day * 0.08 + 6 * np.sin(2 * np.pi * (time.hour + time.minute / 60 - 9) / 24)
+                       + generator.gauss(0, 0.5))
         if index not in range(500, 505):  # a 50-minute gap
             values = [990.0, temperature, temperature + 273.15, temperature - 3, 80.0, 10 + temperature * 0.5, 8.0, 2.0,
                       5.0, 8.0, 1290 - temperature * 4, 2.0 if index != 900 else -9999.0, 3.0, 180.0]

@@ -138,7 +138,8 @@ def test_runs_written_before_the_refactor_list_compare_predict_and_resume(legacy
     runs = legacy_store.runs()
     assert {run.run_id for run in runs} == {"legacy-recall-lstm", "legacy-recall-gru", "legacy-names-lstm"}
     states = {run.run_id: run_summary(run)["state"] for run in runs}
-    assert states == {"legacy-recall-lstm": "completed", "legacy-recall-gru": "stopped", "legacy-names-lstm": "completed"}
+    assert states == {"legacy-recall-lstm": "completed", "legacy-recall-gru": "stopped",
+                      "legacy-names-lstm": "completed"}
     assert len(comparison_table(legacy_store.runs(group="glegacy"))) == 2
     names = Predictor.from_run(legacy_store.get("legacy-names-lstm"))
     assert names.predict(["Rossi"])[0]["label"] in {"Italian", "Japanese", "German"}

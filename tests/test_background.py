@@ -32,7 +32,8 @@ def test_launch_returns_at_once_and_the_process_completes_the_run(store):
     store.launcher.launch([run])
     assert time.monotonic() - started < 2.0
     wait_for(lambda: run.status()["state"] == "completed", what="completion")
-    assert {path.name for path in run.path.iterdir()} >= {"config.json", "status.json", "metrics.jsonl", "best.pt", "last.pt", "train.log"}
+    assert {path.name for path in run.path.iterdir()} >= {"config.json", "status.json", "metrics.jsonl",
+                                                          "best.pt", "last.pt", "train.log"}
     assert [record["epoch"] for record in run.metrics("epoch")] == [1, 2]
     assert len(run.metrics("test")) == 1
 

@@ -84,7 +84,8 @@ def page(name: str) -> AppTest:
     return app
 
 
-@pytest.mark.skipif(not os.environ.get("RNNKIT_DATA_DIR"), reason="RNNKIT_DATA_DIR is not set (CI points it at ../shared/data)")
+@pytest.mark.skipif(not os.environ.get("RNNKIT_DATA_DIR"),
+                    reason="RNNKIT_DATA_DIR is not set (CI points it at ../shared/data)")
 def test_dry_run_on_the_real_data(tmp_path):
     source = Path(os.environ["RNNKIT_DATA_DIR"]) / "extra" / "waimai_10k.csv"
     if not source.exists():

@@ -28,7 +28,12 @@ from typing import Any, Callable, ClassVar
 
 from rnnkit.config import TaskConfig
 from rnnkit.datasets import (  # noqa: F401 - the names task modules build with
-    Batch, SequenceDataset, TaskData, class_weights, split_indices, stratified_split,
+    Batch,
+    SequenceDataset,
+    TaskData,
+    class_weights,
+    split_indices,
+    stratified_split,
 )
 from rnnkit.options import Options, option
 from rnnkit.spec import IGNORE_INDEX, PADDING_INDEX, UNKNOWN_INDEX, TaskSpec  # noqa: F401

@@ -22,8 +22,16 @@ from rnnkit.config import TaskConfig
 from rnnkit.data import cached
 from rnnkit.options import Options, option
 from rnnkit.tasks.base import (
-    UNKNOWN_INDEX, Progress, SequenceDataset, Task, TaskData, class_weighted_option, class_weights,
-    max_length_option, stratified_split, vocab_size_option,
+    UNKNOWN_INDEX,
+    Progress,
+    SequenceDataset,
+    Task,
+    TaskData,
+    class_weighted_option,
+    class_weights,
+    max_length_option,
+    stratified_split,
+    vocab_size_option,
 )
 from rnnkit.text import Vocabulary, check_input, chinese_tokens, cjk_fraction, clean_text, english_tokens, pad
 
@@ -117,13 +125,15 @@ class CSVTask(Task):
         skipped = len(texts) - len(keep)
         if skipped:
             rows = [i + 2 for i, (t, lab) in enumerate(zip(texts, labels)) if not (t and lab)][:5]
-            progress(f"csv: skipping {skipped} row(s) with empty text or label (file lines {', '.join(map(str, rows))} ...)")
+            progress(f"csv: skipping {skipped} row(s) with empty text or label "
+                     f"(file lines {', '.join(map(str, rows))} ...)")
         if not keep:
             raise ValueError(f"every row of {path} has empty text or label")
         texts, labels = [texts[i] for i in keep], [labels[i] for i in keep]
         class_names = tuple(sorted(set(labels)))
         if len(class_names) < 2:
-            raise ValueError(f"column {label_column!r} has only one class ({class_names[0]!r}); a classifier needs at least two")
+            raise ValueError(f"column {label_column!r} has only one class ({class_names[0]!r}); "
+                             "a classifier needs at least two")
         chinese = cjk_fraction(texts[:2000]) >= CHINESE_THRESHOLD
         settings = {"text": text_column, "chinese": chinese, "tokeniser": 1}
         tokens = cached("csv-tokens", path, settings, lambda: {"tokens": tokenise(texts, chinese)}, progress)["tokens"]

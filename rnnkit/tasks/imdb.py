@@ -25,7 +25,14 @@ from rnnkit.config import TaskConfig
 from rnnkit.data import DataSource, cached, resolve
 from rnnkit.options import Options
 from rnnkit.tasks.base import (
-    UNKNOWN_INDEX, Progress, SequenceDataset, Task, TaskData, max_length_option, stratified_split, vocab_size_option,
+    UNKNOWN_INDEX,
+    Progress,
+    SequenceDataset,
+    Task,
+    TaskData,
+    max_length_option,
+    stratified_split,
+    vocab_size_option,
 )
 from rnnkit.text import SPECIAL_TOKENS, check_input, english_tokens, has_cjk, pad
 
@@ -121,7 +128,8 @@ class IMDBTask(Task):
 
     def load(self, config: TaskConfig, seed: int, progress: Progress = print) -> TaskData:
         path = resolve(SOURCE, config.data_dir, progress)
-        corpus = cached("imdb", path, {"tokeniser": "english_tokens/1"}, lambda: tokenise_corpus(path, progress), progress)
+        corpus = cached("imdb", path, {"tokeniser": "english_tokens/1"}, lambda: tokenise_corpus(path, progress),
+                        progress)
         vocab_size = min(config.options.vocab_size or DEFAULT_VOCAB_SIZE, len(corpus["vocabulary"]))
         max_length = config.options.max_length or DEFAULT_MAX_LENGTH
         full_train = to_dataset(corpus["train"], vocab_size, max_length)

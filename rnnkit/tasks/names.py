@@ -22,7 +22,13 @@ from rnnkit.config import TaskConfig
 from rnnkit.data import DataSource, resolve
 from rnnkit.options import Options
 from rnnkit.tasks.base import (
-    Progress, SequenceDataset, Task, TaskData, class_weighted_option, class_weights, stratified_split,
+    Progress,
+    SequenceDataset,
+    Task,
+    TaskData,
+    class_weighted_option,
+    class_weights,
+    stratified_split,
 )
 from rnnkit.text import Vocabulary, check_input, clean_text, pad
 

@@ -27,7 +27,14 @@ from rnnkit.config import TaskConfig
 from rnnkit.data import DataSource, resolve
 from rnnkit.options import Options, option
 from rnnkit.tasks.base import (
-    IGNORE_INDEX, UNKNOWN_INDEX, Progress, SequenceDataset, Task, TaskData, split_indices, vocab_size_option,
+    IGNORE_INDEX,
+    UNKNOWN_INDEX,
+    Progress,
+    SequenceDataset,
+    Task,
+    TaskData,
+    split_indices,
+    vocab_size_option,
 )
 from rnnkit.text import Vocabulary, clean_text, has_cjk, pad
 

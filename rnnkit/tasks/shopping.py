@@ -25,8 +25,15 @@ from rnnkit.config import TaskConfig
 from rnnkit.data import DataSource, cached, resolve
 from rnnkit.options import Options, option
 from rnnkit.tasks.base import (
-    UNKNOWN_INDEX, Progress, SequenceDataset, Task, TaskData, class_weighted_option, class_weights,
-    max_length_option, vocab_size_option,
+    UNKNOWN_INDEX,
+    Progress,
+    SequenceDataset,
+    Task,
+    TaskData,
+    class_weighted_option,
+    class_weights,
+    max_length_option,
+    vocab_size_option,
 )
 from rnnkit.text import SPECIAL_TOKENS, check_input, chinese_tokens, clean_text, has_cjk, pad
 

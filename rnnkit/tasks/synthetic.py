@@ -118,7 +118,8 @@ class AddingTask(Task):
         train, validation, test = _split(full, generator)
         spec = self.spec(input_size=2, output_size=1, max_steps=options.sequence_length)
         baselines = {"always 1.0": regression_metrics(test.targets, torch.ones_like(test.targets))}
-        validation_baselines = {"always 1.0": regression_metrics(validation.targets, torch.ones_like(validation.targets))}
+        validation_baselines = {"always 1.0": regression_metrics(validation.targets,
+                                                                 torch.ones_like(validation.targets))}
         artifacts = {"sequence_length": options.sequence_length}
         return TaskData(spec, train, validation, test, artifacts=artifacts, baselines=baselines,
                         validation_baselines=validation_baselines)

@@ -21,8 +21,16 @@ from rnnkit.config import TaskConfig
 from rnnkit.data import DataSource, cached, resolve
 from rnnkit.options import Options
 from rnnkit.tasks.base import (
-    UNKNOWN_INDEX, Progress, SequenceDataset, Task, TaskData, class_weighted_option, class_weights,
-    max_length_option, stratified_split, vocab_size_option,
+    UNKNOWN_INDEX,
+    Progress,
+    SequenceDataset,
+    Task,
+    TaskData,
+    class_weighted_option,
+    class_weights,
+    max_length_option,
+    stratified_split,
+    vocab_size_option,
 )
 from rnnkit.text import Vocabulary, check_input, chinese_tokens, clean_text, has_cjk, pad
 
@@ -44,7 +52,8 @@ def read_reviews(path: Path) -> tuple[list[int], list[str]]:
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (OSError, ValueError, UnicodeDecodeError) as error:
-        raise ValueError(f"{path} is not the waimai_10k CSV (UTF-8, columns label,review): {type(error).__name__}") from None
+        raise ValueError(f"{path} is not the waimai_10k CSV (UTF-8, columns label,review): "
+                         f"{type(error).__name__}") from None
     missing = {"label", "review"} - set(frame.columns)
     if missing:
         raise ValueError(f"{path} lacks the column(s) {', '.join(sorted(missing))}; expected label,review")
@@ -86,7 +95,8 @@ class WaimaiTask(Task):
         labels, texts = read_reviews(path)
         if any(not text for text in texts):
             raise ValueError(f"{path} has {sum(not text for text in texts)} empty review(s)")
-        tokens = cached("waimai-jieba", path, {"segmenter": "jieba/1"}, lambda: segment(texts, progress), progress)["tokens"]
+        tokens = cached("waimai-jieba", path, {"segmenter": "jieba/1"}, lambda: segment(texts, progress),
+                        progress)["tokens"]
         train, validation, test = stratified_split(labels, seed, validation=0.1, test=0.1)
         vocabulary = Vocabulary.build((tokens[i] for i in train), max_size=options.vocab_size or DEFAULT_VOCAB_SIZE)
         max_length = options.max_length or DEFAULT_MAX_LENGTH

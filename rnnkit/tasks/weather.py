@@ -56,7 +56,8 @@ class WeatherSource:
 SOURCES = {
     "beijing": WeatherSource(
         data=DataSource(task="weather (beijing)",
-                        candidates=("beijing_pm25/PRSA_data_2010.1.1-2014.12.31.csv", "PRSA_data_2010.1.1-2014.12.31.csv"),
+                        candidates=("beijing_pm25/PRSA_data_2010.1.1-2014.12.31.csv",
+                                    "PRSA_data_2010.1.1-2014.12.31.csv"),
                         url="https://archive.ics.uci.edu/ml/machine-learning-databases/00381/PRSA_data_2010.1.1-2014.12.31.csv",
                         download_name="PRSA_data_2010.1.1-2014.12.31.csv"),
         steps_per_hour=1, target="TEMP", features=("TEMP", "DEWP", "PRES", "Iws"),

@@ -25,6 +25,7 @@ def start_runs(task: str, preset: str, architectures: list[str], overrides: dict
         model = {**overrides["model"], "arch": arch}
         if get_cell(arch).fused_layer is None:  # e.g. the residual LSTM: only the hand-written cells have it
             model["impl"] = "scratch"
-        configs.append(build_config(task, None if preset == "none" else preset, {**overrides, "model": model}, group=group))
+        configs.append(build_config(task, None if preset == "none" else preset, {**overrides, "model": model},
+                                    group=group))
     store().start(configs)
     return group

@@ -91,7 +91,8 @@ def confusion_panel(runs: list[Run], key: str) -> None:
     normalise = st.toggle("normalise rows (recall)", key=f"{key}_cm_norm")
     matrix, names, per_class = reports.confusion(run, epoch)
     left, right = st.columns([3, 2])
-    left.plotly_chart(charts.confusion_figure(matrix, names, normalise, f"{labels[chosen]}, epoch {epoch}"), key=f"{key}_cm")
+    left.plotly_chart(charts.confusion_figure(matrix, names, normalise, f"{labels[chosen]}, epoch {epoch}"),
+                      key=f"{key}_cm")
     right.dataframe(charts.per_class_frame(per_class, names), hide_index=True, key=f"{key}_pc")
 
 
@@ -142,5 +143,6 @@ def run_choices(runs: list[Run]) -> dict[str, str]:
         except RunError:
             continue
         stamp = run.run_id[:15]
-        choices[run.run_id] = f"{reports.run_label(run)} · {config.task.name} · {stamp[:8]} {stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}"
+        choices[run.run_id] = (f"{reports.run_label(run)} · {config.task.name} · "
+                               f"{stamp[:8]} {stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}")
     return choices

@@ -17,7 +17,8 @@ def device_summary() -> str:
         return f"GPU: {torch.cuda.get_device_name(0)} (CUDA {torch.version.cuda})"
     if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
         return "Apple GPU (MPS)"
-    return f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch uses {torch.get_num_threads()} threads"
+    return (f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"torch uses {torch.get_num_threads()} threads")
 
 
 def data_status(data_dir: str | None) -> list[dict]:
