@@ -109,9 +109,13 @@ def scratch_vs_fused(arch: str, hidden: int, repeats: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="timed repeats per side (median kept)")
+    parser.add_argument("--part", choices=("all", "overhead", "cells"), default="all", help="which figures to measure")
     args = parser.parse_args()
     print(f"threads: {torch.get_num_threads()}")
-    print(f"engine overhead (rnnkit epoch / bare loop): {engine_overhead(args.repeats):.3f}")
+    if args.part in ("all", "overhead"):
+        print(f"engine overhead (rnnkit epoch / bare loop): {engine_overhead(args.repeats):.3f}")
+    if args.part == "overhead":
+        return
     for arch in ("lstm", "gru"):
         for hidden in (128, 256):
             print(f"scratch/fused {arch} hidden {hidden}: {scratch_vs_fused(arch, hidden, args.repeats):.3f}")
