@@ -2,7 +2,9 @@
 
 The order matters at the end of an epoch: `MetricsWriter` appends the epoch line first, then
 `Checkpointer` saves last.pt and records how long metrics.jsonl was at that moment, so `resume`
-can cut off the lines of an epoch that never finished and no epoch is ever written twice.
+can cut off the lines written after it and no epoch or step is ever recorded twice. Within long
+epochs last.pt is also saved every `checkpoint_every_seconds` and when a user stops the run, with the
+step it had reached, so resume continues from that step instead of redoing the epoch.
 """
 from __future__ import annotations
 
@@ -58,6 +60,8 @@ class Checkpointer(Callback):
         self.run = run
         self.config = config
         self.artifacts = artifacts
+        self.every_seconds = config.train.checkpoint_every_seconds
+        self.last_save = time.monotonic()
 
     def _payload(self, trainer: Trainer, model_state: dict, epoch: int, metrics: dict) -> dict:
         return {
@@ -73,9 +77,22 @@ class Checkpointer(Callback):
         if record["improved"]:
             save_checkpoint(self.run.best_path,
                             self._payload(trainer, trainer.best_model_state, record["epoch"], record))
+        self._save_last(trainer, record)
+
+    def on_batch_end(self, trainer: Trainer) -> None:
+        if self.every_seconds and time.monotonic() - self.last_save >= self.every_seconds:
+            self._save_last(trainer, {})
+
+    def on_stop(self, trainer: Trainer) -> None:
+        if trainer.state.step or trainer.state.epoch:  # something was trained since the start
+            self._save_last(trainer, {})
+
+    def _save_last(self, trainer: Trainer, record: dict) -> None:
+        """last.pt: weights, optimiser, RNG and counters (epoch and step), and where metrics.jsonl ended."""
         training = {**trainer.state_dict(), "metrics_offset": self.run.metrics_size()}
-        payload = self._payload(trainer, trainer.model.state_dict(), record["epoch"], record)
+        payload = self._payload(trainer, trainer.model.state_dict(), trainer.state.epoch, record)
         save_checkpoint(self.run.last_path, {**payload, "training": training})
+        self.last_save = time.monotonic()
 
     def on_train_end(self, trainer: Trainer, record: dict) -> None:
         if trainer.best_model_state is None:

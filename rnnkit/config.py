@@ -126,6 +126,9 @@ class TrainConfig(Options):
                                   widget=False, flags=("--log-every",))
     num_threads: int = option(0, "CPU threads for torch (0: torch's default)", minimum=0, widget=False,
                               flags=("--threads",))
+    checkpoint_every_seconds: float = option(120.0, "also save last.pt within an epoch this often (0: only at "
+                                             "epoch ends); a stop always saves the step it ended on",
+                                             minimum=0.0, widget=False)
     dry_run: bool = option(False, "one epoch of two batches per split: checks the whole path quickly", widget=False)
 
 

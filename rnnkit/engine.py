@@ -51,6 +51,7 @@ class Callback:
     def on_log(self, trainer: "Trainer", record: dict) -> None: ...  # every `log_every_steps` steps
     def on_epoch_end(self, trainer: "Trainer", record: dict) -> None: ...
     def on_train_end(self, trainer: "Trainer", record: dict) -> None: ...
+    def on_stop(self, trainer: "Trainer") -> None: ...  # a user stopped the run (state is at a step boundary)
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
@@ -69,6 +70,7 @@ class TrainingState:
     """What a checkpoint must carry to continue training where it stopped."""
 
     epoch: int = 0  # epochs completed
+    step: int = 0  # batches done in the epoch after `epoch` (a mid-epoch checkpoint resumes there)
     global_step: int = 0
     best_value: float | None = None
     best_epoch: int = 0
@@ -110,14 +112,17 @@ class Trainer:
     # ----------------------------------------------------------------------------------- training
     def fit(self) -> dict | None:
         """Train the remaining epochs, then test the best weights and return the test record.
-        Returns None when a user stopped the run (`StopRequested`)."""
-        for callback in self.callbacks:
-            callback.on_train_start(self)
+        Returns None when a user stopped the run (`StopRequested`), also during start-up; the
+        callbacks then get `on_stop`, so the state of the last finished step can be saved."""
         try:
+            for callback in self.callbacks:
+                callback.on_train_start(self)
             while self.state.epoch < self.epochs:
                 self._run_epoch(self.state.epoch + 1)
         except StopRequested as stop:
             self.stop_reason = str(stop) or "stopped"
+            for callback in self.callbacks:
+                callback.on_stop(self)
             return None
         except StopTraining as stop:  # early stopping: the best epoch is known, so test it
             self.stop_reason = str(stop)
@@ -134,7 +139,7 @@ class Trainer:
         if improved:
             self.state.best_value, self.state.best_epoch = monitored, epoch
             self.best_model_state = copy.deepcopy(self.model.state_dict())
-        self.state.epoch = epoch
+        self.state.epoch, self.state.step = epoch, 0
         epoch_seconds = time.perf_counter() - started
         self.state.history_seconds.append(epoch_seconds)
         record = {
@@ -150,7 +155,10 @@ class Trainer:
             callback.on_epoch_end(self, record)
 
     def _train_steps(self, epoch: int, started: float):
-        """One pass over the training split; returns what the epoch's training metrics need."""
+        """One pass over the training split; returns what the epoch's training metrics need. After a
+        mid-epoch resume the batches already trained (`state.step`) are skipped: the batch order is
+        fixed by the seed and the epoch, so training continues exactly where it stopped, and the
+        epoch's training metrics cover the batches after the resume."""
         generator = torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch)
         batches = self.data.train.batches(
             self.config.batch_size, shuffle=True, generator=generator, bucket=self.data.bucket,
@@ -158,7 +166,10 @@ class Trainer:
         )
         collected = self.job.collector(self.spec, self.device)
         window = _Window(self.device)
+        skip = self.state.step
         for step, batch in enumerate(batches, start=1):
+            if step <= skip:
+                continue
             inputs, targets = batch.inputs.to(self.device), batch.targets.to(self.device)
             with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32,
                                 enabled=self.amp_dtype is not None):
@@ -170,15 +181,16 @@ class Trainer:
             self.scaler.step(self.optimizer)
             self.scaler.update()
             self.state.global_step += 1
+            self.state.step = step
             window.add(loss.detach(), batch.lengths.shape[0])
             collected.add(outputs.detach(), targets, loss.detach(), batch.lengths)
             if step % self.config.log_every_steps == 0 or step in (1, self.steps_per_epoch):  # 1: a point at once
-                self._log(epoch, step, window, grad_norm, time.perf_counter() - started)
+                self._log(epoch, step, window, grad_norm, time.perf_counter() - started, step - skip)
             for callback in self.callbacks:
                 callback.on_batch_end(self)
         return collected
 
-    def _log(self, epoch: int, step: int, window: "_Window", grad_norm, elapsed: float) -> None:
+    def _log(self, epoch: int, step: int, window: "_Window", grad_norm, elapsed: float, done: int) -> None:
         mean_loss, samples_per_second = window.take()
         if not math.isfinite(mean_loss):
             raise Diverged(f"diverged: the training loss became {mean_loss} at epoch {epoch}, step {step}")
@@ -188,7 +200,7 @@ class Trainer:
             "grad_norm": float(grad_norm if grad_norm is not None else self._grad_norm()),
             "samples_per_second": samples_per_second,
             "learning_rate": self.optimizer.param_groups[0]["lr"],
-            "eta_seconds": self._eta(epoch, step, elapsed),
+            "eta_seconds": self._eta(epoch, step, elapsed, done),
         }
         for callback in self.callbacks:
             callback.on_log(self, record)
@@ -206,9 +218,9 @@ class Trainer:
         grads = [p.grad for p in self.model.parameters() if p.grad is not None]
         return float(torch.nn.utils.get_total_norm(grads)) if grads else 0.0
 
-    def _eta(self, epoch: int, step: int, elapsed: float) -> float:
+    def _eta(self, epoch: int, step: int, elapsed: float, done: int) -> float:
         """Seconds left: this epoch's pace for the rest of it, past epochs' length for the others."""
-        per_step = elapsed / step
+        per_step = elapsed / max(done, 1)
         rest_of_epoch = per_step * (self.steps_per_epoch - step)
         if self.state.history_seconds:
             per_epoch = sum(self.state.history_seconds) / len(self.state.history_seconds)
@@ -240,6 +252,7 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "scaler": self.scaler.state_dict(),
             "epoch": self.state.epoch,
+            "step": self.state.step,
             "global_step": self.state.global_step,
             "best_value": self.state.best_value,
             "best_epoch": self.state.best_epoch,
@@ -252,7 +265,7 @@ class Trainer:
         if state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
         self.state = TrainingState(
-            epoch=int(state["epoch"]), global_step=int(state["global_step"]),
+            epoch=int(state["epoch"]), step=int(state.get("step", 0)), global_step=int(state["global_step"]),
             best_value=state["best_value"], best_epoch=int(state["best_epoch"]),
             history_seconds=list(state.get("history_seconds", [])),
         )

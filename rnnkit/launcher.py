@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -59,6 +60,8 @@ class LocalLauncher:
                 start_new_session=True, env=environment,  # own session: closing the UI does not kill it
                 preexec_fn=_lower_priority if hasattr(os, "nice") else None,
             )
+        # collect the exit status when it ends, so a long-lived dashboard keeps no zombie processes
+        threading.Thread(target=process.wait, name=f"reap-{process.pid}", daemon=True).start()
         launcher = {"pid": process.pid, "host": socket.gethostname(),
                     "start_time": process_start_time(process.pid), "command": command}
         for run in runs:  # until each forked child writes its own

@@ -75,8 +75,10 @@ def execute(
         traceback.print_exc(file=sys.stderr)
         return "failed"
     if result is None:
-        run.write_status("stopped", stop_reason=trainer.stop_reason, epoch=trainer.state.epoch)
-        _say(stream, f"[{run.run_id}] stopped after epoch {trainer.state.epoch}")
+        run.write_status("stopped", stop_reason=trainer.stop_reason, epoch=trainer.state.epoch,
+                         resume_step=trainer.state.step)
+        where = f"epoch {trainer.state.epoch}" + (f", step {trainer.state.step}" if trainer.state.step else "")
+        _say(stream, f"[{run.run_id}] stopped after {where}")
         return "stopped"
     run.clear_stop_request()
     run.write_status("completed", epoch=trainer.state.epoch, best_epoch=trainer.state.best_epoch,

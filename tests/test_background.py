@@ -36,6 +36,13 @@ def test_launch_returns_at_once_and_the_process_completes_the_run(store):
                                                           "best.pt", "last.pt", "train.log"}
     assert [record["epoch"] for record in run.metrics("epoch")] == [1, 2]
     assert len(run.metrics("test")) == 1
+    pid = run.worker()["pid"]
+    wait_for(lambda: _gone_or_reaped(pid), what="the finished worker to be reaped (no zombie)")
+
+
+def _gone_or_reaped(pid: int) -> bool:
+    """True once the process has ended and its parent collected it (a zombie still has a /proc entry)."""
+    return not os.path.exists(f"/proc/{pid}")
 
 
 def test_stop_request_ends_the_run_within_a_batch_and_keeps_checkpoints(store):

@@ -177,3 +177,50 @@ def test_an_empty_split_is_a_clear_error():
     data.validation = data.validation.subset(torch.tensor([], dtype=torch.long))
     with pytest.raises(ValueError, match="the validation split is empty"):
         Trainer(build_model(ModelConfig(), data.spec), data, TrainConfig())
+
+
+class StopAtStep(Callback):
+    """Stops the run as a user would, after a given optimiser step."""
+
+    def __init__(self, global_step: int) -> None:
+        self.global_step = global_step
+
+    def on_batch_end(self, trainer):
+        if trainer.state.global_step == self.global_step:
+            from rnnkit.engine import StopRequested
+
+            raise StopRequested("stop requested")
+
+
+def _resume_config():
+    return build_config("recall", None, {"task": {"sequence_length": 10, "num_samples": 400},
+                                         "model": {"hidden_size": 16, "dropout": 0.3},
+                                         "train": {"epochs": 2, "batch_size": 16, "log_every_steps": 4}})
+
+
+def test_a_stop_mid_epoch_resumes_at_that_step_with_identical_results(store):
+    """A stop saves the step it ended on (weights, optimiser, RNG); resume skips the batches already
+    trained, so the result equals an uninterrupted run's, bit for bit."""
+    straight = store.create(_resume_config())
+    assert execute(straight, stream=io.StringIO(), install_signals=False) == "completed"
+    stopped = store.create(_resume_config())
+    assert execute(stopped, stream=io.StringIO(), install_signals=False, extra_callbacks=(StopAtStep(7),)) == "stopped"
+    status = stopped.status()
+    assert status["epoch"] == 0 and status["resume_step"] == 7
+    assert load_checkpoint(stopped.last_path)["training"]["step"] == 7
+    store.prepare_resume(stopped.run_id)
+    assert execute(stopped, resume=True, stream=io.StringIO(), install_signals=False) == "completed"
+    for name in ("last.pt", "best.pt"):
+        ours, theirs = load_checkpoint(stopped.path / name)["model"], load_checkpoint(straight.path / name)["model"]
+        assert all(torch.equal(ours[key], theirs[key]) for key in theirs), name
+    steps = [(r["epoch"], r["step"]) for r in stopped.metrics("step")]
+    assert len(steps) == len(set(steps))  # no step recorded twice
+    assert [r["epoch"] for r in stopped.metrics("epoch")] == [1, 2]
+
+
+def test_a_stop_before_training_starts_ends_stopped_not_failed(store):
+    run = store.create(_resume_config())
+    run.request_stop()  # e.g. Stop pressed while the run was still loading its data
+    run.write_status("queued")
+    assert execute(run, stream=io.StringIO(), install_signals=False) == "stopped"
+    assert run.status()["state"] == "stopped" and "error" not in run.status()
