@@ -45,16 +45,17 @@ def add_config_flags(train: argparse.ArgumentParser) -> None:
     for item, declaration in declared(TaskConfig):
         _add_option(data, item, declaration, f"task.{item.name}", [_flag(item.name)], declaration.help)
     owners: dict[str, list[str]] = {}
+    helps: dict[str, dict[str, list[str]]] = {}  # option -> help text -> tasks that declare it so
     first: dict[str, tuple] = {}
     for name in task_names():
         for item, declaration in declared(get_task(name).Options):
-            owners.setdefault(item.name, []).append(name)
+            helps.setdefault(item.name, {}).setdefault(declaration.help, []).append(name)
             first.setdefault(item.name, (item, declaration))
             for alias in declaration.flags:
                 owners.setdefault(alias, []).append(name)
     for option_name, (item, declaration) in first.items():
-        _add_option(data, item, declaration, _TASK_OPTION + option_name, [_flag(option_name)],
-                    f"{', '.join(owners[option_name])}: {declaration.help}")
+        text = "; ".join(f"{', '.join(tasks)}: {help_text}" for help_text, tasks in helps[option_name].items())
+        _add_option(data, item, declaration, _TASK_OPTION + option_name, [_flag(option_name)], text)
     aliases = {alias for item_decl in first.values() for alias in item_decl[1].flags}
     for alias in sorted(aliases):
         data.add_argument(alias, dest=_TASK_ALIAS + alias, default=None, metavar="VALUE",
@@ -90,8 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--arch", default="lstm",
                        help=f"architecture(s), comma-separated: {', '.join(architecture_names())} (default: lstm)")
     train.add_argument("--preset", default=None,
-                       help="named hyperparameters for the task: quick, report, best (default: quick); "
-                            "'none' for plain defaults")
+                       help="named hyperparameters of the task (`python -m rnnkit presets` lists each task's; "
+                            "default: quick where the task has it); 'none' for plain defaults")
     train.add_argument("--group", default=None,
                        help="comparison group id shared by the runs (default: new id when several archs)")
     train.add_argument("--detach", action="store_true",

@@ -291,7 +291,7 @@ def test_dry_run_on_the_real_data(task, tmp_path):
 
 
 def test_every_registered_task_is_covered():
-    """Each task has a fixture dry run here, or its own tests/test_<task>.py (as tasks added later do)."""
-    own_files = {path.stem.removeprefix("test_") for path in Path(__file__).parent.glob("test_*.py")}
+    """Each task has a fixture dry run here, or its own tests/test_task_<task>.py (as tasks added later do)."""
+    own_files = {path.stem.removeprefix("test_task_") for path in Path(__file__).parent.glob("test_task_*.py")}
     uncovered = set(TASK_NAMES) - ({"recall", "adding", "csv"} | set(FIXTURE_RUNS) | own_files)
     assert not uncovered

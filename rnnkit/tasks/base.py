@@ -8,7 +8,7 @@
         selection_metric = "accuracy"            # picks the best epoch (its direction: rnnkit.metrics)
         sources = ()                             # DataSource(s) it reads; () = generated / your file
         Options = RecallOptions                  # its own options, declared with `option(...)`
-        playground = "sequence"                  # how the Playground takes input (see rnnkit.playground)
+        playground = "sequence"                  # how the Playground takes input (rnnkit/ui/playground.py)
         presets: tasks/presets/recall.json       # quick / report / best, beside this module
 
         def load(self, config, seed, progress) -> TaskData
