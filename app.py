@@ -1,24 +1,37 @@
 """rnnkit dashboard: `streamlit run app.py`.
 
-Page config, the shared sidebar (data folder) and navigation over pages/. Training never runs in
-this process: the Train page launches `python -m rnnkit train` workers and watches their folders.
+Page config, the shared sidebar (language, projector mode, data folder) and navigation over pages/.
+Training never runs in this process: the Train page launches `python -m rnnkit train` workers and
+watches their folders.
 """
 import os
 
 import streamlit as st
 
+from rnnkit.i18n import LANGUAGES
+from rnnkit.ui import style
+from rnnkit.ui.i18n import _, browser_language
+
 st.set_page_config(page_title="rnnkit", page_icon=":material/cycle:", layout="wide")
 st.session_state["app_entry"] = True  # pages check this: see rnnkit.ui.require_entry_point
+if "app_language" not in st.session_state:
+    st.session_state["app_language"] = browser_language()
 
 pages = {
-    "home": st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    "train": st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-    "compare": st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
-    "playground": st.Page("pages/playground.py", title="Playground", icon=":material/science:"),
+    "home": st.Page("pages/home.py", title=_("Home"), icon=":material/home:", default=True),
+    "train": st.Page("pages/train.py", title=_("Train"), icon=":material/model_training:"),
+    "compare": st.Page("pages/compare.py", title=_("Compare"), icon=":material/compare_arrows:"),
+    "playground": st.Page("pages/playground.py", title=_("Playground"), icon=":material/science:"),
 }
 with st.sidebar:
-    st.text_input("Data folder", value=os.environ.get("RNNKIT_DATA_DIR", ""), key="app_data_dir",
-                  help="Folder with the datasets (e.g. ../shared/data); empty: $RNNKIT_DATA_DIR, then ~/.rnnkit/data")
+    st.segmented_control(_("Language"), list(LANGUAGES), format_func=LANGUAGES.get, key="app_language",
+                         selection_mode="single")
+    st.toggle(_("Projector mode"), key="app_projector",
+              help=_("Larger text and lines, and the running group's charts first: for a class watching a projector"))
+    st.text_input(_("Data folder"), value=os.environ.get("RNNKIT_DATA_DIR", ""), key="app_data_dir",
+                  help=_("Folder with the datasets (e.g. ../shared/data); "
+                         "empty: $RNNKIT_DATA_DIR, then ~/.rnnkit/data"))
+style.apply()
 current = st.navigation(list(pages.values()))
 wanted = pages.get(st.session_state.pop("app_wanted", None))
 if wanted is not None and wanted.url_path != current.url_path:

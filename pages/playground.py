@@ -3,14 +3,14 @@ import streamlit as st
 
 from rnnkit import ui
 from rnnkit.ui import playground
+from rnnkit.ui.i18n import _
 
 ui.require_entry_point("playground")
 
-st.title("Playground")
-choices = playground.model_choices([("your run", ui.store()), ("demo", ui.demo_store())])
-if not choices:
-    st.info("No trained model yet: train one on the Train page "
-            "(or regenerate the demos with `python -m rnnkit.demos`).")
+st.title(_("Playground"))
+path = playground.pick_model([("your run", ui.store()), ("demo", ui.demo_store())])
+if path is None:
+    st.info(_("No trained model yet: train one on the Train page "
+              "(or regenerate the demos with `python -m rnnkit.demos`)."))
     st.stop()
-path = st.selectbox("Model", list(choices), format_func=choices.get, key="play_model")
 playground.show(path)

@@ -1,10 +1,12 @@
-"""Train: pick a task, architectures and hyperparameters; Start launches background runs, watched live."""
+"""Train: pick a task, architectures and hyperparameters; Start launches background runs, watched live.
+In projector mode the setup folds away once a group exists, so the live charts fill the screen."""
 import streamlit as st
 
 from rnnkit import ui
 from rnnkit.config import architecture_names
 from rnnkit.presets import get_preset, preset_names
 from rnnkit.tasks import get_task, task_names
+from rnnkit.ui.i18n import _
 
 ui.require_entry_point("train")
 
@@ -13,33 +15,38 @@ if "train_task" not in st.session_state:
     st.session_state["train_preset"] = "quick"
     st.session_state["train_archs"] = ["rnn", "lstm", "gru"]
 
-st.title("Train")
-task = st.selectbox("Task", task_names(), format_func=ui.task_title, key="train_task", on_change=ui.apply_preset)
-st.caption(get_task(task).description)
-left, right = st.columns([1, 2])
-preset = left.selectbox("Preset", [*preset_names(task), "none"], key="train_preset", on_change=ui.apply_preset)
-if preset != "none":
-    left.caption(get_preset(task, preset).get("description", ""))
-architectures = right.multiselect("Architectures: one run each, same data, seed and settings", architecture_names(),
-                                  key="train_archs",
-                                  help="reslstm is the residual LSTM of the IMDB lab report")
-
-with st.expander("Hyperparameters", expanded=False):
-    overrides = ui.hyperparameter_form(task)
-overrides["task"]["data_dir"] = st.session_state.get("app_data_dir") or None
-
-if st.button("Start", type="primary", key="train_start"):
-    try:
-        st.session_state["train_watch"] = ui.start_runs(task, preset, architectures, overrides)
-    except ValueError as error:
-        st.error(str(error))
+st.title(_("Train"))
+compact = ui.style.projector() and bool(ui.group_options())
+setup = st.expander(_("New comparison: task, architectures, settings"), expanded=False) if compact else st.container()
+with setup:
+    task = st.selectbox(_("Task"), task_names(), format_func=lambda name: _(ui.task_title(name)), key="train_task",
+                        on_change=ui.apply_preset)
+    st.caption(_(get_task(task).description))
+    left, right = st.columns([1, 2])
+    preset = left.selectbox(_("Preset"), [*preset_names(task), "none"], key="train_preset", on_change=ui.apply_preset,
+                            format_func=lambda name: _("none (plain defaults)") if name == "none" else name)
+    if preset != "none":
+        left.caption(_(get_preset(task, preset).get("description", "")))
+    architectures = right.multiselect(_("Architectures: one run each, same data, seed and settings"),
+                                      architecture_names(), key="train_archs",
+                                      help=_("reslstm is the residual LSTM of the IMDB lab report"))
+    with st.expander(_("Hyperparameters"), expanded=False):
+        overrides = ui.hyperparameter_form(task)
+    overrides["task"]["data_dir"] = st.session_state.get("app_data_dir") or None
+    if st.button(_("Start"), type="primary", key="train_start"):
+        try:
+            st.session_state["train_watch"] = ui.start_runs(task, preset, architectures, overrides)
+        except ValueError as error:
+            st.error(str(error))
 
 groups = ui.group_options()
 if groups:
     if st.session_state.get("train_watch") not in groups:
         st.session_state["train_watch"] = groups[0]
-    st.divider()
-    group = st.selectbox("Watching", groups, key="train_watch", help="runs started together form a group")
+    if not compact:
+        st.divider()
+    group = st.selectbox(_("Watching"), groups, key="train_watch", help=_("runs started together form a group"),
+                         label_visibility="collapsed" if compact else "visible")
     ui.live_view(group)
 else:
-    st.write("Runs you start appear here, live.")
+    st.write(_("Runs you start appear here, live."))

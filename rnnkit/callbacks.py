@@ -137,29 +137,54 @@ class EarlyStopping(Callback):
 
 
 class ConsoleProgress(Callback):
-    """One line per log step (overwritten on a terminal) and one per epoch."""
+    """Progress in a terminal: a tqdm bar within each epoch and one line per epoch. Into a log file
+    (not a terminal) it writes a progress line at most every `quiet_seconds` instead of a bar, so a
+    long epoch never looks like a hang."""
 
-    def __init__(self, stream: TextIO | None = None, prefix: str = "") -> None:
+    def __init__(self, stream: TextIO | None = None, prefix: str = "", quiet_seconds: float = 30.0) -> None:
         self.stream = stream or sys.stdout
         self.prefix = prefix
         self.interactive = self.stream.isatty()
+        self.quiet_seconds = quiet_seconds
+        self.last_line = time.monotonic()
+        self.bar = None
+
+    def on_batch_end(self, trainer: Trainer) -> None:
+        if not self.interactive:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=trainer.steps_per_epoch, initial=trainer.state.step - 1, file=self.stream,
+                            desc=f"{self.prefix}epoch {trainer.state.epoch + 1}/{trainer.epochs}", unit="step",
+                            leave=False, dynamic_ncols=True)
+        self.bar.update(1)
 
     def on_log(self, trainer: Trainer, record: dict) -> None:
-        if self.interactive:
-            self.stream.write(
-                f"\r{self.prefix}epoch {record['epoch']}/{trainer.epochs} "
-                f"step {record['step']}/{record['steps_per_epoch']} "
-                f"loss {record['loss']:.4f} {record['samples_per_second']:.0f} samples/s "
-                f"ETA {record['eta_seconds']:.0f}s   "
-            )
+        if self.bar is not None:
+            self.bar.set_postfix(loss=f"{record['loss']:.4f}", refresh=False)
+        elif not self.interactive and time.monotonic() - self.last_line >= self.quiet_seconds:
+            self.last_line = time.monotonic()
+            self.stream.write(f"{self.prefix}epoch {record['epoch']}/{trainer.epochs} step {record['step']}/"
+                              f"{record['steps_per_epoch']} loss {record['loss']:.4f} "
+                              f"{record['samples_per_second']:.0f} samples/s ETA {record['eta_seconds']:.0f}s\n")
             self.stream.flush()
 
+    def _close_bar(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def on_stop(self, trainer: Trainer) -> None:
+        self._close_bar()
+
     def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+        self._close_bar()
         validation = record["validation"]
         shown = _scalars(validation)
         marker = " *" if record["improved"] else ""
         self.stream.write(
-            f"{chr(13) if self.interactive else ''}{self.prefix}epoch {record['epoch']}/{trainer.epochs} "
+            f"{self.prefix}epoch {record['epoch']}/{trainer.epochs} "
             f"train loss {record['train']['loss']:.4f} | val {shown} | {record['epoch_seconds']:.1f}s{marker}\n"
         )
         self.stream.flush()

@@ -12,6 +12,7 @@ import sys
 import time
 from typing import Any, Sequence
 
+from rnnkit import cli_use
 from rnnkit.config import ModelConfig, TaskConfig, TrainConfig, architecture_names
 from rnnkit.launcher import parallel_threads
 from rnnkit.options import declared, kind_of
@@ -115,16 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("run_id", help="run to continue")
     resume.add_argument("--detach", action="store_true", help="continue in the background")
 
-    evaluate = commands.add_parser("eval", help="evaluate a run's checkpoint on a split")
-    evaluate.add_argument("run_id", help="run to evaluate")
-    evaluate.add_argument("--split", choices=("test", "validation", "train"), default="test", help="which split")
-    evaluate.add_argument("--checkpoint", choices=("best", "last"), default="best", help="which checkpoint")
-
-    predict = commands.add_parser("predict", help="run a trained model on your own input")
-    predict.add_argument("run_id", help="run (or demo model) to use")
-    predict.add_argument("inputs", nargs="*", help="texts or names to classify, or a poem start")
-    predict.add_argument("--examples", type=int, default=0,
-                         help="synthetic/forecast tasks: predict N held-out examples")
+    cli_use.add_commands(commands)
 
     presets = commands.add_parser("presets", help="list the presets of each task")
     presets.add_argument("--task", choices=task_names(), default=None, help="only this task")
@@ -142,6 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. `... | head`: the reader has gone
+        return 0
 
 
 # ------------------------------------------------------------------------------------------ train
@@ -275,23 +269,6 @@ def command_resume(args: argparse.Namespace, store: RunStore) -> int:
     return 0 if outcome in ("completed", "stopped") else 1
 
 
-def command_eval(args: argparse.Namespace, store: RunStore) -> int:
-    from rnnkit.inference import evaluate_run
-
-    metrics = evaluate_run(store.get(args.run_id), split=args.split, checkpoint=args.checkpoint)
-    print(json.dumps(metrics, indent=2, ensure_ascii=False))
-    return 0
-
-
-def command_predict(args: argparse.Namespace, store: RunStore) -> int:
-    from rnnkit.inference import Predictor
-
-    predictor = Predictor.from_run(store.get(args.run_id))
-    results = predictor.predict_examples(args.examples) if args.examples else predictor.predict(args.inputs)
-    print(json.dumps(results, indent=2, ensure_ascii=False))
-    return 0
-
-
 def command_presets(args: argparse.Namespace, store: RunStore) -> int:
     from rnnkit.presets import get_preset
 
@@ -303,5 +280,5 @@ def command_presets(args: argparse.Namespace, store: RunStore) -> int:
 
 COMMANDS = {
     "train": command_train, "runs": command_runs, "stop": command_stop, "resume": command_resume,
-    "eval": command_eval, "predict": command_predict, "presets": command_presets,
+    "eval": cli_use.command_eval, "predict": cli_use.command_predict, "presets": command_presets,
 }

@@ -62,15 +62,34 @@ class Predictor:
     def outputs(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         return self.model(inputs.to(self.device), lengths).float().cpu()
 
-    def predict(self, texts: list[str]) -> list[dict[str, Any]]:
-        """Encode raw input with the task's own tokeniser and vocabulary, then describe the outputs."""
+    def predict(self, texts: list[str], strict: bool = True) -> list[dict[str, Any]]:
+        """Encode raw input with the task's own tokeniser and vocabulary, then describe the outputs.
+        Each result says which characters were replaced to read the input (`replaced`). An input the
+        model cannot read raises ValueError when `strict`; otherwise its row holds the `error` and the
+        other inputs are still predicted."""
         if not hasattr(self.task, "encode"):
             raise ValueError(f"task {self.task.name!r} takes no text input; "
                              "use --examples N to predict held-out examples")
         if not texts:
             raise ValueError("give at least one input to predict")
-        inputs, lengths = self.task.encode(texts, self.artifacts)
-        return self.describe(self.outputs(inputs, lengths))
+        rows: list[dict[str, Any]] = []
+        readable: list[tuple[int, str]] = []
+        for text in texts:
+            try:
+                prepared, replaced = self.task.prepare(text, self.artifacts)
+                self.task.encode([prepared], self.artifacts)  # refuses what the model cannot read
+            except ValueError as error:
+                if strict:
+                    raise
+                rows.append({"input": text, "error": str(error)})
+                continue
+            readable.append((len(rows), prepared))
+            rows.append({"input": text, "replaced": [list(pair) for pair in replaced]})
+        if readable:
+            inputs, lengths = self.task.encode([prepared for _, prepared in readable], self.artifacts)
+            for (index, _), described in zip(readable, self.describe(self.outputs(inputs, lengths))):
+                rows[index].update(described)
+        return rows
 
     def predict_examples(self, count: int, seed: int = 12345) -> list[dict[str, Any]]:
         """Predictions on `count` examples the task generates or holds out, next to the truth."""

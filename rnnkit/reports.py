@@ -42,7 +42,8 @@ def run_colour(run: Run) -> str:
 
 
 def progress(run: Run) -> dict[str, Any]:
-    """Where a run is now: state, epoch/step, fraction done, ETA, and one line of text."""
+    """Where a run is now, as fields the dashboard words in its language: state, phase, epoch and
+    step, fraction done, ETA, where a resume continues, the test score when finished, errors."""
     status = run.status()
     state = status.get("state", "queued")
     epochs = int(status.get("epochs") or _safe_epochs(run))
@@ -56,18 +57,22 @@ def progress(run: Run) -> dict[str, Any]:
     if state == "completed":
         fraction = 1.0
     eta = (step or (epoch_records[-1] if epoch_records else {})).get("eta_seconds")
-    text = f"{state}"
-    if state in ("running", "queued") and status.get("phase") == "loading data":
-        text = "loading data"
-    elif step is not None and state == "running":
-        text = f"epoch {step['epoch']}/{epochs} · step {step['step']}/{step['steps_per_epoch']}"
-    elif epoch_records:
-        text = f"{state} · epoch {done_epochs}/{epochs}"
-    if eta is not None and state == "running":
-        text += f" · ETA {format_seconds(eta)}"
-    return {"state": state, "epoch": done_epochs, "epochs": epochs, "fraction": min(max(fraction, 0.0), 1.0),
-            "eta_seconds": eta, "text": text, "error": status.get("error", ""),
-            "stop_reason": status.get("stop_reason", "")}
+    tests = run.metrics("test")
+    return {"state": state, "phase": status.get("phase", ""), "epoch": done_epochs, "epochs": epochs,
+            "step": step["step"] if step else None, "steps_per_epoch": step["steps_per_epoch"] if step else None,
+            "fraction": min(max(fraction, 0.0), 1.0), "eta_seconds": eta if state == "running" else None,
+            "resume_step": status.get("resume_step") or 0, "test": tests[-1]["test"] if tests else {},
+            "monitor": epoch_records[-1]["monitor"] if epoch_records else "",
+            "error": status.get("error", ""), "stop_reason": status.get("stop_reason", "")}
+
+
+def chance_accuracy(run: Run) -> float | None:
+    """1 / number of classes for a classification run (from its start record), else None."""
+    starts = run.metrics("start")
+    if not starts or starts[-1]["spec"].get("job") != "classify":
+        return None
+    classes = len(starts[-1]["spec"].get("class_names", ())) or starts[-1]["spec"].get("output_size", 0)
+    return 1.0 / classes if classes else None
 
 
 def _safe_epochs(run: Run) -> int:
@@ -76,11 +81,6 @@ def _safe_epochs(run: Run) -> int:
     except RunError:
         return 0
     return 1 if config.train.dry_run else config.train.epochs
-
-
-def format_seconds(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
 def run_summary(run: Run) -> dict[str, Any]:

@@ -56,6 +56,27 @@ def validate_run_id(run_id: str) -> str:
     return run_id
 
 
+DEMO_PREFIX = "demo:"  # `predict demo:names-lstm`: a shipped demo model instead of one of your runs
+
+
+def demo_root() -> Path:
+    return PACKAGE_PARENT / "checkpoints" / "demo"
+
+
+def find_run(store: "RunStore", reference: str) -> "Run":
+    """A run of `store` by id, or a shipped demo model as `demo:NAME`; a missing run's error names the demos."""
+    if reference.startswith(DEMO_PREFIX):
+        return RunStore(demo_root(), store.launcher).get(reference[len(DEMO_PREFIX):])
+    try:
+        return store.get(reference)
+    except RunError:
+        demos = [run.run_id for run in RunStore(demo_root()).runs()]
+        if reference in demos:
+            raise RunError(f"no run {reference!r} in {store.root}; "
+                           f"the shipped demo is {DEMO_PREFIX}{reference}") from None
+        raise
+
+
 def new_group_id() -> str:
     """A comparison group id: the start time, plus a random part so two groups started in the same
     second (two browsers, two terminals) never share an id."""

@@ -151,6 +151,7 @@ def test_compare_with_no_runs_says_so(tmp_path, monkeypatch):
 
 def choose_model(app: AppTest, task: str, store: RunStore) -> AppTest:
     run = next(run for run in store.runs() if run.config().task.name == task)
+    app.selectbox(key="play_task").set_value(task).run()
     return app.selectbox(key="play_model").set_value(str(run.best_path)).run()
 
 

@@ -72,6 +72,7 @@ def test_dry_run_from_the_cli_then_the_train_page_and_the_playground(tmp_path, m
     assert train.number_input(key="train_task_max_length").value == 100  # its option, from its preset
     assert train.toggle(key="train_task_class_weighted").value is False
     play = page("playground").run()
+    play.selectbox(key="play_task").set_value("waimai").run()
     play.selectbox(key="play_model").set_value(str(run.best_path)).run()
     play.text_area(key="play_text_waimai").set_value("送餐很快，味道也不错").run()
     play.button(key="play_predict").click().run()

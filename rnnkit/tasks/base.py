@@ -81,6 +81,11 @@ class Task:
     def load(self, config: TaskConfig, seed: int, progress: Progress = print) -> TaskData:
         raise NotImplementedError
 
+    def prepare(self, text: str, artifacts: dict) -> tuple[str, list[tuple[str, str]]]:
+        """Text/name tasks: the input as the model will read it, and the (from, to) characters that
+        were replaced to get there (none by default)."""
+        return text, []
+
     def presets(self) -> dict[str, dict[str, Any]]:
         """name -> {"description", "task", "model", "train"}, from presets/<name>.json beside this module."""
         return _read_presets(self.name)

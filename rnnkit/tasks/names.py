@@ -13,6 +13,7 @@ reported beside accuracy and a class-weighted loss is an option.
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,16 +94,37 @@ class NamesTask(Task):
                  f"{len(vocabulary)} characters; split {len(train)}/{len(validation)}/{len(test)}")
         return TaskData(spec, *splits, artifacts={"vocabulary": vocabulary.tokens}, class_weights=weights)
 
+    def prepare(self, text: str, artifacts: dict) -> tuple[str, list[tuple[str, str]]]:
+        """Map letters the model never saw to the closest ones it knows (ř -> r, ł -> l), keeping the
+        accents it did see (ß, ü, Ś stay as they are); refuse what cannot be mapped."""
+        name = check_input(text, MAX_NAME_LENGTH, "name")
+        name, replaced = fold_unknown(name, set(artifacts["vocabulary"]))
+        unknown = sorted({character for character in name if character not in set(artifacts["vocabulary"])})
+        if unknown:
+            raise ValueError(
+                f"the model never saw these characters: {' '.join(unknown)}, and they have no Latin "
+                "equivalent it knows (write the name in Latin script)"
+            )
+        return name, replaced
+
     def encode(self, texts: list[str], artifacts: dict) -> tuple[torch.Tensor, torch.Tensor]:
         vocabulary = Vocabulary(artifacts["vocabulary"])
-        encoded = []
-        for text in texts:
-            name = check_input(text, MAX_NAME_LENGTH, "name")
-            unknown = sorted(set(vocabulary.unknown(list(name))))
-            if unknown:
-                raise ValueError(
-                    f"the model never saw these characters: {' '.join(unknown)}; it knows Latin letters "
-                    "with accents as in the training names (write the name in Latin script)"
-                )
-            encoded.append(vocabulary.encode(list(name)))
-        return pad(encoded)
+        return pad([vocabulary.encode(list(self.prepare(text, artifacts)[0])) for text in texts])
+
+
+def fold_unknown(name: str, known: set[str]) -> tuple[str, list[tuple[str, str]]]:
+    """Replace each Latin letter not in `known` by its base letter (NFKD without the accent), else by
+    its transliteration (anyascii: ł -> l, ø -> o, ß -> ss), where those are known; others stay."""
+    from anyascii import anyascii
+
+    folded, replaced = [], []
+    for character in name:
+        if character not in known and "LATIN" in unicodedata.name(character, ""):  # other scripts: refused
+            base = "".join(c for c in unicodedata.normalize("NFKD", character) if not unicodedata.combining(c))
+            for candidate in (base, anyascii(character), anyascii(character).capitalize()):
+                if candidate and all(c in known for c in candidate):
+                    replaced.append((character, candidate))
+                    character = candidate
+                    break
+        folded.append(character)
+    return "".join(folded), replaced

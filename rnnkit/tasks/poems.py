@@ -18,6 +18,7 @@ quality benchmark measures; `enforce_form` places the punctuation by rule instea
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +50,7 @@ COMMA, PERIOD = "，", "。"
 PUNCTUATION = set("，。、；：？！,.;:?!")
 MIN_CHARACTERS, MAX_CHARACTERS = 5, 79
 MAX_START = 20  # characters in a starting phrase
+TRAINED_SHAPE_SHARE = 0.1  # a line length counts as trained when this share of the poems has only such lines
 DEFAULT_TEMPERATURE = 0.7  # 97 % well formed on sampling seed 1 (README, quality)
 
 
@@ -69,6 +71,39 @@ def read_poems(path: Path) -> list[str]:
     if not poems:
         raise ValueError(f"{path} has no usable title:content lines")
     return poems
+
+
+def trained_line_lengths(poems: list[str]) -> list[int]:
+    """The quatrain line lengths (5, 7) the model really learns: those of at least 10 % of the poems
+    (a corpus of 5-character quatrains with a handful of odd poems is a 5-character model)."""
+    shapes = Counter(next(iter(set(line_lengths(poem)))) for poem in poems if len(set(line_lengths(poem))) == 1)
+    return sorted(n for n in (5, 7) if shapes[n] >= TRAINED_SHAPE_SHARE * len(poems))
+
+
+def to_vocabulary_script(text: str, known: set[str]) -> tuple[str, list[tuple[str, str]]]:
+    """Convert characters the model never saw between simplified and traditional Chinese (OpenCC),
+    towards whichever form its vocabulary holds; returns the text and the (from, to) replacements."""
+    if all(character in known for character in text):
+        return text, []
+    from opencc import OpenCC
+
+    converters = [OpenCC("s2t"), OpenCC("t2s")]
+    converted, replaced = [], []
+    for character in text:
+        if character not in known:
+            for converter in converters:
+                other = converter.convert(character)
+                if len(other) == 1 and other in known:
+                    replaced.append((character, other))
+                    character = other
+                    break
+        converted.append(character)
+    return "".join(converted), replaced
+
+
+def as_lines(poem: str) -> str:
+    """The poem with one line per verse (a line break after each ， and 。)."""
+    return re.sub(r"([，。？！；])", "\\1\n", poem).strip()
 
 
 def line_lengths(poem: str) -> list[int]:
@@ -130,7 +165,7 @@ class PoemsTask(Task):
         full = SequenceDataset(inputs, lengths, targets)
         splits = [full.subset(rows) for rows in (train, validation, test)]
         spec = self.spec(input_size=len(vocabulary), output_size=len(vocabulary), max_steps=int(lengths.max()))
-        shapes = sorted({n for poem in poems for n in set(line_lengths(poem)) if n in (5, 7)})
+        shapes = trained_line_lengths(poems)
         progress(f"poems: {len(poems):,} poems, {len(vocabulary):,} characters; split "
                  f"{len(train)}/{len(validation)}/{len(test)}")
         artifacts = {"vocabulary": vocabulary.tokens, "line_lengths": shapes}
@@ -143,14 +178,21 @@ class PoemsTask(Task):
 @torch.no_grad()
 def generate(model, artifacts: dict, start: str = "", acrostic: str = "", line_length: int = 5,
              temperature: float = DEFAULT_TEMPERATURE, top_k: int = 0, enforce_form: bool = False,
-             generator: torch.Generator | None = None) -> str:
-    """Sample one poem of 4 lines; raises ValueError on input the model cannot use."""
+             generator: torch.Generator | None = None, replaced: list | None = None) -> str:
+    """Sample one poem of 4 lines; raises ValueError on input the model cannot use. Simplified or
+    traditional input is converted to the model's script; `replaced`, if given, receives the
+    (from, to) character pairs."""
     vocabulary = Vocabulary(artifacts["vocabulary"])
     if line_length not in (5, 7):
         raise ValueError("line_length must be 5 or 7")
     if temperature <= 0:
         raise ValueError("temperature must be > 0")
     start, acrostic = clean_text(start).strip(), re.sub(r"\s", "", clean_text(acrostic))
+    known = set(vocabulary.tokens)
+    start, start_replaced = to_vocabulary_script(start, known)
+    acrostic, acrostic_replaced = to_vocabulary_script(acrostic, known)
+    if replaced is not None:
+        replaced.extend(dict.fromkeys(start_replaced + acrostic_replaced))
     for what, text, limit in (("starting phrase", start, MAX_START), ("acrostic", acrostic, 4)):
         if len(text) > limit:
             raise ValueError(f"the {what} has {len(text)} characters; the limit is {limit}")
@@ -158,8 +200,8 @@ def generate(model, artifacts: dict, start: str = "", acrostic: str = "", line_l
             raise ValueError(f"the {what} must be Chinese characters (this model writes classical Chinese)")
         unknown = sorted(set(vocabulary.unknown(list(text))))
         if unknown:
-            raise ValueError(f"the model never saw these characters: {' '.join(unknown)}; try other ones "
-                             "(the offline corpus is written in traditional characters)")
+            raise ValueError(f"the model never saw these characters: {' '.join(unknown)} (not in simplified nor "
+                             "traditional form); try other ones")
     if start and acrostic:
         raise ValueError("give either a starting phrase or acrostic characters, not both")
     device = next(model.parameters()).device

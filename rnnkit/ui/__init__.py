@@ -17,7 +17,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from rnnkit.runs import RunStore
+from rnnkit.runs import RunStore, demo_root
 
 APP_ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -37,14 +37,15 @@ def store() -> RunStore:
 
 
 def demo_store() -> RunStore:
-    return RunStore(APP_ROOT / "checkpoints" / "demo")
+    return RunStore(demo_root())
 
 
-from rnnkit.ui.form import apply_preset, hyperparameter_form  # noqa: E402 - the pages' API
+from rnnkit.ui import style  # noqa: E402 - the pages' API
+from rnnkit.ui.form import apply_preset, hyperparameter_form  # noqa: E402
 from rnnkit.ui.launch import start_runs  # noqa: E402
 from rnnkit.ui.live import group_options, live_view, metric_charts, run_choices  # noqa: E402
 from rnnkit.ui.status import data_status, device_summary, task_title  # noqa: E402
 
-__all__ = ["require_entry_point", "store", "demo_store", "apply_preset", "hyperparameter_form", "start_runs",
+__all__ = ["style", "require_entry_point", "store", "demo_store", "apply_preset", "hyperparameter_form", "start_runs",
            "group_options", "live_view", "metric_charts", "run_choices", "data_status", "device_summary",
            "task_title"]

@@ -15,10 +15,15 @@ from rnnkit.config import ModelConfig, TrainConfig
 from rnnkit.options import declared, kind_of, label_of
 from rnnkit.presets import build_config, preset_names
 from rnnkit.tasks import get_task
+from rnnkit.ui.i18n import _
 from rnnkit.ui.upload import path_widget
 
-SECTION_TITLES = {"task": "Data", "model": "Model", "train": "Training"}
+SECTIONS = ("task", "model", "train")
 COLUMNS = 4
+
+
+def section_title(section: str) -> str:
+    return {"task": _("Data"), "model": _("Model"), "train": _("Training")}[section]
 
 
 def _key(section: str, name: str) -> str:
@@ -52,11 +57,11 @@ def hyperparameter_form(task_name: str) -> dict[str, dict]:
     """Widgets for the task's options, the model and training; returns config overrides."""
     overrides: dict[str, dict] = {"task": {}, "model": {}, "train": {}}
     fields = form_fields(task_name)
-    for section in SECTION_TITLES:
+    for section in SECTIONS:
         shown = [(item, declaration) for part, item, declaration in fields if part == section]
         if not shown:
             continue
-        st.markdown(f"**{SECTION_TITLES[section]}**")
+        st.markdown(f"**{section_title(section)}**")
         columns = st.columns(COLUMNS)
         for index, (item, declaration) in enumerate(shown):
             with columns[index % COLUMNS]:
@@ -67,7 +72,7 @@ def hyperparameter_form(task_name: str) -> dict[str, dict]:
 
 
 def _widget(section: str, item, declaration):
-    key, label, help_text = _key(section, item.name), label_of(item), declaration.help
+    key, label, help_text = _key(section, item.name), _(label_of(item)), _(declaration.help)
     if key not in st.session_state:
         apply_preset()
     if declaration.path:

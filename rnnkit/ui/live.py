@@ -1,16 +1,20 @@
 """The live view of a comparison group: per run a progress row with Stop/Resume, the loss and the
-job's headline metrics overlaid, and the confusion matrix with an epoch slider. It polls the run
-folders from an `st.fragment` that reruns every second without redrawing the rest of the page.
+job's headline metrics overlaid, the result once runs finish (test score per run, the winner), and
+the confusion matrix with an epoch slider. It polls the run folders from an `st.fragment` that
+reruns every second without redrawing the rest of the page.
 """
 from __future__ import annotations
 
 import streamlit as st
 
-from rnnkit import charts, reports
+from rnnkit import reports
 from rnnkit.cells import cell_names
 from rnnkit.config import RunConfig
 from rnnkit.jobs import get_job
+from rnnkit.metrics import higher_is_better, metric_title
 from rnnkit.runs import Run, RunError
+from rnnkit.ui import charts
+from rnnkit.ui.i18n import _
 
 LIVE_REFRESH_SECONDS = 1.0
 STARTUP_REFRESH_SECONDS = 0.5
@@ -22,6 +26,49 @@ def store():
     return run_store()
 
 
+def format_score(metric: str, value: float | None) -> str:
+    """'100.0 %' for accuracy and macro-F1, '2.19' for errors and perplexity, '–' for no value."""
+    if value is None:
+        return "–"
+    return f"{value * 100:.1f} %" if metric in charts.FRACTION_METRICS else f"{value:.3g}"
+
+
+def format_seconds(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return _("{minutes} min {seconds} s").format(minutes=seconds // 60, seconds=f"{seconds % 60:02d}") \
+        if seconds >= 60 else _("{seconds} s").format(seconds=seconds)
+
+
+def state_word(state: str) -> str:
+    words = {"queued": _("queued"), "running": _("running"), "completed": _("completed"), "failed": _("failed"),
+             "stopped": _("stopped"), "interrupted": _("interrupted")}
+    return words.get(state, state)
+
+
+def progress_text(status: dict) -> str:
+    """One line for a run's progress bar, in the session's language."""
+    state = state_word(status["state"])
+    if status["state"] in ("running", "queued") and status["phase"] == "loading data":
+        return _("loading data")
+    if status["state"] == "running" and status["step"] is not None:
+        text = _("epoch {epoch}/{epochs} · step {step}/{steps}").format(
+            epoch=status["epoch"] + 1, epochs=status["epochs"], step=status["step"], steps=status["steps_per_epoch"])
+    elif status["epoch"] or status["state"] != "queued":
+        text = _("{state} · epoch {epoch}/{epochs}").format(state=state, epoch=status["epoch"], epochs=status["epochs"])
+    else:
+        text = state
+    if status["eta_seconds"] is not None:
+        text += " · " + _("ETA {time}").format(time=format_seconds(status["eta_seconds"]))
+    if status["state"] == "stopped" and status["resume_step"]:
+        text += " · " + _("Resume continues at step {step} of epoch {epoch}").format(
+            step=status["resume_step"] + 1, epoch=status["epoch"] + 1)
+    monitor = status["monitor"]
+    if status["state"] == "completed" and status["test"].get(monitor) is not None:
+        text += " · " + _("test {metric} {value}").format(metric=_(metric_title(monitor)),
+                                                           value=format_score(monitor, status["test"][monitor]))
+    return text
+
+
 # ---------------------------------------------------------------------------------- live view
 def _ordered(runs: list[Run]) -> list[Run]:
     order = {arch: index for index, arch in enumerate(cell_names())}
@@ -29,24 +76,51 @@ def _ordered(runs: list[Run]) -> list[Run]:
 
 
 def run_rows(runs: list[Run], key: str) -> None:
-    """Per run: name, progress bar with epoch/step/ETA, a stop or resume button."""
+    """Per run: name, progress bar with epoch/step/ETA (the test score once done), Stop or Resume."""
     for run in runs:
         status = reports.progress(run)
         name, bar, action = st.columns([2, 6, 1.3])
         name.markdown(f"<span style='color:{reports.run_colour(run)}'>●</span> **{reports.run_label(run)}**",
                       unsafe_allow_html=True, help=run.run_id)
-        bar.progress(status["fraction"], text=status["text"])
+        bar.progress(status["fraction"], text=progress_text(status))
         if status["state"] in ("running", "queued"):
-            if action.button("Stop", key=f"{key}_stop_{run.run_id}"):
+            if action.button(_("Stop"), key=f"{key}_stop_{run.run_id}"):
                 store().stop(run.run_id)
         elif status["state"] in ("stopped", "interrupted", "failed"):
-            if action.button("Resume", key=f"{key}_resume_{run.run_id}"):
+            if action.button(_("Resume"), key=f"{key}_resume_{run.run_id}"):
                 try:
                     store().resume(run.run_id)
                 except RunError as error:
                     st.error(str(error))
         if status["state"] in ("failed", "interrupted") and status["error"]:
             st.error(f"{reports.run_label(run)}: {status['error']}")
+
+
+def result_summary(runs: list[Run]) -> None:
+    """Once runs have finished: the test score of each, best first, and which won."""
+    finished = [(run, reports.progress(run)) for run in runs]
+    finished = [(run, status) for run, status in finished if status["state"] == "completed" and status["test"]]
+    if not finished:
+        return
+    monitor = finished[0][1]["monitor"] or get_job(_job(finished[0][0])).headline[0]
+    scored = [(run, status["test"].get(monitor)) for run, status in finished if status["test"].get(monitor) is not None]
+    if not scored:
+        return
+    better = higher_is_better(monitor)
+    scored.sort(key=lambda pair: pair[1], reverse=better)
+    best = scored[0][1]
+    winners = [reports.run_label(run) for run, value in scored if abs(value - best) < 1e-9]
+    parts = ", ".join(f"{reports.run_label(run)} {format_score(monitor, value)}" for run, value in scored)
+    chance = reports.chance_accuracy(finished[0][0]) if monitor == "accuracy" else None
+    line = _("Test {metric}: {scores}").format(metric=_(metric_title(monitor)), scores=parts)
+    if chance is not None:
+        line += " " + _("(chance: {value})").format(value=format_score("accuracy", chance))
+    if len(scored) > 1:
+        line += ". " + _("Best: {names}.").format(names=", ".join(winners))
+    waiting = len(runs) - len(finished)
+    if waiting:
+        line += " " + _("{count} run(s) not finished.").format(count=waiting)
+    st.success(line, icon=":material/emoji_events:")
 
 
 def metric_charts(runs: list[Run], key: str) -> None:
@@ -56,11 +130,14 @@ def metric_charts(runs: list[Run], key: str) -> None:
     left.plotly_chart(charts.loss_figure(reports.step_frame(runs), epochs), key=f"{key}_loss")
     metrics = get_job(_job(runs[0])).headline
     if epochs.empty:
-        right.info("Validation metrics appear after the first epoch.")
+        right.info(_("Validation metrics appear after the first epoch."))
         return
-    right.plotly_chart(charts.metric_figure(epochs, metrics[0], reports.baselines(runs[0])), key=f"{key}_metric0")
+    chance = reports.chance_accuracy(runs[0])
+    right.plotly_chart(charts.metric_figure(epochs, metrics[0], reports.baselines(runs[0]), chance),
+                       key=f"{key}_metric0")
     if len(metrics) > 1:
-        st.plotly_chart(charts.metric_figure(epochs, metrics[1], reports.baselines(runs[0])), key=f"{key}_metric1")
+        st.plotly_chart(charts.metric_figure(epochs, metrics[1], reports.baselines(runs[0]), chance),
+                        key=f"{key}_metric1")
 
 
 def _job(run: Run) -> str:
@@ -75,7 +152,7 @@ def _epoch_slider(epochs: list[int], key: str) -> int:
     if key not in st.session_state or st.session_state[key] == st.session_state.get(latest):
         st.session_state[key] = epochs[-1]
     st.session_state[latest] = epochs[-1]
-    return st.select_slider("epoch", epochs, key=key)
+    return st.select_slider(_("epoch"), epochs, key=key)
 
 
 def confusion_panel(runs: list[Run], key: str) -> None:
@@ -84,15 +161,15 @@ def confusion_panel(runs: list[Run], key: str) -> None:
     if not finished or _job(finished[0]) != "classify":
         return
     labels = {run.run_id: reports.run_label(run) for run in finished}
-    chosen = st.selectbox("Confusion matrix of", list(labels), format_func=labels.get, key=f"{key}_cm_run")
+    chosen = st.selectbox(_("Confusion matrix of"), list(labels), format_func=labels.get, key=f"{key}_cm_run")
     run = next(r for r in finished if r.run_id == chosen)
     epochs = [record["epoch"] for record in run.metrics("epoch")]
     epoch = epochs[0] if len(epochs) == 1 else _epoch_slider(epochs, f"{key}_cm_epoch_{chosen}")
-    normalise = st.toggle("normalise rows (recall)", key=f"{key}_cm_norm")
+    normalise = st.toggle(_("normalise rows (recall)"), key=f"{key}_cm_norm")
     matrix, names, per_class = reports.confusion(run, epoch)
     left, right = st.columns([3, 2])
-    left.plotly_chart(charts.confusion_figure(matrix, names, normalise, f"{labels[chosen]}, epoch {epoch}"),
-                      key=f"{key}_cm")
+    title = _("{run}, epoch {epoch}, validation split").format(run=labels[chosen], epoch=epoch)
+    left.plotly_chart(charts.confusion_figure(matrix, names, normalise, title), key=f"{key}_cm")
     right.dataframe(charts.per_class_frame(per_class, names), hide_index=True, key=f"{key}_pc")
 
 
@@ -105,13 +182,14 @@ def live_view(group: str) -> None:
     def panel() -> None:
         runs = _ordered(store().runs(group=group))
         if not runs:
-            st.info("No runs in this group yet.")
+            st.info(_("No runs in this group yet."))
             return
         run_rows(runs, key="live")
         if waiting:  # nothing to chart yet; drawing empty charts would only take CPU from the starting runs
             if not _waiting_for_first_point(runs):
                 st.rerun()  # every run has its first point: rerun once, with charts and the calmer interval
             return
+        result_summary(runs)
         metric_charts(runs, key="live")
         confusion_panel(runs, key="live")
 

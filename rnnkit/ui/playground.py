@@ -2,42 +2,87 @@
 A task says which kind it takes (`Task.playground`: text, name, forecast, poem, sequence), so a new
 task appears here without a change to this file.
 
-Every input goes through the task's own encoder (same tokeniser, same vocabulary as in training);
-what it refuses (empty text, the wrong script, unknown characters, too long) comes back as a
-ValueError whose message is shown as is.
+Pick a task first; the model defaults to your best finished run of that task (by its test score),
+else the task's shipped demo. Every input goes through the task's own encoder (same tokeniser, same
+vocabulary as in training); what it refuses (empty text, the wrong script, unknown characters, too
+long) comes back as a ValueError whose message is shown as plain text, and what it had to replace
+(ř -> r, 风 -> 風) is said. User text and generated text are shown as text, never as markdown.
 """
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import streamlit as st
 import torch
 
-from rnnkit import charts
+from rnnkit import reports
 from rnnkit.inference import Predictor
-from rnnkit.metrics import metric_title
-from rnnkit.runs import Run, RunStore
-from rnnkit.tasks.poems import DEFAULT_TEMPERATURE, check_poem
+from rnnkit.metrics import higher_is_better, metric_title
+from rnnkit.runs import RunStore
+from rnnkit.tasks import get_task, task_names
+from rnnkit.tasks.poems import DEFAULT_TEMPERATURE, as_lines, check_poem, line_lengths
+from rnnkit.ui import charts
+from rnnkit.ui.i18n import _
+from rnnkit.ui.live import format_score
 
 
-def model_choices(stores: list[tuple[str, RunStore]]) -> dict[str, str]:
-    """best.pt path -> label, for finished (or at least one-epoch) runs and the shipped demo models."""
-    choices = {}
+class Model(NamedTuple):
+    path: str  # best.pt
+    task: str
+    label: str  # for the picker
+    score: float | None  # test score of the task's selection metric (None: not tested yet)
+    demo: bool
+
+
+def available_models(stores: list[tuple[str, RunStore]]) -> list[Model]:
+    """Every run with a best.pt (your runs first, then the shipped demos)."""
+    models = []
     for origin, store in stores:
         for run in store.runs():
-            if run.best_path.exists():
-                choices[str(run.best_path)] = f"{origin}: {_describe(run)}"
-    return choices
+            if not run.best_path.exists():
+                continue
+            try:
+                summary = reports.run_summary(run)
+            except ValueError:
+                continue
+            if "task" not in summary:
+                continue
+            score = summary["test"].get(summary["monitor"]) if summary["monitor"] else None
+            label = f"{_('demo') if origin == 'demo' else _('your run')}: {reports.run_label(run)} · {run.run_id}"
+            if score is not None:
+                label += f" · {_('test')} {format_score(summary['monitor'], score)}"
+            models.append(Model(str(run.best_path), summary["task"], label, score, origin == "demo"))
+    return models
 
 
-def _describe(run: Run) -> str:
-    from rnnkit.reports import run_label
+def default_model(models: list[Model]) -> Model:
+    """The best finished run of the task by its test score, else the task's demo, else the first."""
+    task = get_task(models[0].task)
+    better = higher_is_better(task.selection_metric)
+    tested = [model for model in models if model.score is not None and not model.demo]
+    if tested:
+        return sorted(tested, key=lambda model: model.score, reverse=better)[0]
+    demos = [model for model in models if model.demo]
+    return (demos or models)[0]
 
-    try:
-        config = run.config()
-        return f"{config.task.name} · {run_label(run)} · {run.run_id}"
-    except ValueError:
-        return run.run_id
+
+def pick_model(stores: list[tuple[str, RunStore]]) -> str | None:
+    """Task, then model widgets; returns the chosen best.pt path (None when nothing is trained)."""
+    models = available_models(stores)
+    tasks = [name for name in task_names() if any(model.task == name for model in models)]
+    if not tasks:
+        return None
+    if st.session_state.get("play_task") not in tasks:
+        st.session_state["play_task"] = tasks[0]
+    task = st.selectbox(_("Task"), tasks, format_func=lambda name: _(get_task(name).title), key="play_task")
+    of_task = [model for model in models if model.task == task]
+    paths = [model.path for model in of_task]
+    if st.session_state.get("play_model") not in paths:
+        st.session_state["play_model"] = default_model(of_task).path
+    labels = {model.path: model.label for model in of_task}
+    return st.selectbox(_("Model (default: your best finished run, else the demo)"), paths, format_func=labels.get,
+                        key="play_model")
 
 
 @st.cache_resource(max_entries=6)
@@ -50,95 +95,117 @@ def show(path: str) -> None:
     predictor = load_predictor(path, Path(path).stat().st_mtime)
     test = predictor.test_metrics
     if test:
-        shown = " · ".join(f"{metric_title(k)} {v:.3f}" for k, v in test.items()
+        shown = " · ".join(f"{_(metric_title(k))} {format_score(k, v)}" for k, v in test.items()
                            if isinstance(v, float) and k != "loss")
-        st.caption(f"Measured on the test split: {shown}")
+        st.caption(_("Measured on the test split: {scores}").format(scores=shown))
     section = SECTIONS.get(predictor.task.playground)
     if section is None:
-        st.info(f"The {predictor.task.title} task has no playground; evaluate it with `python -m rnnkit eval`.")
+        st.info(_("This task has no playground; evaluate it with `python -m rnnkit eval`."))
         return
     section(predictor)
 
 
+def _replaced_note(replaced: list) -> None:
+    if replaced:
+        pairs = ", ".join(f"{source} → {target}" for source, target in replaced)
+        st.caption(_("The model never saw some characters; they were read as: {pairs}").format(pairs=pairs))
+
+
 def classify_text(predictor: Predictor) -> None:
     name, is_name = predictor.task.name, predictor.task.playground == "name"
-    prompt = "A surname" if is_name else "A text to classify"
+    prompt = _("A surname") if is_name else _("A text to classify")
     widget = st.text_input if is_name else st.text_area
     text = widget(prompt, value=predictor.task.example_input, key=f"play_text_{name}")
-    if st.button("Predict", key="play_predict", type="primary"):
+    if st.button(_("Predict"), key="play_predict", type="primary"):
         try:
             result = predictor.predict([text])[0]
         except ValueError as error:
             st.error(str(error))
             return
         st.subheader(result["label"])
+        _replaced_note(result.get("replaced", []))
         st.plotly_chart(charts.probability_figure(result["top"]), key="play_probabilities")
 
 
 def forecast(predictor: Predictor) -> None:
     examples = predictor.artifacts["examples"]
     starts = examples["start_times"]
-    index = st.select_slider("Window from the test years (start of the 5 input days)", options=list(range(len(starts))),
-                             format_func=lambda i: starts[i][:10], key="play_window")
+    index = st.select_slider(_("Window from the test years (start of the 5 input days)"),
+                             options=list(range(len(starts))), format_func=lambda i: starts[i][:10], key="play_window")
     result = predictor.predict_examples(index + 1)[index]
     actual = examples["targets"][index]
-    baselines = {"repeat last 2 days": examples["repeat"][index], "hourly climatology": examples["climatology"][index]}
+    baselines = {_("repeat last 2 days"): examples["repeat"][index],
+                 _("hourly climatology"): examples["climatology"][index]}
     st.plotly_chart(charts.forecast_figure(examples["input_temperatures"][index], result["prediction"], actual,
                                            baselines, predictor.artifacts["steps_per_hour"], starts[index]),
                     key="play_forecast")
-    errors = {"model": result["prediction"], **baselines}
+    errors = {_("model"): result["prediction"], **baselines}
     columns = st.columns(len(errors))
     for column, (label, values) in zip(columns, errors.items()):
         mae = sum(abs(p - a) for p, a in zip(values, actual)) / len(actual)
-        column.metric(f"MAE {label}", f"{mae:.2f} °C")
+        column.metric(_("MAE {what}").format(what=label), f"{mae:.2f} °C")
+
+
+def poem_verdict(poem: str, line_length: int) -> tuple[bool, str]:
+    """(well formed?, why not, in the session's language): 4 lines of n characters, ， 。 ， 。"""
+    if check_poem(poem, line_length)[0]:
+        return True, _("well formed")
+    lengths = line_lengths(poem)
+    if len(lengths) != 4:
+        return False, _("{count} lines instead of 4").format(count=len(lengths))
+    if any(length != line_length for length in lengths):
+        return False, _("line lengths {lengths}, expected {n} each").format(lengths=lengths, n=line_length)
+    return False, _("punctuation is not ， 。 ， 。")
 
 
 def poems(predictor: Predictor) -> None:
+    trained = predictor.artifacts.get("line_lengths") or [5, 7]
     left, right = st.columns(2)
-    start = left.text_input("Starting phrase (optional)", key="play_start")
-    acrostic = right.text_input("Acrostic: first character of each line (藏头诗, optional)", key="play_acrostic")
+    start = left.text_input(_("Starting phrase (optional)"), key="play_start")
+    acrostic = right.text_input(_("Acrostic: first character of each line (藏头诗, optional)"), key="play_acrostic")
     columns = st.columns(4)
-    line_length = columns[0].radio("characters per line", (5, 7), horizontal=True, key="play_line_length")
-    temperature = columns[1].slider("temperature", 0.2, 1.5, DEFAULT_TEMPERATURE, 0.1, key="play_temperature")
-    top_k = columns[2].number_input("top-k (0 = all)", 0, 500, 0, key="play_top_k")
-    count = columns[3].number_input("samples", 1, 10, 4, key="play_count")
-    enforce = st.toggle("place the punctuation by rule (otherwise the model decides)", key="play_enforce")
-    trained = predictor.artifacts.get("line_lengths", [])
-    if trained and line_length not in trained:
-        st.warning(f"This model learnt {' and '.join(map(str, trained))}-character lines only; "
-                   f"{line_length}-character lines work best with 'place the punctuation by rule'.")
-    if st.button("Write", key="play_write", type="primary"):
+    line_length = columns[0].radio(_("characters per line (what this model learnt)"), trained, horizontal=True,
+                                   key="play_line_length")
+    temperature = columns[1].slider(_("temperature"), 0.2, 1.5, DEFAULT_TEMPERATURE, 0.1, key="play_temperature")
+    top_k = columns[2].number_input(_("top-k (0 = all)"), 0, 500, 0, key="play_top_k")
+    count = columns[3].number_input(_("samples"), 1, 10, 4, key="play_count")
+    enforce = st.toggle(_("place the punctuation by rule (otherwise the model decides)"), key="play_enforce")
+    if st.button(_("Write"), key="play_write", type="primary"):
         generator = torch.Generator().manual_seed(int(st.session_state.get("play_seed", 0)))
         st.session_state["play_seed"] = int(st.session_state.get("play_seed", 0)) + 1
-        for _ in range(int(count)):
+        replaced: list = []
+        for number in range(int(count)):
             try:
                 poem = predictor.generate(start=start, acrostic=acrostic, line_length=line_length,
                                           temperature=temperature, top_k=int(top_k), enforce_form=enforce,
-                                          generator=generator)
+                                          generator=generator, replaced=replaced if number == 0 else None)
             except ValueError as error:
                 st.error(str(error))
                 return
-            good, why = check_poem(poem, line_length)
-            st.markdown(f"{':material/check_circle:' if good else ':material/warning:'} **{poem}** · {why}")
+            if number == 0:
+                _replaced_note(replaced)
+            good, why = poem_verdict(poem, line_length)
+            st.markdown(f"{':material/check_circle:' if good else ':material/warning:'} {why}")
+            st.text(as_lines(poem))
 
 
 def synthetic(predictor: Predictor) -> None:
-    st.write("A fresh sequence from the task's generator (not seen in training):")
-    number = st.number_input("example number", 0, 10_000, 0, key="play_example")
+    st.write(_("A fresh sequence from the task's generator (not seen in training):"))
+    number = st.number_input(_("example number"), 0, 10_000, 0, key="play_example")
     dataset = predictor.task.examples(predictor.artifacts, int(number) + 1, seed=4242)
     result = predictor.predict_examples(int(number) + 1, seed=4242)[int(number)]
     import plotly.express as px
 
     figure = px.imshow(dataset.inputs[int(number)].T.numpy(), aspect="auto", color_continuous_scale="RdBu",
-                       labels={"x": "time step", "y": "input channel"}, title="input sequence")
+                       labels={"x": _("time step"), "y": _("input channel")}, title=_("input sequence"))
     st.plotly_chart(figure, key="play_sequence")
     left, right = st.columns(2)
     if predictor.spec.job == "classify":
-        left.metric("prediction", result["label"])
-        right.metric("truth", result["target"])
+        left.metric(_("prediction"), result["label"])
+        right.metric(_("truth"), result["target"])
     else:
-        left.metric("prediction", f"{result['prediction'][0]:.3f}")
-        right.metric("truth", f"{result['target'][0]:.3f}")
+        left.metric(_("prediction"), f"{result['prediction'][0]:.3f}")
+        right.metric(_("truth"), f"{result['target'][0]:.3f}")
 
 
 SECTIONS = {"text": classify_text, "name": classify_text, "forecast": forecast, "poem": poems, "sequence": synthetic}

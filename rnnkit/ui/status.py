@@ -7,18 +7,26 @@ import platform
 import streamlit as st
 
 from rnnkit.tasks import get_task, task_names
+from rnnkit.ui.i18n import _
+
+
+def device_summary() -> str:
+    device = _device()
+    if device["kind"] == "cpu":
+        return _("CPU: {name}, {cores} cores, torch uses {threads} threads").format(**device)
+    return device["name"]
 
 
 @st.cache_data
-def device_summary() -> str:
+def _device() -> dict:
     import torch
 
     if torch.cuda.is_available():
-        return f"GPU: {torch.cuda.get_device_name(0)} (CUDA {torch.version.cuda})"
+        return {"kind": "gpu", "name": f"GPU: {torch.cuda.get_device_name(0)} (CUDA {torch.version.cuda})"}
     if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return "Apple GPU (MPS)"
-    return (f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-            f"torch uses {torch.get_num_threads()} threads")
+        return {"kind": "gpu", "name": "Apple GPU (MPS)"}
+    return {"kind": "cpu", "name": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+            "threads": torch.get_num_threads()}
 
 
 def data_status(data_dir: str | None) -> list[dict]:
@@ -29,7 +37,7 @@ def data_status(data_dir: str | None) -> list[dict]:
     for name in task_names():
         task = get_task(name)
         if not task.sources:
-            where = "your own file" if any(d.path for _, d in _declared(task)) else "generated"
+            where = _("your own file") if any(d.path for _item, d in _declared(task)) else _("generated")
             rows.append({"task": name, "status": "ready", "where": where, "url": ""})
         for source in task.sources:
             found = locate(source, data_dir)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from rnnkit.ui.i18n import _
+
 
 def upload_folder() -> Path:
     return Path(os.environ.get("RNNKIT_CACHE_DIR", Path.home() / ".rnnkit")) / "uploads"
@@ -26,4 +28,4 @@ def path_widget(key: str, label: str, help_text: str) -> str | None:
     upload = st.file_uploader(label, type=["csv"], key=f"{key}_upload", help=help_text)
     if upload is not None:
         st.session_state[key] = str(save_upload(upload.name, upload.getvalue()))
-    return st.text_input("or a path on this machine", key=key) or None
+    return st.text_input(_("or a path on this machine"), key=key) or None

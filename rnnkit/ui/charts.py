@@ -1,0 +1,133 @@
+"""Plotly figures for the dashboard. Inputs are the frames of `rnnkit.reports`; colours are fixed per
+architecture (declared by its cell class), so an LSTM is the same blue on every page.
+
+Made to be read from the back of a classroom: every axis has a title, training lines are solid
+enough to see, scores that are fractions (accuracy, macro-F1) are drawn as percentages on a fixed
+0-100 % axis (so noise never looks like learning), classification charts carry the chance line, and
+projector mode makes everything larger.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from rnnkit.metrics import metric_title
+from rnnkit.reports import arch_colour
+from rnnkit.ui.i18n import _
+from rnnkit.ui.style import projector
+
+FRACTION_METRICS = ("accuracy", "macro_f1")  # shown as percentages on a 0-100 % axis
+
+
+def layout(height: int = 340, **extra) -> dict:
+    """Shared layout; projector mode: taller, larger type."""
+    big = projector()
+    return {"margin": {"l": 10, "r": 10, "t": 48, "b": 10}, "height": int(height * (1.35 if big else 1.0)),
+            "legend": {"orientation": "h", "y": -0.25}, "font": {"size": 17 if big else 13},
+            "uirevision": "keep", **extra}  # uirevision: live refreshes keep the user's zoom
+
+
+def _width(base: float) -> float:
+    return base * (1.8 if projector() else 1.0)
+
+
+def loss_figure(steps: pd.DataFrame, epochs: pd.DataFrame) -> go.Figure:
+    """Training loss at every logged step and validation loss per epoch (dotted, markers), per run."""
+    figure = go.Figure()
+    for run, part in steps.groupby("run", sort=False):
+        figure.add_scatter(x=part["epoch"], y=part["loss"], mode="lines", name=f"{part['label'].iloc[0]} {_('train')}",
+                           line={"color": arch_colour(part["arch"].iloc[0]), "width": _width(2)}, opacity=0.85,
+                           legendgroup=run)
+    if not epochs.empty and "val_loss" in epochs:
+        for run, part in epochs.groupby("run", sort=False):
+            figure.add_scatter(x=part["epoch"], y=part["val_loss"], mode="lines+markers", legendgroup=run,
+                               name=f"{part['label'].iloc[0]} {_('validation')}",
+                               line={"color": arch_colour(part["arch"].iloc[0]), "width": _width(2.5), "dash": "dot"})
+    figure.update_layout(title=_("loss"), xaxis_title=_("epoch"), yaxis_title=_("cross-entropy / MSE"), **layout())
+    return figure
+
+
+def metric_figure(epochs: pd.DataFrame, metric: str, baselines: dict[str, dict[str, float]] | None = None,
+                  chance: float | None = None) -> go.Figure:
+    """Validation (solid) and training (dashed) `metric` per epoch, with baselines and chance as flat lines."""
+    scale = 100.0 if metric in FRACTION_METRICS else 1.0
+    figure = go.Figure()
+    for run, part in epochs.groupby("run", sort=False):
+        colour, label = arch_colour(part["arch"].iloc[0]), part["label"].iloc[0]
+        if f"val_{metric}" in part:
+            figure.add_scatter(x=part["epoch"], y=part[f"val_{metric}"] * scale, mode="lines+markers", legendgroup=run,
+                               name=f"{label} {_('validation')}", line={"color": colour, "width": _width(3)})
+        if f"train_{metric}" in part:
+            figure.add_scatter(x=part["epoch"], y=part[f"train_{metric}"] * scale, mode="lines", legendgroup=run,
+                               name=f"{label} {_('train')}",
+                               line={"color": colour, "width": _width(1.5), "dash": "dash"})
+    lines = dict(baselines or {})
+    if chance is not None and metric == "accuracy":
+        lines[_("chance")] = {metric: chance}
+    for name, values in lines.items():
+        if metric in values:
+            shown = f"{values[metric] * scale:.1f} %" if scale == 100 else f"{values[metric]:.2f}"
+            figure.add_hline(y=values[metric] * scale, line_dash="dot", line_color="#888", line_width=_width(2),
+                             annotation_text=f"{name}: {shown}", annotation_position="top left")
+    title = metric_title(metric)
+    axis = {"yaxis_range": [0, 101], "yaxis_ticksuffix": " %"} if scale == 100 else {}
+    figure.update_layout(title=_("{metric} per epoch").format(metric=_(title)), xaxis_title=_("epoch"),
+                         yaxis_title=_(title), **layout(**axis))
+    return figure
+
+
+def confusion_figure(matrix: list[list[int]], class_names: list[str], normalise: bool, title: str) -> go.Figure:
+    """Rows: true class, columns: predicted class; normalised rows show recall per class. Every class
+    is labelled on both axes."""
+    values = np.asarray(matrix, dtype=float)
+    if normalise:
+        values = values / np.maximum(values.sum(axis=1, keepdims=True), 1)
+    text = [[f"{v:.2f}" if normalise else f"{int(v)}" for v in row] for row in values]
+    figure = go.Figure(go.Heatmap(z=values, x=class_names, y=class_names, colorscale="Blues", text=text,
+                                  texttemplate="%{text}" if len(class_names) <= 12 else None, showscale=False))
+    ticks = {"tickmode": "array", "tickvals": class_names, "ticktext": class_names, "type": "category"}
+    figure.update_layout(title=title, xaxis_title=_("predicted"), yaxis_title=_("true"), xaxis=ticks,
+                         yaxis={**ticks, "autorange": "reversed"},
+                         **layout(height=380 + 14 * max(0, len(class_names) - 10)))
+    return figure
+
+
+def per_class_frame(per_class: dict, class_names: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({_("class"): class_names, _("precision"): per_class["precision"],
+                         _("recall"): per_class["recall"], "F1": per_class["f1"], _("support"): per_class["support"]})
+
+
+def f1_bars(rows: list[tuple[str, str, list[str], list[float]]]) -> go.Figure:
+    """Grouped bars of per-class F1; rows are (label, arch, class names, F1 values)."""
+    figure = go.Figure()
+    for label, arch, names, values in rows:
+        figure.add_bar(x=names, y=[value * 100 for value in values], name=label, marker_color=arch_colour(arch))
+    figure.update_layout(title=_("per-class F1 (best epoch, validation)"), barmode="group", yaxis_title="F1",
+                         **layout(yaxis_range=[0, 101], yaxis_ticksuffix=" %", xaxis_type="category"))
+    return figure
+
+
+def forecast_figure(history: list[float], prediction: list[float], actual: list[float],
+                    baselines: dict[str, list[float]], steps_per_hour: int, start: str) -> go.Figure:
+    """5 days in, then the next 2 days: model vs actual vs the baselines, in hours from the window start."""
+    hours_in = np.arange(len(history)) / steps_per_hour
+    hours_out = (len(history) + np.arange(len(prediction))) / steps_per_hour
+    figure = go.Figure()
+    figure.add_scatter(x=hours_in, y=history, name=_("last 5 days (input)"), line={"color": "#7f7f7f"})
+    figure.add_scatter(x=hours_out, y=actual, name=_("actual"), line={"color": "#000000", "width": 2})
+    figure.add_scatter(x=hours_out, y=prediction, name=_("model forecast"), line={"color": "#1f77b4", "width": 3})
+    for (name, values), colour in zip(baselines.items(), ("#ff7f0e", "#2ca02c")):
+        figure.add_scatter(x=hours_out, y=values, name=name, line={"color": colour, "dash": "dot"})
+    figure.update_layout(title=_("temperature from {start}").format(start=start),
+                         xaxis_title=_("hours from the window start"), yaxis_title="°C", **layout(height=380))
+    return figure
+
+
+def probability_figure(top: list[dict]) -> go.Figure:
+    figure = go.Figure(go.Bar(x=[row["probability"] * 100 for row in top][::-1], y=[row["label"] for row in top][::-1],
+                              orientation="h", marker_color="#1f77b4",
+                              text=[f"{row['probability']:.1%}" for row in top][::-1]))
+    figure.update_layout(xaxis_range=[0, 101], xaxis_ticksuffix=" %", xaxis_title=_("probability"),
+                         **layout(height=90 + 40 * len(top)))
+    return figure
