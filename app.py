@@ -14,8 +14,18 @@ from rnnkit.ui.i18n import _, browser_language
 
 st.set_page_config(page_title="rnnkit", page_icon=":material/cycle:", layout="wide")
 st.session_state["app_entry"] = True  # pages check this: see rnnkit.ui.require_entry_point
-if "app_language" not in st.session_state:
-    st.session_state["app_language"] = browser_language()
+# the sidebar's choices live under plain keys: Streamlit resets a widget's own state when the page changes
+SETTINGS = {"app_language": browser_language, "app_projector": lambda: False,
+            "app_data_dir": lambda: os.environ.get("RNNKIT_DATA_DIR", "")}
+for name, default in SETTINGS.items():
+    if name not in st.session_state:
+        st.session_state[name] = default()
+    st.session_state[f"{name}_widget"] = st.session_state[name]
+
+
+def keep(name: str):
+    return lambda: st.session_state.update({name: st.session_state[f"{name}_widget"]})
+
 
 pages = {
     "home": st.Page("pages/home.py", title=_("Home"), icon=":material/home:", default=True),
@@ -24,11 +34,11 @@ pages = {
     "playground": st.Page("pages/playground.py", title=_("Playground"), icon=":material/science:"),
 }
 with st.sidebar:
-    st.segmented_control(_("Language"), list(LANGUAGES), format_func=LANGUAGES.get, key="app_language",
-                         selection_mode="single")
-    st.toggle(_("Projector mode"), key="app_projector",
+    st.radio(_("Language"), list(LANGUAGES), format_func=LANGUAGES.get, key="app_language_widget", horizontal=True,
+             on_change=keep("app_language"))
+    st.toggle(_("Projector mode"), key="app_projector_widget", on_change=keep("app_projector"),
               help=_("Larger text and lines, and the running group's charts first: for a class watching a projector"))
-    st.text_input(_("Data folder"), value=os.environ.get("RNNKIT_DATA_DIR", ""), key="app_data_dir",
+    st.text_input(_("Data folder"), key="app_data_dir_widget", on_change=keep("app_data_dir"),
                   help=_("Folder with the datasets (e.g. ../shared/data); "
                          "empty: $RNNKIT_DATA_DIR, then ~/.rnnkit/data"))
 style.apply()

@@ -15,9 +15,10 @@ if "train_task" not in st.session_state:
     st.session_state["train_preset"] = "quick"
     st.session_state["train_archs"] = ["rnn", "lstm", "gru"]
 
-st.title(_("Train"))
 compact = ui.style.projector() and bool(ui.group_options())
-setup = st.expander(_("New comparison: task, architectures, settings"), expanded=False) if compact else st.container()
+if not compact:  # projector mode gives the screen to the running group
+    st.title(_("Train"))
+setup = st.expander(_("Setup: task, architectures, settings, group"), expanded=False) if compact else st.container()
 with setup:
     task = st.selectbox(_("Task"), task_names(), format_func=lambda name: _(ui.task_title(name)), key="train_task",
                         on_change=ui.apply_preset)
@@ -43,10 +44,10 @@ groups = ui.group_options()
 if groups:
     if st.session_state.get("train_watch") not in groups:
         st.session_state["train_watch"] = groups[0]
-    if not compact:
-        st.divider()
-    group = st.selectbox(_("Watching"), groups, key="train_watch", help=_("runs started together form a group"),
-                         label_visibility="collapsed" if compact else "visible")
+    with setup if compact else st.container():
+        if not compact:
+            st.divider()
+        group = st.selectbox(_("Watching"), groups, key="train_watch", help=_("runs started together form a group"))
     ui.live_view(group)
 else:
     st.write(_("Runs you start appear here, live."))

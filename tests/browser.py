@@ -68,13 +68,14 @@ def dashboard(checkpoints: Path, log: Path, timeout: float = 60.0):
 
 
 @contextlib.contextmanager
-def browser_page(width: int = 1400, height: int = 1000):
+def browser_page(width: int = 1400, height: int = 1000, locale: str = "en-US"):
+    """A chromium page; `locale` is the browser language the dashboard picks its default from."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
-            yield browser.new_page(viewport={"width": width, "height": height})
+            yield browser.new_page(viewport={"width": width, "height": height}, locale=locale)
         finally:
             browser.close()
 
@@ -85,10 +86,10 @@ def wait_until_idle(page, timeout: float = 30.0) -> None:
     page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=timeout * 1000)
 
 
-def choose_architectures(page, names: list[str]) -> None:
+def choose_architectures(page, names: list[str], label: str = "Architectures") -> None:
     """Replace the Architectures multiselect's choice with `names` (checked, and retried once, because a
     click that lands while Streamlit reruns the script can be lost)."""
-    box = page.locator("[data-testid='stMultiSelect']").filter(has_text="Architectures")
+    box = page.locator("[data-testid='stMultiSelect']").filter(has_text=label)
     for _ in range(2):
         box.locator("[aria-label='Clear all']").first.click()
         wait_until_idle(page)
@@ -111,10 +112,17 @@ def set_number(page, label: str, value: float) -> None:
     wait_until_idle(page)
 
 
-HEADINGS = {"Home": "rnnkit"}  # the Home page's title is the product name
+HEADINGS = {"Home": "rnnkit", "首页": "rnnkit"}  # the Home page's title is the product name
 
 
 def open_page(page, title: str) -> None:
     page.locator("[data-testid='stSidebarNavLink']").filter(has_text=title).first.click()
     page.get_by_role("heading", name=HEADINGS.get(title, title)).first.wait_for(timeout=30_000)
     wait_until_idle(page)
+
+
+def inside_viewport(page, locator) -> bool:
+    """True when the element is drawn completely within the visible viewport (no scrolling needed)."""
+    box = locator.bounding_box()
+    viewport = page.viewport_size
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"] + 1

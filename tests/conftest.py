@@ -1,4 +1,5 @@
 """Shared fixtures. Real-data tests read $RNNKIT_DATA_DIR (CI: ../shared/data) and skip without it."""
+import io
 import os
 import sys
 from pathlib import Path
@@ -23,3 +24,37 @@ def isolated_environment(tmp_path_factory):
     os.environ["RNNKIT_OFFLINE"] = "1"
     os.environ["RNNKIT_CACHE_DIR"] = str(tmp_path_factory.mktemp("rnnkit-cache"))
     yield
+
+
+@pytest.fixture(scope="session")
+def run_folders(tmp_path_factory):
+    """A checkpoints folder with a finished recall group (rnn + lstm) and finished names, poems and
+    weather runs, shared by the AppTest files."""
+    from rnnkit.presets import build_config
+    from rnnkit.runner import execute
+    from rnnkit.runs import RunStore
+    from tests import fixtures
+
+    root = tmp_path_factory.mktemp("app")
+    store = RunStore(root / "checkpoints")
+    data = root / "data"
+    fixtures.write_names(data)
+    fixtures.write_poems(data)
+    fixtures.write_jena(data)
+    tiny = {"train": {"epochs": 2, "batch_size": 8, "log_every_steps": 2}}
+    configs = [
+        build_config("recall", None, {"task": {"sequence_length": 10, "num_samples": 200}, "model": {"arch": arch},
+                                      "train": {"epochs": 2, "batch_size": 16, "log_every_steps": 2}}, group="gtest")
+        for arch in ("rnn", "lstm")
+    ]
+    configs += [build_config(task, None, {"task": {"data_dir": str(data), **extra}, **tiny})
+                for task, extra in (("names", {}), ("poems", {}), ("weather", {"station": "jena"}))]
+    for config in configs:
+        assert execute(store.create(config), stream=io.StringIO(), install_signals=False) == "completed"
+    return store
+
+
+@pytest.fixture
+def app_env(run_folders, monkeypatch):
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(run_folders.root))
+    return run_folders

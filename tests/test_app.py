@@ -4,48 +4,16 @@ The fixture trains tiny real runs (recall, names, poems, weather-from-a-Jena-fil
 pages must render without exceptions, widgets must drive what they should, and bad input must show
 an error message instead of a traceback.
 """
-import io
 import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rnnkit.presets import build_config
-from rnnkit.runner import execute
 from rnnkit.runs import RunStore
-from tests import fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
-
-
-@pytest.fixture(scope="session")
-def run_folders(tmp_path_factory):
-    """A checkpoints folder with a finished recall group (rnn + lstm) and finished names, poems, weather runs."""
-    root = tmp_path_factory.mktemp("app")
-    store = RunStore(root / "checkpoints")
-    data = root / "data"
-    fixtures.write_names(data)
-    fixtures.write_poems(data)
-    fixtures.write_jena(data)
-    tiny = {"train": {"epochs": 2, "batch_size": 8, "log_every_steps": 2}}
-    configs = [
-        build_config("recall", None, {"task": {"sequence_length": 10, "num_samples": 200}, "model": {"arch": arch},
-                                      "train": {"epochs": 2, "batch_size": 16, "log_every_steps": 2}}, group="gtest")
-        for arch in ("rnn", "lstm")
-    ]
-    configs += [build_config(task, None, {"task": {"data_dir": str(data), **extra}, **tiny})
-                for task, extra in (("names", {}), ("poems", {}), ("weather", {"station": "jena"}))]
-    for config in configs:
-        assert execute(store.create(config), stream=io.StringIO(), install_signals=False) == "completed"
-    return store
-
-
-@pytest.fixture
-def app_env(run_folders, monkeypatch):
-    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(run_folders.root))
-    return run_folders
 
 
 def page(name: str) -> AppTest:

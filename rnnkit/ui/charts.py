@@ -23,8 +23,8 @@ FRACTION_METRICS = ("accuracy", "macro_f1")  # shown as percentages on a 0-100 %
 def layout(height: int = 340, **extra) -> dict:
     """Shared layout; projector mode: taller, larger type."""
     big = projector()
-    return {"margin": {"l": 10, "r": 10, "t": 48, "b": 10}, "height": int(height * (1.35 if big else 1.0)),
-            "legend": {"orientation": "h", "y": -0.25}, "font": {"size": 17 if big else 13},
+    return {"margin": {"l": 10, "r": 10, "t": 48, "b": 10}, "height": height,
+            "legend": {"orientation": "h", "yanchor": "top", "y": -0.22}, "font": {"size": 17 if big else 13},
             "uirevision": "keep", **extra}  # uirevision: live refreshes keep the user's zoom
 
 
@@ -35,14 +35,15 @@ def _width(base: float) -> float:
 def loss_figure(steps: pd.DataFrame, epochs: pd.DataFrame) -> go.Figure:
     """Training loss at every logged step and validation loss per epoch (dotted, markers), per run."""
     figure = go.Figure()
+    train, validation = _("train"), _("validation")
     for run, part in steps.groupby("run", sort=False):
-        figure.add_scatter(x=part["epoch"], y=part["loss"], mode="lines", name=f"{part['label'].iloc[0]} {_('train')}",
+        figure.add_scatter(x=part["epoch"], y=part["loss"], mode="lines", name=f"{part['label'].iloc[0]} {train}",
                            line={"color": arch_colour(part["arch"].iloc[0]), "width": _width(2)}, opacity=0.85,
                            legendgroup=run)
     if not epochs.empty and "val_loss" in epochs:
         for run, part in epochs.groupby("run", sort=False):
             figure.add_scatter(x=part["epoch"], y=part["val_loss"], mode="lines+markers", legendgroup=run,
-                               name=f"{part['label'].iloc[0]} {_('validation')}",
+                               name=f"{part['label'].iloc[0]} {validation}",
                                line={"color": arch_colour(part["arch"].iloc[0]), "width": _width(2.5), "dash": "dot"})
     figure.update_layout(title=_("loss"), xaxis_title=_("epoch"), yaxis_title=_("cross-entropy / MSE"), **layout())
     return figure
@@ -52,15 +53,16 @@ def metric_figure(epochs: pd.DataFrame, metric: str, baselines: dict[str, dict[s
                   chance: float | None = None) -> go.Figure:
     """Validation (solid) and training (dashed) `metric` per epoch, with baselines and chance as flat lines."""
     scale = 100.0 if metric in FRACTION_METRICS else 1.0
+    train, validation = _("train"), _("validation")
     figure = go.Figure()
     for run, part in epochs.groupby("run", sort=False):
         colour, label = arch_colour(part["arch"].iloc[0]), part["label"].iloc[0]
         if f"val_{metric}" in part:
             figure.add_scatter(x=part["epoch"], y=part[f"val_{metric}"] * scale, mode="lines+markers", legendgroup=run,
-                               name=f"{label} {_('validation')}", line={"color": colour, "width": _width(3)})
+                               name=f"{label} {validation}", line={"color": colour, "width": _width(3)})
         if f"train_{metric}" in part:
             figure.add_scatter(x=part["epoch"], y=part[f"train_{metric}"] * scale, mode="lines", legendgroup=run,
-                               name=f"{label} {_('train')}",
+                               name=f"{label} {train}",
                                line={"color": colour, "width": _width(1.5), "dash": "dash"})
     lines = dict(baselines or {})
     if chance is not None and metric == "accuracy":
@@ -73,7 +75,7 @@ def metric_figure(epochs: pd.DataFrame, metric: str, baselines: dict[str, dict[s
     title = metric_title(metric)
     axis = {"yaxis_range": [0, 101], "yaxis_ticksuffix": " %"} if scale == 100 else {}
     figure.update_layout(title=_("{metric} per epoch").format(metric=_(title)), xaxis_title=_("epoch"),
-                         yaxis_title=_(title), **layout(**axis))
+                         yaxis_title=_(title), xaxis_dtick=1, **layout(**axis))
     return figure
 
 

@@ -49,9 +49,11 @@ def available_models(stores: list[tuple[str, RunStore]]) -> list[Model]:
             if "task" not in summary:
                 continue
             score = summary["test"].get(summary["monitor"]) if summary["monitor"] else None
-            label = f"{_('demo') if origin == 'demo' else _('your run')}: {reports.run_label(run)} · {run.run_id}"
+            where = _("demo") if origin == "demo" else _("your run")
+            label = f"{where}: {reports.run_label(run)} · {run.run_id}"
             if score is not None:
-                label += f" · {_('test')} {format_score(summary['monitor'], score)}"
+                label += " · " + _("test {metric} {value}").format(metric=_(metric_title(summary["monitor"])),
+                                                                   value=format_score(summary["monitor"], score))
             models.append(Model(str(run.best_path), summary["task"], label, score, origin == "demo"))
     return models
 
@@ -95,7 +97,7 @@ def show(path: str) -> None:
     predictor = load_predictor(path, Path(path).stat().st_mtime)
     test = predictor.test_metrics
     if test:
-        shown = " · ".join(f"{_(metric_title(k))} {format_score(k, v)}" for k, v in test.items()
+        shown = " · ".join(_(metric_title(k)) + " " + format_score(k, v) for k, v in test.items()
                            if isinstance(v, float) and k != "loss")
         st.caption(_("Measured on the test split: {scores}").format(scores=shown))
     section = SECTIONS.get(predictor.task.playground)

@@ -12,7 +12,8 @@ PROJECTOR_CSS = """
   html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
   [data-testid="stMarkdownContainer"] p, label, [data-testid="stWidgetLabel"] p { font-size: 1.1rem; }
   h1 { font-size: 2.2rem !important; padding-top: 0 !important; }
-  [data-testid="stMainBlockContainer"] { padding-top: 1.5rem; max-width: 100%; }
+  [data-testid="stMainBlockContainer"] { padding-top: 1rem; padding-left: 2rem; padding-right: 2rem;
+                                         max-width: 100%; }
   [data-testid="stProgress"] > div > div { height: 0.8rem; }
 </style>
 """
