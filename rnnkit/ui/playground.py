@@ -75,8 +75,8 @@ def pick_model(stores: list[tuple[str, RunStore]]) -> str | None:
     tasks = [name for name in task_names() if any(model.task == name for model in models)]
     if not tasks:
         return None
-    if st.session_state.get("play_task") not in tasks:
-        st.session_state["play_task"] = tasks[0]
+    if st.session_state.get("play_task") not in tasks:  # first visit: the task of your latest run, else the first
+        st.session_state["play_task"] = next((model.task for model in models if not model.demo), tasks[0])
     task = st.selectbox(_("Task"), tasks, format_func=lambda name: _(get_task(name).title), key="play_task")
     of_task = [model for model in models if model.task == task]
     paths = [model.path for model in of_task]
