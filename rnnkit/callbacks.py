@@ -16,7 +16,7 @@ from typing import TextIO
 from rnnkit.checkpoint import save_checkpoint
 from rnnkit.config import RunConfig
 from rnnkit.engine import Callback, StopRequested, StopTraining, Trainer
-from rnnkit.metrics import METRICS
+from rnnkit.metrics import METRICS, is_better
 from rnnkit.runs import Run
 
 
@@ -123,12 +123,18 @@ class StopCheck(Callback):
 
 
 class EarlyStopping(Callback):
-    """Stops after `patience` epochs without a better validation metric."""
+    """Stops after `patience` epochs without a better validation metric, or once the validation
+    metric reaches `stop_at_score` (nothing left to learn: the class need not wait)."""
 
-    def __init__(self, patience: int) -> None:
+    def __init__(self, patience: int, stop_at_score: float = 0.0) -> None:
         self.patience = patience
+        self.stop_at_score = stop_at_score
 
     def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+        value = record["validation"][record["monitor"]]
+        if self.stop_at_score and not is_better(record["monitor"], self.stop_at_score, value):
+            raise StopTraining(f"validation {record['monitor']} reached {value:.4g} at epoch {record['epoch']} "
+                               f"(target {self.stop_at_score:g})")
         if self.patience and record["epoch"] - trainer.state.best_epoch >= self.patience:
             raise StopTraining(
                 f"early stopping: no better validation {record['monitor']} for {self.patience} epochs "

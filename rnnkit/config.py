@@ -119,6 +119,8 @@ class TrainConfig(Options):
                                   minimum=0.0, flags=("--clip",))
     patience: int = option(0, "stop after this many epochs without a better validation score (0 = never)",
                            label="early-stop patience", minimum=0)
+    stop_at_score: float = option(0.0, "stop once the validation score reaches this (e.g. 1.0 = 100 % accuracy; "
+                                  "0 = never)", label="stop at validation score", minimum=0.0)
     seed: int = option(0, "seeds the data split, the initial weights and the batch order", minimum=0)
     device: str = option("auto", "where to train: auto (cuda, then mps, then cpu) | cpu | cuda | mps", choices=DEVICES)
     amp: bool = option(True, "mixed precision on CUDA (ignored elsewhere)", widget=False)

@@ -49,7 +49,8 @@ def execute(
         if data.embedding_vectors is not None:
             model.load_embedding(data.embedding_vectors, freeze=data.freeze_embeddings)
         callbacks = [MetricsWriter(run), Checkpointer(run, config, data.artifacts), stop_check,
-                     EarlyStopping(config.train.patience), ConsoleProgress(stream, prefix=f"[{run.run_id}] "),
+                     EarlyStopping(config.train.patience, config.train.stop_at_score),
+                     ConsoleProgress(stream, prefix=f"[{run.run_id}] "),
                      *extra_callbacks]
         trainer = Trainer(model, data, config.train, callbacks, device=device)
         if resume:

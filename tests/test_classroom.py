@@ -123,7 +123,9 @@ def test_poems_convert_simplified_input_and_print_four_lines(app_env):
 
 
 def test_trained_line_lengths_ignore_a_handful_of_odd_poems():
-    poems = ["春花秋月江，山風雨雲水。天地人心日，夜明清白青。"] * 50 + ["春花秋月江山風，雨雲水天地人心。日夜明清白青春，花秋月江山風雨。"]
+    five = "春花秋月江，山風雨雲水。天地人心日，夜明清白青。"
+    seven = "春花秋月江山風，雨雲水天地人心。日夜明清白青春，花秋月江山風雨。"
+    poems = [five] * 50 + [seven]
     assert trained_line_lengths(poems) == [5]
 
 

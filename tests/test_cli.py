@@ -78,7 +78,7 @@ def test_eval_and_predict_a_finished_run(tmp_path, capsys):
     run_id = json.loads(capsys.readouterr().out)[0]["run_id"]
     assert main(["eval", run_id, "--checkpoints-dir", str(tmp_path)]) == 0
     assert "accuracy" in json.loads(capsys.readouterr().out)
-    assert main(["predict", run_id, "--examples", "3", "--checkpoints-dir", str(tmp_path)]) == 0
+    assert main(["predict", run_id, "--examples", "3", "--json", "--checkpoints-dir", str(tmp_path)]) == 0
     predictions = json.loads(capsys.readouterr().out)
     assert len(predictions) == 3 and {"label", "top", "target"} <= set(predictions[0])
     assert main(["predict", run_id, "hello", "--checkpoints-dir", str(tmp_path)]) == 2

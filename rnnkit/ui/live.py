@@ -16,7 +16,7 @@ from rnnkit.runs import Run, RunError
 from rnnkit.ui import charts
 from rnnkit.ui.i18n import _
 
-LIVE_REFRESH_SECONDS = 1.0
+LIVE_REFRESH_SECONDS = 2.0
 STARTUP_REFRESH_SECONDS = 0.5
 
 
