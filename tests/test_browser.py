@@ -94,7 +94,8 @@ def test_train_watch_compare_and_play_in_chromium(server, language):
         texts = []
         while time.monotonic() < deadline:
             texts = page.locator("[data-testid='stProgress']").all_inner_texts()
-            if len(texts) == 2 and len([t for t in texts if re.search(words["done"], t)]) == 2:
+            trained = all(len(run.metrics("epoch")) >= 2 for run in runs)
+            if trained and len(texts) == 2 and len([t for t in texts if re.search(words["done"], t)]) == 2:
                 break
             time.sleep(1)
         else:

@@ -1,11 +1,10 @@
 """Start: one background run per chosen architecture, as one comparison group."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from rnnkit.cells import get_cell
 from rnnkit.launcher import parallel_threads
 from rnnkit.presets import build_config
+from rnnkit.runs import new_group_id
 
 UI_LOG_EVERY_STEPS = 5  # denser loss points than the CLI default: the class is watching
 
@@ -16,7 +15,7 @@ def start_runs(task: str, preset: str, architectures: list[str], overrides: dict
 
     if not architectures:
         raise ValueError("choose at least one architecture")
-    group = f"g{datetime.now():%Y%m%d-%H%M%S}"
+    group = new_group_id()
     overrides = {section: dict(values) for section, values in overrides.items()}
     overrides["train"].setdefault("log_every_steps", UI_LOG_EVERY_STEPS)
     overrides["train"]["num_threads"] = parallel_threads(len(architectures))
