@@ -15,6 +15,7 @@ Playground pictures there (the README's). Usage: python benchmarks/bench_app.py 
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import tempfile
@@ -29,13 +30,13 @@ from tests import browser  # noqa: E402
 PAGES = ("Home", "Train", "Compare", "Playground")
 
 
-def first_live_point(page, runs_expected: int, timeout: float = 60.0) -> float:
+def first_live_point(page, runs_expected: int, timeout: float = 60.0, start: str = "Start") -> float:
     started = time.perf_counter()
-    page.get_by_role("button", name="Start").click()
+    page.get_by_role("button", name=start, exact=True).click()
     first_point.clicked_at = time.time()
     while time.perf_counter() - started < timeout:
         texts = page.locator("[data-testid='stProgress']").all_inner_texts()
-        if len(texts) == runs_expected and all("· step" in text or "epoch 2/" in text for text in texts):
+        if len(texts) == runs_expected and all(re.search(r"· step|epoch 2/|步|第 2/", text) for text in texts):
             return time.perf_counter() - started
         time.sleep(0.05)
     raise TimeoutError(f"no live point after {timeout}s: {texts}")
@@ -54,10 +55,11 @@ def timeline(store: RunStore, clicked_at: float) -> None:
               f"first point written +{written - clicked_at:.2f} s")
 
 
-def page_switches(page, rounds: int = 3) -> list[float]:
+def page_switches(page, rounds: int = 3, titles: tuple | None = None) -> list[float]:
     times = []
+    pages = ("首页", *titles) if titles else PAGES
     for _ in range(rounds):
-        for title in PAGES:
+        for title in pages:
             started = time.perf_counter()
             browser.open_page(page, title)
             times.append(time.perf_counter() - started)
@@ -67,41 +69,56 @@ def page_switches(page, rounds: int = 3) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--screenshots", default=None, help="folder for Train/Compare/Playground screenshots")
+    parser.add_argument("--language", choices=("en", "zh"), default="en", help="the browser's language (interface)")
+    parser.add_argument("--projector", action="store_true",
+                        help="with --screenshots: also a 1280x720 projector-mode picture while the group trains")
     args = parser.parse_args()
+    words = {"en": ("en-US", "Train", "Compare", "Playground", "Start", "Projector mode"),
+             "zh": ("zh-CN", "训练", "比较", "试一试", "开始", "投影模式")}[args.language]
+    suffix = "" if args.language == "en" else f"_{args.language}"
     checkpoints = Path(tempfile.mkdtemp(prefix="bench-app-")) / "checkpoints"
     store = RunStore(checkpoints)
     with browser.dashboard(checkpoints, checkpoints.parent / "streamlit.log") as url, \
-            browser.browser_page(height=2600) as page:
+            browser.browser_page(height=2600, locale=words[0]) as page:
         page.goto(url)
         page.get_by_role("heading", name="rnnkit").wait_for(timeout=60_000)
-        browser.open_page(page, "Train")
-        seconds = first_live_point(page, runs_expected=3)
+        browser.open_page(page, words[1])
+        seconds = first_live_point(page, runs_expected=3, start=words[4])
         print(f"start to first live point seconds: {seconds:.2f}")
         timeline(store, first_point.clicked_at)
         if args.screenshots:
             folder = Path(args.screenshots)
             folder.mkdir(parents=True, exist_ok=True)
             page.wait_for_timeout(20_000)  # mid-training: the LSTM/GRU curves have started to drop
-            page.screenshot(path=str(folder / "train_live.png"))
+            page.screenshot(path=str(folder / f"train_live{suffix}.png"))
+            if args.projector:
+                page.set_viewport_size({"width": 1280, "height": 720})
+                page.get_by_text(words[5]).click()
+                browser.wait_until_idle(page)
+                page.wait_for_timeout(2_500)
+                page.screenshot(path=str(folder / f"train_projector{suffix}.png"))
+                page.get_by_text(words[5]).click()
+                page.set_viewport_size({"width": 1400, "height": 2600})
+                browser.wait_until_idle(page)
         while any(run.is_active() for run in store.runs()):
             time.sleep(0.2)
         print(f"classroom seconds (click to all three finished, dashboard watching): "
               f"{time.time() - first_point.clicked_at:.1f}")
         if args.screenshots:
             page.wait_for_timeout(2_000)
-            page.screenshot(path=str(folder / "train_done.png"))
-        switches = page_switches(page)
+            page.screenshot(path=str(folder / f"train_done{suffix}.png"))
+        switches = page_switches(page, titles=(words[1], words[2], words[3]) if args.language == "zh" else None)
         print(f"page switch seconds median: {statistics.median(switches):.2f}")
         print(f"page switch seconds max: {max(switches):.2f}")
         print("page switch seconds, in order: " + ", ".join(
             f"{PAGES[index % len(PAGES)]} {seconds:.2f}" for index, seconds in enumerate(switches)))
         if args.screenshots:
-            browser.open_page(page, "Compare")
+            browser.open_page(page, words[2])
             page.wait_for_timeout(1_500)
-            page.screenshot(path=str(folder / "compare.png"))
-            browser.open_page(page, "Playground")
+            page.screenshot(path=str(folder / f"compare{suffix}.png"))
+            browser.open_page(page, words[3])
             page.wait_for_timeout(1_500)
-            page.screenshot(path=str(folder / "playground.png"))
+            page.screenshot(path=str(folder / f"playground{suffix}.png"))
     for run in store.runs():
         summary = run.metrics("test")
         accuracy = summary[0]["test"]["accuracy"] if summary else None

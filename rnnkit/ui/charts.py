@@ -24,7 +24,7 @@ def layout(height: int = 340, **extra) -> dict:
     """Shared layout; projector mode: taller, larger type."""
     big = projector()
     return {"margin": {"l": 10, "r": 10, "t": 48, "b": 10}, "height": height,
-            "legend": {"orientation": "h", "yanchor": "top", "y": -0.22}, "font": {"size": 17 if big else 13},
+            "legend": {"orientation": "h", "yanchor": "top", "y": -0.3}, "font": {"size": 17 if big else 13},
             "uirevision": "keep", **extra}  # uirevision: live refreshes keep the user's zoom
 
 
