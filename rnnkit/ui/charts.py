@@ -45,7 +45,9 @@ def loss_figure(steps: pd.DataFrame, epochs: pd.DataFrame) -> go.Figure:
             figure.add_scatter(x=part["epoch"], y=part["val_loss"], mode="lines+markers", legendgroup=run,
                                name=f"{part['label'].iloc[0]} {validation}",
                                line={"color": arch_colour(part["arch"].iloc[0]), "width": _width(2.5), "dash": "dot"})
-    figure.update_layout(title=_("loss"), xaxis_title=_("epoch"), yaxis_title=_("cross-entropy / MSE"), **layout())
+    # the axis starts at 0: a flat RNN loss of 2.30 ± 0.04 must look flat, not like learning
+    figure.update_layout(title=_("loss"), xaxis_title=_("epoch"), yaxis_title=_("cross-entropy / MSE"),
+                         yaxis_rangemode="tozero", **layout())
     return figure
 
 

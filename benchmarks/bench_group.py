@@ -1,8 +1,8 @@
 """The classroom comparison, timed as the dashboard runs it: one background group of rnn, lstm and gru
 on `recall` (the same launcher the Train page uses), from start until all three have finished.
 
-    python benchmarks/bench_classroom.py                       # the quick preset
-    python benchmarks/bench_classroom.py --set train.epochs=6 --set task.sequence_length=100
+    python benchmarks/bench_group.py                       # the quick preset
+    python benchmarks/bench_group.py --set train.epochs=6 --set task.sequence_length=100
 
 Prints the wall seconds and each run's test accuracy and epochs. Goal (classroom issue): ≤ 45 s with
 the RNN at chance and LSTM and GRU ≥ 95 % test accuracy, T ≥ 100.
