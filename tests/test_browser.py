@@ -21,11 +21,11 @@ WORDS = {  # what a user reads and clicks, per interface language
     "en": {"locale": "en-US", "train": "Train", "compare": "Compare", "playground": "Playground",
            "architectures": "Architectures", "hyperparameters": "Hyperparameters", "length": "sequence length T",
            "sequences": "sequences", "epochs": "epochs", "start": "Start", "projector": "Projector mode",
-           "done": r"epoch 4/4|completed", "prediction": "prediction", "truth": "truth"},
+           "done": r"epoch 8/8|completed", "prediction": "prediction", "truth": "truth"},
     "zh": {"locale": "zh-CN", "train": "训练", "compare": "比较", "playground": "试一试",
            "architectures": "网络结构", "hyperparameters": "超参数", "length": "序列长度 T",
            "sequences": "序列数", "epochs": "轮数", "start": "开始", "projector": "投影模式",
-           "done": r"第 4/4 轮|已完成", "prediction": "预测", "truth": "真实值"},
+           "done": r"第 8/8 轮|已完成", "prediction": "预测", "truth": "真实值"},
 }
 
 
@@ -63,7 +63,7 @@ def test_train_watch_compare_and_play_in_chromium(server, language):
         page.get_by_text(words["hyperparameters"]).click()
         browser.set_number(page, words["length"], 60)
         browser.set_number(page, words["sequences"], 2000)
-        browser.set_number(page, words["epochs"], 4)
+        browser.set_number(page, words["epochs"], 8)
         page.get_by_role("button", name=words["start"], exact=True).click()
         browser.wait_until_idle(page)
         runs = []
@@ -84,12 +84,13 @@ def test_train_watch_compare_and_play_in_chromium(server, language):
             time.sleep(1.5)  # one live refresh with the larger charts
             charts = page.locator(".js-plotly-plot")
             page.screenshot(path=str(ARTIFACTS / "train_projector_1280x720.png"))
+            assert any(run.is_active() for run in runs)  # the picture shows the group while it trains
             assert browser.inside_viewport(page, charts.nth(0)) and browser.inside_viewport(page, charts.nth(1))
             page.get_by_text(words["projector"]).click()
             page.set_viewport_size({"width": 1400, "height": 2400})
             browser.wait_until_idle(page)
 
-        # the live panel: both runs must get past epoch 3 (their progress text reads epoch 4/4 or completed)
+        # the live panel: both runs must reach their last epoch (the progress text reads epoch 8/8 or completed)
         deadline = time.monotonic() + 240
         texts = []
         while time.monotonic() < deadline:
@@ -99,7 +100,7 @@ def test_train_watch_compare_and_play_in_chromium(server, language):
                 break
             time.sleep(1)
         else:
-            pytest.fail(f"live view did not reach epoch 4 for both runs; progress: {texts}")
+            pytest.fail(f"live view did not reach epoch 8 for both runs; progress: {texts}")
         assert all(len(run.metrics("epoch")) >= 2 for run in runs), (texts, [run.status() for run in runs])
         assert page.locator(".js-plotly-plot").count() >= 2
         for run in runs:  # let them finish so Compare has test scores and the winner line shows

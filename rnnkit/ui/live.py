@@ -115,8 +115,9 @@ def result_summary(runs: list[Run]) -> None:
     line = _("Test {metric}: {scores}").format(metric=_(metric_title(monitor)), scores=parts)
     if chance is not None:
         line += " " + _("(chance: {value})").format(value=format_score("accuracy", chance))
+    line += "."
     if len(scored) > 1:
-        line += ". " + _("Best: {names}.").format(names=", ".join(winners))
+        line += " " + _("Best: {names}.").format(names=", ".join(winners))
     waiting = len(runs) - len(finished)
     if waiting:
         line += " " + _("{count} run(s) not finished.").format(count=waiting)
