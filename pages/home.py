@@ -4,7 +4,7 @@ import streamlit as st
 from rnnkit import ui
 from rnnkit.data import DataNotFound, resolve
 from rnnkit.tasks import get_task
-from rnnkit.ui import tables
+from rnnkit.ui import safe, tables
 from rnnkit.ui.i18n import _
 
 ui.require_entry_point("home")
@@ -37,7 +37,7 @@ for row in missing:
             try:
                 st.success(_("Saved to {path}").format(path=resolve(source, data_dir, progress=lambda text: None)))
             except DataNotFound as error:
-                st.error(str(error))
+                safe.error(error)
 
 st.subheader(_("Latest runs"))
 runs = ui.store().runs()[:10]

@@ -38,7 +38,7 @@ with setup:
         try:
             st.session_state["train_watch"] = ui.start_runs(task, preset, architectures, overrides)
         except ValueError as error:
-            st.error(str(error))
+            ui.safe.error(error)
 
 groups = ui.group_options()
 if groups:

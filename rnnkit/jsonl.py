@@ -46,9 +46,11 @@ def read_records(path: Path) -> tuple[dict[str, Any], ...]:
             parsed = []
             for line in data[:end].splitlines():
                 try:
-                    parsed.append(json.loads(line))
+                    record = json.loads(line)
                 except ValueError:
                     continue
+                if isinstance(record, dict):  # a line that is a list, a string or null is not a record
+                    parsed.append(record)
             records += tuple(parsed)
             offset += end
             tail = (tail + data[:end])[-_CHECK_BYTES:]

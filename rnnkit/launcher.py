@@ -76,13 +76,17 @@ class LocalLauncher:
         return process_alive(owner["pid"], owner.get("start_time"))
 
     def stop(self, run: "Run") -> None:
-        """SIGTERM the worker, but only if it is the very process that recorded itself (pid + start time)."""
+        """SIGTERM the worker, but only if it is verifiably the process that recorded itself: same pid,
+        same start time, and an rnnkit command line. Anything else (a reused pid, a hand-edited
+        status.json) is left alone; the stop.request file still ends the run within one batch."""
         status = run.raw_status()
         pid = status.get("pid")
-        if status.get("state") != "running" or not pid or status.get("host") != socket.gethostname():
+        if status.get("state") != "running" or not isinstance(pid, int) or status.get("host") != socket.gethostname():
             return
         if status.get("start_time") is None or process_start_time(pid) != status["start_time"]:
-            return  # not verifiably our worker: the stop.request file is enough
+            return
+        if "rnnkit" not in process_command(pid):
+            return
         try:  # the worker turns SIGTERM into the same stop request
             os.kill(pid, signal.SIGTERM)
         except (ProcessLookupError, PermissionError):
@@ -96,6 +100,14 @@ def process_start_time(pid: int) -> int | None:
     except (OSError, IndexError):
         return None
     return int(fields[19])
+
+
+def process_command(pid: int) -> str:
+    """The command line of a process (Linux), '' when it cannot be read."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 def process_alive(pid: int | None, start_time: int | None = None) -> bool:

@@ -40,6 +40,14 @@ from rnnkit.launcher import PACKAGE_PARENT, Launcher, LocalLauncher
 STATES = ("queued", "running", "completed", "failed", "stopped", "interrupted")
 ACTIVE_STATES = ("queued", "running")
 TRANSIENT_STATUS_FIELDS = ("state", "error", "stop_reason", "phase", "resumed_from", "eta_seconds", "resume_step")
+NUMBER = (int, float)
+RECORD_FIELDS = {  # kind -> field -> type(s) every such metrics.jsonl line holds
+    "start": {"spec": dict, "baselines": dict},
+    "step": {"epoch": int, "step": int, "steps_per_epoch": int, "loss": NUMBER},
+    "epoch": {"epoch": int, "epochs": int, "train": dict, "validation": dict, "best_epoch": int, "monitor": str,
+              "epoch_seconds": NUMBER, "samples_per_second": NUMBER},
+    "test": {"epoch": int, "test": dict},
+}
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
@@ -124,10 +132,8 @@ class Run:
 
     def info(self) -> dict[str, Any]:
         """config.json's extra fields: run_id, group, created."""
-        try:
-            return json.loads(self.config_path.read_text(encoding="utf-8")).get("run", {})
-        except (OSError, ValueError):
-            return {}
+        document = _read_object(self.config_path)
+        return document.get("run", {}) if isinstance(document.get("run"), dict) else {}
 
     # ------------------------------------------------------------------------------------ status
     def raw_status(self) -> dict[str, Any]:
@@ -179,10 +185,15 @@ class Run:
             os.close(descriptor)
 
     def metrics(self, kind: str | None = None) -> list[dict[str, Any]]:
-        """All complete records (optionally of one kind: start, step, epoch, test). The records are
+        """All complete records (optionally of one kind: start, step, epoch, test); a record that
+        lacks what its kind must hold (a damaged or hand-edited line) is skipped. The records are
         shared with later calls: read them, do not change them."""
         records = read_records(self.metrics_path)
-        return list(records) if kind is None else [record for record in records if record.get("kind") == kind]
+        if kind is None:
+            return list(records)
+        required = RECORD_FIELDS.get(kind, {})
+        return [record for record in records if record.get("kind") == kind
+                and all(isinstance(record.get(name), types) for name, types in required.items())]
 
     def metrics_size(self) -> int:
         try:
@@ -305,7 +316,14 @@ class RunStore:
 
 
 def _group_of(run: Run) -> str:
+    group = _read_object(run.config_path).get("group", "")
+    return group if isinstance(group, str) else ""
+
+
+def _read_object(path: Path) -> dict[str, Any]:
+    """A JSON file's object; {} when it is missing, unreadable or not an object (a bad run folder)."""
     try:
-        return json.loads(run.config_path.read_text(encoding="utf-8")).get("group", "")
+        document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return ""
+        return {}
+    return document if isinstance(document, dict) else {}

@@ -54,6 +54,11 @@ def test_unknown_run_is_a_clear_error(store):
         store.get("nope")
 
 
+def of_kind(run, kind):
+    """The reader's records of one kind, whatever fields they have (these tests write minimal lines)."""
+    return [record for record in run.metrics() if record.get("kind") == kind]
+
+
 def test_metrics_reader_skips_a_line_still_being_written(store):
     run = store.create(build_config("recall", "quick"))
     run.append_metrics({"kind": "epoch", "epoch": 1})
@@ -63,14 +68,14 @@ def test_metrics_reader_skips_a_line_still_being_written(store):
     size = len(json.dumps({"kind": "epoch", "epoch": 1}, separators=(",", ":"))) + 1
     run.truncate_metrics(size)
     run.append_metrics({"kind": "epoch", "epoch": 2})
-    assert [record["epoch"] for record in run.metrics("epoch")] == [1, 2]
+    assert [record["epoch"] for record in of_kind(run, "epoch")] == [1, 2]
 
 
 def test_metrics_reader_follows_appends_truncation_and_replacement(store):
     run = store.create(build_config("recall", "quick"))
     for step in range(3):
         run.append_metrics({"kind": "step", "step": step})
-    assert [record["step"] for record in run.metrics("step")] == [0, 1, 2]
+    assert [record["step"] for record in of_kind(run, "step")] == [0, 1, 2]
     size = run.metrics_size()
     run.append_metrics({"kind": "epoch", "epoch": 1, "note": "\u2028 is not a line break"})
     run.append_metrics({"kind": "step", "step": 3})
@@ -79,16 +84,25 @@ def test_metrics_reader_follows_appends_truncation_and_replacement(store):
     run.truncate_metrics(size)
     for step in range(3, 9):
         run.append_metrics({"kind": "step", "step": step, "resumed": True})
-    assert [record["step"] for record in run.metrics("step")] == list(range(9))
-    assert run.metrics("epoch") == []
+    assert [record["step"] for record in of_kind(run, "step")] == list(range(9))
+    assert of_kind(run, "epoch") == []
     # a file replaced by another one (same size, new inode)
     text = run.metrics_path.read_text(encoding="utf-8").replace('"step"', '"STEP"')
     replacement = run.metrics_path.with_name("new.jsonl")
     replacement.write_text(text, encoding="utf-8")
     replacement.replace(run.metrics_path)
-    assert run.metrics("step") == [] and len(run.metrics("STEP")) == 9
+    assert of_kind(run, "step") == [] and len(of_kind(run, "STEP")) == 9
     run.metrics_path.unlink()
     assert run.metrics() == []
+
+
+def test_records_missing_what_their_kind_needs_are_skipped(store):
+    run = store.create(build_config("recall", "quick"))
+    run.append_metrics({"kind": "step", "epoch": 1, "step": 1, "steps_per_epoch": 5, "loss": 2.3})
+    run.append_metrics({"kind": "step", "epoch": 1, "step": "two"})  # damaged: no loss, a string step
+    with open(run.metrics_path, "a", encoding="utf-8") as handle:
+        handle.write('[1, 2]\n"text"\nnull\n')
+    assert len(run.metrics("step")) == 1 and len(run.metrics()) == 2
 
 
 def test_a_running_status_whose_process_is_gone_reads_interrupted(store):

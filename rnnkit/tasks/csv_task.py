@@ -63,6 +63,9 @@ def read_table(path: Path):
             raise ValueError(f"{path} is not a well-formed CSV file: {error}") from error
     else:
         raise ValueError(f"{path} is neither UTF-8 nor GBK text; save it as UTF-8 and try again")
+    if len(frame.columns) < 2:  # not a table: say nothing of what the file holds
+        raise ValueError(f"{path} is not a CSV file with a text and a label column (it reads as fewer than 2 "
+                         "columns)")
     if frame.empty:
         raise ValueError(f"{path} has a header but no rows")
     return frame
@@ -132,7 +135,7 @@ class CSVTask(Task):
         texts, labels = [texts[i] for i in keep], [labels[i] for i in keep]
         class_names = tuple(sorted(set(labels)))
         if len(class_names) < 2:
-            raise ValueError(f"column {label_column!r} has only one class ({class_names[0]!r}); "
+            raise ValueError(f"column {label_column!r} has only one class; "
                              "a classifier needs at least two")
         chinese = cjk_fraction(texts[:2000]) >= CHINESE_THRESHOLD
         settings = {"text": text_column, "chinese": chinese, "tokeniser": 1}
@@ -140,8 +143,8 @@ class CSVTask(Task):
         targets = [class_names.index(label) for label in labels]
         counts = torch.bincount(torch.tensor(targets), minlength=len(class_names))
         if int(counts.min()) < 3:
-            rare = class_names[int(counts.argmin())]
-            raise ValueError(f"class {rare!r} has {int(counts.min())} row(s); each class needs at least 3 "
+            raise ValueError(f"one class of column {label_column!r} has {int(counts.min())} row(s); each class "
+                             "needs at least 3 "
                              "(one each for training, validation and test)")
         train, validation, test = stratified_split(targets, seed, validation=0.1, test=0.1)
         vocabulary = Vocabulary.build((tokens[i] for i in train), max_size=options.vocab_size or DEFAULT_VOCAB_SIZE)

@@ -40,12 +40,12 @@ def demo_store() -> RunStore:
     return RunStore(demo_root())
 
 
-from rnnkit.ui import style  # noqa: E402 - the pages' API
+from rnnkit.ui import safe, style  # noqa: E402 - the pages' API
 from rnnkit.ui.form import apply_preset, hyperparameter_form  # noqa: E402
 from rnnkit.ui.launch import start_runs  # noqa: E402
 from rnnkit.ui.live import group_options, live_view, metric_charts, run_choices  # noqa: E402
 from rnnkit.ui.status import data_status, device_summary, task_title  # noqa: E402
 
-__all__ = ["style", "require_entry_point", "store", "demo_store", "apply_preset", "hyperparameter_form", "start_runs",
-           "group_options", "live_view", "metric_charts", "run_choices", "data_status", "device_summary",
+__all__ = ["safe", "style", "require_entry_point", "store", "demo_store", "apply_preset", "hyperparameter_form",
+           "start_runs", "group_options", "live_view", "metric_charts", "run_choices", "data_status", "device_summary",
            "task_title"]

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from rnnkit.metrics import metric_title
 from rnnkit.reports import arch_colour
 from rnnkit.ui.i18n import _
+from rnnkit.ui.safe import chart_text
 from rnnkit.ui.style import projector
 
 FRACTION_METRICS = ("accuracy", "macro_f1")  # shown as percentages on a 0-100 % axis
@@ -88,6 +89,7 @@ def confusion_figure(matrix: list[list[int]], class_names: list[str], normalise:
     if normalise:
         values = values / np.maximum(values.sum(axis=1, keepdims=True), 1)
     text = [[f"{v:.2f}" if normalise else f"{int(v)}" for v in row] for row in values]
+    class_names = [chart_text(name) for name in class_names]  # from a user's file: never markup
     figure = go.Figure(go.Heatmap(z=values, x=class_names, y=class_names, colorscale="Blues", text=text,
                                   texttemplate="%{text}" if len(class_names) <= 12 else None, showscale=False))
     ticks = {"tickmode": "array", "tickvals": class_names, "ticktext": class_names, "type": "category"}
@@ -106,7 +108,8 @@ def f1_bars(rows: list[tuple[str, str, list[str], list[float]]]) -> go.Figure:
     """Grouped bars of per-class F1; rows are (label, arch, class names, F1 values)."""
     figure = go.Figure()
     for label, arch, names, values in rows:
-        figure.add_bar(x=names, y=[value * 100 for value in values], name=label, marker_color=arch_colour(arch))
+        figure.add_bar(x=[chart_text(name) for name in names], y=[value * 100 for value in values], name=label,
+                       marker_color=arch_colour(arch))
     figure.update_layout(title=_("per-class F1 (best epoch, validation)"), barmode="group", yaxis_title="F1",
                          **layout(yaxis_range=[0, 101], yaxis_ticksuffix=" %", xaxis_type="category"))
     return figure
@@ -129,7 +132,8 @@ def forecast_figure(history: list[float], prediction: list[float], actual: list[
 
 
 def probability_figure(top: list[dict]) -> go.Figure:
-    figure = go.Figure(go.Bar(x=[row["probability"] * 100 for row in top][::-1], y=[row["label"] for row in top][::-1],
+    labels = [chart_text(row["label"]) for row in top][::-1]
+    figure = go.Figure(go.Bar(x=[row["probability"] * 100 for row in top][::-1], y=labels,
                               orientation="h", marker_color="#1f77b4",
                               text=[f"{row['probability']:.1%}" for row in top][::-1]))
     figure.update_layout(xaxis_range=[0, 101], xaxis_ticksuffix=" %", xaxis_title=_("probability"),

@@ -13,7 +13,7 @@ from rnnkit.config import RunConfig
 from rnnkit.jobs import get_job
 from rnnkit.metrics import higher_is_better, metric_title
 from rnnkit.runs import Run, RunError
-from rnnkit.ui import charts
+from rnnkit.ui import charts, safe
 from rnnkit.ui.i18n import _
 
 LIVE_REFRESH_SECONDS = 2.0
@@ -91,9 +91,9 @@ def run_rows(runs: list[Run], key: str) -> None:
                 try:
                     store().resume(run.run_id)
                 except RunError as error:
-                    st.error(str(error))
+                    safe.error(error)
         if status["state"] in ("failed", "interrupted") and status["error"]:
-            st.error(f"{reports.run_label(run)}: {status['error']}")
+            safe.error(f"{reports.run_label(run)}: {status['error']}")
 
 
 def result_summary(runs: list[Run]) -> None:

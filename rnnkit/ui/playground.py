@@ -22,7 +22,7 @@ from rnnkit.metrics import higher_is_better, metric_title
 from rnnkit.runs import RunStore
 from rnnkit.tasks import get_task, task_names
 from rnnkit.tasks.poems import DEFAULT_TEMPERATURE, as_lines, check_poem, line_lengths
-from rnnkit.ui import charts
+from rnnkit.ui import charts, safe
 from rnnkit.ui.i18n import _
 from rnnkit.ui.live import format_score
 
@@ -94,7 +94,11 @@ def load_predictor(path: str, modified: float) -> Predictor:
 
 
 def show(path: str) -> None:
-    predictor = load_predictor(path, Path(path).stat().st_mtime)
+    try:
+        predictor = load_predictor(path, Path(path).stat().st_mtime)
+    except (ValueError, OSError) as error:  # a broken best.pt: say so, and keep the page working
+        safe.error(_("This model cannot be loaded: {error}").format(error=error))
+        return
     test = predictor.test_metrics
     if test:
         shown = " · ".join(_(metric_title(k)) + " " + format_score(k, v) for k, v in test.items()
@@ -110,7 +114,7 @@ def show(path: str) -> None:
 def _replaced_note(replaced: list) -> None:
     if replaced:
         pairs = ", ".join(f"{source} → {target}" for source, target in replaced)
-        st.caption(_("The model never saw some characters; they were read as: {pairs}").format(pairs=pairs))
+        st.caption(safe.plain(_("The model never saw some characters; they were read as: {pairs}").format(pairs=pairs)))
 
 
 def classify_text(predictor: Predictor) -> None:
@@ -122,9 +126,9 @@ def classify_text(predictor: Predictor) -> None:
         try:
             result = predictor.predict([text])[0]
         except ValueError as error:
-            st.error(str(error))
+            safe.error(error)
             return
-        st.subheader(result["label"])
+        st.subheader(safe.plain(result["label"]))
         _replaced_note(result.get("replaced", []))
         st.plotly_chart(charts.probability_figure(result["top"]), key="play_probabilities")
 
@@ -182,7 +186,7 @@ def poems(predictor: Predictor) -> None:
                                           temperature=temperature, top_k=int(top_k), enforce_form=enforce,
                                           generator=generator, replaced=replaced if number == 0 else None)
             except ValueError as error:
-                st.error(str(error))
+                safe.error(error)
                 return
             if number == 0:
                 _replaced_note(replaced)

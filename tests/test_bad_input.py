@@ -1,0 +1,144 @@
+"""A classroom server meets bad input: files that are not CSVs, markdown in a user's file, a pid that
+is not our worker, and run folders broken in every way. Each one becomes a message about that one
+thing; nothing leaks and the rest keeps working."""
+import io
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rnnkit.cli import main
+from rnnkit.config import TaskConfig
+from rnnkit.launcher import process_start_time
+from rnnkit.presets import build_config
+from rnnkit.runner import execute
+from rnnkit.runs import RunStore
+from rnnkit.tasks import get_task
+from rnnkit.ui.safe import plain
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "root:*:20228:0:99999:7:::\nalice:$6$hunter2hash:20228:0:99999:7:::\n"
+
+
+def page(name: str, **state) -> AppTest:
+    app = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=60)
+    app.session_state["app_entry"] = True
+    for key, value in state.items():
+        app.session_state[key] = value
+    return app
+
+
+def test_a_csv_path_to_a_file_that_is_not_a_csv_leaks_nothing(tmp_path, capsys):
+    shadow = tmp_path / "shadow"
+    shadow.write_text(SECRET)
+    with pytest.raises(ValueError) as caught:
+        get_task("csv").load(TaskConfig(name="csv", options={"file": str(shadow)}), 0, lambda _: None)
+    assert "root:" not in str(caught.value) and "hunter2" not in str(caught.value)
+    code = main(["train", "--task", "csv", "--file", str(shadow), "--dry-run",
+                 "--checkpoints-dir", str(tmp_path / "r")])
+    output = capsys.readouterr()
+    assert code != 0 and "hunter2" not in output.err + output.out and "root:" not in output.err + output.out
+    status = next((tmp_path / "r").glob("*/status.json")).read_text()
+    assert "hunter2" not in status and "root:" not in status
+
+
+def test_cell_values_never_appear_in_errors(tmp_path):
+    path = tmp_path / "credentials.csv"
+    path.write_text("user,password\n" + "alice,hunter2\n" + "bob,swordfish\n" * 5)
+    with pytest.raises(ValueError) as caught:
+        get_task("csv").load(TaskConfig(name="csv", options={"file": str(path), "text_column": "user",
+                                                             "label_column": "password"}), 0, lambda _: None)
+    assert "hunter2" not in str(caught.value) and "swordfish" not in str(caught.value)
+
+
+def test_markdown_in_a_users_file_is_shown_as_text():
+    header = "[click](http://example.invalid) ![x](http://example.invalid/track.png)"
+    shown = plain(f"cannot tell which column holds the text (columns: {header})")
+    assert "](" not in shown and "![" not in shown and "\\[click\\]" in shown
+
+
+def test_an_error_in_the_live_view_renders_markdown_as_text(app_env):
+    run = app_env.runs(group="gtest")[0]
+    status = json.loads(run.status_path.read_text())
+    before = dict(status)
+    status.update(state="failed", error="columns: [click](http://example.invalid) **bold**")
+    run.status_path.write_text(json.dumps(status))
+    try:
+        app = page("train", train_watch=run.config().group).run()
+        errors = [element.proto.body for element in app.error]
+        assert errors and all("](http" not in body and "**bold**" not in body for body in errors)
+        assert any("\\[click\\]" in body for body in errors)
+    finally:
+        run.status_path.write_text(json.dumps(before))
+
+
+def test_stop_never_signals_a_process_that_is_not_our_worker(tmp_path):
+    store = RunStore(tmp_path)
+    run = store.create(build_config("recall", None, {"task": {"sequence_length": 8, "num_samples": 100}}))
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        import socket
+
+        for identity in ({"pid": bystander.pid},  # no start time: cannot be verified
+                         {"pid": bystander.pid, "start_time": process_start_time(bystander.pid)}):  # not rnnkit
+            run.write_status("running", host=socket.gethostname(), **identity)
+            store.stop(run.run_id)
+            time.sleep(0.3)
+            assert bystander.poll() is None  # still alive: nothing was signalled
+            assert run.stop_requested()  # the file asks the real worker, if any, to stop
+            run.clear_stop_request()
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+@pytest.fixture
+def broken_store(tmp_path):
+    """One good run and one run folder broken in each way a disk or a hand can break it."""
+    store = RunStore(tmp_path / "runs")
+    good = store.create(build_config("recall", None, {"task": {"sequence_length": 8, "num_samples": 100},
+                                                      "train": {"epochs": 1, "batch_size": 16}}, group="good"))
+    assert execute(good, stream=io.StringIO(), install_signals=False) == "completed"
+    for name, mutate in (
+        ("config-list", lambda run: run.config_path.write_text("[1, 2]")),
+        ("metrics-junk", lambda run: run.metrics_path.write_text('[1,2]\n"str"\nnull\n{"kind": "epoch"}\n')),
+        ("best-random", lambda run: run.best_path.write_bytes(b"\x00\x01not a checkpoint" * 50)),
+        ("best-text", lambda run: run.best_path.write_text("hello")),
+    ):
+        broken = store.create(build_config("recall", None, {"task": {"sequence_length": 8, "num_samples": 100},
+                                                            "train": {"epochs": 1, "batch_size": 16}}),
+                              run_id=f"bad-{name}")
+        assert execute(broken, stream=io.StringIO(), install_signals=False) == "completed"
+        mutate(broken)
+    return store
+
+
+def test_bad_run_folders_do_not_break_the_cli(broken_store, capsys):
+    assert main(["runs", "--checkpoints-dir", str(broken_store.root)]) == 0
+    table = capsys.readouterr().out
+    assert "bad-config-list" in table and "config.json" in table  # one line saying what is wrong
+    assert main(["runs", "--json", "--checkpoints-dir", str(broken_store.root)]) == 0
+    rows = {row["run_id"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["bad-config-list"]["state"] == "failed" and rows["bad-metrics-junk"]["epoch"] == 0
+    assert main(["predict", "bad-best-text", "--examples", "1", "--checkpoints-dir", str(broken_store.root)]) == 2
+    error = capsys.readouterr().err
+    assert "is corrupt or truncated" in error and error.count("\n") == 1
+
+
+@pytest.mark.parametrize("name", ["home", "train", "compare", "playground"])
+def test_bad_run_folders_do_not_break_any_page(broken_store, monkeypatch, name):
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(broken_store.root))
+    app = page(name).run()
+    assert not app.exception, [e.value for e in app.exception]
+
+
+def test_a_broken_model_file_is_a_message_in_the_playground(broken_store, monkeypatch):
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(broken_store.root))
+    for run_id in ("bad-best-random", "bad-best-text"):
+        app = page("playground", play_task="recall", play_model=str(broken_store.root / run_id / "best.pt")).run()
+        assert not app.exception, [e.value for e in app.exception]
+        assert "cannot be loaded" in app.error[0].value
