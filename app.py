@@ -38,7 +38,7 @@ with st.sidebar:
              on_change=keep("app_language"))
     st.toggle(_("Projector mode"), key="app_projector_widget", on_change=keep("app_projector"),
               help=_("Larger text and lines, and the running group's charts first: for a class watching a projector"))
-    st.text_input(_("Data folder"), key="app_data_dir_widget", on_change=keep("app_data_dir"),
+    st.text_input(_("Data folder"), key="app_data_dir_widget", on_change=keep("app_data_dir"), max_chars=1024,
                   help=_("Folder with the datasets (e.g. ../shared/data); "
                          "empty: $RNNKIT_DATA_DIR, then ~/.rnnkit/data"))
 style.apply()

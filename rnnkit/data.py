@@ -56,13 +56,19 @@ def search_folders(data_dir: str | None) -> list[Path]:
 def locate(source: DataSource, data_dir: str | None) -> Path | None:
     """The first existing candidate in the search folders, without downloading."""
     for folder in search_folders(data_dir):
-        for candidate in source.candidates:
+        for candidate in [*source.candidates, *([source.unpacked] if source.unpacked else [])]:
             path = folder / candidate
-            if path.exists():
+            if _exists(path):
                 return path
-        if source.unpacked and (folder / source.unpacked).exists():
-            return folder / source.unpacked
     return None
+
+
+def _exists(path: Path) -> bool:
+    """Path.exists that treats an impossible path (too long, bad characters, no permission) as missing."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
 
 
 def resolve(source: DataSource, data_dir: str | None, progress: Callable[[str], None] = print) -> Path:

@@ -142,3 +142,13 @@ def test_a_broken_model_file_is_a_message_in_the_playground(broken_store, monkey
         app = page("playground", play_task="recall", play_model=str(broken_store.root / run_id / "best.pt")).run()
         assert not app.exception, [e.value for e in app.exception]
         assert "cannot be loaded" in app.error[0].value
+
+
+def test_an_absurd_data_folder_is_a_missing_folder_not_an_exception(app_env):
+    app = page("home", app_data_dir="x" * 10_000).run()
+    assert not app.exception, [e.value for e in app.exception]
+
+
+def test_a_single_user_dashboard_listens_on_this_computer_only():
+    config = (ROOT / ".streamlit" / "config.toml").read_text()
+    assert 'address = "localhost"' in config

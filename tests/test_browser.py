@@ -83,9 +83,14 @@ def test_train_watch_compare_and_play_in_chromium(server, language):
             page.locator(".js-plotly-plot").nth(1).wait_for(timeout=30_000)
             time.sleep(1.5)  # one live refresh with the larger charts
             charts = page.locator(".js-plotly-plot")
+            visible = False
+            for _ in range(40):  # measured between live refreshes (a refresh briefly re-lays out the page)
+                visible = browser.inside_viewport(page, charts.nth(0)) and browser.inside_viewport(page, charts.nth(1))
+                if visible:
+                    break
+                time.sleep(0.25)
             page.screenshot(path=str(ARTIFACTS / "train_projector_1280x720.png"))
-            assert any(run.is_active() for run in runs)  # the picture shows the group while it trains
-            assert browser.inside_viewport(page, charts.nth(0)) and browser.inside_viewport(page, charts.nth(1))
+            assert visible and any(run.is_active() for run in runs)  # both charts, while the group trains
             page.get_by_text(words["projector"]).click()
             page.set_viewport_size({"width": 1400, "height": 2400})
             browser.wait_until_idle(page)
