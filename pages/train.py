@@ -37,7 +37,7 @@ with setup:
     if st.button(_("Start"), type="primary", key="train_start"):
         try:
             st.session_state["train_watch"] = ui.start_runs(task, preset, architectures, overrides)
-        except ValueError as error:
+        except (ValueError, OSError) as error:  # bad settings, or no space left for the run folders
             ui.safe.error(error)
 
 groups = ui.group_options()

@@ -14,6 +14,7 @@ from typing import Any, Sequence
 
 from rnnkit import cli_use
 from rnnkit.config import ModelConfig, TaskConfig, TrainConfig, architecture_names
+from rnnkit.files import DiskFull
 from rnnkit.launcher import parallel_threads
 from rnnkit.options import declared, kind_of
 from rnnkit.presets import build_config, preset_names
@@ -129,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     store = RunStore(args.checkpoints_dir)
     try:
         return COMMANDS[args.command](args, store)
-    except (ValueError, RunError) as error:  # user errors: one line, no traceback
+    except (ValueError, RunError, DiskFull) as error:  # user errors (and a full disk): one line, no traceback
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

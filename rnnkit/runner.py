@@ -6,6 +6,7 @@ completed, stopped, or failed with the error text (a diverged loss says "diverge
 """
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -17,7 +18,7 @@ import torch
 from rnnkit.callbacks import Checkpointer, ConsoleProgress, EarlyStopping, MetricsWriter, StopCheck
 from rnnkit.checkpoint import CheckpointError, load_checkpoint
 from rnnkit.engine import Callback, Diverged, Trainer, resolve_device
-from rnnkit.files import write_json_atomic
+from rnnkit.files import DiskFull, remove_stale_temporaries, write_json_atomic
 from rnnkit.launcher import process_identity
 from rnnkit.models import build_model, count_parameters
 from rnnkit.runs import Run, RunError
@@ -38,6 +39,7 @@ def execute(
     stop_check = StopCheck(run)
     if install_signals:
         stop_check.install_signal_handler()
+    remove_stale_temporaries(run.path)  # half-written files of a killed earlier attempt
     run.write_status("running", **process_identity(), started_at=time.time(), phase="loading data")
     try:
         if config.train.num_threads:
@@ -60,6 +62,10 @@ def execute(
         _say(stream, f"[{run.run_id}] {config.model.arch}/{config.model.impl} on {device}, "
                      f"{count_parameters(model):,} parameters, {len(data.train)} training sequences")
         result = trainer.fit()
+    except DiskFull as error:  # checkpoints of earlier epochs are intact; resume once there is space
+        _record_failure(run, str(error))
+        print(f"error: {error}", file=sys.stderr)
+        return "failed"
     except Diverged as error:
         run.write_status("failed", error=str(error))
         _say(stream, f"[{run.run_id}] failed: {error}")
@@ -135,6 +141,17 @@ def _restore(run: Run, trainer: Trainer) -> None:
     best_state = load_checkpoint(run.best_path)["model"] if run.best_path.exists() else None
     trainer.load_state_dict(last["training"], best_state)
     run.truncate_metrics(int(last["training"]["metrics_offset"]))
+
+
+def _record_failure(run: Run, message: str) -> None:
+    """status.json says `failed` and why, even on a full disk (then it is overwritten in place)."""
+    try:
+        run.write_status("failed", error=message)
+    except OSError:
+        try:
+            run.status_path.write_text(json.dumps({"state": "failed", "error": message}), encoding="utf-8")
+        except OSError:
+            pass
 
 
 def _say(stream: TextIO, text: str) -> None:

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.config import RunConfig
-from rnnkit.files import write_json_atomic
+from rnnkit.files import disk_full, is_disk_full, write_json_atomic
 from rnnkit.jsonl import read_records
 from rnnkit.launcher import PACKAGE_PARENT, Launcher, LocalLauncher
 
@@ -181,6 +181,10 @@ class Run:
             os.write(descriptor, line)
             if durable:
                 os.fsync(descriptor)
+        except OSError as error:
+            if is_disk_full(error, self.path):
+                raise disk_full(self.path) from error
+            raise
         finally:
             os.close(descriptor)
 

@@ -152,3 +152,55 @@ def test_an_absurd_data_folder_is_a_missing_folder_not_an_exception(app_env):
 def test_a_single_user_dashboard_listens_on_this_computer_only():
     config = (ROOT / ".streamlit" / "config.toml").read_text()
     assert 'address = "localhost"' in config
+
+
+def test_a_full_disk_fails_the_run_with_a_clear_message_and_keeps_earlier_checkpoints(tmp_path, monkeypatch):
+    import shutil as shutil_module
+
+    import torch
+
+    from rnnkit import checkpoint as checkpoint_module
+    from rnnkit.checkpoint import load_checkpoint
+
+    store = RunStore(tmp_path)
+    run = store.create(build_config("recall", None, {"task": {"sequence_length": 8, "num_samples": 100},
+                                                     "train": {"epochs": 3, "batch_size": 16}}))
+    real_save, saves = torch.save, []
+
+    def save_until_full(payload, handle):  # the third checkpoint write finds the disk full
+        saves.append(1)
+        if len(saves) >= 3:
+            monkeypatch.setattr(shutil_module, "disk_usage", lambda folder: shutil_module._ntuple_diskusage(1, 1, 0))
+            raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 64 vs 0")
+        real_save(payload, handle)
+
+    monkeypatch.setattr(checkpoint_module.torch, "save", save_until_full)
+    assert execute(run, stream=io.StringIO(), install_signals=False) == "failed"
+    status = run.status()
+    assert status["state"] == "failed" and status["error"].startswith("disk full (0 MB free in ")
+    assert load_checkpoint(run.last_path)["epoch"] == 1  # the earlier checkpoint is intact
+    assert not list(run.path.glob(".*.tmp"))  # no half-written file left behind
+
+
+def test_half_written_files_of_a_killed_writer_are_removed_on_the_next_start(tmp_path):
+    store = RunStore(tmp_path)
+    run = store.create(build_config("recall", None, {"task": {"sequence_length": 8, "num_samples": 100},
+                                                     "train": {"epochs": 1, "batch_size": 16}}))
+    stale = run.path / ".last.pt.999999999.abcdef.tmp"  # no such process
+    stale.write_bytes(b"x" * 1000)
+    assert execute(run, stream=io.StringIO(), install_signals=False) == "completed"
+    assert not stale.exists()
+
+
+def test_uploads_do_not_pile_up(tmp_path, monkeypatch):
+    import os
+    import time as time_module
+
+    from rnnkit.ui import upload
+
+    monkeypatch.setenv("RNNKIT_CACHE_DIR", str(tmp_path))
+    old = upload.save_upload("old.csv", b"text,label\na,b\n")
+    long_ago = time_module.time() - 8 * 86_400
+    os.utime(old, (long_ago, long_ago))
+    new = upload.save_upload("new.csv", b"text,label\nc,d\n")
+    assert new.exists() and not old.exists()
