@@ -98,6 +98,8 @@ def default_root() -> Path:
 
 
 _LOCAL = LocalLauncher()
+_CONFIG_CACHE: dict[tuple[str, int, int], RunConfig] = {}  # (path, mtime, size) -> parsed config
+MAX_CONFIG_BYTES = 1_000_000  # a real config.json is about 2 KB
 
 
 @dataclass(frozen=True)
@@ -117,12 +119,23 @@ class Run:
 
     # ----------------------------------------------------------------------------- configuration
     def config(self) -> RunConfig:
+        """The run's config, parsed once per change of config.json (pages ask for it many times)."""
         try:
+            stat = self.config_path.stat()
+            key = (str(self.config_path), stat.st_mtime_ns, stat.st_size)
+            if key in _CONFIG_CACHE:
+                return _CONFIG_CACHE[key]
+            if stat.st_size > MAX_CONFIG_BYTES:
+                raise ValueError(f"it is {stat.st_size / 1e6:.0f} MB, far more than a run config holds")
             document = json.loads(self.config_path.read_text(encoding="utf-8"))
             if not isinstance(document, dict):
                 raise ValueError("config.json must hold a JSON object")
             document.pop("run", None)
-            return RunConfig.from_dict(document)
+            config = RunConfig.from_dict(document)
+            if len(_CONFIG_CACHE) > 4096:
+                _CONFIG_CACHE.clear()
+            _CONFIG_CACHE[key] = config
+            return config
         except FileNotFoundError:
             raise RunError(f"run {self.run_id} has no config.json ({self.config_path}); "
                            "the folder is incomplete") from None

@@ -204,3 +204,12 @@ def test_uploads_do_not_pile_up(tmp_path, monkeypatch):
     os.utime(old, (long_ago, long_ago))
     new = upload.save_upload("new.csv", b"text,label\nc,d\n")
     assert new.exists() and not old.exists()
+
+
+def test_an_enormous_config_file_is_refused_without_reading_it(tmp_path):
+    store = RunStore(tmp_path)
+    run = store.create(build_config("recall", None, {"task": {"sequence_length": 8, "num_samples": 100}}))
+    run.config_path.write_text('{"pad": "' + "x" * 2_000_000 + '"}')
+    with pytest.raises(Exception, match="far more than a run config holds"):
+        run.config()
+    assert main(["runs", "--checkpoints-dir", str(tmp_path)]) == 0
