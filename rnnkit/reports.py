@@ -127,12 +127,20 @@ def _round(value, digits):
     return None if value is None else round(value, digits)
 
 
+MAX_STEP_POINTS = 1500  # per run on a chart: a screen shows no more, and a browser draws fast
+
+
 def step_frame(runs: list[Run]) -> pd.DataFrame:
-    """Step-level training loss: x = epochs elapsed (fractional), so curves move within an epoch."""
+    """Step-level training loss: x = epochs elapsed (fractional), so curves move within an epoch.
+    A long run is thinned to at most `MAX_STEP_POINTS` evenly spaced points (the newest always kept)."""
     rows = []
     for run in runs:
         label = run_label(run)
-        for record in run.metrics("step"):
+        records = run.metrics("step")
+        if len(records) > MAX_STEP_POINTS:
+            stride = -(-len(records) // MAX_STEP_POINTS)
+            records = records[::-1][::stride][::-1]
+        for record in records:
             rows.append({"run": run.run_id, "label": label, "arch": arch_of(run),
                          "epoch": record["epoch"] - 1 + record["step"] / record["steps_per_epoch"],
                          "loss": record["loss"]})

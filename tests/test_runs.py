@@ -133,3 +133,13 @@ def test_config_json_round_trip_and_unknown_keys():
 
 def test_store_lists_nothing_for_a_missing_root(tmp_path):
     assert RunStore(tmp_path / "nowhere").runs() == []
+
+
+def test_long_runs_are_thinned_for_charts(store):
+    from rnnkit.reports import MAX_STEP_POINTS, step_frame
+
+    run = store.create(build_config("recall", "quick"))
+    for step in range(1, 5001):
+        run.append_metrics({"kind": "step", "epoch": 1, "step": step, "steps_per_epoch": 5000, "loss": 1.0 / step})
+    frame = step_frame([run])
+    assert len(frame) <= MAX_STEP_POINTS and frame["epoch"].iloc[-1] == 1.0  # the newest point is kept
