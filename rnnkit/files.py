@@ -79,14 +79,15 @@ def remove_stale_temporaries(folder: str | os.PathLike) -> int:
     for temporary in Path(folder).glob(".*.tmp"):
         parts = temporary.name.split(".")
         pid = int(parts[-3]) if len(parts) >= 4 and parts[-3].isdigit() else None
-        if pid is not None and pid != os.getpid() and _alive(pid):
+        if pid is not None and pid != os.getpid() and pid_exists(pid):
             continue
         temporary.unlink(missing_ok=True)
         removed += 1
     return removed
 
 
-def _alive(pid: int) -> bool:
+def pid_exists(pid: int) -> bool:
+    """Whether a process with this pid exists on this machine (it may be a zombie, or another user's)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -22,7 +22,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from rnnkit.files import write_json_atomic
+from rnnkit.files import pid_exists, write_json_atomic
 
 if TYPE_CHECKING:
     from rnnkit.runs import Run
@@ -111,14 +111,8 @@ def process_command(pid: int) -> str:
 
 
 def process_alive(pid: int | None, start_time: int | None = None) -> bool:
-    if not pid:
+    if not pid or not pid_exists(pid):
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     try:  # a zombie has exited; its parent just has not collected it yet
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
         if state in ("Z", "X"):

@@ -112,3 +112,22 @@ def pad(sequences: Sequence[Sequence[int]], max_length: int = 0,
     for row, sequence in enumerate(cut):
         inputs[row, : len(sequence)] = torch.tensor(sequence, dtype=torch.long)
     return inputs, torch.tensor([len(sequence) for sequence in cut], dtype=torch.long)
+
+
+def encode_chinese_reviews(texts: list[str], vocabulary: Sequence[str], max_length: int, max_characters: int,
+                           around: tuple[str, ...] = (), require_known: bool = False
+                           ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Reviews -> padded word ids with jieba, as the Chinese review tasks trained on them: `around` is
+    (start, end) markers put around each review; `require_known` refuses a review of unknown words only."""
+    index = {token: position for position, token in enumerate(vocabulary)}
+    encoded = []
+    for text in texts:
+        text = check_input(text, max_characters, "review")
+        if not has_cjk(text):
+            raise ValueError("this model reads Chinese reviews; the input has no Chinese characters")
+        words = chinese_tokens(text)
+        if require_known and all(word not in index for word in words):
+            raise ValueError("none of the words in the review occur in the training data")
+        tokens = [around[0], *words, around[1]] if around else words
+        encoded.append([index.get(token, UNKNOWN_INDEX) for token in tokens])
+    return pad(encoded, max_length)

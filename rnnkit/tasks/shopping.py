@@ -35,7 +35,7 @@ from rnnkit.tasks.base import (
     max_length_option,
     vocab_size_option,
 )
-from rnnkit.text import SPECIAL_TOKENS, check_input, chinese_tokens, clean_text, has_cjk, pad
+from rnnkit.text import SPECIAL_TOKENS, chinese_tokens, clean_text, encode_chinese_reviews, pad
 
 SOURCE = DataSource(
     task="shopping",
@@ -165,12 +165,5 @@ class ShoppingTask(Task):
                         freeze_embeddings=options.freeze_embeddings)
 
     def encode(self, texts: list[str], artifacts: dict) -> tuple[torch.Tensor, torch.Tensor]:
-        index = {token: position for position, token in enumerate(artifacts["vocabulary"])}
-        encoded = []
-        for text in texts:
-            text = check_input(text, MAX_INPUT_CHARACTERS, "review")
-            if not has_cjk(text):
-                raise ValueError("this model reads Chinese reviews; the input has no Chinese characters")
-            tokens = [SENTENCE_START, *chinese_tokens(text), SENTENCE_END]
-            encoded.append([index.get(token, UNKNOWN_INDEX) for token in tokens])
-        return pad(encoded, int(artifacts["max_length"]))
+        return encode_chinese_reviews(texts, artifacts["vocabulary"], int(artifacts["max_length"]),
+                                      MAX_INPUT_CHARACTERS, around=(SENTENCE_START, SENTENCE_END))

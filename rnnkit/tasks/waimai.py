@@ -21,7 +21,6 @@ from rnnkit.config import TaskConfig
 from rnnkit.data import DataSource, cached, resolve
 from rnnkit.options import Options
 from rnnkit.tasks.base import (
-    UNKNOWN_INDEX,
     Progress,
     SequenceDataset,
     Task,
@@ -32,7 +31,7 @@ from rnnkit.tasks.base import (
     stratified_split,
     vocab_size_option,
 )
-from rnnkit.text import Vocabulary, check_input, chinese_tokens, clean_text, has_cjk, pad
+from rnnkit.text import Vocabulary, chinese_tokens, clean_text, encode_chinese_reviews, pad
 
 SOURCE = DataSource(
     task="waimai",
@@ -110,14 +109,5 @@ class WaimaiTask(Task):
         return TaskData(spec, *splits, artifacts=artifacts, class_weights=weights, bucket=True)
 
     def encode(self, texts: list[str], artifacts: dict) -> tuple[torch.Tensor, torch.Tensor]:
-        index = {token: position for position, token in enumerate(artifacts["vocabulary"])}
-        encoded = []
-        for text in texts:
-            text = check_input(text, MAX_INPUT_CHARACTERS, "review")
-            if not has_cjk(text):
-                raise ValueError("this model reads Chinese reviews; the input has no Chinese characters")
-            words = chinese_tokens(text)
-            if all(word not in index for word in words):
-                raise ValueError("none of the words in the review occur in the training data")
-            encoded.append([index.get(word, UNKNOWN_INDEX) for word in words])
-        return pad(encoded, int(artifacts["max_length"]))
+        return encode_chinese_reviews(texts, artifacts["vocabulary"], int(artifacts["max_length"]),
+                                      MAX_INPUT_CHARACTERS, require_known=True)
