@@ -8,8 +8,10 @@ import os
 
 import streamlit as st
 
+from rnnkit.access import may_use_server_paths
 from rnnkit.i18n import LANGUAGES
-from rnnkit.ui import style
+from rnnkit.ui import safe, style
+from rnnkit.ui.auth import current_user
 from rnnkit.ui.i18n import _, browser_language
 
 st.set_page_config(page_title="rnnkit", page_icon=":material/cycle:", layout="wide")
@@ -38,9 +40,15 @@ with st.sidebar:
              on_change=keep("app_language"))
     st.toggle(_("Projector mode"), key="app_projector_widget", on_change=keep("app_projector"),
               help=_("Larger text and lines, and the running group's charts first: for a class watching a projector"))
-    st.text_input(_("Data folder"), key="app_data_dir_widget", on_change=keep("app_data_dir"), max_chars=1024,
-                  help=_("Folder with the datasets (e.g. ../shared/data); "
-                         "empty: $RNNKIT_DATA_DIR, then ~/.rnnkit/data"))
+    if may_use_server_paths(current_user()):  # students of a class never type server paths
+        st.text_input(_("Data folder"), key="app_data_dir_widget", on_change=keep("app_data_dir"), max_chars=1024,
+                      help=_("Folder with the datasets (e.g. ../shared/data); "
+                             "empty: $RNNKIT_DATA_DIR, then ~/.rnnkit/data"))
+    else:
+        st.session_state["app_data_dir"] = os.environ.get("RNNKIT_DATA_DIR", "")
+    if current_user() is not None:
+        role = _("teacher") if current_user().is_teacher else _("student")
+        st.caption(safe.plain(_("Logged in as {name} ({role})").format(name=current_user().name, role=role)))
 style.apply()
 current = st.navigation(list(pages.values()))
 wanted = pages.get(st.session_state.pop("app_wanted", None))

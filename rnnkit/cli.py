@@ -18,7 +18,7 @@ from rnnkit.files import DiskFull
 from rnnkit.launcher import parallel_threads
 from rnnkit.options import declared, kind_of
 from rnnkit.presets import build_config, preset_names
-from rnnkit.runs import RunError, RunStore, new_group_id
+from rnnkit.runs import RunError, RunStore, delete_run, new_group_id
 from rnnkit.tasks import get_task, task_names
 
 _TASK_OPTION, _TASK_ALIAS = "task_option.", "task_alias."  # argparse dests of the generated task flags
@@ -118,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--detach", action="store_true", help="continue in the background")
 
     cli_use.add_commands(commands)
+
+    delete = commands.add_parser("delete", help="delete a run's folder (not while it trains)")
+    delete.add_argument("run_id", help="run to delete")
+    delete.add_argument("--yes", action="store_true", help="delete without asking")
 
     presets = commands.add_parser("presets", help="list the presets of each task")
     presets.add_argument("--task", choices=task_names(), default=None, help="only this task")
@@ -270,6 +274,19 @@ def command_resume(args: argparse.Namespace, store: RunStore) -> int:
     return 0 if outcome in ("completed", "stopped") else 1
 
 
+def command_delete(args: argparse.Namespace, store: RunStore) -> int:
+    run = store.get(args.run_id)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise ValueError(f"deleting {run.run_id} cannot be undone; add --yes to confirm")
+        if input(f"delete {run.path} and everything in it? [y/N] ").strip().lower() not in ("y", "yes"):
+            print("not deleted")
+            return 1
+    delete_run(store, run.run_id)
+    print(f"deleted {run.run_id}")
+    return 0
+
+
 def command_presets(args: argparse.Namespace, store: RunStore) -> int:
     from rnnkit.presets import get_preset
 
@@ -282,4 +299,5 @@ def command_presets(args: argparse.Namespace, store: RunStore) -> int:
 COMMANDS = {
     "train": command_train, "runs": command_runs, "stop": command_stop, "resume": command_resume,
     "eval": cli_use.command_eval, "predict": cli_use.command_predict, "presets": command_presets,
+    "delete": command_delete,
 }

@@ -26,12 +26,14 @@ import json
 import os
 import re
 import secrets
+import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from rnnkit.access import User, may_change
 from rnnkit.config import RunConfig
 from rnnkit.files import disk_full, is_disk_full, write_json_atomic
 from rnnkit.jsonl import read_records
@@ -165,6 +167,11 @@ class Run:
             status = {**status, "state": "interrupted", "error": "the training process is gone (killed or crashed)"}
         return status
 
+    def owner(self) -> str:
+        """Who started the run (classroom mode); '' for runs of single-user mode."""
+        owner = self.info().get("owner", "")
+        return owner if isinstance(owner, str) else ""
+
     def worker(self) -> dict[str, Any]:
         """worker.json: the process that was launched for this run (pid, host, start time)."""
         try:
@@ -243,9 +250,16 @@ class Run:
 class RunStore:
     """Creates, finds and starts runs under one root folder (see `default_root`)."""
 
-    def __init__(self, root: str | os.PathLike | None = None, launcher: Launcher | None = None) -> None:
+    def __init__(self, root: str | os.PathLike | None = None, launcher: Launcher | None = None,
+                 user: User | None = None) -> None:
         self.root = Path(root).expanduser() if root is not None else default_root()
         self.launcher = launcher or _LOCAL
+        self.user = user  # who asks (classroom mode); None: single-user mode, everything allowed
+
+    def check_may_change(self, run: Run, action: str) -> None:
+        """Every action that changes a run asks this first: its owner or a teacher (rnnkit.access)."""
+        if not may_change(self.user, run.owner()):
+            raise RunError(f"only the owner of run {run.run_id} or a teacher can {action} it")
 
     def _run(self, run_id: str) -> Run:
         return Run(run_id, self.root / run_id, self.launcher)
@@ -271,7 +285,8 @@ class RunStore:
                     raise RunError(f"a run named {requested!r} already exists in {self.root}") from None
                 continue
             run = self._run(run_id)
-            document = {**config.to_dict(), "run": {"run_id": run_id, "created_at": time.time()}}
+            owner = self.user.name if self.user else ""
+            document = {**config.to_dict(), "run": {"run_id": run_id, "created_at": time.time(), "owner": owner}}
             write_json_atomic(run.config_path, document)
             run.write_status("queued")
             return run
@@ -306,6 +321,7 @@ class RunStore:
     def prepare_resume(self, run_id: str) -> Run:
         """Check that a run can continue and mark it queued again (the caller then trains or launches)."""
         run = self.get(run_id)
+        self.check_may_change(run, "resume")
         state = run.status()["state"]
         if state in ACTIVE_STATES:
             raise RunError(f"run {run_id} is {state}; stop it before resuming")
@@ -324,12 +340,22 @@ class RunStore:
     def stop(self, run_id: str) -> Run:
         """Ask a run to stop: the stop.request file (read within one batch), and the launcher's own way."""
         run = self.get(run_id)
+        self.check_may_change(run, "stop")
         state = run.status()["state"]
         if state not in (*ACTIVE_STATES, "interrupted"):
             raise RunError(f"run {run_id} is {state}; only queued or running runs can be stopped")
         run.request_stop()
         self.launcher.stop(run)
         return run
+
+
+def delete_run(store: "RunStore", run_id: str) -> None:
+    """Remove a run's folder (its owner or a teacher; not while it trains)."""
+    run = store.get(run_id)
+    store.check_may_change(run, "delete")
+    if run.is_active():
+        raise RunError(f"run {run_id} is {run.status()['state']}; stop it before deleting it")
+    shutil.rmtree(run.path)
 
 
 def _group_of(run: Run) -> str:

@@ -29,11 +29,17 @@ def require_entry_point(page: str) -> None:
     if not st.session_state.get("app_entry"):
         st.session_state["app_wanted"] = page
         st.switch_page("app.py")
+    from rnnkit.ui.auth import require_login
+
+    require_login()
 
 
 def store() -> RunStore:
-    """The runs of this installation: $RNNKIT_CHECKPOINTS_DIR, else the project's checkpoints/ (as the CLI)."""
-    return RunStore()
+    """The runs of this installation: $RNNKIT_CHECKPOINTS_DIR, else the project's checkpoints/ (as the
+    CLI), acting for the logged-in user in classroom mode (its checks apply to every change)."""
+    from rnnkit.ui.auth import current_user
+
+    return RunStore(user=current_user())
 
 
 def demo_store() -> RunStore:

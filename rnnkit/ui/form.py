@@ -76,7 +76,10 @@ def _widget(section: str, item, declaration):
     if key not in st.session_state:
         apply_preset()
     if declaration.path:
-        return path_widget(key, label, help_text)
+        from rnnkit.access import may_use_server_paths
+        from rnnkit.ui.auth import current_user
+
+        return path_widget(key, label, help_text, server_paths=may_use_server_paths(current_user()))
     choices = declaration.valid_choices()
     if choices is not None:
         return st.selectbox(label, choices, key=key, help=help_text)

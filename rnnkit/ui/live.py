@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from rnnkit import reports
+from rnnkit.access import may_change
 from rnnkit.cells import cell_names
 from rnnkit.config import RunConfig
 from rnnkit.jobs import get_job
@@ -83,10 +84,11 @@ def run_rows(runs: list[Run], key: str) -> None:
         name.markdown(f"<span style='color:{reports.run_colour(run)}'>●</span> **{reports.run_label(run)}**",
                       unsafe_allow_html=True, help=run.run_id)
         bar.progress(status["fraction"], text=progress_text(status))
-        if status["state"] in ("running", "queued"):
+        mine = may_change(store().user, run.owner())  # another student's run: watch only
+        if mine and status["state"] in ("running", "queued"):
             if action.button(_("Stop"), key=f"{key}_stop_{run.run_id}"):
                 store().stop(run.run_id)
-        elif status["state"] in ("stopped", "interrupted", "failed"):
+        elif mine and status["state"] in ("stopped", "interrupted", "failed"):
             if action.button(_("Resume"), key=f"{key}_resume_{run.run_id}"):
                 try:
                     store().resume(run.run_id)

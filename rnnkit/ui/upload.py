@@ -43,9 +43,12 @@ def remove_old_uploads(folder: Path, days: float = UPLOAD_DAYS) -> int:
     return removed
 
 
-def path_widget(key: str, label: str, help_text: str) -> str | None:
-    """An uploader (saved on the server) and a text box for a path; returns the path to use."""
+def path_widget(key: str, label: str, help_text: str, server_paths: bool = True) -> str | None:
+    """An uploader (saved on the server) and, where allowed, a text box for a path on the server;
+    returns the path to use. Students in classroom mode get the uploader only."""
     upload = st.file_uploader(label, type=["csv"], key=f"{key}_upload", help=help_text)
     if upload is not None:
         st.session_state[key] = str(save_upload(upload.name, upload.getvalue()))
+    if not server_paths:
+        return st.session_state.get(key) if upload is not None else None
     return st.text_input(_("or a path on this machine"), key=key) or None

@@ -1,0 +1,47 @@
+"""Classroom mode in the dashboard: who is logged in, and the login form.
+
+Without a roster in `.streamlit/secrets.toml` the dashboard is in single-user mode and nobody logs
+in. With one (see rnnkit/access.py), every page asks for a name and the personal code first; the
+user is kept in the session (`app_user`), and the run store gets it, so its checks apply.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from rnnkit.access import Roster, User
+from rnnkit.ui.i18n import _
+
+
+def roster() -> Roster | None:
+    try:
+        settings = st.secrets.get("rnnkit")
+    except Exception:  # noqa: BLE001 - no secrets.toml at all: single-user mode
+        return None
+    return Roster.from_settings(settings)
+
+
+def current_user() -> User | None:
+    """The logged-in user in classroom mode; None in single-user mode."""
+    if roster() is None:
+        return None
+    stored = st.session_state.get("app_user")
+    return User(stored["name"], stored["role"]) if isinstance(stored, dict) else None
+
+
+def require_login() -> None:
+    """In classroom mode, stop the page until the user has logged in (the form is on the page)."""
+    classroom = roster()
+    if classroom is None or current_user() is not None:
+        return
+    st.title(_("Log in"))
+    with st.form("auth_login"):
+        name = st.text_input(_("Your name (as on the class list)"), key="auth_name")
+        code = st.text_input(_("Your personal code"), type="password", key="auth_code")
+        if st.form_submit_button(_("Log in")):
+            user = classroom.authenticate(name, code)
+            if user is None:
+                st.error(_("Name or code is wrong."))
+            else:
+                st.session_state["app_user"] = {"name": user.name, "role": user.role}
+                st.rerun()
+    st.stop()
