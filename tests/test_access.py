@@ -1,6 +1,7 @@
 """Classroom mode: a roster with hashed codes, owners on runs, and checks in the run store that the
 dashboard's buttons only mirror. Two AppTest users cannot stop each other's runs; a student sees no
 server-path field."""
+import io
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,18 @@ def test_single_user_mode_keeps_the_path_fields(tmp_path, monkeypatch):
     form.run()
     assert "or a path on this machine" in [box.label for box in form.text_input]
 
+
+
+def test_a_student_tries_only_their_own_models_and_the_demos(tmp_path, monkeypatch):
+    from rnnkit.runner import execute
+
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path))
+    for user in (ALICE, BOB):
+        run = RunStore(tmp_path, user=user).create(build_config("recall", None, TINY))
+        assert execute(run, stream=io.StringIO(), install_signals=False) == "completed"
+    app = classroom_page("playground", BOB, tmp_path)
+    app.session_state["play_task"] = "recall"
+    app.run()
+    labels = app.selectbox(key="play_model").options
+    assert any("-recall-" in label for label in labels)  # bob's own run
+    assert len([label for label in labels if "demo" not in label]) == 1  # not alice's

@@ -17,6 +17,7 @@ import streamlit as st
 import torch
 
 from rnnkit import reports
+from rnnkit.access import may_change
 from rnnkit.inference import Predictor
 from rnnkit.metrics import higher_is_better, metric_title
 from rnnkit.runs import RunStore
@@ -36,11 +37,14 @@ class Model(NamedTuple):
 
 
 def available_models(stores: list[tuple[str, RunStore]]) -> list[Model]:
-    """Every run with a best.pt (your runs first, then the shipped demos)."""
+    """Every run with a best.pt (your runs first, then the shipped demos). In classroom mode a student
+    tries only their own models (a model carries what it was trained on: vocabulary, class names)."""
     models = []
     for origin, store in stores:
         for run in store.runs():
             if not run.best_path.exists():
+                continue
+            if origin != "demo" and not may_change(store.user, run.owner()):
                 continue
             try:
                 summary = reports.run_summary(run)
