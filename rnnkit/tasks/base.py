@@ -37,6 +37,7 @@ from rnnkit.datasets import (  # noqa: F401 - the names task modules build with
 )
 from rnnkit.options import Options, option
 from rnnkit.spec import IGNORE_INDEX, PADDING_INDEX, UNKNOWN_INDEX, TaskSpec  # noqa: F401
+from rnnkit.text import Vocabulary, pad
 
 Progress = Callable[[str], None]
 PRESETS_FOLDER = Path(__file__).with_name("presets")
@@ -104,3 +105,16 @@ def _read_presets(name: str) -> dict[str, dict[str, Any]]:
     if not isinstance(presets, dict):
         raise ValueError(f"{path} must hold a JSON object of presets")
     return presets
+
+
+def labelled_text_splits(tokens: list[list[str]], labels: list[int], seed: int, vocab_size: int,
+                         max_length: int) -> tuple[Vocabulary, list[SequenceDataset]]:
+    """Tokenised texts with class ids -> (vocabulary of the training texts, [train, validation, test]),
+    split 80/10/10 with every class in proportion, each text cut to `max_length` tokens."""
+    import torch
+
+    rows = stratified_split(labels, seed, validation=0.1, test=0.1)
+    vocabulary = Vocabulary.build((tokens[i] for i in rows[0]), max_size=vocab_size)
+    inputs, lengths = pad([vocabulary.encode(words) for words in tokens], max_length)
+    full = SequenceDataset(inputs, lengths, torch.tensor(labels))
+    return vocabulary, [full.subset(torch.tensor(part)) for part in rows]

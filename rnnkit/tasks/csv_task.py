@@ -24,16 +24,15 @@ from rnnkit.options import Options, option
 from rnnkit.tasks.base import (
     UNKNOWN_INDEX,
     Progress,
-    SequenceDataset,
     Task,
     TaskData,
     class_weighted_option,
     class_weights,
+    labelled_text_splits,
     max_length_option,
-    stratified_split,
     vocab_size_option,
 )
-from rnnkit.text import Vocabulary, check_input, chinese_tokens, cjk_fraction, clean_text, english_tokens, pad
+from rnnkit.text import check_input, chinese_tokens, cjk_fraction, clean_text, english_tokens, pad
 
 TEXT_NAMES = ("text", "review", "reviews", "content", "sentence", "comment", "body", "document",
               "评论", "内容", "文本", "句子")
@@ -146,17 +145,14 @@ class CSVTask(Task):
             raise ValueError(f"one class of column {label_column!r} has {int(counts.min())} row(s); each class "
                              "needs at least 3 "
                              "(one each for training, validation and test)")
-        train, validation, test = stratified_split(targets, seed, validation=0.1, test=0.1)
-        vocabulary = Vocabulary.build((tokens[i] for i in train), max_size=options.vocab_size or DEFAULT_VOCAB_SIZE)
         max_length = options.max_length or DEFAULT_MAX_LENGTH
-        inputs, lengths = pad([vocabulary.encode(t) for t in tokens], max_length)
-        full = SequenceDataset(inputs, lengths, torch.tensor(targets))
-        splits = [full.subset(torch.tensor(rows)) for rows in (train, validation, test)]
+        vocabulary, splits = labelled_text_splits(tokens, targets, seed, options.vocab_size or DEFAULT_VOCAB_SIZE,
+                                                  max_length)
         spec = self.spec(input_size=len(vocabulary), output_size=len(class_names), max_steps=max_length,
                          class_names=class_names)
         weights = class_weights(splits[0].targets, len(class_names)) if options.class_weighted else None
         progress(f"csv: {len(keep)} rows, {len(class_names)} classes, {'Chinese (jieba)' if chinese else 'English'} "
-                 f"tokens, vocabulary {len(vocabulary)}; split {len(train)}/{len(validation)}/{len(test)}")
+                 f"tokens, vocabulary {len(vocabulary)}; split {'/'.join(str(len(split)) for split in splits)}")
         artifacts = {"vocabulary": vocabulary.tokens, "max_length": max_length, "chinese": chinese,
                      "file": path.name, "file_sha256": hashlib.sha256(path.read_bytes()).hexdigest()[:16]}
         return TaskData(spec, *splits, artifacts=artifacts, class_weights=weights, bucket=True)

@@ -22,16 +22,15 @@ from rnnkit.data import DataSource, cached, resolve
 from rnnkit.options import Options
 from rnnkit.tasks.base import (
     Progress,
-    SequenceDataset,
     Task,
     TaskData,
     class_weighted_option,
     class_weights,
+    labelled_text_splits,
     max_length_option,
-    stratified_split,
     vocab_size_option,
 )
-from rnnkit.text import Vocabulary, chinese_tokens, clean_text, encode_chinese_reviews, pad
+from rnnkit.text import chinese_tokens, clean_text, encode_chinese_reviews
 
 SOURCE = DataSource(
     task="waimai",
@@ -96,15 +95,12 @@ class WaimaiTask(Task):
             raise ValueError(f"{path} has {sum(not text for text in texts)} empty review(s)")
         tokens = cached("waimai-jieba", path, {"segmenter": "jieba/1"}, lambda: segment(texts, progress),
                         progress)["tokens"]
-        train, validation, test = stratified_split(labels, seed, validation=0.1, test=0.1)
-        vocabulary = Vocabulary.build((tokens[i] for i in train), max_size=options.vocab_size or DEFAULT_VOCAB_SIZE)
         max_length = options.max_length or DEFAULT_MAX_LENGTH
-        inputs, lengths = pad([vocabulary.encode(words) for words in tokens], max_length)
-        full = SequenceDataset(inputs, lengths, torch.tensor(labels))
-        splits = [full.subset(torch.tensor(rows)) for rows in (train, validation, test)]
+        vocabulary, splits = labelled_text_splits(tokens, labels, seed, options.vocab_size or DEFAULT_VOCAB_SIZE,
+                                                  max_length)
         spec = self.spec(input_size=len(vocabulary), output_size=2, max_steps=max_length, class_names=CLASS_NAMES)
         weights = class_weights(splits[0].targets, 2) if options.class_weighted else None
-        progress(f"waimai: {len(train)}/{len(validation)}/{len(test)} reviews, vocabulary {len(vocabulary):,}")
+        progress(f"waimai: {'/'.join(str(len(split)) for split in splits)} reviews, vocabulary {len(vocabulary):,}")
         artifacts = {"vocabulary": vocabulary.tokens, "max_length": max_length}
         return TaskData(spec, *splits, artifacts=artifacts, class_weights=weights, bucket=True)
 
