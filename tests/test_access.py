@@ -11,6 +11,7 @@ from rnnkit.access import Roster, User, hash_code, may_change, verify_code
 from rnnkit.cli import main
 from rnnkit.presets import build_config
 from rnnkit.runs import RunError, RunStore, delete_run
+from tests.apptest import page
 
 ROOT = Path(__file__).resolve().parent.parent
 ALICE, BOB, TEACHER = User("alice", "student"), User("bob", "student"), User("ms-zhang", "teacher")
@@ -64,11 +65,8 @@ def test_delete_from_the_cli_asks_for_confirmation(tmp_path, capsys):
 
 
 def classroom_page(name: str, user: User | None, checkpoints: Path) -> AppTest:
-    app = AppTest.from_file(str(ROOT / ("app.py" if name == "app" else f"pages/{name}.py")), default_timeout=60)
+    app = page(name, **({"app_user": {"name": user.name, "role": user.role}} if user else {}))
     app.secrets["rnnkit"] = roster_settings()
-    app.session_state["app_entry"] = True
-    if user is not None:
-        app.session_state["app_user"] = {"name": user.name, "role": user.role}
     return app
 
 

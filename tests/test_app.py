@@ -12,15 +12,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rnnkit.runs import RunStore
+from tests.apptest import page
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
-
-
-def page(name: str) -> AppTest:
-    app = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=TIMEOUT)
-    app.session_state["app_entry"] = True  # as if app.py's navigation had run first
-    return app
 
 
 def shown(markdown: str) -> str:

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from rnnkit.cli import main
 from rnnkit.config import TaskConfig
@@ -19,17 +18,10 @@ from rnnkit.runner import execute
 from rnnkit.runs import RunStore
 from rnnkit.tasks import get_task
 from rnnkit.ui.safe import plain
+from tests.apptest import page
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "root:*:20228:0:99999:7:::\nalice:$6$hunter2hash:20228:0:99999:7:::\n"
-
-
-def page(name: str, **state) -> AppTest:
-    app = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=60)
-    app.session_state["app_entry"] = True
-    for key, value in state.items():
-        app.session_state[key] = value
-    return app
 
 
 def test_a_csv_path_to_a_file_that_is_not_a_csv_leaks_nothing(tmp_path, capsys):

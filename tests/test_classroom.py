@@ -17,17 +17,10 @@ from rnnkit.runs import RunStore
 from rnnkit.tasks.names import fold_unknown
 from rnnkit.tasks.poems import as_lines, generate, to_vocabulary_script, trained_line_lengths
 from tests import fixtures
+from tests.apptest import page
 
 ROOT = Path(__file__).resolve().parent.parent
 QUIET = {"stream": io.StringIO(), "install_signals": False}
-
-
-def page(name: str, **state) -> AppTest:
-    app = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=60)
-    app.session_state["app_entry"] = True
-    for key, value in state.items():
-        app.session_state[key] = value
-    return app
 
 
 # ------------------------------------------------------------------ results that explain themselves

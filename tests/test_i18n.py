@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from rnnkit.i18n import all_messages, translate, translations
 from rnnkit.text import has_cjk
+from tests.apptest import page
 
 ROOT = Path(__file__).resolve().parent.parent
 UI_FILES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "rnnkit" / "ui").glob("*.py"))]
@@ -42,10 +43,7 @@ def test_no_translation_call_hides_inside_an_f_string(path):
 
 
 def chinese_page(name: str) -> AppTest:
-    app = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=60)
-    app.session_state["app_entry"] = True
-    app.session_state["app_language"] = "zh"
-    return app
+    return page(name, app_language="zh")
 
 
 def english_labels(app: AppTest) -> list[str]:

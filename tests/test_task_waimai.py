@@ -5,13 +5,13 @@ import os
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from rnnkit.cli import main
 from rnnkit.config import TaskConfig
 from rnnkit.inference import Predictor
 from rnnkit.runs import RunStore
 from rnnkit.tasks import get_task
+from tests.apptest import page
 
 ROOT = Path(__file__).resolve().parent.parent
 QUIET = {"progress": lambda text: None}
@@ -77,12 +77,6 @@ def test_dry_run_from_the_cli_then_the_train_page_and_the_playground(tmp_path, m
     play.text_area(key="play_text_waimai").set_value("送餐很快，味道也不错").run()
     play.button(key="play_predict").click().run()
     assert not play.exception and play.subheader[0].value in ("negative", "positive")
-
-
-def page(name: str) -> AppTest:
-    app = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=60)
-    app.session_state["app_entry"] = True
-    return app
 
 
 @pytest.mark.skipif(not os.environ.get("RNNKIT_DATA_DIR"),

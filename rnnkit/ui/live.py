@@ -78,20 +78,21 @@ def _ordered(runs: list[Run]) -> list[Run]:
 
 def run_rows(runs: list[Run], key: str) -> None:
     """Per run: name, progress bar with epoch/step/ETA (the test score once done), Stop or Resume."""
+    run_store = store()  # one store (and one look at who is logged in) for all rows
     for run in runs:
         status = reports.progress(run)
         name, bar, action = st.columns([2, 6, 1.3])
         name.markdown(f"<span style='color:{reports.run_colour(run)}'>●</span> **{reports.run_label(run)}**",
                       unsafe_allow_html=True, help=run.run_id)
         bar.progress(status["fraction"], text=progress_text(status))
-        mine = may_change(store().user, run.owner())  # another student's run: watch only
+        mine = may_change(run_store.user, run.owner())  # another student's run: watch only
         if mine and status["state"] in ("running", "queued"):
             if action.button(_("Stop"), key=f"{key}_stop_{run.run_id}"):
-                store().stop(run.run_id)
+                run_store.stop(run.run_id)
         elif mine and status["state"] in ("stopped", "interrupted", "failed"):
             if action.button(_("Resume"), key=f"{key}_resume_{run.run_id}"):
                 try:
-                    store().resume(run.run_id)
+                    run_store.resume(run.run_id)
                 except RunError as error:
                     safe.error(error)
         if status["state"] in ("failed", "interrupted") and status["error"]:
