@@ -5,6 +5,7 @@ import streamlit as st
 from rnnkit import ui
 from rnnkit.config import architecture_names
 from rnnkit.presets import get_preset, preset_names
+from rnnkit.scheduler import QueueFull
 from rnnkit.tasks import get_task, task_names
 from rnnkit.ui.i18n import _
 
@@ -37,6 +38,8 @@ with setup:
     if st.button(_("Start"), type="primary", key="train_start"):
         try:
             st.session_state["train_watch"] = ui.start_runs(task, preset, architectures, overrides)
+        except QueueFull as error:
+            ui.safe.error(ui.queue_full_message(error))
         except (ValueError, OSError) as error:  # bad settings, or no space left for the run folders
             ui.safe.error(error)
 

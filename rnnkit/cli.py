@@ -123,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     delete.add_argument("run_id", help="run to delete")
     delete.add_argument("--yes", action="store_true", help="delete without asking")
 
+    queue = commands.add_parser("queue", help="show the waiting groups and start those that may start",
+                                description="The fair queue of the run store: waiting groups in order, and "
+                                            "how many runs train. Starts every group there is room for.")
+    queue.add_argument("--watch", type=float, default=0.0, metavar="SECONDS",
+                       help="keep dispatching every SECONDS (a small service for a class server)")
+
     presets = commands.add_parser("presets", help="list the presets of each task")
     presets.add_argument("--task", choices=task_names(), default=None, help="only this task")
     return parser
@@ -208,11 +214,21 @@ def command_train(args: argparse.Namespace, store: RunStore) -> int:
             from rnnkit.runner import execute_group
 
             return execute_group(runs, resume=args.resume)
-        return 0 if all(execute(run, resume=args.resume) in ("completed", "stopped") for run in runs) else 1
+        from rnnkit.scheduler import dispatch_after_run
+
+        outcomes = []
+        for run in runs:
+            outcomes.append(execute(run, resume=args.resume))
+            dispatch_after_run(run)  # a background worker's run is done: room for the next waiting group
+        return 0 if all(outcome in ("completed", "stopped") for outcome in outcomes) else 1
     configs = configs_from_args(args)
     if args.detach:
-        for run in store.start(configs):
-            print(f"started {run.run_id}")
+        runs = store.start(configs)
+        position = store.queue.positions().get(runs[0].run_id)
+        for run in runs:
+            print(f"{'queued' if position else 'started'} {run.run_id}")
+        if position:
+            print(f"the group waits in the queue at position {position}: `python -m rnnkit queue` shows it")
         if configs[0].group:
             print(f"group {configs[0].group}: watch with `python -m rnnkit runs --group {configs[0].group}`")
         return 0
@@ -227,7 +243,12 @@ def command_train(args: argparse.Namespace, store: RunStore) -> int:
 def command_runs(args: argparse.Namespace, store: RunStore) -> int:
     from rnnkit.reports import run_summary
 
+    store.queue.dispatch()
+    positions = store.queue.positions()
     rows = [run_summary(run) for run in store.runs(group=args.group)]
+    for row in rows:
+        if row["run_id"] in positions:
+            row["queue_position"] = positions[row["run_id"]]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -239,6 +260,8 @@ def command_runs(args: argparse.Namespace, store: RunStore) -> int:
         if "task" not in row:
             print(f"{row['run_id']:44} {row['state']:11} {row['error']}")
             continue
+        if row.get("queue_position"):
+            row["state"] = f"queued #{row['queue_position']}"
         best = f"{row['monitor']} {row['best_validation']:.4f}" if row["best_validation"] is not None else "-"
         test = row["test"].get(row["monitor"]) if row["monitor"] else None
         test_text = f"{row['monitor']} {test:.4f}" if test is not None else "-"
@@ -262,11 +285,13 @@ def command_stop(args: argparse.Namespace, store: RunStore) -> int:
 
 
 def command_resume(args: argparse.Namespace, store: RunStore) -> int:
-    run = store.prepare_resume(args.run_id)
     if args.detach:
-        store.launcher.launch([run], resume=True)
-        print(f"resumed {run.run_id} in the background")
+        run = store.resume(args.run_id)
+        position = store.queue.positions().get(run.run_id)
+        print(f"resumed {run.run_id} in the background"
+              + (f" (waiting in the queue, position {position})" if position else ""))
         return 0
+    run = store.prepare_resume(args.run_id)
     from rnnkit.runner import execute
 
     outcome = execute(run, resume=True)
@@ -287,6 +312,24 @@ def command_delete(args: argparse.Namespace, store: RunStore) -> int:
     return 0
 
 
+def command_queue(args: argparse.Namespace, store: RunStore) -> int:
+    if args.watch < 0:
+        raise ValueError("--watch takes a number of seconds > 0")
+    while True:
+        started = store.queue.dispatch()
+        if started:
+            print(f"started {started} run(s)")
+        summary = store.queue.summary()
+        print(f"{summary['training_runs']} run(s) training (room for {summary['capacity']} at once), "
+              f"{summary['waiting_groups']} group(s) with {summary['waiting_runs']} run(s) waiting")
+        if not args.watch:
+            for position, (_path, entry) in enumerate(store.queue.entries(), start=1):
+                owner = f" ({entry.get('owner')})" if entry.get("owner") else ""
+                print(f"{position:>3}. group {entry.get('group', '?')}{owner}: {len(entry['runs'])} run(s)")
+            return 0
+        time.sleep(args.watch)
+
+
 def command_presets(args: argparse.Namespace, store: RunStore) -> int:
     from rnnkit.presets import get_preset
 
@@ -299,5 +342,5 @@ def command_presets(args: argparse.Namespace, store: RunStore) -> int:
 COMMANDS = {
     "train": command_train, "runs": command_runs, "stop": command_stop, "resume": command_resume,
     "eval": cli_use.command_eval, "predict": cli_use.command_predict, "presets": command_presets,
-    "delete": command_delete,
+    "delete": command_delete, "queue": command_queue,
 }

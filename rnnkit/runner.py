@@ -22,6 +22,7 @@ from rnnkit.files import DiskFull, remove_stale_temporaries, write_json_atomic
 from rnnkit.launcher import process_identity
 from rnnkit.models import build_model, count_parameters
 from rnnkit.runs import Run, RunError
+from rnnkit.scheduler import dispatch_after_run
 from rnnkit.tasks import get_task
 
 
@@ -116,6 +117,7 @@ def execute_group(runs: list[Run], resume: bool = False) -> int:
                 os.dup2(log, 2)
                 write_json_atomic(run.worker_path, {**process_identity(), "command": "forked by execute_group"})
                 code = 0 if execute(run, resume=resume) in ("completed", "stopped") else 1
+                dispatch_after_run(run)  # room for the next waiting group
             finally:
                 sys.stdout.flush()
                 sys.stderr.flush()

@@ -3,8 +3,9 @@
 Runs live in one root for the command line (from any folder) and the dashboard alike: the project's
 `checkpoints/` folder, or $RNNKIT_CHECKPOINTS_DIR, or `--checkpoints-dir`. The store creates runs
 (recording their owner), lists and finds them (`demo:NAME` for the shipped demos), and starts, stops,
-resumes and deletes them: every change is checked against who asks (`rnnkit.access`), and the process
-side is the launcher's (`rnnkit.launcher`). One folder's contract is `rnnkit.run_folder`.
+resumes and deletes them: every change is checked against who asks (`rnnkit.access`). When a group
+starts is the fair queue's decision (`rnnkit.scheduler`), where and how its processes run the
+launcher's (`rnnkit.launcher`). One folder's contract is `rnnkit.run_folder`.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from rnnkit.run_folder import (  # noqa: F401 - the folder's names are part of t
     _group_of,
     validate_run_id,
 )
+from rnnkit.scheduler import Limits, Queue
 
 DEMO_PREFIX = "demo:"  # `predict demo:names-lstm`: a shipped demo model instead of one of your runs
 
@@ -68,10 +70,12 @@ class RunStore:
     """Creates, finds and starts runs under one root folder (see `default_root`)."""
 
     def __init__(self, root: str | os.PathLike | None = None, launcher: Launcher | None = None,
-                 user: User | None = None) -> None:
+                 user: User | None = None, limits: Limits | None = None) -> None:
         self.root = Path(root).expanduser() if root is not None else default_root()
         self.launcher = launcher or _LOCAL
         self.user = user  # who asks (classroom mode); None: single-user mode, everything allowed
+        self.limits = limits or Limits()  # this user's share of the queue (students have caps)
+        self.queue = Queue(self.root, self.launcher)
 
     def check_may_change(self, run: Run, action: str) -> None:
         """Every action that changes a run asks this first: its owner or a teacher (rnnkit.access)."""
@@ -130,9 +134,12 @@ class RunStore:
         return None
 
     def start(self, configs: list[RunConfig]) -> list[Run]:
-        """Create one run per config and hand them to the launcher as one group; returns at once."""
+        """Create one run per config and queue them as one group (it starts at once when there is room);
+        returns at once. Raises QueueFull, creating nothing, when this user may not queue another group."""
+        owner = self.user.name if self.user else ""
+        self.queue.check_room(owner, self.limits, len(configs))
         runs = [self.create(config) for config in configs]
-        self.launcher.launch(runs)
+        self.queue.submit(runs, owner, self.limits)
         return runs
 
     def prepare_resume(self, run_id: str) -> Run:
@@ -145,13 +152,19 @@ class RunStore:
         if state == "completed":
             raise RunError(f"run {run_id} already completed; start a new run to train longer")
         run.clear_stop_request()
+        run.worker_path.unlink(missing_ok=True)  # the earlier attempt's process; the queue launches a new one
         run.write_status("queued", resumed_from=state)
         return run
 
     def resume(self, run_id: str) -> Run:
-        """Continue a stopped, failed or interrupted run in the background from its last.pt."""
+        """Continue a stopped, failed or interrupted run in the background from its last.pt (through
+        the queue, as a group of one)."""
+        run = self.get(run_id)
+        self.check_may_change(run, "resume")
+        owner = self.user.name if self.user else ""
+        self.queue.check_room(owner, self.limits, 1)
         run = self.prepare_resume(run_id)
-        self.launcher.launch([run], resume=True)
+        self.queue.submit([run], owner, self.limits, resume=True)
         return run
 
     def stop(self, run_id: str) -> Run:
@@ -163,6 +176,7 @@ class RunStore:
             raise RunError(f"run {run_id} is {state}; only queued or running runs can be stopped")
         run.request_stop()
         self.launcher.stop(run)
+        self.queue.remove(run_id)  # if it was still waiting
         return run
 
 

@@ -37,9 +37,10 @@ def require_entry_point(page: str) -> None:
 def store() -> RunStore:
     """The runs of this installation: $RNNKIT_CHECKPOINTS_DIR, else the project's checkpoints/ (as the
     CLI), acting for the logged-in user in classroom mode (its checks apply to every change)."""
-    from rnnkit.ui.auth import current_user
+    from rnnkit.ui.auth import current_user, queue_limits
 
-    return RunStore(user=current_user())
+    user = current_user()
+    return RunStore(user=user, limits=queue_limits(user))
 
 
 def demo_store() -> RunStore:
@@ -48,10 +49,11 @@ def demo_store() -> RunStore:
 
 from rnnkit.ui import safe, style  # noqa: E402 - the pages' API
 from rnnkit.ui.form import apply_preset, hyperparameter_form  # noqa: E402
-from rnnkit.ui.launch import start_runs  # noqa: E402
+from rnnkit.ui.launch import queue_full_message, start_runs  # noqa: E402
 from rnnkit.ui.live import group_options, live_view, metric_charts, run_choices  # noqa: E402
 from rnnkit.ui.status import data_status, device_summary, task_title  # noqa: E402
 
 __all__ = ["safe", "style", "require_entry_point", "store", "demo_store", "apply_preset", "hyperparameter_form",
-           "start_runs", "group_options", "live_view", "metric_charts", "run_choices", "data_status", "device_summary",
+           "start_runs", "queue_full_message",
+           "group_options", "live_view", "metric_charts", "run_choices", "data_status", "device_summary",
            "task_title"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from rnnkit.access import Roster, User
+from rnnkit.scheduler import Limits
 from rnnkit.ui.i18n import _
 
 
@@ -18,6 +19,24 @@ def roster() -> Roster | None:
     except Exception:  # noqa: BLE001 - no secrets.toml at all: single-user mode
         return None
     return Roster.from_settings(settings)
+
+
+def _settings() -> dict:
+    try:
+        settings = st.secrets.get("rnnkit")
+    except Exception:  # noqa: BLE001 - no secrets.toml at all
+        return {}
+    return dict(settings) if settings else {}
+
+
+def queue_limits(user: User | None) -> Limits:
+    """The user's share of the queue: students get the caps of [rnnkit.queue] in secrets.toml (default
+    1 group training + 2 waiting, 24 runs per group); teachers and single-user mode only the capacity."""
+    settings = dict(_settings().get("queue") or {})
+    if user is not None and not user.is_teacher:
+        return Limits.for_student(settings)
+    capacity = settings.get("capacity", 0)
+    return Limits(capacity=capacity if isinstance(capacity, int) and capacity > 0 else 0)
 
 
 def current_user() -> User | None:

@@ -5,6 +5,8 @@ from rnnkit.cells import get_cell
 from rnnkit.launcher import parallel_threads
 from rnnkit.presets import build_config
 from rnnkit.runs import new_group_id
+from rnnkit.scheduler import QueueFull
+from rnnkit.ui.i18n import _
 
 UI_LOG_EVERY_STEPS = 5  # denser loss points than the CLI default: the class is watching
 
@@ -28,3 +30,12 @@ def start_runs(task: str, preset: str, architectures: list[str], overrides: dict
                                     group=group))
     store().start(configs)
     return group
+
+
+def queue_full_message(error: QueueFull) -> str:
+    """Why this Start was refused by the queue, in the session's language."""
+    if error.reason == "group_size":
+        return _("A group may have at most {limit} runs; this one has {count}.").format(
+            limit=error.limit, count=error.count)
+    return _("You already have {count} group(s) waiting in the queue (at most {limit}). Wait until one "
+             "starts, or stop one.").format(count=error.count, limit=error.limit)

@@ -49,6 +49,8 @@ def state_word(state: str) -> str:
 def progress_text(status: dict) -> str:
     """One line for a run's progress bar, in the session's language."""
     state = state_word(status["state"])
+    if status["state"] == "queued" and status.get("queue_position"):
+        return _("waiting in the queue · position {position}").format(position=status["queue_position"])
     if status["state"] in ("running", "queued") and status["phase"] == "loading data":
         return _("loading data")
     if status["state"] == "running" and status["step"] is not None:
@@ -79,8 +81,10 @@ def _ordered(runs: list[Run]) -> list[Run]:
 def run_rows(runs: list[Run], key: str) -> None:
     """Per run: name, progress bar with epoch/step/ETA (the test score once done), Stop or Resume."""
     run_store = store()  # one store (and one look at who is logged in) for all rows
+    positions = run_store.queue.positions()
     for run in runs:
         status = reports.progress(run)
+        status["queue_position"] = positions.get(run.run_id)
         name, bar, action = st.columns([2, 6, 1.3])
         name.markdown(f"<span style='color:{reports.run_colour(run)}'>●</span> **{reports.run_label(run)}**",
                       unsafe_allow_html=True, help=run.run_id)
@@ -184,10 +188,13 @@ def live_view(group: str) -> None:
 
     @st.fragment(run_every=STARTUP_REFRESH_SECONDS if waiting else LIVE_REFRESH_SECONDS)
     def panel() -> None:
-        runs = _ordered(store().runs(group=group))
+        run_store = store()
+        run_store.queue.dispatch()  # a run that died leaves room: the next waiting group starts
+        runs = _ordered(run_store.runs(group=group))
         if not runs:
             st.info(_("No runs in this group yet."))
             return
+        queue_note(run_store, runs)
         run_rows(runs, key="live")
         if waiting:  # nothing to chart yet; drawing empty charts would only take CPU from the starting runs
             if not _waiting_for_first_point(runs):
@@ -200,8 +207,21 @@ def live_view(group: str) -> None:
     panel()
 
 
+def queue_note(run_store, runs: list[Run]) -> None:
+    """While this group waits: how busy the machine is, so a wait does not look like a hang."""
+    positions = run_store.queue.positions()
+    if not any(run.run_id in positions for run in runs):
+        return
+    summary = run_store.queue.summary()
+    st.info(_("This group waits for its turn: {training} run(s) are training (the server trains about "
+              "{capacity} at once) and {groups} group(s) are waiting. It starts by itself.").format(
+        training=summary["training_runs"], capacity=summary["capacity"], groups=summary["waiting_groups"]),
+        icon=":material/hourglass_top:")
+
+
 def _waiting_for_first_point(runs: list[Run]) -> bool:
-    return any(run.is_active() and not run.metrics_size() for run in runs)
+    """A run has been launched (not just queued) and has written nothing yet."""
+    return any(run.worker() and run.is_active() and not run.metrics_size() for run in runs)
 
 
 def group_options() -> list[str]:
