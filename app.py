@@ -11,7 +11,7 @@ import streamlit as st
 from rnnkit.access import may_use_server_paths
 from rnnkit.i18n import LANGUAGES
 from rnnkit.ui import safe, style
-from rnnkit.ui.auth import current_user
+from rnnkit.ui.auth import current_user, log_out
 from rnnkit.ui.i18n import _, browser_language
 
 st.set_page_config(page_title="rnnkit", page_icon=":material/cycle:", layout="wide")
@@ -49,6 +49,7 @@ with st.sidebar:
     if current_user() is not None:
         role = _("teacher") if current_user().is_teacher else _("student")
         st.caption(safe.plain(_("Logged in as {name} ({role})").format(name=current_user().name, role=role)))
+        st.button(_("Log out"), on_click=log_out, key="app_logout")
 style.apply()
 current = st.navigation(list(pages.values()))
 wanted = pages.get(st.session_state.pop("app_wanted", None))

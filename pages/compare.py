@@ -2,7 +2,7 @@
 import streamlit as st
 
 from rnnkit import reports, ui
-from rnnkit.ui import charts, tables
+from rnnkit.ui import charts, seeds, tables
 from rnnkit.ui.i18n import _
 
 ui.require_entry_point("compare")
@@ -14,6 +14,11 @@ choices = ui.run_choices(runs)
 if not choices:
     st.info(_("No runs yet: start some on the Train page."))
     st.stop()
+deleted = st.session_state.pop("compare_deleted", None)
+if deleted:
+    st.success(_("Deleted {count} run(s).").format(count=deleted))
+if "compare_runs" in st.session_state:  # runs deleted since (here or elsewhere) leave the selection
+    st.session_state["compare_runs"] = [run_id for run_id in st.session_state["compare_runs"] if run_id in choices]
 if "compare_runs" not in st.session_state:
     latest = store.latest_group()
     st.session_state["compare_runs"] = [run.run_id for run in store.runs(group=latest)] if latest else list(choices)[:1]
@@ -24,6 +29,9 @@ if not selected:
     st.stop()
 
 tables.runs_table(selected, key="compare_table")
+if seeds.has_seeds(selected):  # several seeds per architecture: bands, intervals and a computed verdict
+    seeds.seeds_section(selected, key="compare_seeds")
+    st.subheader(_("Every run"))
 ui.metric_charts(selected, key="compare")
 
 matrices = [(run, reports.confusion(run)) for run in selected]
@@ -41,3 +49,4 @@ if matrices:
 
 st.download_button(_("Download metrics (CSV)"), reports.metrics_csv(selected), file_name="rnnkit-metrics.csv",
                    mime="text/csv", key="compare_download")
+tables.delete_section(selected, key="compare")

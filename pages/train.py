@@ -15,6 +15,7 @@ if "train_task" not in st.session_state:
     st.session_state["train_task"] = "recall"
     st.session_state["train_preset"] = "quick"
     st.session_state["train_archs"] = ["rnn", "lstm", "gru"]
+    st.session_state["train_seeds"] = 1
 
 compact = ui.style.projector() and bool(ui.group_options())
 if not compact:  # projector mode gives the screen to the running group
@@ -32,12 +33,16 @@ with setup:
     architectures = right.multiselect(_("Architectures: one run each, same data, seed and settings"),
                                       architecture_names(), key="train_archs",
                                       help=_("reslstm is the residual LSTM of the IMDB lab report"))
+    seed_count = right.number_input(_("Seeds per architecture"), min_value=1, max_value=10, step=1, key="train_seeds",
+                                    help=_("3 or more: Compare shows mean ± std over seeds and says whether the "
+                                           "difference between architectures is real (paired t-test)"))
     with st.expander(_("Hyperparameters"), expanded=False):
         overrides = ui.hyperparameter_form(task)
     overrides["task"]["data_dir"] = st.session_state.get("app_data_dir") or None
     if st.button(_("Start"), type="primary", key="train_start"):
         try:
-            st.session_state["train_watch"] = ui.start_runs(task, preset, architectures, overrides)
+            st.session_state["train_watch"] = ui.start_runs(task, preset, architectures, overrides,
+                                                            seeds=int(seed_count))
         except QueueFull as error:
             ui.safe.error(ui.queue_full_message(error))
         except (ValueError, OSError) as error:  # bad settings, or no space left for the run folders

@@ -14,6 +14,15 @@ Classroom mode is switched on by the teacher's roster in `.streamlit/secrets.tom
     role = "teacher"
     code_hash = "scrypt$16384$8$1$..."
 
+Or, where the school has an identity provider (OpenID Connect), Streamlit's `st.login` signs users
+in with their school account: put the provider in the [auth] table of secrets.toml (Streamlit's
+format) and say who is who by e-mail address:
+
+    [rnnkit]
+    mode = "classroom"
+    teachers = ["zhang.min@school.edu"]
+    students = ["li.wei@school.edu", ...]      # or: student_domains = ["school.edu"]
+
 Codes are stored only as scrypt hashes (standard library), compared in constant time. Every run
 records its owner; students see the class's runs but may change (stop, resume, delete) only their
 own, and never use server paths; teachers may do everything. The run store enforces this
@@ -85,10 +94,11 @@ class Roster:
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any] | None) -> "Roster | None":
-        """The roster when `settings` ([rnnkit] of secrets.toml) asks for classroom mode, else None."""
+        """The roster when `settings` ([rnnkit] of secrets.toml) asks for classroom mode, else None
+        (with school accounts only, the roster may be empty)."""
         if not settings or settings.get("mode") != "classroom":
             return None
-        return cls(settings.get("users", {}))
+        return cls(settings.get("users", {}) or {})
 
     def authenticate(self, name: str, code: str) -> User | None:
         entry = self.users.get(name.strip())
@@ -97,6 +107,22 @@ class Roster:
             return None
         role, code_hash = entry
         return User(name.strip(), role) if verify_code(code, code_hash) else None
+
+
+def user_from_identity(email: object, settings: Mapping[str, Any]) -> User | None:
+    """The user a school account (its e-mail address, as the identity provider vouches for it) is in
+    this class: a teacher if listed in `teachers`, a student if listed in `students` or of one of
+    `student_domains`; None for anyone else (a school account alone is not a place in the class)."""
+    if not isinstance(email, str) or "@" not in email:
+        return None
+    address = email.strip().lower()
+    listed = {key: {str(item).strip().lower() for item in settings.get(key, ()) or ()}
+              for key in ("teachers", "students", "student_domains")}
+    if address in listed["teachers"]:
+        return User(address, "teacher")
+    if address in listed["students"] or address.rsplit("@", 1)[1] in listed["student_domains"]:
+        return User(address, "student")
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,7 @@ from rnnkit.config import ModelConfig, TaskConfig, TrainConfig, architecture_nam
 from rnnkit.files import DiskFull
 from rnnkit.launcher import parallel_threads
 from rnnkit.options import declared, kind_of
-from rnnkit.presets import build_config, preset_names
+from rnnkit.presets import build_config, preset_names, seeded
 from rnnkit.runs import RunError, RunStore, delete_run, new_group_id
 from rnnkit.tasks import get_task, task_names
 
@@ -34,6 +34,7 @@ def _add_option(group, item, declaration, dest: str, flags: list[str], help_text
     choices = declaration.valid_choices()
     if choices:
         help_text += f" ({' | '.join(map(str, choices))})"
+    help_text = help_text.replace("%", "%%")  # argparse formats help with %: "within 2 %" must stay text
     if kind is bool:
         group.add_argument(*flags, dest=dest, action=argparse.BooleanOptionalAction, default=None, help=help_text)
     else:
@@ -95,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--preset", default=None,
                        help="named hyperparameters of the task (`python -m rnnkit presets` lists each task's; "
                             "default: quick where the task has it); 'none' for plain defaults")
+    train.add_argument("--seeds", type=int, default=1,
+                       help="runs per architecture, seeds SEED, SEED+1, ... (paired: same split, order and "
+                            "initialisation per seed); Compare then shows mean ± std and a verdict")
     train.add_argument("--group", default=None,
                        help="comparison group id shared by the runs (default: new id when several archs)")
     train.add_argument("--detach", action="store_true",
@@ -119,8 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_use.add_commands(commands)
 
-    delete = commands.add_parser("delete", help="delete a run's folder (not while it trains)")
-    delete.add_argument("run_id", help="run to delete")
+    delete = commands.add_parser("delete", help="delete runs' folders (not while they train)")
+    delete.add_argument("run_id", nargs="*", help="runs to delete")
+    delete.add_argument("--group", default=None, help="delete every run of this comparison group")
     delete.add_argument("--yes", action="store_true", help="delete without asking")
 
     queue = commands.add_parser("queue", help="show the waiting groups and start those that may start",
@@ -197,12 +202,15 @@ def configs_from_args(args: argparse.Namespace) -> list:
     preset = args.preset if args.preset is not None else ("quick" if "quick" in available else None)
     if preset == "none":
         preset = None
-    group = args.group or (new_group_id() if len(archs) > 1 else "")
+    if args.seeds < 1:
+        raise ValueError(f"--seeds must be at least 1, not {args.seeds}")
+    group = args.group or (new_group_id() if len(archs) * args.seeds > 1 else "")
     overrides = overrides_from_args(args)
-    if args.detach and len(archs) > 1 and "num_threads" not in overrides["train"]:
-        overrides["train"]["num_threads"] = parallel_threads(len(archs))
-    return [build_config(args.task, preset, {**overrides, "model": {**overrides["model"], "arch": arch}}, group=group)
-            for arch in archs]
+    if args.detach and len(archs) * args.seeds > 1 and "num_threads" not in overrides["train"]:
+        overrides["train"]["num_threads"] = parallel_threads(len(archs) * args.seeds)
+    return [seeded(build_config(args.task, preset, {**overrides, "model": {**overrides["model"], "arch": arch}},
+                                group=group), offset)
+            for offset in range(args.seeds) for arch in archs]
 
 
 def command_train(args: argparse.Namespace, store: RunStore) -> int:
@@ -300,15 +308,28 @@ def command_resume(args: argparse.Namespace, store: RunStore) -> int:
 
 
 def command_delete(args: argparse.Namespace, store: RunStore) -> int:
-    run = store.get(args.run_id)
+    runs = [store.get(run_id) for run_id in args.run_id]
+    if args.group:
+        runs += [run for run in store.runs(group=args.group) if run not in runs]
+        if not runs:
+            raise ValueError(f"no runs in group {args.group!r}")
+    if not runs:
+        raise ValueError("name the runs to delete, or --group GROUP")
+    for run in runs:  # check everything first: delete all or nothing
+        store.check_may_change(run, "delete")
+        if run.is_active():
+            raise RunError(f"run {run.run_id} is {run.status()['state']}; stop it before deleting it")
+    names = runs[0].run_id if len(runs) == 1 else f"{len(runs)} runs"
     if not args.yes:
         if not sys.stdin.isatty():
-            raise ValueError(f"deleting {run.run_id} cannot be undone; add --yes to confirm")
-        if input(f"delete {run.path} and everything in it? [y/N] ").strip().lower() not in ("y", "yes"):
+            raise ValueError(f"deleting {names} cannot be undone; add --yes to confirm")
+        if input(f"delete {names} ({', '.join(str(run.path) for run in runs)}) and everything in them? "
+                 "[y/N] ").strip().lower() not in ("y", "yes"):
             print("not deleted")
             return 1
-    delete_run(store, run.run_id)
-    print(f"deleted {run.run_id}")
+    for run in runs:
+        delete_run(store, run.run_id)
+        print(f"deleted {run.run_id}")
     return 0
 
 

@@ -95,6 +95,10 @@ class ModelConfig(Options):
     gate_init: str = option("default", "chrono: forget/update gates start out remembering across the whole "
                             "sequence (Tallec & Ollivier 2018); a cell without a memory gate cannot profit",
                             label="gate init", choices=GATE_INITS)
+    match_parameters: str = option("none", "equal budgets: pick this run's hidden size so its recurrent + head "
+                                   "parameters match this architecture's at the hidden size above (within 2 %; "
+                                   "embeddings not counted); none: the same hidden size for every architecture",
+                                   label="match parameters of", choices=lambda: ("none", *architecture_names()))
 
     def __post_init__(self) -> None:
         super().__post_init__()

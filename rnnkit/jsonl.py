@@ -15,6 +15,11 @@ from typing import Any
 _METRICS_CACHE: dict[str, tuple[tuple[int, int], int, bytes, tuple[dict, ...]]] = {}
 _METRICS_LOCK = threading.Lock()
 _CHECK_BYTES = 256
+SAMPLE_ABOVE_BYTES = 16_000_000  # a real run's metrics.jsonl stays far below (a 3 h IMDB run: ~5 MB)
+MAX_PARSED_LINES = 50_000  # per read of a larger file: every start/epoch/test line, a sample of the rest
+MAX_READ_BYTES = 1_000_000_000
+_CHUNK_BYTES = 8_000_000
+_STEP = b'"kind":"step"'
 
 
 def read_records(path: Path) -> tuple[dict[str, Any], ...]:
@@ -32,27 +37,62 @@ def read_records(path: Path) -> tuple[dict[str, Any], ...]:
     with handle, _METRICS_LOCK:
         stat = os.fstat(handle.fileno())
         identity = (stat.st_dev, stat.st_ino)
+        size = min(stat.st_size, MAX_READ_BYTES)  # beyond that, a file is junk: its start is all we read
         cached_identity, offset, tail, records = _METRICS_CACHE.get(key, (None, 0, b"", ()))
-        if cached_identity != identity or stat.st_size < offset:
+        if cached_identity != identity or size < offset:
             offset, tail, records = 0, b"", ()
         handle.seek(offset - len(tail))
-        data = handle.read(stat.st_size - offset + len(tail))
+        data = handle.read(size - offset + len(tail))
         if not data.startswith(tail):  # rewritten in place since the last read
             handle.seek(0)
-            offset, tail, records, data = 0, b"", (), handle.read()
+            offset, tail, records, data = 0, b"", (), handle.read(size)
         data = data[len(tail):]
         end = data.rfind(b"\n") + 1
         if end:
-            parsed = []
-            for line in data[:end].splitlines():
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(record, dict):  # a line that is a list, a string or null is not a record
-                    parsed.append(record)
-            records += tuple(parsed)
+            records += tuple(_parse(data[:end]))
             offset += end
             tail = (tail + data[:end])[-_CHECK_BYTES:]
         _METRICS_CACHE[key] = (identity, offset, tail, records)
         return records
+
+
+def _parse(data: bytes) -> list[dict[str, Any]]:
+    """The records in `data` (complete lines). Beyond `SAMPLE_ABOVE_BYTES` (a damaged or hostile file:
+    a million lines would take a page 80 s and gigabytes to parse) only a sample is parsed: every
+    line that is not a step record, and evenly spaced step records, at most `MAX_PARSED_LINES` in
+    all, so charts keep their shape and reading stays under a few seconds."""
+    lines = data.splitlines() if len(data) <= SAMPLE_ABOVE_BYTES else _sample(data)
+    parsed = []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):  # a line that is a list, a string or null is not a record
+            parsed.append(record)
+    return parsed
+
+
+def _sample(data: bytes) -> list[bytes]:
+    total = data.count(b"\n")
+    steps = data.count(_STEP)  # exact for our own writer's lines; others count as "other"
+    others = max(total - steps, 0)
+    keep_others = 1 if others <= MAX_PARSED_LINES // 2 else -(-others // (MAX_PARSED_LINES // 2))
+    keep_steps = max(1, -(-steps // max(MAX_PARSED_LINES - min(others, MAX_PARSED_LINES // 2), 1)))
+    kept: list[bytes] = []
+    step_index = other_index = 0
+    for start in range(0, len(data), _CHUNK_BYTES):  # chunks: never a second copy of the whole file
+        chunk_start = data.rfind(b"\n", 0, start) + 1 if start else 0
+        chunk_end = data.rfind(b"\n", 0, min(start + _CHUNK_BYTES, len(data))) + 1
+        if chunk_end <= chunk_start:
+            continue
+        for line in data[chunk_start:chunk_end].splitlines():
+            if _STEP in line:
+                if step_index % keep_steps == 0:
+                    kept.append(line)
+                step_index += 1
+            else:
+                if other_index % keep_others == 0:
+                    kept.append(line)
+                other_index += 1
+    return kept

@@ -27,7 +27,7 @@ from rnnkit.files import pid_exists, write_json_atomic
 if TYPE_CHECKING:
     from rnnkit.runs import Run
 
-WORKER_NICENESS = 5  # background runs: a little below interactive processes
+WORKER_NICENESS = 10  # background runs: below the dashboard and the terminal (they only wait a little)
 PACKAGE_PARENT = Path(__file__).resolve().parent.parent  # so `python -m rnnkit` works from any folder
 
 
@@ -136,8 +136,11 @@ def process_identity() -> dict[str, Any]:
 
 
 def _lower_priority() -> None:
-    """Background training yields the CPU to the dashboard and the terminal (it only waits a little)."""
-    os.nice(WORKER_NICENESS)
+    """Background training yields the CPU to the dashboard and the terminal (it only waits a little).
+    Absolute, not relative: a worker that launches the next queued group must not push it lower still."""
+    current = os.nice(0)
+    if current < WORKER_NICENESS:
+        os.nice(WORKER_NICENESS - current)
 
 
 def parallel_threads(parallel_runs: int) -> int:

@@ -9,6 +9,7 @@ overrides the "task" section holds the task's own options (plus `data_dir`).
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from rnnkit.config import RunConfig
@@ -57,3 +58,11 @@ def build_config(
     document = {"task": {"name": task, "data_dir": data_dir, "options": task_section},
                 "model": layers["model"], "train": layers["train"], "group": group, "preset": preset or ""}
     return RunConfig.from_dict({"version": 2, **document})
+
+
+def seeded(config: RunConfig, offset: int) -> RunConfig:
+    """`config` with its seed moved on by `offset`: seed i of a multi-seed group (every architecture's
+    run i then has the same split, data order and initialisation)."""
+    if not offset:
+        return config
+    return dataclasses.replace(config, train=dataclasses.replace(config.train, seed=config.train.seed + offset))

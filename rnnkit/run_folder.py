@@ -104,6 +104,13 @@ class Run:
             raise RunError(f"run {self.run_id}: config.json is unreadable ({error}); "
                            "fix or delete the folder") from error
 
+    def record_resolved_config(self, config: RunConfig, **facts: Any) -> None:
+        """Replace config.json's settings with what the worker resolved at start (e.g. a matched hidden
+        size), keeping the run's own fields and adding `facts` to them."""
+        document = _read_object(self.config_path)
+        run_fields = document.get("run", {}) if isinstance(document.get("run"), dict) else {}
+        write_json_atomic(self.config_path, {**config.to_dict(), "run": {**run_fields, **facts}})
+
     def info(self) -> dict[str, Any]:
         """config.json's extra fields: run_id, group, created."""
         document = _read_object(self.config_path)

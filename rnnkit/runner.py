@@ -15,6 +15,7 @@ from typing import TextIO
 
 import torch
 
+from rnnkit.budget import OFF, core_parameters, matched_hidden_size
 from rnnkit.callbacks import Checkpointer, ConsoleProgress, EarlyStopping, MetricsWriter, StopCheck
 from rnnkit.checkpoint import CheckpointError, load_checkpoint
 from rnnkit.engine import Callback, Diverged, Trainer, resolve_device
@@ -47,6 +48,8 @@ def execute(
             torch.set_num_threads(config.train.num_threads)
         device = resolve_device(config.train.device)
         data = get_task(config.task.name).load(config.task, config.train.seed, progress=lambda text: _say(stream, text))
+        if config.model.match_parameters != OFF:  # equal budgets: this run's own hidden size, recorded
+            config = _match_parameters(run, config, data.spec, stream)
         torch.manual_seed(config.train.seed)  # same seed, same initial weights
         model = build_model(config.model, data.spec)
         if data.embedding_vectors is not None:
@@ -59,6 +62,7 @@ def execute(
         if resume:
             _restore(run, trainer)
         run.write_status("running", phase="training", device=str(device), parameters=count_parameters(model),
+                         core_parameters=core_parameters(model),
                          epoch=trainer.state.epoch, epochs=trainer.epochs, steps_per_epoch=trainer.steps_per_epoch)
         _say(stream, f"[{run.run_id}] {config.model.arch}/{config.model.impl} on {device}, "
                      f"{count_parameters(model):,} parameters, {len(data.train)} training sequences")
@@ -128,6 +132,22 @@ def execute_group(runs: list[Run], resume: bool = False) -> int:
         _, status = os.waitpid(pid, 0)
         outcome |= int(os.waitstatus_to_exitcode(status) != 0)
     return outcome
+
+
+def _match_parameters(run: Run, config, spec, stream: TextIO):
+    """Resolve `match_parameters` to a hidden size now that the task's sizes are known, and record the
+    resolved config in the run folder (the reference's size and counts under run.matched)."""
+    import dataclasses
+
+    hidden, count, target = matched_hidden_size(config.model, spec)
+    matched = {"reference": config.model.match_parameters, "reference_hidden_size": config.model.hidden_size,
+               "hidden_size": hidden, "core_parameters": count, "reference_core_parameters": target}
+    config = dataclasses.replace(config, model=dataclasses.replace(config.model, hidden_size=hidden,
+                                                                    match_parameters=OFF))
+    run.record_resolved_config(config, matched=matched)
+    _say(stream, f"[{run.run_id}] hidden size {hidden}: {count:,} recurrent + head parameters, "
+                 f"{matched['reference']} at {matched['reference_hidden_size']} has {target:,}")
+    return config
 
 
 def _restore(run: Run, trainer: Trainer) -> None:

@@ -31,7 +31,8 @@ from rnnkit.run_folder import (  # noqa: F401 - the folder's names are part of t
     _group_of,
     validate_run_id,
 )
-from rnnkit.scheduler import Limits, Queue
+from rnnkit.scheduler import Limits, Queue, QueueFull
+from rnnkit.uploads import disk_usage, release_uploads, uploaded_files
 
 DEMO_PREFIX = "demo:"  # `predict demo:names-lstm`: a shipped demo model instead of one of your runs
 
@@ -81,6 +82,17 @@ class RunStore:
         """Every action that changes a run asks this first: its owner or a teacher (rnnkit.access)."""
         if not may_change(self.user, run.owner()):
             raise RunError(f"only the owner of run {run.run_id} or a teacher can {action} it")
+
+    def check_disk_quota(self, extra_bytes: int = 0) -> None:
+        """Classroom mode: a student over their disk quota (run folders + uploads, + `extra_bytes` about
+        to be stored) starts and uploads nothing new."""
+        quota = self.limits.disk_quota_mb
+        if quota is None or self.user is None:
+            return
+        used = (disk_usage(self.runs(), self.user) + extra_bytes) / 1e6
+        if used >= quota:
+            raise QueueFull(f"you use {used:.0f} MB of your {quota} MB of disk; delete some of your runs "
+                            "(Compare, Delete runs) before starting new ones", "disk", round(used), quota)
 
     def _run(self, run_id: str) -> Run:
         return Run(run_id, self.root / run_id, self.launcher)
@@ -138,6 +150,7 @@ class RunStore:
         returns at once. Raises QueueFull, creating nothing, when this user may not queue another group."""
         owner = self.user.name if self.user else ""
         self.queue.check_room(owner, self.limits, len(configs))
+        self.check_disk_quota()
         runs = [self.create(config) for config in configs]
         self.queue.submit(runs, owner, self.limits)
         return runs
@@ -186,4 +199,7 @@ def delete_run(store: "RunStore", run_id: str) -> None:
     store.check_may_change(run, "delete")
     if run.is_active():
         raise RunError(f"run {run_id} is {run.status()['state']}; stop it before deleting it")
+    uploads = uploaded_files(run)
     shutil.rmtree(run.path)
+    store.queue.remove(run_id)
+    release_uploads(uploads, store.runs())  # an upload goes with the last run that used it

@@ -62,15 +62,17 @@ class Limits:
     max_running: int | None = None        # groups of one user training at once
     max_waiting: int | None = None        # groups of one user waiting in the queue
     max_group_runs: int | None = None     # runs in one group
+    disk_quota_mb: int | None = None      # run folders + uploads of one user
 
     @classmethod
     def for_student(cls, settings: dict[str, Any] | None = None) -> "Limits":
         """A student's limits: 1 group training + 2 waiting, 24 runs per group (a 5-seed x 3-architecture
-        comparison or a small sweep fits), or what [rnnkit.queue] of secrets.toml says."""
+        comparison or a small sweep fits), 500 MB of disk, or what [rnnkit.queue] of secrets.toml says."""
         settings = dict(settings or {})
         values = {"capacity": settings.get("capacity", 0), "max_running": settings.get("max_running_groups", 1),
                   "max_waiting": settings.get("max_waiting_groups", 2),
-                  "max_group_runs": settings.get("max_group_runs", 24)}
+                  "max_group_runs": settings.get("max_group_runs", 24),
+                  "disk_quota_mb": settings.get("disk_quota_mb", 500)}
         for name, value in values.items():
             if not isinstance(value, int) or isinstance(value, bool) or value < (0 if name == "capacity" else 1):
                 raise ValueError(f"[rnnkit.queue] {name} must be a positive whole number, not {value!r}")
@@ -82,7 +84,8 @@ class Limits:
 
 class QueueFull(RunError):
     """This user may not queue another group now (the message says why and what to do). `reason` is
-    'group_size' or 'waiting', with `count` and `limit`, so the dashboard can word it in its language."""
+    'group_size', 'waiting' or 'disk' (MB), with `count` and `limit`, so the dashboard can word it in
+    its language."""
 
     def __init__(self, message: str, reason: str, count: int, limit: int) -> None:
         super().__init__(message)

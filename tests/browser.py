@@ -38,12 +38,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def dashboard(checkpoints: Path, log: Path, timeout: float = 60.0):
-    """Serve app.py headless on a free port; yields the base URL."""
+def dashboard(checkpoints: Path, log: Path, timeout: float = 60.0, options: tuple[str, ...] = ()):
+    """Serve app.py headless on a free port (with extra `streamlit run` options); yields the base URL."""
     port = free_port()
     environment = {**os.environ, "RNNKIT_CHECKPOINTS_DIR": str(checkpoints), "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+               *options]
     with open(log, "wb") as output:
         server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -65,6 +66,15 @@ def dashboard(checkpoints: Path, log: Path, timeout: float = 60.0):
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def log_in(page, name: str, code: str) -> None:
+    """Classroom mode: fill the login form the dashboard shows first."""
+    page.get_by_label("Your name (as on the class list)").fill(name)
+    page.get_by_label("Your personal code").fill(code)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="rnnkit").first.wait_for(timeout=60_000)
+    wait_until_idle(page)
 
 
 @contextlib.contextmanager

@@ -188,7 +188,7 @@ def test_uploads_do_not_pile_up(tmp_path, monkeypatch):
     import os
     import time as time_module
 
-    from rnnkit.ui import upload
+    from rnnkit import uploads as upload
 
     monkeypatch.setenv("RNNKIT_CACHE_DIR", str(tmp_path))
     old = upload.save_upload("old.csv", b"text,label\na,b\n")

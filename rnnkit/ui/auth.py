@@ -1,15 +1,18 @@
 """Classroom mode in the dashboard: who is logged in, and the login form.
 
-Without a roster in `.streamlit/secrets.toml` the dashboard is in single-user mode and nobody logs
-in. With one (see rnnkit/access.py), every page asks for a name and the personal code first; the
-user is kept in the session (`app_user`), and the run store gets it, so its checks apply.
+Without `mode = "classroom"` in `.streamlit/secrets.toml` the dashboard is in single-user mode and
+nobody logs in. With it (see rnnkit/access.py), every page asks who you are first: a school account
+through Streamlit's `st.login` (OpenID Connect) where secrets.toml has an [auth] table, and/or a name
+and personal code from the roster. The user is kept in the session (`app_user`), and the run store
+gets it, so its checks apply.
 """
 from __future__ import annotations
 
 import streamlit as st
 
-from rnnkit.access import Roster, User
+from rnnkit.access import Roster, User, user_from_identity
 from rnnkit.scheduler import Limits
+from rnnkit.ui import safe
 from rnnkit.ui.i18n import _
 
 
@@ -39,12 +42,33 @@ def queue_limits(user: User | None) -> Limits:
     return Limits(capacity=capacity if isinstance(capacity, int) and capacity > 0 else 0)
 
 
+def school_login() -> bool:
+    """Is a school identity provider configured (the [auth] table of secrets.toml, for st.login)?"""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets.toml at all
+        return False
+
+
 def current_user() -> User | None:
-    """The logged-in user in classroom mode; None in single-user mode."""
+    """The logged-in user in classroom mode; None in single-user mode (and before logging in)."""
     if roster() is None:
         return None
     stored = st.session_state.get("app_user")
-    return User(stored["name"], stored["role"]) if isinstance(stored, dict) else None
+    if isinstance(stored, dict):
+        return User(stored["name"], stored["role"])
+    if school_login() and st.user.get("is_logged_in", False):
+        user = user_from_identity(st.user.get("email"), _settings())
+        if user is not None:
+            st.session_state["app_user"] = {"name": user.name, "role": user.role}
+        return user
+    return None
+
+
+def log_out() -> None:
+    st.session_state.pop("app_user", None)
+    if school_login() and st.user.get("is_logged_in", False):
+        st.logout()
 
 
 def require_login() -> None:
@@ -53,6 +77,18 @@ def require_login() -> None:
     if classroom is None or current_user() is not None:
         return
     st.title(_("Log in"))
+    if school_login():
+        if st.user.get("is_logged_in", False):  # signed in at the school, but not in this class
+            st.error(safe.plain(_("Your school account ({email}) is not on this class's list; ask your teacher.")
+                                .format(email=st.user.get("email", "?"))))
+            st.button(_("Log out"), on_click=log_out, key="auth_logout")
+            st.stop()
+        provider = _settings().get("login_provider")
+        st.button(_("Log in with your school account"), type="primary", key="auth_school",
+                  on_click=st.login, args=(provider,) if provider else ())
+        if not classroom.users:
+            st.stop()
+        st.caption(_("or with your name and personal code:"))
     with st.form("auth_login"):
         name = st.text_input(_("Your name (as on the class list)"), key="auth_name")
         code = st.text_input(_("Your personal code"), type="password", key="auth_code")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from rnnkit.cells import get_cell
 from rnnkit.launcher import parallel_threads
-from rnnkit.presets import build_config
+from rnnkit.presets import build_config, seeded
 from rnnkit.runs import new_group_id
 from rnnkit.scheduler import QueueFull
 from rnnkit.ui.i18n import _
@@ -11,29 +11,46 @@ from rnnkit.ui.i18n import _
 UI_LOG_EVERY_STEPS = 5  # denser loss points than the CLI default: the class is watching
 
 
-def start_runs(task: str, preset: str, architectures: list[str], overrides: dict[str, dict]) -> str:
-    """Launch one background run per architecture as one group; returns the group id."""
-    from rnnkit.ui import store
-
+def group_configs(task: str, preset: str, architectures: list[str], overrides: dict[str, dict],
+                  group: str | None = None, seeds: int = 1) -> list:
+    """The configs of one comparison group, as Start makes them: one run per architecture and seed
+    (seed i of every architecture: the configured seed + i, so the same split, data order and
+    initialisation), the threads divided among them, dense loss points for the live view."""
     if not architectures:
         raise ValueError("choose at least one architecture")
-    group = new_group_id()
+    if not isinstance(seeds, int) or seeds < 1:
+        raise ValueError(f"the number of seeds must be a whole number >= 1, not {seeds!r}")
+    group = group or new_group_id()
     overrides = {section: dict(values) for section, values in overrides.items()}
-    overrides["train"].setdefault("log_every_steps", UI_LOG_EVERY_STEPS)
-    overrides["train"]["num_threads"] = parallel_threads(len(architectures))
+    overrides.setdefault("train", {}).setdefault("log_every_steps", UI_LOG_EVERY_STEPS)
+    overrides["train"]["num_threads"] = parallel_threads(len(architectures) * seeds)
     configs = []
-    for arch in architectures:
-        model = {**overrides["model"], "arch": arch}
-        if get_cell(arch).fused_layer is None:  # e.g. the residual LSTM: only the hand-written cells have it
-            model["impl"] = "scratch"
-        configs.append(build_config(task, None if preset == "none" else preset, {**overrides, "model": model},
-                                    group=group))
+    for offset in range(seeds):
+        for arch in architectures:
+            model = {**overrides.get("model", {}), "arch": arch}
+            if get_cell(arch).fused_layer is None:  # e.g. the residual LSTM: only the hand-written cells have it
+                model["impl"] = "scratch"
+            config = build_config(task, None if preset == "none" else preset, {**overrides, "model": model},
+                                  group=group)
+            configs.append(seeded(config, offset))
+    return configs
+
+
+def start_runs(task: str, preset: str, architectures: list[str], overrides: dict[str, dict], seeds: int = 1) -> str:
+    """Queue one background run per architecture and seed as one group (it starts when there is room);
+    returns the group id."""
+    from rnnkit.ui import store
+
+    configs = group_configs(task, preset, architectures, overrides, seeds=seeds)
     store().start(configs)
-    return group
+    return configs[0].group
 
 
 def queue_full_message(error: QueueFull) -> str:
     """Why this Start was refused by the queue, in the session's language."""
+    if error.reason == "disk":
+        return _("You use {count} MB of your {limit} MB of disk. Delete some of your runs (Compare, "
+                 "Delete runs) before starting new ones.").format(count=error.count, limit=error.limit)
     if error.reason == "group_size":
         return _("A group may have at most {limit} runs; this one has {count}.").format(
             limit=error.limit, count=error.count)

@@ -5,6 +5,8 @@ reruns every second without redrawing the rest of the page.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from rnnkit import reports
@@ -14,11 +16,14 @@ from rnnkit.config import RunConfig
 from rnnkit.jobs import get_job
 from rnnkit.metrics import higher_is_better, metric_title
 from rnnkit.runs import Run, RunError
+from rnnkit.scheduler import QueueFull
 from rnnkit.ui import charts, safe
 from rnnkit.ui.i18n import _
+from rnnkit.ui.launch import queue_full_message
 
 LIVE_REFRESH_SECONDS = 2.0
 STARTUP_REFRESH_SECONDS = 0.5
+QUEUED_REFRESH_SECONDS = 5.0
 
 
 def store():
@@ -97,6 +102,8 @@ def run_rows(runs: list[Run], key: str) -> None:
             if action.button(_("Resume"), key=f"{key}_resume_{run.run_id}"):
                 try:
                     run_store.resume(run.run_id)
+                except QueueFull as error:
+                    safe.error(queue_full_message(error))
                 except RunError as error:
                     safe.error(error)
         if status["state"] in ("failed", "interrupted") and status["error"]:
@@ -168,7 +175,7 @@ def confusion_panel(runs: list[Run], key: str) -> None:
     finished = [run for run in runs if run.metrics("epoch")]
     if not finished or _job(finished[0]) != "classify":
         return
-    labels = {run.run_id: reports.run_label(run) for run in finished}
+    labels = unique_labels({run.run_id: reports.run_label(run) for run in finished})
     chosen = st.selectbox(_("Confusion matrix of"), list(labels), format_func=labels.get, key=f"{key}_cm_run")
     run = next(r for r in finished if r.run_id == chosen)
     epochs = [record["epoch"] for record in run.metrics("epoch")]
@@ -182,11 +189,13 @@ def confusion_panel(runs: list[Run], key: str) -> None:
 
 
 def live_view(group: str) -> None:
-    """The group's runs, refreshed every second (only this part of the page reruns). While a run is
-    still starting, it polls faster, so the first loss point shows up as soon as it is written."""
-    waiting = _waiting_for_first_point(store().runs(group=group))
+    """The group's runs, refreshed while they train (only this part of the page reruns): every
+    `LIVE_REFRESH_SECONDS`; faster while a launched run has not written its first point yet, so it
+    shows up at once; slowly while the group waits in the queue; not at all once every run has
+    ended (a finished group costs the server and the browser nothing)."""
+    mode = _refresh_mode(store().runs(group=group))
 
-    @st.fragment(run_every=STARTUP_REFRESH_SECONDS if waiting else LIVE_REFRESH_SECONDS)
+    @st.fragment(run_every=REFRESH_SECONDS[mode])
     def panel() -> None:
         run_store = store()
         run_store.queue.dispatch()  # a run that died leaves room: the next waiting group starts
@@ -194,17 +203,36 @@ def live_view(group: str) -> None:
         if not runs:
             st.info(_("No runs in this group yet."))
             return
+        if _refresh_mode(runs) != mode:
+            st.rerun()  # started, charted or finished: rerun the page once, with the interval that fits now
         queue_note(run_store, runs)
         run_rows(runs, key="live")
-        if waiting:  # nothing to chart yet; drawing empty charts would only take CPU from the starting runs
-            if not _waiting_for_first_point(runs):
-                st.rerun()  # every run has its first point: rerun once, with charts and the calmer interval
+        if mode in ("starting", "waiting"):  # nothing to chart yet; drawing would only take CPU from the runs
             return
         result_summary(runs)
         metric_charts(runs, key="live")
         confusion_panel(runs, key="live")
 
     panel()
+
+
+REFRESH_SECONDS = {"starting": STARTUP_REFRESH_SECONDS, "training": LIVE_REFRESH_SECONDS,
+                   "waiting": QUEUED_REFRESH_SECONDS, "finished": None}
+
+
+def _refresh_mode(runs: list[Run]) -> str:
+    """starting (a launched run has no point yet) | training | waiting (only queued, nothing to
+    chart) | finished (no run is queued or running)."""
+    states = {run.run_id: run.status()["state"] for run in runs}
+    active = [run for run in runs if states[run.run_id] in ("queued", "running")]
+    if not active:
+        return "finished"
+    if any(run.worker() and not run.metrics_size() for run in active):
+        return "starting"
+    if all(states[run.run_id] == "queued" and not run.worker() for run in active) and \
+            not any(run.metrics_size() for run in runs):
+        return "waiting"
+    return "training"
 
 
 def queue_note(run_store, runs: list[Run]) -> None:
@@ -217,11 +245,6 @@ def queue_note(run_store, runs: list[Run]) -> None:
               "{capacity} at once) and {groups} group(s) are waiting. It starts by itself.").format(
         training=summary["training_runs"], capacity=summary["capacity"], groups=summary["waiting_groups"]),
         icon=":material/hourglass_top:")
-
-
-def _waiting_for_first_point(runs: list[Run]) -> bool:
-    """A run has been launched (not just queued) and has written nothing yet."""
-    return any(run.worker() and run.is_active() and not run.metrics_size() for run in runs)
 
 
 def group_options() -> list[str]:
@@ -237,7 +260,9 @@ def group_options() -> list[str]:
 
 
 def run_choices(runs: list[Run]) -> dict[str, str]:
-    """run id -> 'lstm · recall · 2026-11-22 12:01' for pickers."""
+    """run id -> 'lstm · recall · 2026-11-22 12:01:05 · alice' for pickers (with the owner in classroom
+    mode). Labels are unique: Streamlit's pickers tell options apart by their label, so two runs of
+    one architecture started in the same second get the end of their run id added."""
     choices = {}
     for run in runs:
         try:
@@ -245,6 +270,21 @@ def run_choices(runs: list[Run]) -> dict[str, str]:
         except RunError:
             continue
         stamp = run.run_id[:15]
+        owner = run.owner()
         choices[run.run_id] = (f"{reports.run_label(run)} · {config.task.name} · "
-                               f"{stamp[:8]} {stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}")
-    return choices
+                               f"{stamp[:8]} {stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}"
+                               + (f" · {owner}" if owner else ""))
+    return unique_labels(choices)
+
+
+def unique_labels(labels: dict[str, str]) -> dict[str, str]:
+    """run id (or path) -> label, with the end of the id added where two labels are the same:
+    Streamlit's pickers tell options apart by their label, so equal labels would pick the wrong run."""
+    counts: dict[str, int] = {}
+    for label in labels.values():
+        counts[label] = counts.get(label, 0) + 1
+    def tail(key: str) -> str:  # "…-ef97" of a run id, or of the run folder of a checkpoint path
+        path = Path(key)
+        return (path.parent.name if path.suffix == ".pt" else path.name)[-4:]
+
+    return {key: f"{label} · {tail(key)}" if counts[label] > 1 else label for key, label in labels.items()}

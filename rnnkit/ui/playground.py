@@ -25,7 +25,7 @@ from rnnkit.tasks import get_task, task_names
 from rnnkit.tasks.poems import DEFAULT_TEMPERATURE, as_lines, check_poem, line_lengths
 from rnnkit.ui import charts, safe
 from rnnkit.ui.i18n import _
-from rnnkit.ui.live import format_score
+from rnnkit.ui.live import format_score, unique_labels
 
 
 class Model(NamedTuple):
@@ -86,7 +86,7 @@ def pick_model(stores: list[tuple[str, RunStore]]) -> str | None:
     paths = [model.path for model in of_task]
     if st.session_state.get("play_model") not in paths:
         st.session_state["play_model"] = default_model(of_task).path
-    labels = {model.path: model.label for model in of_task}
+    labels = unique_labels({model.path: model.label for model in of_task})
     return st.selectbox(_("Model (default: your best finished run, else the demo)"), paths, format_func=labels.get,
                         key="play_model")
 

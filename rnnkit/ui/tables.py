@@ -7,7 +7,8 @@ import streamlit as st
 
 from rnnkit import reports
 from rnnkit.metrics import metric_title
-from rnnkit.runs import Run
+from rnnkit.runs import Run, RunError
+from rnnkit.ui import safe
 from rnnkit.ui.charts import FRACTION_METRICS
 from rnnkit.ui.i18n import _
 from rnnkit.ui.live import state_word
@@ -43,3 +44,35 @@ def _score(metric: str, value) -> str:
     if value is None or pd.isna(value):
         return "–"
     return f"{float(value) * 100:.1f} %" if metric in FRACTION_METRICS else f"{float(value):.3f}"
+
+
+def delete_section(runs: list[Run], key: str) -> None:
+    """Delete the chosen runs for good: only those this user may change (their own; a teacher any)
+    and that have ended, after a confirmation. The run store checks again."""
+    from rnnkit.access import may_change
+    from rnnkit.runs import delete_run
+    from rnnkit.ui import store
+
+    run_store = store()
+    mine = [run for run in runs if may_change(run_store.user, run.owner()) and not run.is_active()]
+    with st.expander(_("Delete runs")):
+        if not mine:
+            st.caption(_("None of the chosen runs can be deleted by you: only your own runs that have "
+                         "ended (a teacher: any run that has ended)."))
+            return
+        labels = {run.run_id: f"{reports.run_label(run)} · {run.run_id}" for run in mine}
+        chosen = st.multiselect(_("Runs to delete"), list(labels), default=list(labels), format_func=labels.get,
+                                key=f"{key}_delete_runs")
+        sure = st.checkbox(_("Yes, delete these {count} run(s) with their checkpoints and metrics; this cannot "
+                             "be undone").format(count=len(chosen)), key=f"{key}_delete_sure")
+        if st.button(_("Delete"), key=f"{key}_delete", disabled=not (sure and chosen)):
+            deleted = 0
+            for run_id in chosen:
+                try:
+                    delete_run(run_store, run_id)
+                    deleted += 1
+                except RunError as error:
+                    safe.error(error)
+            st.session_state.pop(f"{key}_delete_sure", None)
+            st.session_state["compare_deleted"] = deleted
+            st.rerun()
