@@ -1,6 +1,7 @@
 """A class on one server: 30 students each start a 3-architecture recall group at once, while 5 real
-browser sessions (logged-in students) keep switching between Train and Compare (each looks at a page
-for `--think` seconds, 8 by default, then opens the other).
+browser sessions (logged-in students, who had opened Train and Compare once before the class
+started) keep switching between Train and Compare (each looks at a page for `--think` seconds, 8 by
+default, then opens the other).
 
     python benchmarks/bench_classroom.py                    # 30 students, quick preset cut to 2 epochs
     python benchmarks/bench_classroom.py --students 6       # a shorter try
@@ -132,9 +133,11 @@ def main() -> None:
             browser.browser_page(height=1600) as first:
         sessions = [first] + [first.context.browser.new_page(viewport={"width": 1400, "height": 1600})
                               for _ in range(args.browsers - 1)]
-        for page, (name, code) in zip(sessions, users):
+        for page, (name, code) in zip(sessions, users):  # the class opens the dashboard before Start
             page.goto(url)
             browser.log_in(page, name, code)
+            for target in ("Train", "Compare"):  # a first visit loads the charts' JavaScript: before class
+                browser.open_page(page, target)
         started, busy_before = time.monotonic(), machine_busy_seconds()
         server_before, browsers_before = processes_cpu_seconds("streamlit"), processes_cpu_seconds("chromium")
         runs = []

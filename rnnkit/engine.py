@@ -154,16 +154,21 @@ class Trainer:
         for callback in self.callbacks:
             callback.on_epoch_end(self, record)
 
+    def epoch_batches(self, epoch: int):
+        """The training batches of `epoch`, in an order fixed by the seed and the epoch only: every
+        architecture trained with the same seed sees the same batches in the same order."""
+        generator = torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch)
+        return self.data.train.batches(
+            self.config.batch_size, shuffle=True, generator=generator, bucket=self.data.bucket,
+            limit=self.batch_limit, trim_targets=self.job.per_step_targets,
+        )
+
     def _train_steps(self, epoch: int, started: float):
         """One pass over the training split; returns what the epoch's training metrics need. After a
         mid-epoch resume the batches already trained (`state.step`) are skipped: the batch order is
         fixed by the seed and the epoch, so training continues exactly where it stopped, and the
         epoch's training metrics cover the batches after the resume."""
-        generator = torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch)
-        batches = self.data.train.batches(
-            self.config.batch_size, shuffle=True, generator=generator, bucket=self.data.bucket,
-            limit=self.batch_limit, trim_targets=self.job.per_step_targets,
-        )
+        batches = self.epoch_batches(epoch)
         collected = self.job.collector(self.spec, self.device)
         window = _Window(self.device)
         skip = self.state.step

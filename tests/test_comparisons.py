@@ -1,0 +1,157 @@
+"""Honest comparisons: seeds (paired by design), equal parameter budgets, and a verdict whose
+statistics agree with scipy."""
+import io
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats as scipy_stats
+
+from rnnkit import reports
+from rnnkit.budget import TOLERANCE, matched_hidden_size
+from rnnkit.cli import main
+from rnnkit.config import ModelConfig
+from rnnkit.engine import Trainer
+from rnnkit.models import build_model
+from rnnkit.presets import build_config
+from rnnkit.runner import execute
+from rnnkit.runs import RunStore
+from rnnkit.spec import TaskSpec
+from rnnkit.stats import compare, seeds_needed, summarise
+from rnnkit.tasks import get_task
+from rnnkit.ui.seeds import verdict_sentence
+from tests.apptest import page
+
+QUIET = {"stream": io.StringIO(), "install_signals": False}
+TINY = {"task": {"sequence_length": 8, "num_samples": 160}, "model": {"hidden_size": 16},
+        "train": {"epochs": 1, "batch_size": 16, "log_every_steps": 5}}
+
+
+# ------------------------------------------------------------------------------------ statistics
+def test_the_summary_is_the_t_interval_of_the_mean():
+    values = [0.82, 0.85, 0.84, 0.80, 0.86]
+    summary = summarise(values)
+    low, high = scipy_stats.t.interval(0.95, len(values) - 1, loc=np.mean(values), scale=scipy_stats.sem(values))
+    assert summary.mean == pytest.approx(np.mean(values)) and summary.std == pytest.approx(np.std(values, ddof=1))
+    assert (summary.low, summary.high) == (pytest.approx(low), pytest.approx(high))
+    one = summarise([0.7])
+    assert (one.count, one.std, one.low, one.high) == (1, 0.0, 0.7, 0.7)
+    with pytest.raises(ValueError):
+        summarise([])
+
+
+def test_the_verdict_is_scipys_paired_t_test_with_a_bootstrap_interval():
+    gru, lstm = [0.861, 0.848, 0.857, 0.866, 0.852], [0.842, 0.839, 0.836, 0.851, 0.838]
+    verdict = compare("gru", "lstm", gru, lstm, detectable=0.01)
+    assert verdict.p_value == pytest.approx(scipy_stats.ttest_rel(gru, lstm).pvalue)
+    differences = np.subtract(gru, lstm)
+    assert verdict.difference == pytest.approx(differences.mean())
+    assert verdict.std == pytest.approx(differences.std(ddof=1))
+    assert verdict.low <= verdict.difference <= verdict.high and verdict.significant
+    sentence = verdict_sentence(verdict, "accuracy")
+    assert sentence.startswith("gru beats lstm on test accuracy by 1.6 points ± ") and "p = 0.00" in sentence
+    assert verdict.seeds_needed == seeds_needed(verdict.std, 0.01)
+
+
+def test_no_significant_difference_says_how_many_seeds_would_tell():
+    verdict = compare("gru", "lstm", [0.85, 0.83, 0.86], [0.84, 0.85, 0.84], detectable=0.01)
+    assert not verdict.significant
+    z = scipy_stats.norm.ppf(0.975) + scipy_stats.norm.ppf(0.8)
+    assert verdict.seeds_needed == max(2, math.ceil((z * verdict.std / 0.01) ** 2))
+    sentence = verdict_sentence(verdict, "accuracy")
+    assert sentence.startswith("No significant difference between gru and lstm at 3 seeds (p = ")
+    assert f"about {verdict.seeds_needed} seeds would be needed to detect 1.0 points" in sentence
+
+
+def test_one_seed_identical_scores_and_a_constant_difference_are_said_plainly():
+    one = compare("gru", "lstm", [0.9], [0.8], detectable=0.01)
+    assert one.p_value is None
+    assert verdict_sentence(one, "accuracy") == ("gru vs lstm: one seed cannot tell; start the comparison with 3 "
+                                                 "or more seeds.")
+    same = compare("gru", "lstm", [0.9, 0.8, 0.7], [0.9, 0.8, 0.7], detectable=0.01)
+    assert same.p_value is None
+    assert "exactly the same test accuracy at all 3 seeds" in verdict_sentence(same, "accuracy")
+    constant = compare("gru", "lstm", [0.9, 0.8], [0.88, 0.78], detectable=0.01)
+    assert "by 2.0 points at every one of the 2 seeds" in verdict_sentence(constant, "accuracy")
+    with pytest.raises(ValueError, match="one value of each architecture per seed"):
+        compare("a", "b", [1.0], [1.0, 2.0], 0.01)
+
+
+# ------------------------------------------------------------------------------------------ seeds
+def test_seeds_make_one_group_and_seed_i_means_the_same_split_and_order(tmp_path, capsys):
+    assert main(["train", "--task", "recall", "--arch", "lstm,gru", "--seeds", "3", "--preset", "none",
+                 "--sequence-length", "8", "--num-samples", "160", "--hidden-size", "16", "--epochs", "1",
+                 "--batch-size", "16", "--checkpoints-dir", str(tmp_path)]) == 0
+    runs = RunStore(tmp_path).runs()
+    assert len(runs) == 6 and len({run.config().group for run in runs}) == 1
+    seeds = sorted((run.config().model.arch, run.config().train.seed) for run in runs)
+    assert seeds == [("gru", 0), ("gru", 1), ("gru", 2), ("lstm", 0), ("lstm", 1), ("lstm", 2)]
+    by = {(run.config().model.arch, run.config().train.seed): run for run in runs}
+    for seed in (0, 1):  # the same data, batches and order for both architectures
+        batches = []
+        for arch in ("lstm", "gru"):
+            config = by[(arch, seed)].config()
+            data = get_task("recall").load(config.task, config.train.seed, progress=lambda text: None)
+            trainer = Trainer(build_model(config.model, data.spec), data, config.train, device=torch.device("cpu"))
+            batches.append([batch.targets.tolist() for batch in list(trainer.epoch_batches(1))[:3]])
+        assert batches[0] == batches[1]
+    assert main(["train", "--task", "recall", "--seeds", "0", "--checkpoints-dir", str(tmp_path)]) == 2
+    assert "--seeds must be at least 1" in capsys.readouterr().err
+
+
+def test_compare_shows_bands_a_table_and_the_verdict_over_seeds(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path))
+    store = RunStore(tmp_path)
+    from rnnkit.presets import seeded
+
+    for seed in range(3):
+        for arch in ("rnn", "gru"):
+            config = seeded(build_config("recall", None, {**TINY, "model": {**TINY["model"], "arch": arch}},
+                                         group="gseeds"), seed)
+            assert execute(store.create(config), **QUIET) == "completed"
+    groups = reports.variants(store.runs())
+    assert sorted(groups) == ["gru", "rnn"] and all(len(members) == 3 for members in groups.values())
+    app = page("compare").run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert "Over seeds" in [header.value for header in app.subheader]
+    table = app.dataframe[1].value  # after the runs table
+    assert list(table["seeds finished"]) == ["3/3", "3/3"]
+    assert all(" ± " in value for value in table["test accuracy"])
+    verdicts = [text.value for text in app.text]
+    assert len(verdicts) == 1 and (" beats " in verdicts[0] or "No significant difference" in verdicts[0]
+                                   or "exactly the same" in verdicts[0])
+    app.toggle(key="compare_seeds_bands").set_value(False).run()
+    assert not app.exception
+
+
+# ------------------------------------------------------------------------------ equal budgets
+@pytest.mark.parametrize("name, spec, hidden", [
+    ("recall", TaskSpec("classify", "features", 11, 10, 150, "accuracy"), 64),
+    ("imdb", TaskSpec("classify", "tokens", 10_000, 2, 256, "accuracy"), 128),
+])
+def test_matched_parameters_are_within_2_percent_of_the_lstm(name, spec, hidden):
+    for arch in ("rnn", "gru", "lstm"):
+        config = ModelConfig(arch=arch, hidden_size=hidden, embedding_size=128, match_parameters="lstm")
+        size, count, target = matched_hidden_size(config, spec)
+        assert abs(count - target) / target <= TOLERANCE, (name, arch, size, count, target)
+        if arch == "lstm":
+            assert size == hidden
+        else:
+            assert size > hidden  # fewer gates: more units for the same budget
+
+
+def test_a_matched_run_trains_at_its_own_size_and_records_it(tmp_path):
+    store = RunStore(tmp_path)
+    config = build_config("recall", None, {**TINY, "model": {"arch": "rnn", "hidden_size": 16,
+                                                             "match_parameters": "lstm"}})
+    run = store.create(config)
+    assert execute(run, **QUIET) == "completed"
+    resolved = run.config().model
+    matched = run.info()["matched"]
+    assert resolved.match_parameters == "none" and resolved.hidden_size == matched["hidden_size"] > 16
+    assert abs(matched["core_parameters"] - matched["reference_core_parameters"]) <= \
+        TOLERANCE * matched["reference_core_parameters"]
+    assert run.raw_status()["core_parameters"] == matched["core_parameters"]
+    with pytest.raises(ValueError, match="unknown match parameters .transformer.; valid: none, rnn, lstm"):
+        ModelConfig(match_parameters="transformer")
