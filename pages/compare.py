@@ -2,6 +2,8 @@
 import streamlit as st
 
 from rnnkit import reports, ui
+from rnnkit.command import reproduce_command
+from rnnkit.runs import RunError
 from rnnkit.ui import charts, seeds, tables
 from rnnkit.ui.i18n import _
 
@@ -47,6 +49,23 @@ if matrices:
             for run, (_matrix, names, per_class) in matrices]
     st.plotly_chart(charts.f1_bars(bars), key="compare_f1")
 
+reliability = [(reports.run_label(run), reports.arch_of(run), found) for run in selected
+               if (found := reports.test_calibration(run))]
+if reliability:
+    st.subheader(_("Calibration"))
+    st.caption(_("How sure a model is against how often it is right: on the diagonal a model is as sure as it is "
+                 "right; below it, over-confident. ECE is the average gap, weighted by how many predictions fall "
+                 "in each confidence bin (lower is better)."))
+    st.plotly_chart(charts.reliability_figure(reliability), key="compare_reliability")
+
 st.download_button(_("Download metrics (CSV)"), reports.metrics_csv(selected), file_name="rnnkit-metrics.csv",
                    mime="text/csv", key="compare_download")
+with st.expander(_("Commands that train these runs again")):
+    st.caption(_("Each line trains the run again from the command line, with every setting it had (same seed: "
+                 "same data split, order and initial weights). The copy button is at the right of each line."))
+    for run in selected:
+        try:
+            st.code(f"# {reports.run_label(run)} ({run.run_id})\n{reproduce_command(run.config())}", language="bash")
+        except (RunError, ValueError) as error:
+            ui.safe.error(error)
 tables.delete_section(selected, key="compare")

@@ -1,5 +1,7 @@
 """Train: pick a task, architectures and hyperparameters; Start launches background runs, watched live.
 In projector mode the setup folds away once a group exists, so the live charts fill the screen."""
+from urllib.parse import urlencode
+
 import streamlit as st
 
 from rnnkit import ui
@@ -17,6 +19,7 @@ if "train_task" not in st.session_state:
     st.session_state["train_archs"] = ["rnn", "lstm", "gru"]
     st.session_state["train_seeds"] = 1
 
+link_problem = ui.apply_shared_link(dict(st.query_params))  # a teacher's link opens the same settings
 compact = ui.style.projector() and bool(ui.group_options())
 if not compact:  # projector mode gives the screen to the running group
     st.title(_("Train"))
@@ -47,6 +50,16 @@ with setup:
             ui.safe.error(ui.queue_full_message(error))
         except (ValueError, OSError) as error:  # bad settings, or no space left for the run folders
             ui.safe.error(error)
+    if link_problem:
+        ui.safe.error(link_problem)
+    if st.button(_("Link to these settings"), key="train_share",
+                 help=_("Puts the task, preset, architectures, seeds and every changed setting in the address, "
+                        "so whoever opens the link gets the same form (paths on the server are left out)")):
+        query = ui.share_query(task, preset, architectures, int(seed_count), overrides)
+        st.query_params.from_dict(query)
+        st.session_state["train_link"] = query  # already applied: this form is the link's
+        st.caption(_("The address bar now holds the link; copy it from there or here:"))
+        st.code(f"{(st.context.url or '').split('?')[0]}?{urlencode(query)}", language=None)
 
 groups = ui.group_options()
 if groups:

@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any, Sequence
 
 from rnnkit import cli_use
@@ -127,6 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
     delete.add_argument("run_id", nargs="*", help="runs to delete")
     delete.add_argument("--group", default=None, help="delete every run of this comparison group")
     delete.add_argument("--yes", action="store_true", help="delete without asking")
+
+    export = commands.add_parser("export", help="write a run's or a group's results for other tools",
+                                 description="TensorBoard event files (scalars per step and epoch, hparams, the "
+                                             "confusion matrix as an image, the learned embedding for the projector) "
+                                             "of a run or of every run of a group.")
+    export.add_argument("reference", help="a run id or a group id")
+    export.add_argument("--tensorboard", required=True, metavar="DIR", help="folder for the event files "
+                        "(then: tensorboard --logdir DIR)")
 
     queue = commands.add_parser("queue", help="show the waiting groups and start those that may start",
                                 description="The fair queue of the run store: waiting groups in order, and "
@@ -333,6 +342,22 @@ def command_delete(args: argparse.Namespace, store: RunStore) -> int:
     return 0
 
 
+def command_export(args: argparse.Namespace, store: RunStore) -> int:
+    from rnnkit.export import export_tensorboard
+
+    try:
+        runs = [store.get(args.reference)]
+    except RunError:
+        runs = store.runs(group=args.reference)
+        if not runs:
+            raise RunError(f"no run or group {args.reference!r} in {store.root}; `python -m rnnkit runs` "
+                           "lists them") from None
+    for folder in export_tensorboard(runs, Path(args.tensorboard)):
+        print(f"wrote {folder}")
+    print(f"view them with: tensorboard --logdir {args.tensorboard}")
+    return 0
+
+
 def command_queue(args: argparse.Namespace, store: RunStore) -> int:
     if args.watch < 0:
         raise ValueError("--watch takes a number of seconds > 0")
@@ -363,5 +388,5 @@ def command_presets(args: argparse.Namespace, store: RunStore) -> int:
 COMMANDS = {
     "train": command_train, "runs": command_runs, "stop": command_stop, "resume": command_resume,
     "eval": cli_use.command_eval, "predict": cli_use.command_predict, "presets": command_presets,
-    "delete": command_delete, "queue": command_queue,
+    "delete": command_delete, "queue": command_queue, "export": command_export,
 }

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from rnnkit.metrics import classification_metrics, perplexity, regression_metrics
+from rnnkit.metrics import calibration, classification_metrics, perplexity, regression_metrics
 from rnnkit.models import LanguageModel, SequenceClassifier, SequenceModel, SequenceRegressor
 from rnnkit.spec import IGNORE_INDEX, TaskSpec
 
@@ -65,11 +65,18 @@ class Classify(Job):
         return F.cross_entropy(outputs.float(), targets, weight=class_weights)
 
     def keep(self, outputs):
-        return outputs.argmax(dim=1)
+        """The predicted class and its probability (the confidence calibration is measured on)."""
+        confidence, predicted = outputs.detach().float().softmax(dim=1).max(dim=1)
+        return torch.stack([predicted.float(), confidence], dim=1)
 
     def summarise(self, spec, outputs, targets, brief, mean_loss):
-        result = classification_metrics(torch.cat(targets).cpu(), torch.cat(outputs).cpu(), spec.class_names)
-        return {"accuracy": result["accuracy"], "macro_f1": result["macro_f1"]} if brief else result
+        kept, truth = torch.cat(outputs).cpu(), torch.cat(targets).cpu()
+        predicted = kept[:, 0].long()
+        result = classification_metrics(truth, predicted, spec.class_names)
+        if brief:
+            return {"accuracy": result["accuracy"], "macro_f1": result["macro_f1"]}
+        reliability = calibration(kept[:, 1], predicted == truth)
+        return {**result, "ece": reliability["ece"], "calibration": reliability}
 
     def describe(self, spec, outputs):
         probabilities = outputs.softmax(dim=-1)

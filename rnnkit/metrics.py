@@ -30,7 +30,9 @@ METRICS = {
     "mae": Metric("MAE", False),
     "rmse": Metric("RMSE", False),
     "perplexity": Metric("perplexity", False),
+    "ece": Metric("ECE", False),
 }
+CALIBRATION_BINS = 15
 
 
 def metric_title(name: str) -> str:
@@ -71,6 +73,30 @@ def classification_metrics(targets, predictions, class_names: Sequence[str]) -> 
         },
         "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
     }
+
+
+def calibration(confidences, correct, bins: int = CALIBRATION_BINS) -> dict:
+    """Expected calibration error and the reliability diagram's bins: the predictions are grouped by
+    their confidence (the top class's probability) into `bins` equal-width bins; ECE is the mean gap
+    between confidence and accuracy over the bins, weighted by how many predictions each holds
+    (Guo et al. 2017). The one implementation: Compare, temperature scaling and the reports use it."""
+    confidence = _numpy(confidences).astype(np.float64).reshape(-1)
+    hits = _numpy(correct).astype(np.float64).reshape(-1)
+    if confidence.shape != hits.shape:
+        raise ValueError("one correctness value per confidence is needed")
+    if confidence.size and (confidence.min() < 0 or confidence.max() > 1):
+        raise ValueError("confidences are probabilities in [0, 1]")
+    index = np.minimum((confidence * bins).astype(int), bins - 1)  # [k/bins, (k+1)/bins); 1.0 in the last
+    count = np.bincount(index, minlength=bins)
+    confidence_sum = np.bincount(index, weights=confidence, minlength=bins)
+    hit_sum = np.bincount(index, weights=hits, minlength=bins)
+    filled = count > 0
+    mean_confidence = np.divide(confidence_sum, count, out=np.zeros(bins), where=filled)
+    accuracy = np.divide(hit_sum, count, out=np.zeros(bins), where=filled)
+    ece = float(np.sum(count * np.abs(mean_confidence - accuracy)) / max(confidence.size, 1))
+    return {"ece": ece, "count": [int(value) for value in count],
+            "confidence": [round(float(value), 4) for value in mean_confidence],
+            "accuracy": [round(float(value), 4) for value in accuracy]}
 
 
 def regression_metrics(targets, predictions) -> dict:

@@ -67,6 +67,16 @@ def progress(run: Run) -> dict[str, Any]:
             "error": status.get("error", ""), "stop_reason": status.get("stop_reason", "")}
 
 
+def test_calibration(run: Run) -> dict | None:
+    """The reliability bins and ECE of a finished classification run's test split (None: not recorded)."""
+    tests = run.metrics("test")
+    found = tests[-1]["test"].get("calibration") if tests else None
+    if not isinstance(found, dict) or not all(isinstance(found.get(key), list) for key in
+                                              ("count", "confidence", "accuracy")):
+        return None
+    return found if isinstance(found.get("ece"), (int, float)) else None
+
+
 def chance_accuracy(run: Run) -> float | None:
     """1 / number of classes for a classification run (from its start record), else None."""
     starts = run.metrics("start")

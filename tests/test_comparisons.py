@@ -14,7 +14,7 @@ from rnnkit.cli import main
 from rnnkit.config import ModelConfig
 from rnnkit.engine import Trainer
 from rnnkit.models import build_model
-from rnnkit.presets import build_config
+from rnnkit.presets import build_config, seeded
 from rnnkit.runner import execute
 from rnnkit.runs import RunStore
 from rnnkit.spec import TaskSpec
@@ -155,3 +155,117 @@ def test_a_matched_run_trains_at_its_own_size_and_records_it(tmp_path):
     assert run.raw_status()["core_parameters"] == matched["core_parameters"]
     with pytest.raises(ValueError, match="unknown match parameters .transformer.; valid: none, rnn, lstm"):
         ModelConfig(match_parameters="transformer")
+
+
+# ----------------------------------------------------------------------------------- calibration
+def test_ece_is_the_count_weighted_gap_between_confidence_and_accuracy():
+    from rnnkit.metrics import calibration
+
+    confidences = [0.95, 0.95, 0.95, 0.95, 0.55, 0.55]
+    correct = [True, True, True, False, True, False]
+    found = calibration(confidences, correct, bins=10)
+    # bin 9: confidence 0.95, accuracy 0.75 (4 predictions); bin 5: 0.55 vs 0.5 (2)
+    assert found["ece"] == pytest.approx((4 * 0.20 + 2 * 0.05) / 6)
+    assert found["count"][9] == 4 and found["count"][5] == 2 and sum(found["count"]) == 6
+    assert calibration([1.0], [True], bins=10)["count"][9] == 1  # 1.0 falls in the last bin
+    assert calibration([], [], bins=5)["ece"] == 0.0
+    with pytest.raises(ValueError, match="probabilities in"):
+        calibration([1.5], [True])
+    with pytest.raises(ValueError, match="one correctness value per confidence"):
+        calibration([0.5, 0.6], [True])
+
+
+def test_compare_shows_the_reliability_diagram_and_the_test_ece(app_env):
+    run = app_env.runs(group="gtest")[0]
+    test = run.metrics("test")[-1]["test"]
+    assert 0.0 <= test["ece"] <= 1.0 and sum(test["calibration"]["count"]) > 0
+    app = page("compare").run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert "Calibration" in [header.value for header in app.subheader]
+    assert "test ECE" in app.dataframe[0].value.columns
+
+
+# ------------------------------------------------------------------------ results that leave the app
+@pytest.mark.parametrize("task", ["recall", "adding", "names", "imdb", "shopping", "weather", "poems", "waimai"])
+def test_the_reproduce_command_rebuilds_the_same_config(task):
+    import dataclasses
+    import shlex
+
+    from rnnkit.cli import build_parser, configs_from_args
+    from rnnkit.command import reproduce_command
+    from rnnkit.presets import preset_names
+
+    for preset in preset_names(task):
+        config = seeded(build_config(task, preset, {"model": {"arch": "gru"}, "train": {"num_threads": 1}}), 3)
+        command = reproduce_command(config)
+        assert command.startswith(f"python -m rnnkit train --task {task} --arch gru --preset none")
+        rebuilt = configs_from_args(build_parser().parse_args(shlex.split(command)[3:]))[0]
+        expected = dataclasses.replace(config, preset=rebuilt.preset, group=rebuilt.group,
+                                       train=dataclasses.replace(config.train, num_threads=rebuilt.train.num_threads))
+        assert rebuilt == expected, (task, preset, command)
+
+
+def test_compare_offers_each_runs_command(app_env):
+    app = page("compare").run()
+    codes = [element.value for element in app.code]
+    assert codes and all("python -m rnnkit train --task recall" in code for code in codes)
+
+
+def test_a_shared_link_opens_the_same_train_form(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path))
+    app = page("train")
+    app.query_params.update({"task": "names", "preset": "quick", "arch": "gru,lstm", "seeds": "3",
+                             "model.hidden_size": "32", "train.learning_rate": "0.002"})
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.selectbox(key="train_task").value == "names" and app.multiselect(key="train_archs").value == ["gru",
+                                                                                                             "lstm"]
+    assert app.number_input(key="train_seeds").value == 3
+    assert app.number_input(key="train_model_hidden_size").value == 32
+    assert app.number_input(key="train_train_learning_rate").value == pytest.approx(0.002)
+    app.button(key="train_share").click().run()
+    shared = {key: app.query_params[key] for key in app.query_params}
+    assert shared["model.hidden_size"] in ("32", ["32"]) and "train.epochs" not in shared  # only what differs
+
+
+@pytest.mark.parametrize("link, message", [
+    ({"task": "nope", "arch": "lstm"}, "unknown task"),
+    ({"task": "recall", "preset": "huge", "arch": "lstm"}, "unknown preset"),
+    ({"task": "recall", "arch": "lstm,transformer"}, "unknown architecture"),
+    ({"task": "recall", "arch": "lstm", "seeds": "500"}, "between 1 and 10"),
+    ({"task": "recall", "arch": "lstm", "model.hidden_size": "-4"}, "settings are not valid"),
+    ({"task": "recall", "arch": "lstm", "model.hidden_size": "[broken"}, "cannot be read"),
+    ({"task": "csv", "arch": "lstm", "task.file": '"/etc/shadow"'}, "does not have"),
+    ({"task": "recall", "arch": "lstm", "train.__class__": "1"}, "does not have"),
+])
+def test_a_bad_shared_link_says_what_is_wrong_and_changes_nothing(tmp_path, monkeypatch, link, message):
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path))
+    app = page("train")
+    app.query_params.update(link)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert any(message in error.value for error in app.error), [error.value for error in app.error]
+    assert app.selectbox(key="train_task").value == "recall"  # the form kept its defaults
+
+
+def test_tensorboard_export_is_read_back_by_tensorboards_reader(app_env, tmp_path, capsys):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    root = str(app_env.root)
+    assert main(["export", "gtest", "--tensorboard", str(tmp_path / "tb"), "--checkpoints-dir", root]) == 0
+    names = next(run for run in app_env.runs() if run.config().task.name == "names")
+    assert main(["export", names.run_id, "--tensorboard", str(tmp_path / "tb"), "--checkpoints-dir", root]) == 0
+    for run in [*app_env.runs(group="gtest"), names]:
+        events = EventAccumulator(str(tmp_path / "tb" / run.run_id), size_guidance={"scalars": 0, "images": 0})
+        events.Reload()
+        tags = events.Tags()
+        assert {"loss/train", "accuracy/validation", "accuracy/train", "test/accuracy"} <= set(tags["scalars"])
+        steps = [event.step for event in events.Scalars("accuracy/validation")]
+        assert steps == [record["epoch"] for record in run.metrics("epoch")]
+        assert events.Scalars("test/accuracy")[0].value == pytest.approx(run.metrics("test")[-1]["test"]["accuracy"])
+        assert "confusion/validation" in tags["images"]
+        assert any((tmp_path / "tb" / run.run_id / "hparams").iterdir())
+    projector = (tmp_path / "tb" / names.run_id / "projector_config.pbtxt").read_text()
+    assert "embedding/learned" in projector or "embedding" in projector
+    assert main(["export", "no-such-thing", "--tensorboard", str(tmp_path / "x"), "--checkpoints-dir", root]) == 2
+    assert "no run or group 'no-such-thing'" in capsys.readouterr().err

@@ -18,7 +18,7 @@ from rnnkit.ui.i18n import _
 from rnnkit.ui.safe import chart_text
 from rnnkit.ui.style import projector
 
-FRACTION_METRICS = ("accuracy", "macro_f1")  # shown as percentages on a 0-100 % axis
+FRACTION_METRICS = ("accuracy", "macro_f1", "ece")  # shown as percentages (on a 0-100 % axis in charts)
 
 
 def layout(height: int = 340, **extra) -> dict:
@@ -138,4 +138,24 @@ def probability_figure(top: list[dict]) -> go.Figure:
                               text=[f"{row['probability']:.1%}" for row in top][::-1]))
     figure.update_layout(xaxis_range=[0, 101], xaxis_ticksuffix=" %", xaxis_title=_("probability"),
                          **layout(height=90 + 40 * len(top)))
+    return figure
+
+
+def reliability_figure(rows: list[tuple[str, str, dict]]) -> go.Figure:
+    """Reliability diagram: per run (label, arch, its test calibration) the accuracy of the predictions
+    in each confidence bin against their mean confidence; on the diagonal a model is as sure as it is
+    right, below it over-confident. The legend gives each run's expected calibration error."""
+    figure = go.Figure()
+    figure.add_scatter(x=[0, 100], y=[0, 100], mode="lines", name=_("perfectly calibrated"),
+                       line={"color": "#888", "dash": "dot", "width": _width(1.5)})
+    for label, arch, calibration in rows:
+        filled = [index for index, count in enumerate(calibration["count"]) if count]
+        figure.add_scatter(
+            x=[calibration["confidence"][index] * 100 for index in filled],
+            y=[calibration["accuracy"][index] * 100 for index in filled], mode="lines+markers",
+            name=chart_text(_("{model}: ECE {ece}").format(model=label, ece=f"{calibration['ece'] * 100:.1f} %")),
+            marker={"size": [max(5.0, min(18.0, 4 + calibration["count"][index] ** 0.5)) for index in filled]},
+            line={"color": arch_colour(arch), "width": _width(2)})
+    figure.update_layout(title=_("reliability on the test split"), xaxis_title=_("confidence (%)"),
+                         yaxis_title=_("accuracy (%)"), **layout(xaxis_range=[0, 101], yaxis_range=[0, 101]))
     return figure

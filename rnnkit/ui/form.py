@@ -7,6 +7,7 @@ option that does not apply to the task (`when`) is not shown. Widget keys are
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import streamlit as st
@@ -96,3 +97,72 @@ def _widget(section: str, item, declaration):
             int(declaration.above) + 1 if declaration.above is not None else None)
         return st.number_input(label, min_value=low, step=1, key=key, help=help_text)
     return st.text_input(label, key=key, help=help_text) or None
+
+
+# ------------------------------------------------------------------------------ shareable links
+MAX_SEEDS = 10
+
+
+def share_query(task: str, preset: str, architectures: list[str], seeds: int,
+                overrides: dict[str, dict]) -> dict[str, str]:
+    """The Train form as URL query parameters: task, preset, architectures, seeds and every setting
+    that differs from the preset (JSON values). Paths on the server are never put in a link."""
+    base = build_config(task, None if preset == "none" else preset)
+    parts = {"task": base.task.options, "model": base.model, "train": base.train}
+    paths = {(section, item.name) for section, item, declaration in form_fields(task) if declaration.path}
+    params = {"task": task, "preset": preset, "arch": ",".join(architectures)}
+    if seeds > 1:
+        params["seeds"] = str(seeds)
+    for section, values in overrides.items():
+        for name, value in values.items():
+            if section in parts and (section, name) not in paths and getattr(parts[section], name, None) != value:
+                params[f"{section}.{name}"] = json.dumps(value)
+    return params
+
+
+def apply_shared_link(params: dict[str, str]) -> str | None:
+    """Fill the Train form from a shared link (once per link); returns what is wrong with a bad one.
+    Every value is checked as the form would check it; nothing from the link is run or rendered."""
+    from rnnkit.config import architecture_names
+    from rnnkit.tasks import task_names
+
+    if "task" not in params or st.session_state.get("train_link") == params:
+        return None
+    st.session_state["train_link"] = dict(params)
+    task, preset = params["task"], params.get("preset", "none")
+    if task not in task_names():
+        return _("This link names an unknown task.")
+    if preset not in (*preset_names(task), "none"):
+        return _("This link names an unknown preset.")
+    archs = [arch for arch in params.get("arch", "").split(",") if arch]
+    if not archs or any(arch not in architecture_names() for arch in archs):
+        return _("This link names an unknown architecture.")
+    try:
+        seeds = int(params.get("seeds", "1"))
+    except ValueError:
+        seeds = 0
+    if not 1 <= seeds <= MAX_SEEDS:
+        return _("This link's number of seeds must be between 1 and {limit}.").format(limit=MAX_SEEDS)
+    allowed = {(section, item.name): declaration for section, item, declaration in form_fields(task)
+               if not declaration.path}
+    values: dict[str, dict[str, Any]] = {"task": {}, "model": {}, "train": {}}
+    for key, text in params.items():
+        if "." not in key:
+            continue
+        section, name = key.split(".", 1)
+        if (section, name) not in allowed:
+            return _("This link sets a setting the form does not have.")
+        try:
+            values[section][name] = json.loads(text)
+        except ValueError:
+            return _("This link holds a value that cannot be read.")
+    try:
+        build_config(task, None if preset == "none" else preset, values)
+    except (ValueError, TypeError) as error:
+        return _("This link's settings are not valid: {error}").format(error=error)
+    st.session_state.update({"train_task": task, "train_preset": preset, "train_archs": archs, "train_seeds": seeds})
+    apply_preset()
+    for section, named in values.items():
+        for name, value in named.items():
+            st.session_state[_key(section, name)] = value
+    return None

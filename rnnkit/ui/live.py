@@ -5,6 +5,7 @@ reruns every second without redrawing the rest of the page.
 """
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 
 import streamlit as st
@@ -111,22 +112,36 @@ def run_rows(runs: list[Run], key: str) -> None:
 
 
 def result_summary(runs: list[Run]) -> None:
-    """Once runs have finished: the test score of each, best first, and which won."""
+    """Once runs have finished: the test score of each architecture (mean ± std over its seeds when
+    it has several), best first, and which won."""
     finished = [(run, reports.progress(run)) for run in runs]
     finished = [(run, status) for run, status in finished if status["state"] == "completed" and status["test"]]
     if not finished:
         return
     monitor = finished[0][1]["monitor"] or get_job(_job(finished[0][0])).headline[0]
-    scored = [(run, status["test"].get(monitor)) for run, status in finished if status["test"].get(monitor) is not None]
+    done = {run.run_id: status["test"].get(monitor) for run, status in finished
+            if status["test"].get(monitor) is not None}
+    scored = []  # (name, mean, text)
+    for name, members in reports.variants(runs).items():
+        values = [done[run.run_id] for run in members if run.run_id in done]
+        if not values:
+            continue
+        mean = sum(values) / len(values)
+        text = f"{name} {format_score(monitor, mean)}"
+        if len(values) > 1:
+            spread = statistics.stdev(values)
+            shown = f"{spread * 100:.1f}" if monitor in charts.FRACTION_METRICS else f"{spread:.2g}"
+            text = _("{model} {mean} ± {std} ({count} seeds)").format(
+                model=name, mean=format_score(monitor, mean), std=shown, count=len(values))
+        scored.append((name, mean, text))
     if not scored:
         return
-    better = higher_is_better(monitor)
-    scored.sort(key=lambda pair: pair[1], reverse=better)
+    scored.sort(key=lambda item: item[1], reverse=higher_is_better(monitor))
     best = scored[0][1]
-    winners = [reports.run_label(run) for run, value in scored if abs(value - best) < 1e-9]
-    parts = ", ".join(f"{reports.run_label(run)} {format_score(monitor, value)}" for run, value in scored)
+    winners = [name for name, mean, _text in scored if abs(mean - best) < 1e-9]
     chance = reports.chance_accuracy(finished[0][0]) if monitor == "accuracy" else None
-    line = _("Test {metric}: {scores}").format(metric=_(metric_title(monitor)), scores=parts)
+    line = _("Test {metric}: {scores}").format(metric=_(metric_title(monitor)),
+                                              scores=", ".join(text for _name, _mean, text in scored))
     if chance is not None:
         line += " " + _("(chance: {value})").format(value=format_score("accuracy", chance))
     line += "."

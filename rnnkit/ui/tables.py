@@ -35,6 +35,9 @@ def runs_table(runs: list[Run], key: str) -> None:
             metric = column.split(" ")[-1]
             frame[column] = [_score(metric, value) for value in frame[column]]
     frame["state"] = frame["state"].map(lambda state: state_word(str(state)))
+    if "parameters" in frame:  # one type per column: Arrow refuses ints mixed with "–"
+        frame["parameters"] = [f"{int(value):,}" if isinstance(value, (int, float)) and not pd.isna(value) else "–"
+                               for value in frame["parameters"]]
     frame = frame.rename(columns=_header)
     frame = frame.astype(object).where(frame.notna(), "–")
     st.dataframe(frame, hide_index=True, key=key)
