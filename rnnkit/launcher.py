@@ -58,7 +58,7 @@ class LocalLauncher:
             process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True, env=environment,  # own session: closing the UI does not kill it
-                preexec_fn=_lower_priority if hasattr(os, "nice") else None,
+                preexec_fn=lower_priority if hasattr(os, "nice") else None,
             )
         # collect the exit status when it ends, so a long-lived dashboard keeps no zombie processes
         threading.Thread(target=process.wait, name=f"reap-{process.pid}", daemon=True).start()
@@ -135,12 +135,22 @@ def process_identity() -> dict[str, Any]:
     return {"pid": pid, "host": socket.gethostname(), "start_time": process_start_time(pid)}
 
 
-def _lower_priority() -> None:
+def lower_priority() -> None:
     """Background training yields the CPU to the dashboard and the terminal (it only waits a little).
-    Absolute, not relative: a worker that launches the next queued group must not push it lower still."""
+    Absolute, not relative: a worker that launches the next queued group must not push it lower still.
+
+    On Linux with autogroup scheduling (most desktops and servers), a process in its own session
+    (every worker is, so closing the dashboard does not end it) gets a scheduling group of its own,
+    and a nice value only ranks processes within their group: four workers at nice 10 would still
+    take four fair shares from the dashboard's one. So the worker's group is niced as well."""
     current = os.nice(0)
     if current < WORKER_NICENESS:
         os.nice(WORKER_NICENESS - current)
+    try:
+        with open("/proc/self/autogroup", "w") as autogroup:
+            autogroup.write(str(WORKER_NICENESS))
+    except OSError:  # no autogroup (other systems, or switched off): the process nice is all there is
+        pass
 
 
 def parallel_threads(parallel_runs: int) -> int:

@@ -20,7 +20,7 @@ from rnnkit.callbacks import Checkpointer, ConsoleProgress, EarlyStopping, Metri
 from rnnkit.checkpoint import CheckpointError, load_checkpoint
 from rnnkit.engine import Callback, Diverged, Trainer, resolve_device
 from rnnkit.files import DiskFull, remove_stale_temporaries, write_json_atomic
-from rnnkit.launcher import process_identity
+from rnnkit.launcher import lower_priority, process_identity
 from rnnkit.models import build_model, count_parameters
 from rnnkit.runs import Run, RunError
 from rnnkit.scheduler import dispatch_after_run
@@ -116,6 +116,7 @@ def execute_group(runs: list[Run], resume: bool = False) -> int:
             code = 1
             try:
                 os.setsid()
+                lower_priority()  # a new session is a new scheduling group: nice it again
                 log = os.open(run.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
                 os.dup2(log, 1)
                 os.dup2(log, 2)
