@@ -1,17 +1,20 @@
-"""Hyperparameter search: train several configurations of one task and rank them by VALIDATION score.
+"""Hyperparameter search with rnnkit's own sweeps, ranked by VALIDATION score; the test score is
+printed for the record but never used to choose (that keeps the `best` presets honest).
 
-The test score is printed for the record but never used to choose: that is what keeps the `best`
-presets honest. Usage:
-
-    python benchmarks/sweep.py --task imdb --epochs 4 \
-        --config '{"model": {"arch": "gru", "hidden_size": 128, "pooling": "max"}}' \
+    python benchmarks/sweep.py --task shopping --preset best --grid train.epochs=3 \
+        --grid model.hidden_size=64,128 --grid train.learning_rate=0.001,0.003
+    python benchmarks/sweep.py --task imdb --config '{"model": {"arch": "gru", "pooling": "max"}}' \
         --config '{"model": {"arch": "lstm", "bidirectional": true}}'
 
-Each --config is layered over `--preset` (default: none) like the CLI's flags.
+`--grid` lines are those of `python -m rnnkit sweep`; each `--config` (JSON overrides over the
+preset) is one more candidate. All candidates form one group of kind sweep in a temporary folder
+(or --checkpoints-dir), trained one after the other in this process, so `python -m rnnkit runs`
+and Compare's sweep view show them like any sweep.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import json
 import sys
@@ -21,52 +24,46 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from rnnkit.metrics import higher_is_better  # noqa: E402
 from rnnkit.presets import build_config  # noqa: E402
 from rnnkit.runner import execute  # noqa: E402
-from rnnkit.runs import RunStore  # noqa: E402
+from rnnkit.runs import RunStore, new_group_id  # noqa: E402
+from rnnkit.sweep import parse_grid, sweep_configs, sweep_frame  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", required=True, help="task to search")
-    parser.add_argument("--preset", default=None, help="preset under the configs (default: none)")
-    parser.add_argument("--config", action="append", default=[], help="JSON overrides; repeat for each candidate")
-    parser.add_argument("--epochs", type=int, default=None, help="epochs for every candidate")
+    parser.add_argument("--preset", default=None, help="preset under the candidates (default: none)")
+    parser.add_argument("--grid", action="append", default=[], help="SECTION.OPTION=V1,V2 (as rnnkit sweep)")
+    parser.add_argument("--config", action="append", default=[], help="JSON overrides; one candidate each")
     parser.add_argument("--data-dir", default=None, help="data folder (default: $RNNKIT_DATA_DIR)")
+    parser.add_argument("--checkpoints-dir", default=None, help="where the runs go (default: a temporary folder)")
     args = parser.parse_args()
-    store = RunStore(tempfile.mkdtemp(prefix="sweep-"))
-    results = []
-    for text in args.config or ["{}"]:
+    store = RunStore(args.checkpoints_dir or tempfile.mkdtemp(prefix="sweep-"))
+    group = new_group_id()
+    base = {"task": {"data_dir": args.data_dir}} if args.data_dir else {}
+    configs = sweep_configs(args.task, args.preset, parse_grid(args.task, args.grid), base, group=group) \
+        if args.grid else []
+    for text in args.config:
         overrides = json.loads(text)
-        overrides.setdefault("task", {})
-        if args.data_dir:
-            overrides["task"]["data_dir"] = args.data_dir
-        if args.epochs:
-            overrides.setdefault("train", {})["epochs"] = args.epochs
-        config = build_config(args.task, args.preset, overrides)
+        overrides.setdefault("task", {}).update(base.get("task", {}))
+        configs.append(dataclasses.replace(build_config(args.task, args.preset, overrides, group=group), kind="sweep"))
+    if not configs:
+        parser.error("give --grid lines or --config candidates")
+    runs = []
+    for config in configs:
         run = store.create(config)
         started = time.perf_counter()
         state = execute(run, stream=io.StringIO(), install_signals=False)
-        seconds = time.perf_counter() - started
-        epochs = run.metrics("epoch")
-        tests = run.metrics("test")
-        if state != "completed" or not epochs:
-            print(f"FAILED {text}: {run.status().get('error')}", flush=True)
-            continue
-        monitor = epochs[-1]["monitor"]
-        curve = [round(record["validation"][monitor], 4) for record in epochs]
-        test = tests[0]["test"] if tests else {}
-        row = {"config": overrides, "best_epoch": epochs[-1]["best_epoch"], "validation": epochs[-1]["best_value"],
-               "test": {k: round(v, 4) for k, v in test.items() if isinstance(v, float)},
-               "seconds": round(seconds, 1),
-               "seconds_per_epoch": round(sum(r["epoch_seconds"] for r in epochs) / len(epochs), 1),
-               "curve": curve}
-        results.append(row)
-        print(json.dumps(row, ensure_ascii=False), flush=True)
-    if results:
-        mode = max if monitor in ("accuracy", "macro_f1") else min
-        best = mode(results, key=lambda row: row["validation"])
-        print("best by validation:", json.dumps(best, ensure_ascii=False))
+        print(f"{run.run_id}: {state} in {time.perf_counter() - started:.1f} s", flush=True)
+        runs.append(run)
+    frame = sweep_frame(runs)
+    monitor = next((name for name in frame["monitor"] if name), "")
+    if monitor:
+        frame = frame.sort_values("best validation", ascending=not higher_is_better(monitor), na_position="last")
+    print(frame.to_string(index=False))
+    print(f"group {group} in {store.root}: ranked by validation {monitor}; the first line is the choice")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from rnnkit import reports, ui
 from rnnkit.command import reproduce_command
 from rnnkit.runs import RunError
 from rnnkit.ui import charts, seeds, tables
+from rnnkit.ui import sweep as sweep_view
 from rnnkit.ui.i18n import _
 
 ui.require_entry_point("compare")
@@ -31,6 +32,8 @@ if not selected:
     st.stop()
 
 tables.runs_table(selected, key="compare_table")
+if sweep_view.is_sweep(selected):  # a grid of settings: parallel coordinates, ranking, the best one
+    sweep_view.sweep_section(selected, key="compare_sweep")
 if seeds.has_seeds(selected):  # several seeds per architecture: bands, intervals and a computed verdict
     seeds.seeds_section(selected, key="compare_seeds")
     st.subheader(_("Every run"))

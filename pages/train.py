@@ -9,6 +9,7 @@ from rnnkit.config import architecture_names
 from rnnkit.presets import get_preset, preset_names
 from rnnkit.scheduler import QueueFull
 from rnnkit.tasks import get_task, task_names
+from rnnkit.ui import sweep as sweep_view
 from rnnkit.ui.i18n import _
 
 ui.require_entry_point("train")
@@ -19,7 +20,8 @@ if "train_task" not in st.session_state:
     st.session_state["train_archs"] = ["rnn", "lstm", "gru"]
     st.session_state["train_seeds"] = 1
 
-link_problem = ui.apply_shared_link(dict(st.query_params))  # a teacher's link opens the same settings
+# a teacher's link (or Compare's "Train this") opens the same settings
+link_problem = ui.apply_shared_link(st.session_state.pop("train_pending_link", None) or dict(st.query_params))
 compact = ui.style.projector() and bool(ui.group_options())
 if not compact:  # projector mode gives the screen to the running group
     st.title(_("Train"))
@@ -50,6 +52,16 @@ with setup:
             ui.safe.error(ui.queue_full_message(error))
         except (ValueError, OSError) as error:  # bad settings, or no space left for the run folders
             ui.safe.error(error)
+    with st.expander(_("Sweep: a grid of settings")):
+        grid = sweep_view.grid_box(task)
+        if st.button(_("Start sweep"), key="train_sweep_start", disabled=not grid):
+            try:
+                st.session_state["train_watch"] = ui.start_sweep(task, preset, architectures, overrides,
+                                                                 int(seed_count), grid)
+            except QueueFull as error:
+                ui.safe.error(ui.queue_full_message(error))
+            except (ValueError, OSError) as error:
+                ui.safe.error(error)
     if link_problem:
         ui.safe.error(link_problem)
     if st.button(_("Link to these settings"), key="train_share",

@@ -6,6 +6,7 @@ every bad value ends with a one-line message that says what is allowed (exit sta
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -17,6 +18,7 @@ from rnnkit import cli_use
 from rnnkit.config import ModelConfig, TaskConfig, TrainConfig, architecture_names
 from rnnkit.files import DiskFull
 from rnnkit.launcher import parallel_threads
+from rnnkit.metrics import higher_is_better
 from rnnkit.options import declared, kind_of
 from rnnkit.presets import build_config, preset_names, seeded
 from rnnkit.runs import RunError, RunStore, delete_run, new_group_id
@@ -128,6 +130,19 @@ def build_parser() -> argparse.ArgumentParser:
     delete.add_argument("run_id", nargs="*", help="runs to delete")
     delete.add_argument("--group", default=None, help="delete every run of this comparison group")
     delete.add_argument("--yes", action="store_true", help="delete without asking")
+
+    sweep = commands.add_parser("sweep", help="train a grid of settings as one group, ranked on validation",
+                                description="A grid over any options: every combination of the --grid values (x "
+                                            "architectures x seeds) becomes one run of one group of kind 'sweep'. "
+                                            "Compare then shows the sweep view (parallel coordinates, the table "
+                                            "ranked by validation score, the best configuration).")
+    sweep.add_argument("--task", choices=task_names(), default="recall", help="what to learn (default: recall)")
+    sweep.add_argument("--preset", default=None, help="preset under the grid (default: quick where the task has it)")
+    sweep.add_argument("--arch", default="lstm", help="architecture(s), comma-separated (default: lstm)")
+    sweep.add_argument("--grid", action="append", default=[], metavar="SECTION.OPTION=V1,V2",
+                       help="a swept option and its values, e.g. model.hidden_size=32,64; repeat per option")
+    sweep.add_argument("--seeds", type=int, default=1, help="runs per grid point (default: 1)")
+    sweep.add_argument("--detach", action="store_true", help="queue the runs in the background and return")
 
     export = commands.add_parser("export", help="write a run's or a group's results for other tools",
                                  description="TensorBoard event files (scalars per step and epoch, hparams, the "
@@ -342,6 +357,37 @@ def command_delete(args: argparse.Namespace, store: RunStore) -> int:
     return 0
 
 
+def command_sweep(args: argparse.Namespace, store: RunStore) -> int:
+    from rnnkit.sweep import parse_grid, sweep_configs, sweep_frame
+
+    if args.seeds < 1:
+        raise ValueError(f"--seeds must be at least 1, not {args.seeds}")
+    available = preset_names(args.task)
+    preset = args.preset if args.preset is not None else ("quick" if "quick" in available else None)
+    if preset == "none":
+        preset = None
+    group = new_group_id()
+    configs = sweep_configs(args.task, preset, parse_grid(args.task, args.grid), architectures=parse_architectures(
+        args.arch), seeds=args.seeds, group=group)
+    if args.detach:  # the group trains at once: its runs share the cores
+        threads = parallel_threads(len(configs))
+        configs = [dataclasses.replace(config, train=dataclasses.replace(config.train, num_threads=threads))
+                   for config in configs]
+        store.start(configs)
+        print(f"sweep {group}: {len(configs)} runs queued; watch with `python -m rnnkit runs --group {group}`")
+        return 0
+    from rnnkit.runner import execute
+
+    runs = [store.create(config) for config in configs]
+    outcomes = [execute(run) for run in runs]
+    frame = sweep_frame(runs)
+    monitor = next((name for name in frame["monitor"] if name), "")
+    if monitor:
+        frame = frame.sort_values("best validation", ascending=not higher_is_better(monitor), na_position="last")
+    print(frame.drop(columns=["run"]).to_string(index=False))
+    return 0 if all(outcome in ("completed", "stopped") for outcome in outcomes) else 1
+
+
 def command_export(args: argparse.Namespace, store: RunStore) -> int:
     from rnnkit.export import export_tensorboard
 
@@ -389,4 +435,5 @@ COMMANDS = {
     "train": command_train, "runs": command_runs, "stop": command_stop, "resume": command_resume,
     "eval": cli_use.command_eval, "predict": cli_use.command_predict, "presets": command_presets,
     "delete": command_delete, "queue": command_queue, "export": command_export,
+    "sweep": command_sweep,
 }

@@ -139,6 +139,7 @@ class TrainConfig(Options):
 
 
 SECTIONS = {"task": TaskConfig, "model": ModelConfig, "train": TrainConfig}
+GROUP_KINDS = ("", "comparison", "sweep")
 
 
 @dataclass(frozen=True)
@@ -150,10 +151,18 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     group: str = ""  # runs launched together (e.g. LSTM vs GRU) share a group id
     preset: str = ""  # name of the preset the run started from, for display only
+    kind: str = ""  # what the group is: comparison | sweep ("" = comparison), so Compare knows what to show
+
+    def __post_init__(self) -> None:
+        if self.kind not in GROUP_KINDS:
+            raise ValueError(f"unknown group kind {self.kind!r}; valid: {', '.join(GROUP_KINDS[1:])}")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": CONFIG_VERSION, "task": self.task.to_dict(), "model": dataclasses.asdict(self.model),
-                "train": dataclasses.asdict(self.train), "group": self.group, "preset": self.preset}
+        document = {"version": CONFIG_VERSION, "task": self.task.to_dict(), "model": dataclasses.asdict(self.model),
+                    "train": dataclasses.asdict(self.train), "group": self.group, "preset": self.preset}
+        if self.kind:
+            document["kind"] = self.kind
+        return document
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
@@ -164,11 +173,12 @@ class RunConfig:
         if not isinstance(data, dict):
             raise ValueError(f"a run config must be a JSON object, got {type(data).__name__}")
         data = migrate(data)
-        unknown = set(data) - set(SECTIONS) - {"group", "preset", "version"}
+        unknown = set(data) - set(SECTIONS) - {"group", "preset", "version", "kind"}
         if unknown:
             raise ValueError(f"unknown run config keys: {', '.join(sorted(unknown))}")
         built = {name: build(part, data.get(name, {}), f"{name} option") for name, part in SECTIONS.items()}
-        return cls(**built, group=str(data.get("group", "")), preset=str(data.get("preset", "")))
+        return cls(**built, group=str(data.get("group", "")), preset=str(data.get("preset", "")),
+                   kind=str(data.get("kind", "")))
 
     @classmethod
     def from_json(cls, text: str) -> "RunConfig":

@@ -1,6 +1,8 @@
 """Start: one background run per chosen architecture, as one comparison group."""
 from __future__ import annotations
 
+import dataclasses
+
 from rnnkit.cells import get_cell
 from rnnkit.launcher import parallel_threads
 from rnnkit.presets import build_config, seeded
@@ -44,6 +46,28 @@ def start_runs(task: str, preset: str, architectures: list[str], overrides: dict
     configs = group_configs(task, preset, architectures, overrides, seeds=seeds)
     store().start(configs)
     return configs[0].group
+
+
+def start_sweep(task: str, preset: str, architectures: list[str], overrides: dict[str, dict], seeds: int,
+                grid_lines: list[str]) -> str:
+    """Queue a grid of settings (x architectures x seeds) as one group of kind sweep; returns the group id.
+    The grid's values win over the form's; a bad grid line raises ValueError before anything starts."""
+    from rnnkit.sweep import parse_grid, sweep_configs
+    from rnnkit.ui import store
+
+    if not architectures:
+        raise ValueError("choose at least one architecture")
+    grid = parse_grid(task, grid_lines)
+    layered = {section: {name: value for name, value in values.items() if (section, name) not in grid}
+               for section, values in overrides.items()}
+    layered.setdefault("train", {}).setdefault("log_every_steps", UI_LOG_EVERY_STEPS)
+    group = new_group_id()
+    configs = sweep_configs(task, None if preset == "none" else preset, grid, layered, architectures, seeds, group)
+    threads = parallel_threads(len(configs))
+    configs = [dataclasses.replace(config, train=dataclasses.replace(config.train, num_threads=threads))
+               for config in configs]
+    store().start(configs)
+    return group
 
 
 def queue_full_message(error: QueueFull) -> str:

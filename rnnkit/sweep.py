@@ -1,0 +1,144 @@
+"""Sweeps: a grid over any options, launched as one group of kind "sweep", and read back as a table.
+
+    python -m rnnkit sweep --task recall --preset quick --arch lstm,gru \\
+        --grid model.hidden_size=32,64 --grid train.learning_rate=0.001,0.005
+
+A grid line is SECTION.OPTION=V1,V2,... with SECTION one of task, model, train and OPTION any
+option of that section (the task's own for `task`); values are read as the option's type. The runs
+are ranked by their VALIDATION score; the test score is shown for the record, never used to choose.
+"""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from typing import Any
+
+import pandas as pd
+
+from rnnkit.config import RunConfig
+from rnnkit.options import declared, kind_of
+from rnnkit.presets import build_config, seeded
+from rnnkit.runs import Run, RunError
+from rnnkit.tasks import get_task
+
+MAX_SWEEP_RUNS = 64
+SECTIONS = ("task", "model", "train")
+NOT_SWEPT = {("train", "seed"), ("train", "num_threads")}
+
+
+def _fields(task: str, section: str) -> dict[str, Any]:
+    from rnnkit.config import ModelConfig, TrainConfig
+
+    part = {"task": get_task(task).Options, "model": ModelConfig, "train": TrainConfig}[section]
+    return {item.name: (item, declaration) for item, declaration in declared(part)}
+
+
+def parse_value(text: str, kind: type) -> Any:
+    text = text.strip()
+    if kind is bool:
+        if text.lower() in ("true", "yes", "1", "on"):
+            return True
+        if text.lower() in ("false", "no", "0", "off"):
+            return False
+        raise ValueError(f"{text!r} is not true or false")
+    if kind is int:
+        return int(text)
+    if kind is float:
+        return float(text)
+    return text
+
+
+def parse_grid(task: str, lines: list[str]) -> dict[tuple[str, str], list[Any]]:
+    """'model.hidden_size=32,64' lines -> {(section, option): [values]}; a clear error for anything else."""
+    grid: dict[tuple[str, str], list[Any]] = {}
+    for line in lines:
+        if not line.strip():
+            continue
+        key, separator, values = line.partition("=")
+        section, dot, name = key.strip().partition(".")
+        if not separator or not dot or section not in SECTIONS:
+            raise ValueError(f"a grid line is SECTION.OPTION=V1,V2 with SECTION one of {', '.join(SECTIONS)}, "
+                             f"e.g. model.hidden_size=32,64; got {line.strip()[:60]!r}")
+        fields = _fields(task, section)
+        if name not in fields or (section, name) in NOT_SWEPT or fields[name][1].path:
+            valid = ", ".join(option for option, (_item, declaration) in fields.items()
+                              if (section, option) not in NOT_SWEPT and not declaration.path)
+            raise ValueError(f"{section}.{name[:40]} cannot be swept for task {task!r}; its {section} options: {valid}")
+        if (section, name) in grid:
+            raise ValueError(f"{section}.{name} appears twice in the grid")
+        item, _declaration = fields[name]
+        try:
+            parsed = [parse_value(value, kind_of(item)) for value in values.split(",") if value.strip()]
+        except ValueError as error:
+            raise ValueError(f"{section}.{name}: {error}") from None
+        if not parsed:
+            raise ValueError(f"{section}.{name} has no values")
+        grid[(section, name)] = list(dict.fromkeys(parsed))
+    if not grid:
+        raise ValueError("the grid is empty: give at least one SECTION.OPTION=V1,V2 line")
+    return grid
+
+
+def sweep_configs(task: str, preset: str | None, grid: dict[tuple[str, str], list[Any]],
+                  overrides: dict[str, dict] | None = None, architectures: list[str] | None = None,
+                  seeds: int = 1, group: str = "") -> list[RunConfig]:
+    """One config per point of the grid (x architectures x seeds), all of kind 'sweep' in one group;
+    each is validated as the CLI would (a bad value fails before anything starts)."""
+    overrides = {section: dict(values) for section, values in (overrides or {}).items()}
+    architectures = architectures or [None]
+    points = list(itertools.product(*grid.values()))
+    count = len(points) * len(architectures) * seeds
+    if count > MAX_SWEEP_RUNS:
+        raise ValueError(f"this sweep has {count} runs; at most {MAX_SWEEP_RUNS}: fewer values, or fewer seeds")
+    configs = []
+    for offset in range(seeds):
+        for point in points:
+            for arch in architectures:
+                layered = {section: dict(overrides.get(section, {})) for section in SECTIONS}
+                for (section, name), value in zip(grid, point):
+                    layered[section][name] = value
+                if arch is not None and ("model", "arch") not in grid:
+                    layered["model"]["arch"] = arch
+                config = build_config(task, preset, layered, group=group)
+                configs.append(seeded(dataclasses.replace(config, kind="sweep"), offset))
+    return configs
+
+
+def varying_options(runs: list[Run]) -> list[tuple[str, str]]:
+    """The options whose values differ between the runs (the sweep's axes), seed and threads aside."""
+    values: dict[tuple[str, str], set] = {}
+    for run in runs:
+        try:
+            document = run.config().to_dict()
+        except RunError:
+            continue
+        flat = {("task", name): value for name, value in document["task"]["options"].items()}
+        flat.update({(section, name): value for section in ("model", "train") for name, value
+                     in document[section].items()})
+        for key, value in flat.items():
+            if key not in NOT_SWEPT:
+                values.setdefault(key, set()).add(repr(value))
+    return [key for key, seen in values.items() if len(seen) > 1]
+
+
+def sweep_frame(runs: list[Run]) -> pd.DataFrame:
+    """One row per run: the swept options, state, best validation score and test score of the monitor."""
+    axes = varying_options(runs)
+    rows = []
+    for run in runs:
+        try:
+            document = run.config().to_dict()
+        except RunError:
+            continue
+        row: dict[str, Any] = {"run": run.run_id}
+        for section, name in axes:
+            source = document["task"]["options"] if section == "task" else document[section]
+            row[f"{section}.{name}"] = source.get(name)
+        epochs, tests = run.metrics("epoch"), run.metrics("test")
+        monitor = epochs[-1]["monitor"] if epochs else ""
+        row["state"] = run.status().get("state")
+        row["monitor"] = monitor
+        row["best validation"] = epochs[-1].get("best_value") if epochs else None
+        row["test"] = tests[-1]["test"].get(monitor) if tests and monitor else None
+        rows.append(row)
+    return pd.DataFrame(rows)

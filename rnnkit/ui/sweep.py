@@ -1,0 +1,114 @@
+"""Compare's sweep view: parallel coordinates over the swept options and the score (drag along an
+axis to brush), the runs ranked by validation score with a filter per option, and the best
+configuration with a button that opens it on Train. Also the Train page's grid box."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from rnnkit.metrics import higher_is_better, metric_title
+from rnnkit.runs import Run, RunError
+from rnnkit.sweep import sweep_frame
+from rnnkit.ui import charts, safe
+from rnnkit.ui.i18n import _
+
+
+def is_sweep(runs: list[Run]) -> bool:
+    kinds = set()
+    for run in runs:
+        try:
+            kinds.add(run.config().kind)
+        except RunError:
+            continue
+    return "sweep" in kinds
+
+
+def parallel_figure(frame: pd.DataFrame, axes: list[str], metric: str) -> go.Figure:
+    scale = 100.0 if metric in charts.FRACTION_METRICS else 1.0
+    dimensions = []
+    for axis in axes:
+        values = frame[axis]
+        if all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in values):
+            dimensions.append({"label": axis, "values": list(values)})
+        else:  # words and switches: one tick per value
+            names = sorted({str(value) for value in values})
+            dimensions.append({"label": axis, "values": [names.index(str(value)) for value in values],
+                               "tickvals": list(range(len(names))), "ticktext": names})
+    scores = [value * scale if value is not None and not pd.isna(value) else None for value in frame["best validation"]]
+    dimensions.append({"label": _("best validation {metric}").format(metric=_(metric_title(metric))),
+                       "values": [value if value is not None else 0 for value in scores]})
+    figure = go.Figure(go.Parcoords(dimensions=dimensions, line={
+        "color": [value if value is not None else 0 for value in scores], "colorscale": "Viridis",
+        "showscale": True, "reversescale": not higher_is_better(metric)}))
+    figure.update_layout(title=_("the sweep: drag along an axis to pick a range"), **charts.layout(height=420))
+    return figure
+
+
+def sweep_section(runs: list[Run], key: str) -> None:
+    frame = sweep_frame(runs)
+    if frame.empty:
+        return
+    axes = [column for column in frame.columns if "." in column]
+    metric = next((name for name in frame["monitor"] if name), "accuracy")
+    st.subheader(_("Sweep"))
+    st.caption(_("Each line is one run: where it sits on each swept setting, and its best validation score. "
+                 "The ranking uses the validation split only; the test score is shown for the record."))
+    if axes:
+        st.plotly_chart(parallel_figure(frame, axes, metric), key=f"{key}_parallel")
+    shown = frame
+    columns = st.columns(max(len(axes), 1))
+    for column, axis in zip(columns, axes):
+        values = sorted({json.dumps(value) for value in frame[axis]})
+        chosen = column.multiselect(axis, values, default=values, key=f"{key}_filter_{axis}")
+        shown = shown[[json.dumps(value) in chosen for value in shown[axis]]]
+    ranked = shown.sort_values("best validation", ascending=not higher_is_better(metric), na_position="last")
+    table = ranked.drop(columns=["monitor"]).copy()
+    for column in ("best validation", "test"):
+        table[column] = [charts_score(metric, value) for value in table[column]]
+    table = table.astype(str)
+    st.dataframe(table, hide_index=True, key=f"{key}_table")
+    finished = ranked[ranked["best validation"].notna()]
+    if finished.empty:
+        return
+    best = finished.iloc[0]
+    settings = ", ".join(f"{axis} = {best[axis]}" for axis in axes)
+    st.success(safe.plain(_("Best on validation: {settings} ({metric} {score}).").format(
+        settings=settings, metric=_(metric_title(metric)), score=charts_score(metric, best["best validation"]))))
+    if st.button(_("Train this"), key=f"{key}_train_best",
+                 help=_("Opens Train with this configuration filled in")):
+        run = next(run for run in runs if run.run_id == best["run"])
+        st.session_state["train_pending_link"] = link_of(run, axes)
+        st.switch_page("pages/train.py")
+
+
+def charts_score(metric: str, value) -> str:
+    from rnnkit.ui.live import format_score
+
+    return format_score(metric, None if value is None or pd.isna(value) else float(value))
+
+
+def link_of(run: Run, axes: list[str]) -> dict[str, str]:
+    """The Train form's link for `run`: its task, preset, architecture and swept settings."""
+    config = run.config()
+    params = {"task": config.task.name, "preset": config.preset or "none", "arch": config.model.arch}
+    document = config.to_dict()
+    for axis in axes:
+        section, name = axis.split(".", 1)
+        if (section, name) == ("model", "arch"):
+            continue
+        source = document["task"]["options"] if section == "task" else document[section]
+        params[axis] = json.dumps(source[name])
+    return params
+
+
+def grid_box(task: str) -> list[str]:
+    """The Train page's sweep box: one SECTION.OPTION = V1, V2 line per swept option."""
+    text = st.text_area(_("Grid: one line per setting, e.g. model.hidden_size = 32, 64"), key="train_grid",
+                        help=_("Every combination becomes one run (x architectures x seeds), as one group of kind "
+                               "sweep; Compare then ranks them on the validation split. Sections: task, model, "
+                               "train; the option names are those of the command line with _ for -."),
+                        max_chars=2000)
+    return [line for line in text.splitlines() if line.strip()]

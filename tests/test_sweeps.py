@@ -1,0 +1,88 @@
+"""Sweeps: a grid over any options as one group of kind sweep, from the CLI and the Train page, and
+Compare's sweep view (parallel coordinates, ranking on validation, the best configuration)."""
+import pytest
+
+from rnnkit.cli import main
+from rnnkit.runs import RunStore
+from rnnkit.sweep import MAX_SWEEP_RUNS, parse_grid, sweep_configs, varying_options
+from rnnkit.ui import sweep as sweep_view
+from tests.apptest import page
+
+TINY_GRID = ["--grid", "task.sequence_length=8", "--grid", "task.num_samples=160", "--grid", "train.epochs=1",
+             "--grid", "train.batch_size=16"]
+
+
+def test_grid_lines_are_read_as_the_options_types():
+    grid = parse_grid("recall", ["model.hidden_size=32, 64", "train.learning_rate=0.001,0.005",
+                                 "model.bidirectional=true,false", "model.arch=lstm,gru"])
+    assert grid == {("model", "hidden_size"): [32, 64], ("train", "learning_rate"): [0.001, 0.005],
+                    ("model", "bidirectional"): [True, False], ("model", "arch"): ["lstm", "gru"]}
+    assert parse_grid("imdb", ["task.max_length=128,256"]) == {("task", "max_length"): [128, 256]}
+
+
+@pytest.mark.parametrize("lines, message", [
+    ([], "the grid is empty"),
+    (["hidden_size=32"], "a grid line is SECTION.OPTION=V1,V2"),
+    (["optimizer.lr=1"], "a grid line is SECTION.OPTION=V1,V2"),
+    (["model.width=3"], "model.width cannot be swept for task 'recall'"),
+    (["task.max_length=3"], "task.max_length cannot be swept for task 'recall'"),
+    (["train.seed=1,2"], "train.seed cannot be swept"),
+    (["model.hidden_size=big"], "model.hidden_size: invalid literal"),
+    (["model.hidden_size="], "model.hidden_size has no values"),
+    (["model.hidden_size=1", "model.hidden_size=2"], "appears twice"),
+])
+def test_a_bad_grid_says_what_is_wrong(lines, message):
+    with pytest.raises(ValueError, match=message):
+        parse_grid("recall", lines)
+
+
+def test_a_grid_is_checked_before_anything_starts():
+    with pytest.raises(ValueError, match="hidden_size"):
+        sweep_configs("recall", None, parse_grid("recall", ["model.hidden_size=0,8"]))
+    with pytest.raises(ValueError, match=f"at most {MAX_SWEEP_RUNS}"):
+        sweep_configs("recall", None, parse_grid("recall", ["model.hidden_size=" + ",".join(map(str, range(1, 66)))]))
+
+
+def test_a_2x2x2_sweep_from_the_cli_is_one_group_ranked_on_validation(tmp_path, capsys):
+    assert main(["sweep", "--task", "recall", "--preset", "none", "--arch", "lstm,gru", *TINY_GRID,
+                 "--grid", "model.hidden_size=8,16", "--grid", "train.learning_rate=0.001,0.005",
+                 "--checkpoints-dir", str(tmp_path)]) == 0
+    runs = RunStore(tmp_path).runs()
+    assert len(runs) == 8 and len({run.config().group for run in runs}) == 1
+    assert {run.config().kind for run in runs} == {"sweep"}
+    assert sorted(varying_options(runs)) == [("model", "arch"), ("model", "hidden_size"), ("train", "learning_rate")]
+    table = capsys.readouterr().out
+    assert "model.hidden_size" in table and "best validation" in table and table.count("completed") == 8
+
+
+def test_compare_shows_the_sweep_and_train_this_fills_the_form(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path))
+    assert main(["sweep", "--task", "recall", "--preset", "none", *TINY_GRID, "--grid", "model.hidden_size=8,16",
+                 "--checkpoints-dir", str(tmp_path)]) == 0
+    app = page("compare").run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert "Sweep" in [header.value for header in app.subheader]
+    assert any(chart.proto.spec and "parcoords" in chart.proto.spec for chart in app.get("plotly_chart"))
+    assert app.success[0].value.replace("\\", "").startswith("Best on validation: model.hidden_size = ")
+    runs = RunStore(tmp_path).runs()
+    link = sweep_view.link_of(runs[0], ["model.hidden_size"])
+    form = page("train", train_pending_link=link).run()
+    assert not form.exception, [e.value for e in form.exception]
+    assert form.number_input(key="train_model_hidden_size").value == runs[0].config().model.hidden_size
+
+
+def test_the_train_page_starts_a_sweep_as_one_group(tmp_path, monkeypatch):
+    from rnnkit.launcher import LocalLauncher
+
+    launched = []
+    monkeypatch.setattr(LocalLauncher, "launch", lambda self, runs, resume=False: launched.append(runs))
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path))
+    app = page("train").run()
+    app.text_area(key="train_grid").set_value("model.hidden_size = nope").run()
+    app.button(key="train_sweep_start").click().run()
+    assert any("model.hidden_size" in error.value.replace("\\", "") for error in app.error) and not launched
+    app.text_area(key="train_grid").set_value("model.hidden_size = 8, 16\ntrain.learning_rate = 0.001, 0.005").run()
+    app.button(key="train_sweep_start").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert len(launched) == 1 and len(launched[0]) == 2 * 2 * 3  # the grid x rnn, lstm, gru
+    assert {run.config().kind for run in launched[0]} == {"sweep"}
