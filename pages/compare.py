@@ -4,7 +4,7 @@ import streamlit as st
 from rnnkit import reports, ui
 from rnnkit.command import reproduce_command
 from rnnkit.runs import RunError
-from rnnkit.ui import charts, seeds, tables
+from rnnkit.ui import charts, report, seeds, tables
 from rnnkit.ui import sweep as sweep_view
 from rnnkit.ui.i18n import _
 
@@ -61,8 +61,14 @@ if reliability:
                  "in each confidence bin (lower is better)."))
     st.plotly_chart(charts.reliability_figure(reliability), key="compare_reliability")
 
-st.download_button(_("Download metrics (CSV)"), reports.metrics_csv(selected), file_name="rnnkit-metrics.csv",
-                   mime="text/csv", key="compare_download")
+left, right = st.columns(2)
+left.download_button(_("Download metrics (CSV)"), reports.metrics_csv(selected), file_name="rnnkit-metrics.csv",
+                     mime="text/csv", key="compare_download")
+if right.button(_("Prepare an HTML report"), key="compare_report",
+                help=_("One file with these runs' tables and figures (seeds, sweep, calibration where they "
+                       "apply) that opens in any browser, offline")):
+    right.download_button(_("Download the report (HTML)"), report.html_report(selected, _("rnnkit comparison")),
+                          file_name="rnnkit-report.html", mime="text/html", key="compare_report_download")
 with st.expander(_("Commands that train these runs again")):
     st.caption(_("Each line trains the run again from the command line, with every setting it had (same seed: "
                  "same data split, order and initial weights). The copy button is at the right of each line."))

@@ -152,6 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--tensorboard", required=True, metavar="DIR", help="folder for the event files "
                         "(then: tensorboard --logdir DIR)")
 
+    report = commands.add_parser("report", help="a comparison as one HTML file (figures and tables, offline)")
+    report.add_argument("reference", help="a run id or a group id")
+    report.add_argument("--html", required=True, metavar="FILE", help="where to write the report")
+
     queue = commands.add_parser("queue", help="show the waiting groups and start those that may start",
                                 description="The fair queue of the run store: waiting groups in order, and "
                                             "how many runs train. Starts every group there is room for.")
@@ -388,16 +392,32 @@ def command_sweep(args: argparse.Namespace, store: RunStore) -> int:
     return 0 if all(outcome in ("completed", "stopped") for outcome in outcomes) else 1
 
 
+def _run_or_group(store: RunStore, reference: str) -> list:
+    try:
+        return [store.get(reference)]
+    except RunError:
+        runs = store.runs(group=reference)
+        if not runs:
+            raise RunError(f"no run or group {reference!r} in {store.root}; `python -m rnnkit runs` "
+                           "lists them") from None
+        return runs
+
+
+def command_report(args: argparse.Namespace, store: RunStore) -> int:
+    from rnnkit.files import write_atomic
+    from rnnkit.ui.report import html_report
+
+    runs = _run_or_group(store, args.reference)
+    document = html_report(runs, f"rnnkit: {args.reference}")
+    write_atomic(Path(args.html), lambda handle: handle.write(document.encode("utf-8")))
+    print(f"wrote {args.html} ({len(runs)} run(s), {len(document) / 1e6:.1f} MB)")
+    return 0
+
+
 def command_export(args: argparse.Namespace, store: RunStore) -> int:
     from rnnkit.export import export_tensorboard
 
-    try:
-        runs = [store.get(args.reference)]
-    except RunError:
-        runs = store.runs(group=args.reference)
-        if not runs:
-            raise RunError(f"no run or group {args.reference!r} in {store.root}; `python -m rnnkit runs` "
-                           "lists them") from None
+    runs = _run_or_group(store, args.reference)
     for folder in export_tensorboard(runs, Path(args.tensorboard)):
         print(f"wrote {folder}")
     print(f"view them with: tensorboard --logdir {args.tensorboard}")
@@ -435,5 +455,5 @@ COMMANDS = {
     "train": command_train, "runs": command_runs, "stop": command_stop, "resume": command_resume,
     "eval": cli_use.command_eval, "predict": cli_use.command_predict, "presets": command_presets,
     "delete": command_delete, "queue": command_queue, "export": command_export,
-    "sweep": command_sweep,
+    "sweep": command_sweep, "report": command_report,
 }

@@ -199,9 +199,35 @@ def class_names(run: Run, count: int) -> list[str]:
     return list(names) if len(names) == count else [str(index) for index in range(count)]
 
 
+def run_settings(run: Run) -> dict[str, Any]:
+    """Every option of the run as flat columns (task.*, model.*, train.* with the seed), plus group
+    and kind: what a spreadsheet needs to tell runs apart."""
+    try:
+        document = run.config().to_dict()
+    except RunError:
+        return {}
+    flat: dict[str, Any] = {"task": document["task"]["name"], "group": document["group"],
+                            "kind": document.get("kind", "") or "comparison"}
+    flat.update({f"task.{name}": value for name, value in document["task"]["options"].items()})
+    for section in ("model", "train"):
+        flat.update({f"{section}.{name}": value for name, value in document[section].items()})
+    return flat
+
+
 def metrics_csv(runs: list[Run]) -> str:
-    """All epoch records of `runs` as CSV (one row per run and epoch)."""
+    """All epoch records of `runs` as CSV, one row per run and epoch: the epoch's metrics, the run's
+    test scores (on every row of the run) and every option, the seed among them."""
     frame = epoch_frame(runs)
+    if not frame.empty:
+        extra = {}
+        for run in runs:
+            tests = run.metrics("test")
+            scores = {f"test_{name}": value for name, value in (tests[-1]["test"].items() if tests else ())
+                      if isinstance(value, (int, float)) and not isinstance(value, bool)}
+            extra[run.run_id] = {**scores, **run_settings(run)}
+        columns = sorted({column for values in extra.values() for column in values})
+        for column in columns:
+            frame[column] = [extra.get(run_id, {}).get(column) for run_id in frame["run"]]
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False)
     return buffer.getvalue()

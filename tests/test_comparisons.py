@@ -269,3 +269,31 @@ def test_tensorboard_export_is_read_back_by_tensorboards_reader(app_env, tmp_pat
     assert "embedding/learned" in projector or "embedding" in projector
     assert main(["export", "no-such-thing", "--tensorboard", str(tmp_path / "x"), "--checkpoints-dir", root]) == 2
     assert "no run or group 'no-such-thing'" in capsys.readouterr().err
+
+
+def test_the_csv_holds_test_scores_seeds_and_every_option(app_env):
+    import csv
+
+    runs = app_env.runs(group="gtest")
+    rows = list(csv.DictReader(io.StringIO(reports.metrics_csv(runs))))
+    assert rows and {"test_accuracy", "train.seed", "model.hidden_size", "task.sequence_length", "group",
+                     "kind"} <= set(rows[0])
+    assert {row["group"] for row in rows} == {"gtest"} and all(row["test_accuracy"] for row in rows)
+
+
+def test_the_html_report_is_one_offline_file_with_escaped_text(app_env, tmp_path, capsys):
+    target = tmp_path / "report.html"
+    assert main(["report", "gtest", "--html", str(target), "--checkpoints-dir", str(app_env.root)]) == 0
+    document = target.read_text(encoding="utf-8")
+    assert document.startswith("<!doctype html>") and document.count("Plotly.newPlot") >= 3
+    assert "<script src=" not in document and "plotly.js v" in document  # the JavaScript is inside
+    assert "<h2>Runs</h2>" in document and "<h2>Calibration</h2>" in document
+    assert main(["report", "nope", "--html", str(target), "--checkpoints-dir", str(app_env.root)]) == 2
+
+
+def test_compare_prepares_the_html_report_on_request(app_env):
+    app = page("compare").run()
+    assert not [button for button in app.get("download_button") if button.proto.label.endswith("(HTML)")]
+    app.button(key="compare_report").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert [button for button in app.get("download_button") if button.proto.label == "Download the report (HTML)"]
