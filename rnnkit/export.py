@@ -17,6 +17,7 @@ from typing import Iterable
 
 import numpy as np
 
+from rnnkit.reports import best_epoch_record
 from rnnkit.runs import Run, RunError
 
 MAX_EMBEDDING_ROWS = 5000  # the projector gets slow beyond this; the most frequent tokens come first
@@ -63,7 +64,7 @@ def export_run(run: Run, folder: Path) -> Path:
                     writer.add_scalar(f"test/{metric}", value, tests[-1]["epoch"])
                     final[f"test/{metric}"] = float(value)
         if epochs:
-            best = next((r for r in epochs if r["epoch"] == r["best_epoch"]), epochs[-1])
+            best = best_epoch_record(epochs)
             matrix = best["validation"].get("confusion_matrix")
             if isinstance(matrix, list) and matrix:
                 writer.add_image("confusion/validation", confusion_image(matrix), best["epoch"], dataformats="HW")

@@ -265,6 +265,13 @@ def variants(runs: list[Run]) -> dict[str, list[Run]]:
     return named
 
 
+def best_epoch_record(epochs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The epoch record of the run's best epoch (as the LAST record says: earlier records name the
+    best epoch so far)."""
+    best = epochs[-1]["best_epoch"]
+    return next((record for record in epochs if record["epoch"] == best), epochs[-1])
+
+
 def seed_scores(runs: list[Run], metric: str) -> dict[int, dict[str, float]]:
     """seed -> {"validation": best-epoch validation value, "test": test value} of `metric`, finished runs."""
     scores = {}
@@ -272,7 +279,7 @@ def seed_scores(runs: list[Run], metric: str) -> dict[int, dict[str, float]]:
         epochs, tests = run.metrics("epoch"), run.metrics("test")
         if not epochs or not tests or metric not in tests[-1]["test"]:
             continue
-        best = next((record for record in epochs if record["epoch"] == record["best_epoch"]), epochs[-1])
+        best = best_epoch_record(epochs)
         validation = best["validation"].get(metric)
         scores[run.config().train.seed] = {"validation": validation, "test": tests[-1]["test"][metric]}
     return scores

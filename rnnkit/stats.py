@@ -51,6 +51,7 @@ class Verdict:
     high: float | None
     seeds_needed: int | None    # to detect `detectable` with 80 % power at the 5 % level
     detectable: float
+    seeds_needed_observed: int | None = None  # to detect the observed mean difference the same way
 
     @property
     def significant(self) -> bool:
@@ -72,13 +73,23 @@ def compare(a: str, b: str, values_a: list[float], values_b: list[float], detect
     interval = stats.bootstrap((differences,), np.mean, confidence_level=CONFIDENCE, n_resamples=2000,
                                method="percentile", random_state=np.random.default_rng(seed)).confidence_interval
     return Verdict(a, b, count, mean, std, p_value, float(interval.low), float(interval.high),
-                   seeds_needed(std, detectable), detectable)
+                   seeds_needed(std, detectable), detectable, seeds_needed(std, abs(mean)))
 
 
-def seeds_needed(std: float, detectable: float) -> int | None:
-    """Seeds for a paired test to detect a mean difference of `detectable` with 80 % power at the 5 %
-    level, from the observed spread of the differences (normal approximation, at least 2)."""
+def seeds_needed(std: float, detectable: float, limit: int = 10_000) -> int | None:
+    """Seeds a paired t-test needs to detect a mean difference of `detectable` with 80 % power at the
+    5 % level, given the spread `std` of the per-seed differences (the exact power of the t-test,
+    from the noncentral t distribution); None above `limit` or for nothing to detect."""
     if detectable <= 0:
         return None
-    z = stats.norm.ppf(1 - ALPHA / 2) + stats.norm.ppf(POWER)
-    return max(2, math.ceil((z * std / detectable) ** 2))
+    if std <= 0:
+        return 2
+    effect = detectable / std
+    for count in range(2, limit + 1):
+        freedom = count - 1
+        critical = stats.t.ppf(1 - ALPHA / 2, freedom)
+        shift = effect * math.sqrt(count)
+        power = stats.nct.sf(critical, freedom, shift) + stats.nct.cdf(-critical, freedom, shift)
+        if power >= POWER:
+            return count
+    return None

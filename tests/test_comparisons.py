@@ -1,7 +1,6 @@
 """Honest comparisons: seeds (paired by design), equal parameter budgets, and a verdict whose
 statistics agree with scipy."""
 import io
-import math
 
 import numpy as np
 import pytest
@@ -57,11 +56,20 @@ def test_the_verdict_is_scipys_paired_t_test_with_a_bootstrap_interval():
 def test_no_significant_difference_says_how_many_seeds_would_tell():
     verdict = compare("gru", "lstm", [0.85, 0.83, 0.86], [0.84, 0.85, 0.84], detectable=0.01)
     assert not verdict.significant
-    z = scipy_stats.norm.ppf(0.975) + scipy_stats.norm.ppf(0.8)
-    assert verdict.seeds_needed == max(2, math.ceil((z * verdict.std / 0.01) ** 2))
+    assert verdict.seeds_needed == seeds_needed(verdict.std, 0.01)
     sentence = verdict_sentence(verdict, "accuracy")
     assert sentence.startswith("No significant difference between gru and lstm at 3 seeds (p = ")
-    assert f"about {verdict.seeds_needed} seeds would be needed to detect 1.0 points" in sentence
+    observed = seeds_needed(verdict.std, abs(verdict.difference))
+    assert f"A difference of {abs(verdict.difference) * 100:.1f} points, as measured, would need about {observed} " \
+        "seeds to show." in sentence
+    assert sentence.endswith(f"To detect 1.0 points: about {verdict.seeds_needed} seeds.")
+
+
+def test_seeds_needed_is_the_power_of_the_paired_t_test():
+    # textbook values for a two-sided t-test at the 5 % level with 80 % power: effect 1.0 -> 10, 0.5 -> 34
+    assert seeds_needed(0.01, 0.01) == 10 and seeds_needed(0.02, 0.01) == 34
+    assert seeds_needed(0.01, 0.0) is None and seeds_needed(0.0, 0.01) == 2
+    assert seeds_needed(1.0, 0.0001, limit=50) is None
 
 
 def test_one_seed_identical_scores_and_a_constant_difference_are_said_plainly():
@@ -297,3 +305,10 @@ def test_compare_prepares_the_html_report_on_request(app_env):
     app.button(key="compare_report").click().run()
     assert not app.exception, [e.value for e in app.exception]
     assert [button for button in app.get("download_button") if button.proto.label == "Download the report (HTML)"]
+
+
+def test_the_seed_table_takes_the_best_epoch_the_last_record_names():
+    epochs = [{"epoch": 1, "best_epoch": 1, "validation": {"accuracy": 0.5}},
+              {"epoch": 2, "best_epoch": 2, "validation": {"accuracy": 0.8}},
+              {"epoch": 3, "best_epoch": 2, "validation": {"accuracy": 0.7}}]
+    assert reports.best_epoch_record(epochs)["validation"]["accuracy"] == 0.8

@@ -52,10 +52,15 @@ def verdict_sentence(verdict: Verdict, metric: str) -> str:
             a=verdict.a, b=verdict.b, metric=title, difference=points(metric, verdict.difference),
             spread=points(metric, verdict.std), seeds=verdict.seeds, p=f"{verdict.p_value:.2g}",
             low=_signed(metric, verdict.low), high=_signed(metric, verdict.high))
-    return _("No significant difference between {a} and {b} at {seeds} seeds (p = {p}); about {needed} seeds "
-             "would be needed to detect {size}.").format(
-        a=verdict.a, b=verdict.b, seeds=verdict.seeds, p=f"{verdict.p_value:.2g}", needed=verdict.seeds_needed,
-        size=points(metric, verdict.detectable))
+    text = _("No significant difference between {a} and {b} at {seeds} seeds (p = {p}).").format(
+        a=verdict.a, b=verdict.b, seeds=verdict.seeds, p=f"{verdict.p_value:.2g}")
+    if verdict.seeds_needed_observed is not None:
+        text += " " + _("A difference of {observed}, as measured, would need about {needed} seeds to show.").format(
+            observed=points(metric, verdict.difference), needed=verdict.seeds_needed_observed)
+    if verdict.seeds_needed is not None:
+        text += " " + _("To detect {size}: about {needed} seeds.").format(size=points(metric, verdict.detectable),
+                                                                         needed=verdict.seeds_needed)
+    return text
 
 
 def _signed(metric: str, value: float | None) -> str:

@@ -43,7 +43,8 @@ def parallel_figure(frame: pd.DataFrame, axes: list[str], metric: str) -> go.Fig
     figure = go.Figure(go.Parcoords(dimensions=dimensions, line={
         "color": [value if value is not None else 0 for value in scores], "colorscale": "Viridis",
         "showscale": True, "reversescale": not higher_is_better(metric)}))
-    figure.update_layout(title=_("the sweep: drag along an axis to pick a range"), **charts.layout(height=420))
+    figure.update_layout(title=_("the sweep: drag along an axis to pick a range"), **charts.layout(height=460))
+    figure.update_layout(margin={"l": 70, "r": 40, "t": 110, "b": 30}, title_y=0.97)  # axis names sit above
     return figure
 
 
