@@ -2,6 +2,7 @@
 import streamlit as st
 
 from rnnkit import reports, ui
+from rnnkit.access import may_change
 from rnnkit.command import reproduce_command
 from rnnkit.runs import RunError
 from rnnkit.ui import charts, report, seeds, tables
@@ -73,6 +74,10 @@ with st.expander(_("Commands that train these runs again")):
     st.caption(_("Each line trains the run again from the command line, with every setting it had (same seed: "
                  "same data split, order and initial weights). The copy button is at the right of each line."))
     for run in selected:
+        if not may_change(store.user, run.owner()):  # another student's command would show their file's path
+            st.caption(ui.safe.plain(_("{run}: only its owner and the teachers see its command.").format(
+                run=run.run_id)))
+            continue
         try:
             st.code(f"# {reports.run_label(run)} ({run.run_id})\n{reproduce_command(run.config())}", language="bash")
         except (RunError, ValueError) as error:

@@ -201,14 +201,20 @@ def class_names(run: Run, count: int) -> list[str]:
 
 def run_settings(run: Run) -> dict[str, Any]:
     """Every option of the run as flat columns (task.*, model.*, train.* with the seed), plus group
-    and kind: what a spreadsheet needs to tell runs apart."""
+    and kind: what a spreadsheet needs to tell runs apart. Paths on the server (a user's uploaded
+    file) are left out: the table is shared with the whole class."""
+    from rnnkit.options import declared
+    from rnnkit.tasks import get_task
+
     try:
-        document = run.config().to_dict()
+        config = run.config()
     except RunError:
         return {}
+    document = config.to_dict()
+    paths = {item.name for item, declaration in declared(get_task(config.task.name).Options) if declaration.path}
     flat: dict[str, Any] = {"task": document["task"]["name"], "group": document["group"],
                             "kind": document.get("kind", "") or "comparison"}
-    flat.update({f"task.{name}": value for name, value in document["task"]["options"].items()})
+    flat.update({f"task.{name}": value for name, value in document["task"]["options"].items() if name not in paths})
     for section in ("model", "train"):
         flat.update({f"{section}.{name}": value for name, value in document[section].items()})
     return flat

@@ -172,3 +172,20 @@ def test_a_million_line_metrics_file_renders_compare_within_3_seconds(tmp_path, 
     assert len(records) <= MAX_PARSED_LINES + 100
     assert [record["epoch"] for record in run.metrics("epoch")] == [1]  # every epoch record is kept
     assert run.metrics("test")
+
+
+def test_another_students_file_path_is_not_in_compares_command_or_csv(tmp_path, monkeypatch):
+    from rnnkit import reports
+
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path))
+    monkeypatch.setenv("RNNKIT_CACHE_DIR", str(tmp_path / "cache"))
+    upload = uploads.save_upload("diary.csv", b"text,label\n" + b"good day,pos\nbad day,neg\n" * 10, BOB)
+    run = RunStore(tmp_path, user=BOB).create(build_config("csv", None, {"task": {"file": str(upload)}}, group="g"))
+    run.write_status("completed")
+    assert "task.file" not in reports.run_settings(run)
+    for user, sees in ((ALICE, False), (BOB, True), (TEACHER, True)):
+        app = classroom_page("compare", user, tmp_path)
+        app.session_state["compare_runs"] = [run.run_id]
+        app.run()
+        assert not app.exception, [e.value for e in app.exception]
+        assert any("diary" in code.value for code in app.code) is sees, user
