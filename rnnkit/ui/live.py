@@ -213,7 +213,10 @@ def live_view(group: str) -> None:
     @st.fragment(run_every=REFRESH_SECONDS[mode])
     def panel() -> None:
         run_store = store()
-        run_store.queue.dispatch()  # a run that died leaves room: the next waiting group starts
+        try:
+            run_store.queue.dispatch()  # a run that died leaves room: the next waiting group starts
+        except ValueError as error:  # e.g. a bad RNNKIT_QUEUE_CAPACITY: say so, keep showing the runs
+            safe.error(error)
         runs = _ordered(run_store.runs(group=group))
         if not runs:
             st.info(_("No runs in this group yet."))
