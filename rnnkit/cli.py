@@ -19,7 +19,7 @@ from rnnkit.config import ModelConfig, TaskConfig, TrainConfig, architecture_nam
 from rnnkit.files import DiskFull
 from rnnkit.launcher import parallel_threads
 from rnnkit.metrics import higher_is_better
-from rnnkit.options import declared, kind_of
+from rnnkit.options import declared, flag_of, kind_of
 from rnnkit.presets import build_config, preset_names, seeded
 from rnnkit.runs import RunError, RunStore, delete_run, new_group_id
 from rnnkit.tasks import get_task, task_names
@@ -27,8 +27,7 @@ from rnnkit.tasks import get_task, task_names
 _TASK_OPTION, _TASK_ALIAS = "task_option.", "task_alias."  # argparse dests of the generated task flags
 
 
-def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
+_flag = flag_of
 
 
 def _add_option(group, item, declaration, dest: str, flags: list[str], help_text: str) -> None:

@@ -7,14 +7,10 @@ import dataclasses
 import shlex
 
 from rnnkit.config import RunConfig
-from rnnkit.options import declared
+from rnnkit.options import declared, flag_of
 from rnnkit.tasks import get_task
 
 SKIPPED = {"num_threads"}  # how many cores a run used says nothing about what it learns
-
-
-def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
 
 
 def _arguments(instance, skip: set[str] = frozenset()) -> list[str]:
@@ -27,9 +23,9 @@ def _arguments(instance, skip: set[str] = frozenset()) -> list[str]:
         if value == default or value is None:
             continue
         if isinstance(value, bool):
-            arguments.append(_flag(item.name) if value else "--no-" + item.name.replace("_", "-"))
+            arguments.append(flag_of(item.name) if value else "--no-" + flag_of(item.name)[2:])
         else:
-            arguments += [_flag(item.name), str(value)]
+            arguments += [flag_of(item.name), str(value)]
     return arguments
 
 

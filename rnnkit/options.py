@@ -55,6 +55,11 @@ def declared(cls_or_instance) -> Iterator[tuple[dataclasses.Field, Option]]:
             yield item, item.metadata["option"]
 
 
+def flag_of(name: str) -> str:
+    """The command-line flag of an option: hidden_size -> --hidden-size."""
+    return "--" + name.replace("_", "-")
+
+
 def label_of(item: dataclasses.Field) -> str:
     declared_label = item.metadata["option"].label if "option" in item.metadata else ""
     return declared_label or item.name.replace("_", " ")

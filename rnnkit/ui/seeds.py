@@ -13,6 +13,7 @@ from rnnkit.stats import Verdict
 from rnnkit.ui import charts
 from rnnkit.ui.i18n import _
 from rnnkit.ui.safe import chart_text
+from rnnkit.ui.tables import count_text
 
 
 def has_seeds(runs: list[Run]) -> bool:
@@ -87,15 +88,11 @@ def _interval(metric: str, low, high) -> str:
 def seed_table(groups: dict[str, list[Run]], metric: str) -> pd.DataFrame:
     frame = reports.seed_table(groups, metric)
     title = _(metric_title(metric))
-    def count(values) -> list[str]:  # one type per column (Arrow): "20,362" or "–"
-        return [f"{int(value):,}" if isinstance(value, (int, float)) and not pd.isna(value) else "–"
-                for value in values]
-
     shown = pd.DataFrame({
         _("model"): frame["model"], _("seeds finished"): frame["seeds"],
-        _("hidden size"): count(frame["hidden size"]),
-        _("recurrent + head parameters"): count(frame["recurrent + head parameters"]),
-        _("parameters"): count(frame["parameters"]),
+        _("hidden size"): count_text(frame["hidden size"]),
+        _("recurrent + head parameters"): count_text(frame["recurrent + head parameters"]),
+        _("parameters"): count_text(frame["parameters"]),
     })
     for split, name in (("validation", _("best validation {metric}")), ("test", _("test {metric}"))):
         shown[name.format(metric=title)] = [_mean_std(metric, mean, std) for mean, std

@@ -36,11 +36,15 @@ def runs_table(runs: list[Run], key: str) -> None:
             frame[column] = [_score(metric, value) for value in frame[column]]
     frame["state"] = frame["state"].map(lambda state: state_word(str(state)))
     if "parameters" in frame:  # one type per column: Arrow refuses ints mixed with "–"
-        frame["parameters"] = [f"{int(value):,}" if isinstance(value, (int, float)) and not pd.isna(value) else "–"
-                               for value in frame["parameters"]]
+        frame["parameters"] = count_text(frame["parameters"])
     frame = frame.rename(columns=_header)
     frame = frame.astype(object).where(frame.notna(), "–")
     st.dataframe(frame, hide_index=True, key=key)
+
+
+def count_text(values) -> list[str]:
+    """Counts as the tables show them: '20,362', or '–' for none (one type per column, as Arrow wants)."""
+    return [f"{int(value):,}" if isinstance(value, (int, float)) and not pd.isna(value) else "–" for value in values]
 
 
 def _score(metric: str, value) -> str:
