@@ -95,7 +95,7 @@ class ScratchLayer(nn.Module):
         super().__init__()
         self.arch = arch
         self.cell = make_cell(arch, input_size, hidden_size)
-
+        self.state_taps: dict[str, list[Tensor]] | None = None  # set by rnnkit.inside.record_states
     def forward(self, inputs: Tensor, lengths: Tensor, gate_log: dict | None = None) -> tuple[Tensor, Tensor]:
         batch, time_steps, _ = inputs.shape
         shortest = int(lengths.min())
@@ -111,6 +111,11 @@ class ScratchLayer(nn.Module):
                 new_state = _where(running[t], new_state, state)
             state = new_state
             outputs.append(h_t)
+            if self.state_taps is not None:  # rnnkit.inside: keep each state in the graph, for dL/dh_t
+                for name, value in (state._asdict() if isinstance(state, LSTMState) else {"h": state}).items():
+                    if value.requires_grad:
+                        value.retain_grad()
+                    self.state_taps.setdefault(name, []).append(value)
         outputs = torch.stack(outputs)  # (time, batch, hidden)
         if shortest < time_steps:
             outputs = outputs * running

@@ -1,0 +1,63 @@
+"""The vanishing gradient, measured: train the recall quick group (RNN, LSTM, GRU; T = 150) and print,
+per architecture, ||dL/dh_1|| / ||dL/dh_T|| on a batch of the test split.
+
+    python benchmarks/bench_inside.py                 # trains the group here (about 2 minutes on 2 cores)
+    python benchmarks/bench_inside.py --runs DIR      # reuse a finished recall group in DIR
+
+Prints one `name: value` line per figure, e.g. `rnn gradient ratio: 7.0e-13`.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch.nn.functional as F  # noqa: E402
+
+from rnnkit.checkpoint import load_checkpoint, model_from_checkpoint  # noqa: E402
+from rnnkit.inside import gradient_flow, reach_ratio  # noqa: E402
+from rnnkit.presets import build_config  # noqa: E402
+from rnnkit.runner import execute  # noqa: E402
+from rnnkit.runs import RunStore  # noqa: E402
+from rnnkit.tasks import get_task  # noqa: E402
+
+ARCHITECTURES = ("rnn", "lstm", "gru")
+PROBE = 64  # test sequences in the probe batch
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", default=None, help="a folder with a finished recall run per architecture")
+    args = parser.parse_args()
+    store = RunStore(args.runs or tempfile.mkdtemp(prefix="inside-"))
+    runs = {}
+    for run in store.runs():
+        config = run.config()
+        if config.task.name == "recall" and run.status()["state"] == "completed":
+            runs.setdefault(config.model.arch, run)
+    for arch in ARCHITECTURES:
+        if arch not in runs:
+            run = store.create(build_config("recall", "quick", {"model": {"arch": arch}}, group="inside"))
+            execute(run, stream=io.StringIO(), install_signals=False)
+            runs[arch] = run
+    for arch in ARCHITECTURES:
+        run = runs[arch]
+        config = run.config()
+        data = get_task("recall").load(config.task, config.train.seed, progress=lambda text: None)
+        probe = next(iter(data.test.batches(PROBE)))
+        model = model_from_checkpoint(load_checkpoint(run.best_path))
+        flow = gradient_flow(model, lambda outputs, targets=probe.targets: F.cross_entropy(outputs, targets),
+                             probe.inputs, probe.lengths)
+        accuracy = run.metrics("test")[-1]["test"]["accuracy"]
+        print(f"{arch} test accuracy: {accuracy:.3f}")
+        print(f"{arch} gradient ratio: {reach_ratio(flow[0]['h'], probe.lengths):.1e}")
+    print(f"runs: {store.root}")
+
+
+
+if __name__ == "__main__":
+    main()
