@@ -48,7 +48,7 @@ def alternate(first, second, repeats: int) -> tuple[float, float]:
 
 def engine_overhead(repeats: int) -> float:
     task = TaskConfig(name="recall", options={"sequence_length": 100, "num_samples": 4000})
-    train = TrainConfig(epochs=1000, batch_size=64, learning_rate=1e-3)
+    train = TrainConfig(epochs=1000, batch_size=64, learning_rate=1e-3, gradient_probe=False)  # as before
     data = get_task("recall").load(task, 0, progress=lambda text: None)
     torch.manual_seed(0)
     model = build_model(ModelConfig(arch="lstm", hidden_size=64), data.spec)

@@ -53,6 +53,41 @@ class MetricsWriter(Callback):
         self.run.append_metrics({**record, "time": time.time()}, durable=True)
 
 
+class GradientProbe(Callback):
+    """After every epoch: ||dL/dh_t|| of the top layer on a fixed batch of validation sequences, at ~20
+    log-spaced distances from the last step, as a `probe` line of metrics.jsonl (the live view draws
+    how far back the gradient reaches, epoch by epoch). Runs on a scratch copy of the model, so
+    training is untouched; a probe that fails is reported once and switched off, never the run."""
+
+    def __init__(self, run: Run, stream) -> None:
+        self.run, self.stream, self.probe = run, stream, None
+
+    def on_train_start(self, trainer: Trainer) -> None:
+        from rnnkit.inside import PROBE_SEQUENCES
+
+        self.probe = next(iter(trainer.data.validation.batches(
+            PROBE_SEQUENCES, trim_targets=trainer.job.per_step_targets)), None)
+
+    def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+        from rnnkit.inside import gradient_flow, probe_summary
+
+        if self.probe is None:
+            return
+        started = time.perf_counter()
+        try:
+            batch = self.probe
+            inputs, targets = batch.inputs.to(trainer.device), batch.targets.to(trainer.device)
+            flow = gradient_flow(trainer.model, lambda outputs: trainer.job.loss(outputs, targets), inputs,
+                                 batch.lengths)
+            summary = probe_summary(flow, trainer.model.backbone.directions)
+        except Exception as error:  # noqa: BLE001 - a probe must never end a training run
+            self.stream.write(f"gradient probe switched off: {type(error).__name__}: {error}\n")
+            self.probe = None
+            return
+        self.run.append_metrics({"kind": "probe", "epoch": record["epoch"], **summary,
+                                 "seconds": round(time.perf_counter() - started, 4)})
+
+
 class Checkpointer(Callback):
     """best.pt when validation improves, last.pt after every epoch, test metrics into best.pt at the end."""
 

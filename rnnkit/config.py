@@ -136,6 +136,9 @@ class TrainConfig(Options):
                                              "epoch ends); a stop always saves the step it ended on",
                                              minimum=0.0, widget=False)
     dry_run: bool = option(False, "one epoch of two batches per split: checks the whole path quickly", widget=False)
+    gradient_probe: bool = option(True, "after every epoch, measure how much of the loss's gradient reaches each "
+                                  "earlier step (||dL/dh_t|| on a fixed validation batch) and log it",
+                                  label="gradient probe")
 
 
 SECTIONS = {"task": TaskConfig, "model": ModelConfig, "train": TrainConfig}

@@ -86,3 +86,28 @@ def reach_ratio(norms: list[float], lengths: Tensor | None = None) -> float:
     return norms[0] / last if last else float("nan")
 
 
+
+
+PROBE_SEQUENCES = 16
+PROBE_POINTS = 20
+
+
+def log_spaced_distances(steps: int, points: int = PROBE_POINTS) -> list[int]:
+    """About `points` distances from the last step (0 = the last step itself, steps - 1 = the first),
+    spaced evenly on a log scale."""
+    import numpy as np
+
+    if steps <= 1:
+        return [0]
+    return sorted({int(round(value)) - 1 for value in np.geomspace(1, steps, points)})
+
+
+def probe_summary(flow: list[dict[str, list[float]]], directions: int) -> dict[str, list]:
+    """The top layer's forward-direction norms at log-spaced distances from the last step."""
+    top = flow[len(flow) - directions]
+    steps = len(top["h"])
+    distances = log_spaced_distances(steps)
+    summary: dict[str, list] = {"distance": distances}
+    for name, norms in top.items():
+        summary[name] = [float(f"{norms[steps - 1 - distance]:.4g}") for distance in distances]
+    return summary

@@ -41,6 +41,7 @@ RECORD_FIELDS = {  # kind -> field -> type(s) every such metrics.jsonl line hold
     "epoch": {"epoch": int, "epochs": int, "train": dict, "validation": dict, "best_epoch": int, "monitor": str,
               "epoch_seconds": NUMBER, "samples_per_second": NUMBER},
     "test": {"epoch": int, "test": dict},
+    "probe": {"epoch": int, "distance": list, "h": list},
 }
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 

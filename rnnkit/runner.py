@@ -16,7 +16,14 @@ from typing import TextIO
 import torch
 
 from rnnkit.budget import OFF, core_parameters, matched_hidden_size
-from rnnkit.callbacks import Checkpointer, ConsoleProgress, EarlyStopping, MetricsWriter, StopCheck
+from rnnkit.callbacks import (
+    Checkpointer,
+    ConsoleProgress,
+    EarlyStopping,
+    GradientProbe,
+    MetricsWriter,
+    StopCheck,
+)
 from rnnkit.checkpoint import CheckpointError, load_checkpoint
 from rnnkit.engine import Callback, Diverged, Trainer, resolve_device
 from rnnkit.files import DiskFull, remove_stale_temporaries, write_json_atomic
@@ -54,7 +61,8 @@ def execute(
         model = build_model(config.model, data.spec)
         if data.embedding_vectors is not None:
             model.load_embedding(data.embedding_vectors, freeze=data.freeze_embeddings)
-        callbacks = [MetricsWriter(run), Checkpointer(run, config, data.artifacts), stop_check,
+        probe = [GradientProbe(run, stream)] if config.train.gradient_probe and not config.train.dry_run else []
+        callbacks = [MetricsWriter(run), *probe, Checkpointer(run, config, data.artifacts), stop_check,
                      EarlyStopping(config.train.patience, config.train.stop_at_score),
                      ConsoleProgress(stream, prefix=f"[{run.run_id}] "),
                      *extra_callbacks]

@@ -65,3 +65,39 @@ def test_an_lstm_records_h_and_c_for_every_layer_and_direction():
     with pytest.raises(ValueError, match="scratch cells"):
         with record_states(build_model(config, SPEC)):
             pass
+
+
+@pytest.mark.parametrize("task, options", [
+    ("recall", {"sequence_length": 30, "num_samples": 200}),
+    ("adding", {"sequence_length": 20, "num_samples": 200}),
+    ("poems", {}),
+])
+def test_every_epoch_logs_how_far_back_the_gradient_reaches(task, options, tmp_path):
+    import io
+
+    from rnnkit.inside import log_spaced_distances
+    from rnnkit.presets import build_config
+    from rnnkit.runner import execute
+    from rnnkit.runs import RunStore
+    from tests import fixtures
+
+    if task == "poems":
+        options = {"data_dir": str(fixtures.write_poems(tmp_path / "data"))}
+    data_dir = options.pop("data_dir", None)
+    overrides = {"task": {**options, **({"data_dir": data_dir} if data_dir else {})},
+                 "model": {"arch": "gru", "hidden_size": 8}, "train": {"epochs": 2, "batch_size": 16}}
+    store = RunStore(tmp_path / "runs")
+    run = store.create(build_config(task, None, overrides))
+    output = io.StringIO()
+    assert execute(run, stream=output, install_signals=False) == "completed"
+    assert "gradient probe switched off" not in output.getvalue()
+    probes = run.metrics("probe")
+    assert [probe["epoch"] for probe in probes] == [1, 2]
+    assert probes[0]["distance"][0] == 0 and probes[0]["distance"] == sorted(probes[0]["distance"])
+    assert len(probes[0]["h"]) == len(probes[0]["distance"]) and all(norm >= 0 for norm in probes[0]["h"])
+    quiet = {**overrides, "train": {**overrides["train"], "gradient_probe": False}}
+    off = store.create(build_config(task, None, quiet))
+    assert execute(off, stream=io.StringIO(), install_signals=False) == "completed"
+    assert off.metrics("probe") == []
+    assert log_spaced_distances(150)[:3] == [0, 1, 2] and log_spaced_distances(150)[-1] == 149
+    assert log_spaced_distances(1) == [0]
