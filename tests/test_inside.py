@@ -10,6 +10,7 @@ from rnnkit.config import ModelConfig
 from rnnkit.inside import gradient_flow, reach_ratio, record_states, scratch_copy
 from rnnkit.models import build_model
 from rnnkit.spec import TaskSpec
+from tests.apptest import page
 
 SPEC = TaskSpec("classify", "features", 5, 3, 12, "accuracy")
 
@@ -101,3 +102,12 @@ def test_every_epoch_logs_how_far_back_the_gradient_reaches(task, options, tmp_p
     assert off.metrics("probe") == []
     assert log_spaced_distances(150)[:3] == [0, 1, 2] and log_spaced_distances(150)[-1] == 149
     assert log_spaced_distances(1) == [0]
+
+
+def test_the_live_view_draws_how_far_back_the_gradient_reaches(app_env):
+    runs = app_env.runs(group="gtest")
+    assert all(run.metrics("probe") for run in runs)  # the session's recall group was trained with the probe
+    app = page("train").run()
+    assert not app.exception, [e.value for e in app.exception]
+    specs = [chart.proto.spec for chart in app.get("plotly_chart")]
+    assert any("how far back the gradient reaches" in spec for spec in specs)

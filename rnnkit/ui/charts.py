@@ -159,3 +159,20 @@ def reliability_figure(rows: list[tuple[str, str, dict]]) -> go.Figure:
     figure.update_layout(title=_("reliability on the test split"), xaxis_title=_("confidence (%)"),
                          yaxis_title=_("accuracy (%)"), **layout(xaxis_range=[0, 101], yaxis_range=[0, 101]))
     return figure
+
+
+def gradient_reach_figure(rows: list[tuple[str, str, dict]]) -> go.Figure:
+    """Per run (label, arch, its latest probe record): ||dL/dh_t|| against the distance from the last
+    step, both axes logarithmic. A line that falls off a cliff is a gradient that vanishes."""
+    figure = go.Figure()
+    for label, arch, probe in rows:
+        pairs = [(distance + 1, norm) for distance, norm in zip(probe["distance"], probe["h"]) if norm > 0]
+        if not pairs:
+            continue
+        figure.add_scatter(x=[pair[0] for pair in pairs], y=[pair[1] for pair in pairs], mode="lines+markers",
+                           name=chart_text(_("{model}, epoch {epoch}").format(model=label, epoch=probe["epoch"])),
+                           line={"color": arch_colour(arch), "width": _width(2.5)})
+    figure.update_layout(title=_("how far back the gradient reaches: ||dL/dh|| per step back"),
+                         xaxis_title=_("steps back from the last step (1 = the last)"), xaxis_type="log",
+                         yaxis_title="||dL/dh||", yaxis_type="log", yaxis_exponentformat="power", **layout())
+    return figure

@@ -165,9 +165,16 @@ def metric_charts(runs: list[Run], key: str) -> None:
     chance = reports.chance_accuracy(runs[0])
     right.plotly_chart(charts.metric_figure(epochs, metrics[0], reports.baselines(runs[0]), chance),
                        key=f"{key}_metric0")
-    if len(metrics) > 1:
-        st.plotly_chart(charts.metric_figure(epochs, metrics[1], reports.baselines(runs[0]), chance),
-                        key=f"{key}_metric1")
+    probes = [(reports.run_label(run), reports.arch_of(run), run.metrics("probe")[-1]) for run in runs
+              if run.metrics("probe")]
+    if len(metrics) > 1 or probes:
+        left, right = st.columns(2)
+        if len(metrics) > 1:
+            left.plotly_chart(charts.metric_figure(epochs, metrics[1], reports.baselines(runs[0]), chance),
+                              key=f"{key}_metric1")
+        if probes:
+            (right if len(metrics) > 1 else left).plotly_chart(charts.gradient_reach_figure(probes),
+                                                                key=f"{key}_gradient")
 
 
 def _job(run: Run) -> str:
