@@ -425,7 +425,7 @@ def command_export(args: argparse.Namespace, store: RunStore) -> int:
 
 def command_queue(args: argparse.Namespace, store: RunStore) -> int:
     if args.watch < 0:
-        raise ValueError("--watch takes a number of seconds > 0")
+        raise ValueError("--watch takes a number of seconds (0 or leave it out: look once)")
     while True:
         started = store.queue.dispatch()
         if started:
