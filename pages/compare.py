@@ -53,8 +53,7 @@ if matrices:
             for run, (_matrix, names, per_class) in matrices]
     st.plotly_chart(charts.f1_bars(bars), key="compare_f1")
 
-reliability = [(reports.run_label(run), reports.arch_of(run), found) for run in selected
-               if (found := reports.test_calibration(run))]
+reliability = reports.reliability_rows(selected)
 if reliability:
     st.subheader(_("Calibration"))
     st.caption(_("How sure a model is against how often it is right: on the diagonal a model is as sure as it is "

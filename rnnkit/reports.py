@@ -77,6 +77,11 @@ def test_calibration(run: Run) -> dict | None:
     return found if isinstance(found.get("ece"), (int, float)) else None
 
 
+def reliability_rows(runs: list[Run]) -> list[tuple[str, str, dict]]:
+    """(label, arch, test calibration) of every run that recorded one: the reliability diagram's input."""
+    return [(run_label(run), arch_of(run), found) for run in runs if (found := test_calibration(run))]
+
+
 def chance_accuracy(run: Run) -> float | None:
     """1 / number of classes for a classification run (from its start record), else None."""
     starts = run.metrics("start")

@@ -144,8 +144,10 @@ class Queue:
         """Waiting groups and runs, training runs, and the capacity (for the dashboard and `rnnkit queue`)."""
         entries = self.entries()
         waiting = {run_id for _path, entry in entries for run_id in entry["runs"]}
+        limits = entries[0][1].get("limits") if entries and isinstance(entries[0][1].get("limits"), dict) else {}
         return {"waiting_groups": len(entries), "waiting_runs": len(waiting),
-                "training_runs": len(self._training(waiting)), "capacity": default_capacity()}
+                "training_runs": len(self._training(waiting)),
+                "capacity": limits.get("capacity") or default_capacity()}  # what the next admission uses
 
     # ------------------------------------------------------------------------------------ changing
     def submit(self, runs: list[Run], owner: str, limits: Limits, resume: bool = False) -> None:

@@ -18,7 +18,7 @@ import pandas as pd
 from rnnkit.config import RunConfig
 from rnnkit.options import declared, kind_of
 from rnnkit.presets import build_config, seeded
-from rnnkit.runs import Run, RunError
+from rnnkit.runs import Run
 from rnnkit.tasks import get_task
 
 MAX_SWEEP_RUNS = 64
@@ -104,20 +104,20 @@ def sweep_configs(task: str, preset: str | None, grid: dict[tuple[str, str], lis
     return configs
 
 
+def _axes_of(run: Run) -> dict[tuple[str, str], Any]:
+    """The run's options as (section, name) -> value (`reports.run_settings`: paths left out)."""
+    from rnnkit.reports import run_settings
+
+    return {tuple(key.split(".", 1)): value for key, value in run_settings(run).items()
+            if "." in key and tuple(key.split(".", 1)) not in NOT_SWEPT}
+
+
 def varying_options(runs: list[Run]) -> list[tuple[str, str]]:
     """The options whose values differ between the runs (the sweep's axes), seed and threads aside."""
     values: dict[tuple[str, str], set] = {}
     for run in runs:
-        try:
-            document = run.config().to_dict()
-        except RunError:
-            continue
-        flat = {("task", name): value for name, value in document["task"]["options"].items()}
-        flat.update({(section, name): value for section in ("model", "train") for name, value
-                     in document[section].items()})
-        for key, value in flat.items():
-            if key not in NOT_SWEPT:
-                values.setdefault(key, set()).add(repr(value))
+        for key, value in _axes_of(run).items():
+            values.setdefault(key, set()).add(repr(value))
     return [key for key, seen in values.items() if len(seen) > 1]
 
 
@@ -126,14 +126,11 @@ def sweep_frame(runs: list[Run]) -> pd.DataFrame:
     axes = varying_options(runs)
     rows = []
     for run in runs:
-        try:
-            document = run.config().to_dict()
-        except RunError:
+        settings = _axes_of(run)
+        if not settings:  # an unreadable config
             continue
-        row: dict[str, Any] = {"run": run.run_id}
-        for section, name in axes:
-            source = document["task"]["options"] if section == "task" else document[section]
-            row[f"{section}.{name}"] = source.get(name)
+        row: dict[str, Any] = {"run": run.run_id, **{f"{section}.{name}": settings.get((section, name))
+                                                     for section, name in axes}}
         epochs, tests = run.metrics("epoch"), run.metrics("test")
         monitor = epochs[-1]["monitor"] if epochs else ""
         row["state"] = run.status().get("state")

@@ -67,8 +67,7 @@ def html_report(runs: list[Run], title: str) -> str:
         sections.append(_heading(_("Verdict"), 3) + "<ul>" + "".join(
             f"<li>{html.escape(seeds_view.verdict_sentence(verdict, metric))}</li>"
             for verdict in reports.seed_verdicts(groups, metric)) + "</ul>")
-    reliability = [(reports.run_label(run), reports.arch_of(run), found) for run in runs
-                   if (found := reports.test_calibration(run))]
+    reliability = reports.reliability_rows(runs)
     if reliability:
         sections.append(_heading(_("Calibration")))
         figure(charts.reliability_figure(reliability))

@@ -93,15 +93,12 @@ def charts_score(metric: str, value) -> str:
 
 def link_of(run: Run, axes: list[str]) -> dict[str, str]:
     """The Train form's link for `run`: its task, preset, architecture and swept settings."""
+    from rnnkit.reports import run_settings
+
     config = run.config()
+    settings = run_settings(run)
     params = {"task": config.task.name, "preset": config.preset or "none", "arch": config.model.arch}
-    document = config.to_dict()
-    for axis in axes:
-        section, name = axis.split(".", 1)
-        if (section, name) == ("model", "arch"):
-            continue
-        source = document["task"]["options"] if section == "task" else document[section]
-        params[axis] = json.dumps(source[name])
+    params.update({axis: json.dumps(settings[axis]) for axis in axes if axis != "model.arch" and axis in settings})
     return params
 
 
