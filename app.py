@@ -34,6 +34,7 @@ pages = {
     "train": st.Page("pages/train.py", title=_("Train"), icon=":material/model_training:"),
     "compare": st.Page("pages/compare.py", title=_("Compare"), icon=":material/compare_arrows:"),
     "playground": st.Page("pages/playground.py", title=_("Playground"), icon=":material/science:"),
+    "inside": st.Page("pages/inside.py", title=_("Inside"), icon=":material/neurology:"),
 }
 with st.sidebar:
     st.radio(_("Language"), list(LANGUAGES), format_func=LANGUAGES.get, key="app_language_widget", horizontal=True,

@@ -59,6 +59,7 @@ class RecurrentCell(nn.Module):
     fused_layer: ClassVar[str | None] = None  # torch.nn layer with the same parameters ("LSTM"), if any
     colour: ClassVar[str] = "#7f7f7f"  # its colour on every chart and page
     equations: ClassVar[tuple[str, ...]] = ()  # one line per gate, for display
+    latex: ClassVar[str] = ""  # the same equations for st.latex (an aligned block)
 
     def __init__(self, input_size: int, hidden_size: int) -> None:
         super().__init__()
@@ -101,6 +102,7 @@ class RNNCell(RecurrentCell):
     gate_names = ("hidden",)
     fused_layer = "RNN"
     equations = ("h_t = tanh(W_ih x_t + b_ih + W_hh h_prev + b_hh)",)
+    latex = r"h_t = \tanh(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh})"
 
     def step(self, projected_t: Tensor, h_prev: Tensor, gate_log: dict | None = None):
         # h_t = tanh(W_ih x_t + b_ih + W_hh h_prev + b_hh)
@@ -126,6 +128,12 @@ class LSTMCell(RecurrentCell):
         "g_t = tanh(W_ig x_t + W_hg h_prev + b_g)", "o_t = σ(W_io x_t + W_ho h_prev + b_o)",
         "c_t = f_t ⊙ c_prev + i_t ⊙ g_t", "h_t = o_t ⊙ tanh(c_t)",
     )
+    latex = (r"\begin{aligned} i_t &= \sigma(W_{ii} x_t + W_{hi} h_{t-1} + b_i) && \text{input gate} \\ "
+             r"f_t &= \sigma(W_{if} x_t + W_{hf} h_{t-1} + b_f) && \text{forget gate} \\ "
+             r"g_t &= \tanh(W_{ig} x_t + W_{hg} h_{t-1} + b_g) && \text{candidate} \\ "
+             r"o_t &= \sigma(W_{io} x_t + W_{ho} h_{t-1} + b_o) && \text{output gate} \\ "
+             r"c_t &= f_t \odot c_{t-1} + i_t \odot g_t && \text{cell state} \\ "
+             r"h_t &= o_t \odot \tanh(c_t) && \text{hidden state} \end{aligned}")
 
     def initial_state(self, batch_size: int, like: Tensor) -> LSTMState:
         zeros = like.new_zeros(batch_size, self.hidden_size)
@@ -164,6 +172,10 @@ class GRUCell(RecurrentCell):
         "r_t = σ(W_ir x_t + b_ir + W_hr h_prev + b_hr)", "z_t = σ(W_iz x_t + b_iz + W_hz h_prev + b_hz)",
         "n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_prev + b_hn))", "h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_prev",
     )
+    latex = (r"\begin{aligned} r_t &= \sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr}) && \text{reset gate} \\ "
+             r"z_t &= \sigma(W_{iz} x_t + b_{iz} + W_{hz} h_{t-1} + b_{hz}) && \text{update gate} \\ "
+             r"n_t &= \tanh(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})) && \text{candidate} \\ "
+             r"h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1} && \text{new state} \end{aligned}")
 
     def project_input(self, x: Tensor) -> Tensor:
         # b_hn sits inside r ⊙ (...), so only b_ih can be folded into the input projection
@@ -192,6 +204,7 @@ class ResidualLSTMCell(LSTMCell):
     name, title, colour = "reslstm", "residual LSTM", "#9467bd"
     fused_layer = None  # torch has no fused version
     equations = (*LSTMCell.equations[:-1], "h_t = o_t ⊙ tanh(c_t) + F(x_t)")
+    latex = LSTMCell.latex.replace(r"h_t &= o_t \odot \tanh(c_t)", r"h_t &= o_t \odot \tanh(c_t) + F(x_t)")
 
     def __init__(self, input_size: int, hidden_size: int) -> None:
         super().__init__(input_size, hidden_size)

@@ -17,6 +17,7 @@ from typing import Any, Sequence
 from rnnkit import cli_use
 from rnnkit.config import ModelConfig, TaskConfig, TrainConfig, architecture_names
 from rnnkit.files import DiskFull
+from rnnkit.horizon import ARCHITECTURES, LENGTHS
 from rnnkit.launcher import parallel_threads
 from rnnkit.metrics import higher_is_better
 from rnnkit.options import declared, flag_of, kind_of
@@ -142,6 +143,17 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a swept option and its values, e.g. model.hidden_size=32,64; repeat per option")
     sweep.add_argument("--seeds", type=int, default=1, help="runs per grid point (default: 1)")
     sweep.add_argument("--detach", action="store_true", help="queue the runs in the background and return")
+
+    horizon = commands.add_parser("horizon", help="the memory-horizon experiment: recall accuracy against T",
+                                  description="recall at several sequence lengths T for each architecture, one "
+                                              "group of kind 'horizon' through the queue (the recall task's "
+                                              "'horizon' preset); waits for it and prints test accuracy per "
+                                              "architecture and T.")
+    horizon.add_argument("--lengths", default=",".join(map(str, LENGTHS)),
+                         help=f"sequence lengths, comma-separated (default: {','.join(map(str, LENGTHS))})")
+    horizon.add_argument("--arch", default=",".join(ARCHITECTURES),
+                         help=f"architectures, comma-separated (default: {','.join(ARCHITECTURES)})")
+    horizon.add_argument("--detach", action="store_true", help="queue the group and return")
 
     export = commands.add_parser("export", help="write a run's or a group's results for other tools",
                                  description="TensorBoard event files (scalars per step and epoch, hparams, the "
@@ -391,6 +403,29 @@ def command_sweep(args: argparse.Namespace, store: RunStore) -> int:
     return 0 if all(outcome in ("completed", "stopped") for outcome in outcomes) else 1
 
 
+def command_horizon(args: argparse.Namespace, store: RunStore) -> int:
+    from rnnkit.horizon import horizon_configs, horizon_table
+
+    try:
+        lengths = tuple(int(text) for text in args.lengths.split(",") if text.strip())
+    except ValueError:
+        raise ValueError("--lengths takes whole numbers separated by commas, e.g. 5,10,20,50,100,150") from None
+    group = new_group_id()
+    started = time.monotonic()
+    runs = store.start(horizon_configs(lengths, tuple(parse_architectures(args.arch)), group=group))
+    print(f"horizon {group}: {len(runs)} runs queued")
+    if args.detach:
+        print(f"watch with `python -m rnnkit runs --group {group}`")
+        return 0
+    while any(run.is_active() for run in runs):
+        store.queue.dispatch()
+        time.sleep(2.0)
+    table = horizon_table(runs)
+    print(table.pivot(index="sequence_length", columns="arch", values="test_accuracy").to_string())
+    print(f"wall time: {time.monotonic() - started:.0f} s")
+    return 0 if set(table["state"]) <= {"completed", "stopped"} else 1
+
+
 def _run_or_group(store: RunStore, reference: str) -> list:
     try:
         return [store.get(reference)]
@@ -454,5 +489,5 @@ COMMANDS = {
     "train": command_train, "runs": command_runs, "stop": command_stop, "resume": command_resume,
     "eval": cli_use.command_eval, "predict": cli_use.command_predict, "presets": command_presets,
     "delete": command_delete, "queue": command_queue, "export": command_export,
-    "sweep": command_sweep, "report": command_report,
+    "sweep": command_sweep, "report": command_report, "horizon": command_horizon,
 }

@@ -142,7 +142,7 @@ class TrainConfig(Options):
 
 
 SECTIONS = {"task": TaskConfig, "model": ModelConfig, "train": TrainConfig}
-GROUP_KINDS = ("", "comparison", "sweep")
+GROUP_KINDS = ("", "comparison", "sweep", "horizon")
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     group: str = ""  # runs launched together (e.g. LSTM vs GRU) share a group id
     preset: str = ""  # name of the preset the run started from, for display only
-    kind: str = ""  # what the group is: comparison | sweep ("" = comparison), so Compare knows what to show
+    kind: str = ""  # what the group is: comparison | sweep | horizon ("" = comparison), so Compare knows what to show
 
     def __post_init__(self) -> None:
         if self.kind not in GROUP_KINDS:

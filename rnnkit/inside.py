@@ -4,6 +4,9 @@
                               copied over: torch's nn.RNN/LSTM/GRU and the cells share one layout)
     record_states(model)      a context that keeps h_t (and c_t) of every layer, direction and step
     gradient_flow(model, ...) ||dL/dh_t|| (and ||dL/dc_t||) per step, averaged over the batch
+    trace(model, inputs, ...) every gate's activation and the states per step x unit, per layer and
+                              direction (what the Inside page draws as heatmaps)
+    sort_units, trajectory    unit orders for the heatmaps; the 2-D PCA path of h_t
 
 The vanishing gradient of the lab reports, measured: for a trained `recall` group the RNN's
 ||dL/dh_1|| / ||dL/dh_T|| is many orders of magnitude below the LSTM's and the GRU's.
@@ -15,6 +18,7 @@ import copy
 import dataclasses
 from typing import Iterator
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -95,8 +99,6 @@ PROBE_POINTS = 20
 def log_spaced_distances(steps: int, points: int = PROBE_POINTS) -> list[int]:
     """About `points` distances from the last step (0 = the last step itself, steps - 1 = the first),
     spaced evenly on a log scale."""
-    import numpy as np
-
     if steps <= 1:
         return [0]
     return sorted({int(round(value)) - 1 for value in np.geomspace(1, steps, points)})
@@ -111,3 +113,87 @@ def probe_summary(flow: list[dict[str, list[float]]], directions: int) -> dict[s
     for name, norms in top.items():
         summary[name] = [float(f"{norms[steps - 1 - distance]:.4g}") for distance in distances]
     return summary
+
+
+# ------------------------------------------------------------------------------ gates and states
+@dataclasses.dataclass
+class LayerTrace:
+    """One layer and direction over one input: every gate and state, (steps, units), in reading order
+    of the input (a backward direction is flipped back, so step t is always token t)."""
+
+    layer: int
+    direction: int  # 0 forward, 1 backward
+    values: dict[str, np.ndarray]  # gate or state name -> (steps, units)
+
+
+@torch.no_grad()
+def trace(model: SequenceModel, inputs: Tensor, lengths: Tensor) -> list[LayerTrace]:
+    """Gates (the cell's gate log) and states (h, and c for LSTM cells) of the first sequence of the
+    batch, for every layer and direction, in eval mode on a scratch copy."""
+    twin = scratch_copy(model).eval()
+    steps = int(lengths[0])
+    logs: list[dict] = []
+    with record_states(twin) as taps:
+        twin.backbone(twin.encoder(inputs[:1]), lengths[:1], gate_logs=logs)
+    directions = twin.backbone.directions
+    traces = []
+    for index, (gates, states) in enumerate(zip(logs, taps)):
+        values = {name: value[0, :steps].float().numpy() for name, value in gates.items() if name != "hidden"}
+        values.update({name: torch.stack([state[0] for state in series[:steps]]).float().numpy()
+                       for name, series in states.items()})
+        if "cell" in values and "c" in values:  # the LSTM logs c_t as a gate too: keep one
+            del values["cell"]
+        direction = index % directions
+        if direction:
+            values = {name: value[::-1].copy() for name, value in values.items()}
+        traces.append(LayerTrace(index // directions, direction, values))
+    return traces
+
+
+SORTS = ("none", "mean", "variance", "step")
+
+
+def sort_units(values: np.ndarray, how: str = "none", step: int = 0) -> np.ndarray:
+    """An order of the units (columns of (steps, units)): as they are, by mean or variance (largest
+    first), or by correlation of the unit's trace with the chosen step (units that fire there first)."""
+    if how not in SORTS:
+        raise ValueError(f"unknown sort {how!r}; valid: {', '.join(SORTS)}")
+    units = values.shape[1]
+    if how == "none":
+        return np.arange(units)
+    if how == "mean":
+        return np.argsort(-values.mean(axis=0), kind="stable")
+    if how == "variance":
+        return np.argsort(-values.var(axis=0), kind="stable")
+    if not 0 <= step < values.shape[0]:
+        raise ValueError(f"step {step + 1} is outside the input (1..{values.shape[0]})")
+    indicator = np.zeros(values.shape[0])
+    indicator[step] = 1.0
+    centred = values - values.mean(axis=0)
+    spread = np.sqrt((centred ** 2).sum(axis=0)) * np.sqrt(((indicator - indicator.mean()) ** 2).sum())
+    correlation = np.divide(centred.T @ (indicator - indicator.mean()), spread, out=np.zeros(units),
+                            where=spread > 0)
+    return np.argsort(-correlation, kind="stable")
+
+
+def trajectory(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """h_t projected on its first two principal components: ((steps, 2), explained variance ratio (2,))."""
+    centred = states - states.mean(axis=0)
+    if states.shape[0] < 2 or not np.any(centred):
+        return np.zeros((states.shape[0], 2)), np.zeros(2)
+    _, singular, right = np.linalg.svd(centred, full_matrices=False)
+    components = np.zeros((states.shape[1], 2))
+    kept = min(2, right.shape[0])
+    components[:, :kept] = right[:kept].T
+    explained = np.zeros(2)
+    explained[:kept] = (singular[:kept] ** 2) / (singular ** 2).sum()
+    return centred @ components, explained
+
+
+def input_gradient_flow(model: SequenceModel, job, inputs: Tensor, lengths: Tensor,
+                        targets: Tensor | None = None) -> list[dict[str, list[float]]]:
+    """`gradient_flow` of the job's loss for a given input: against `targets` where the input has them,
+    else the job's `own_loss` (e.g. of the model's own prediction)."""
+    if targets is None:
+        return gradient_flow(model, lambda outputs: job.own_loss(outputs, inputs), inputs, lengths)
+    return gradient_flow(model, lambda outputs: job.loss(outputs, targets), inputs, lengths)

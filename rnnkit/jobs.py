@@ -57,6 +57,11 @@ class Job:
     def target(self, spec: TaskSpec, target: Tensor) -> Any:
         raise ValueError(f"a {self.name} task has no per-example target to show")
 
+    def own_loss(self, outputs: Tensor, inputs: Tensor) -> Tensor:
+        """A loss for an input without a truth (the Inside page's typed text): what the gradient of
+        the model's own answer looks like."""
+        raise NotImplementedError
+
 
 class Classify(Job):
     name, model_class, headline = "classify", SequenceClassifier, ("accuracy", "macro_f1")
@@ -91,6 +96,10 @@ class Classify(Job):
     def target(self, spec, target):
         return spec.class_names[int(target)]
 
+    def own_loss(self, outputs, inputs):
+        # -log p of the predicted class: the gradient says what would change the model's mind
+        return F.cross_entropy(outputs.float(), outputs.detach().argmax(-1))
+
 
 class Regress(Job):
     name, model_class, headline = "regress", SequenceRegressor, ("mae", "rmse")
@@ -109,6 +118,9 @@ class Regress(Job):
     def target(self, spec, target):
         return [round(float(v) * spec.target_std + spec.target_mean, 4) for v in target.reshape(-1)]
 
+    def own_loss(self, outputs, inputs):
+        return outputs.float().mean()  # the mean forecast: which steps move it
+
 
 class LanguageModelJob(Job):
     name, model_class, headline = "language_model", LanguageModel, ("perplexity",)
@@ -126,6 +138,11 @@ class LanguageModelJob(Job):
 
     def summarise(self, spec, outputs, targets, brief, mean_loss):
         return {"perplexity": perplexity(mean_loss)}
+
+    def own_loss(self, outputs, inputs):
+        # the input's own next tokens (the last step has none to predict)
+        targets = torch.cat([inputs[:, 1:], torch.full_like(inputs[:, :1], IGNORE_INDEX)], dim=1)
+        return self.loss(outputs, targets)
 
 
 JOBS: dict[str, Job] = {job.name: job for job in (Classify(), Regress(), LanguageModelJob())}

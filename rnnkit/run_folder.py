@@ -78,6 +78,7 @@ class Run:
     worker_path = property(lambda self: self.path / "worker.json")
     stop_path = property(lambda self: self.path / "stop.request")
     log_path = property(lambda self: self.path / "train.log")
+    embedding_start_path = property(lambda self: self.path / "embedding_start.pt")  # the embedding before training
 
     # ----------------------------------------------------------------------------- configuration
     def config(self) -> RunConfig:

@@ -25,6 +25,7 @@ from rnnkit.callbacks import (
     StopCheck,
 )
 from rnnkit.checkpoint import CheckpointError, load_checkpoint
+from rnnkit.embeddings import save_embedding_start
 from rnnkit.engine import Callback, Diverged, Trainer, resolve_device
 from rnnkit.files import DiskFull, remove_stale_temporaries, write_json_atomic
 from rnnkit.launcher import lower_priority, process_identity
@@ -61,6 +62,8 @@ def execute(
         model = build_model(config.model, data.spec)
         if data.embedding_vectors is not None:
             model.load_embedding(data.embedding_vectors, freeze=data.freeze_embeddings)
+        if not resume and not config.train.dry_run:
+            save_embedding_start(run, model)
         probe = [GradientProbe(run, stream)] if config.train.gradient_probe and not config.train.dry_run else []
         callbacks = [MetricsWriter(run), *probe, Checkpointer(run, config, data.artifacts), stop_check,
                      EarlyStopping(config.train.patience, config.train.stop_at_score),

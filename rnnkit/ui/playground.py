@@ -73,22 +73,24 @@ def default_model(models: list[Model]) -> Model:
     return (demos or models)[0]
 
 
-def pick_model(stores: list[tuple[str, RunStore]]) -> str | None:
-    """Task, then model widgets; returns the chosen best.pt path (None when nothing is trained)."""
+def pick_model(stores: list[tuple[str, RunStore]], prefix: str = "play") -> str | None:
+    """Task, then model widgets (keys `<prefix>_task`, `<prefix>_model`); returns the chosen best.pt path
+    (None when nothing is trained)."""
     models = available_models(stores)
     tasks = [name for name in task_names() if any(model.task == name for model in models)]
     if not tasks:
         return None
-    if st.session_state.get("play_task") not in tasks:  # first visit: the task of your latest run, else the first
-        st.session_state["play_task"] = next((model.task for model in models if not model.demo), tasks[0])
-    task = st.selectbox(_("Task"), tasks, format_func=lambda name: _(get_task(name).title), key="play_task")
+    task_key, model_key = f"{prefix}_task", f"{prefix}_model"
+    if st.session_state.get(task_key) not in tasks:  # first visit: the task of your latest run, else the first
+        st.session_state[task_key] = next((model.task for model in models if not model.demo), tasks[0])
+    task = st.selectbox(_("Task"), tasks, format_func=lambda name: _(get_task(name).title), key=task_key)
     of_task = [model for model in models if model.task == task]
     paths = [model.path for model in of_task]
-    if st.session_state.get("play_model") not in paths:
-        st.session_state["play_model"] = default_model(of_task).path
+    if st.session_state.get(model_key) not in paths:
+        st.session_state[model_key] = default_model(of_task).path
     labels = unique_labels({model.path: model.label for model in of_task})
     return st.selectbox(_("Model (default: your best finished run, else the demo)"), paths, format_func=labels.get,
-                        key="play_model")
+                        key=model_key)
 
 
 @st.cache_resource(max_entries=6)
