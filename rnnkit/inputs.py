@@ -19,7 +19,7 @@ from torch import Tensor
 
 from rnnkit.spec import UNKNOWN_INDEX
 
-MAX_STEPS = 500  # longest input the Inside page draws step by step
+MAX_STEPS = 1000  # longest input the Inside page draws step by step (a Jena weather window has 720)
 EXAMPLE_SEED = 4242  # the playground's fresh examples: not seen in training
 
 

@@ -125,9 +125,17 @@ def set_number(page, label: str, value: float) -> None:
 HEADINGS = {"Home": "rnnkit", "首页": "rnnkit"}  # the Home page's title is the product name
 
 
-def open_page(page, title: str) -> None:
+def open_page(page, title: str, heading: str | None = None) -> None:
+    """Click the sidebar link `title` and wait for the page's heading (`heading`, else the title)."""
     page.locator("[data-testid='stSidebarNavLink']").filter(has_text=title).first.click()
-    page.get_by_role("heading", name=HEADINGS.get(title, title)).first.wait_for(timeout=30_000)
+    page.get_by_role("heading", name=heading or HEADINGS.get(title, title)).first.wait_for(timeout=30_000)
+    wait_until_idle(page)
+
+
+def choose_option(page, label: str, text: str) -> None:
+    """In the selectbox labelled `label` (its label starts so), pick the option containing `text`."""
+    page.locator("[data-testid='stSelectbox']").filter(has_text=label).first.click()
+    page.get_by_role("option").filter(has_text=text).first.click()
     wait_until_idle(page)
 
 

@@ -133,3 +133,39 @@ def test_train_watch_compare_and_play_in_chromium(server, language):
         page.get_by_text(words["prediction"], exact=True).first.wait_for(timeout=30_000)  # a prediction ...
         page.get_by_text(words["truth"], exact=True).first.wait_for(timeout=5_000)  # ... next to the true symbol
         page.screenshot(path=str(ARTIFACTS / f"playground_{language}.png"), full_page=True)
+
+
+def test_inside_draws_a_gradient_line_per_architecture_of_the_recall_group(server):
+    """Inside on a finished rnn/lstm/gru recall group: the gradient-flow chart has the RNN's, LSTM's and
+    GRU's lines in their colours (the LSTM's cell state dashed beside), then the gate heatmaps draw."""
+    import io
+
+    from rnnkit.cells import get_cell
+    from rnnkit.presets import build_config
+    from rnnkit.runner import execute
+
+    url, store = server
+    tiny = {"task": {"sequence_length": 40, "num_samples": 200}, "train": {"epochs": 1, "batch_size": 32}}
+    configs = [build_config("recall", None, {**tiny, "model": {"arch": arch}}, group="ginside")
+               for arch in ("rnn", "lstm", "gru")]
+    runs = [store.create(config) for config in configs]
+    for run in runs:
+        assert execute(run, stream=io.StringIO(), install_signals=False) == "completed"
+    with browser.browser_page(height=1800) as page:
+        page.goto(url)
+        page.get_by_role("heading", name="rnnkit").wait_for(timeout=60_000)
+        browser.open_page(page, "Inside", heading="Inside the network")
+        browser.choose_option(page, "Task", "Recall")
+        browser.choose_option(page, "Model", runs[0].run_id)
+        chart = page.locator(".js-plotly-plot", has_text="gradient reaching each step")
+        chart.wait_for(timeout=30_000)
+        lines = chart.evaluate("plot => plot.data.map(trace => [trace.line.color, trace.line.dash])")
+        colours = {get_cell(arch).colour: arch for arch in ("rnn", "lstm", "gru")}
+        drawn = sorted(colours[colour] for colour, dash in lines if colour in colours and dash == "solid")
+        assert drawn == ["gru", "lstm", "rnn"], lines
+        assert [get_cell("lstm").colour, "dash"] in lines  # the LSTM's cell state c
+        page.screenshot(path=str(ARTIFACTS / "inside_gradients.png"), full_page=True)
+        page.get_by_text("Gates and states", exact=True).click()
+        page.locator(".js-plotly-plot", has_text="hidden state h").first.wait_for(timeout=30_000)
+        browser.wait_until_idle(page)
+        page.screenshot(path=str(ARTIFACTS / "inside_gates.png"), full_page=True)

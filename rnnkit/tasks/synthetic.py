@@ -55,6 +55,14 @@ def make_recall(count: int, time_steps: int, generator: torch.Generator) -> Sequ
     return SequenceDataset(inputs, _full_lengths(count, time_steps), symbols)
 
 
+def fresh_examples(make, count: int, time_steps: int, seed: int) -> SequenceDataset:
+    """`count` sequences, example i drawn from its own generator (seed, i): example 7 is the same
+    whether 8 or 16 are asked for, so the Playground and the Inside page show the same example 7."""
+    parts = [make(1, time_steps, torch.Generator().manual_seed(seed * 1_000_003 + index)) for index in range(count)]
+    return SequenceDataset(torch.cat([part.inputs for part in parts]), torch.cat([part.lengths for part in parts]),
+                           torch.cat([part.targets for part in parts]))
+
+
 def make_adding(count: int, time_steps: int, generator: torch.Generator) -> SequenceDataset:
     if time_steps < 2:
         raise ValueError("the adding task needs sequence_length ≥ 2")
@@ -96,7 +104,7 @@ class RecallTask(Task):
 
     def examples(self, artifacts: dict, count: int, seed: int) -> SequenceDataset:
         """Fresh sequences for the playground, from another seed than training."""
-        return make_recall(count, int(artifacts["sequence_length"]), torch.Generator().manual_seed(seed))
+        return fresh_examples(make_recall, count, int(artifacts["sequence_length"]), seed)
 
 
 class AddingTask(Task):
@@ -125,5 +133,5 @@ class AddingTask(Task):
                         validation_baselines=validation_baselines)
 
     def examples(self, artifacts: dict, count: int, seed: int) -> SequenceDataset:
-        return make_adding(count, int(artifacts["sequence_length"]), torch.Generator().manual_seed(seed))
+        return fresh_examples(make_adding, count, int(artifacts["sequence_length"]), seed)
 

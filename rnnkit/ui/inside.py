@@ -23,11 +23,13 @@ from rnnkit.inference import Predictor
 from rnnkit.ui import charts, safe
 from rnnkit.ui import inside_charts as figures
 from rnnkit.ui.i18n import _
+from rnnkit.ui.live import unique_labels
 from rnnkit.ui.playground import available_models, load_predictor
 
 VIEWS = ("gradients", "gates", "attributions", "embeddings", "horizon")
 MAX_UNITS = 128  # units drawn per heatmap (the sort decides which)
 GRADIENT_EXAMPLES = 16  # examples in the shared gradient batch
+REFRESH_SECONDS = 5  # the horizon results refresh while the group trains
 
 
 def view_title(view: str) -> str:
@@ -84,11 +86,10 @@ def gradients_view(path: str, predictor: Predictor, stores, key: str) -> None:
             _("a line that falls by many powers of ten towards step 1 is a vanishing gradient: that model cannot "
               "learn from the early steps. The RNN's falls; the LSTM's (dashed: its cell state c) and GRU's stay up."))
     models = [model for model in available_models(stores) if model.task == predictor.task.name]
-    labels = {model.path: model.label for model in models}
-    group = _group_of(path)
-    default = [model.path for model in models if group and _group_of(model.path) == group] or [path]
-    chosen = st.multiselect(_("Models (default: the chosen model's group)"), list(labels), default=default,
-                            format_func=labels.get, key=f"{key}_models")
+    labels = unique_labels({model.path: model.label for model in models})
+    default = [model.path for model in models if _same_experiment(model.path, path)] or [path]
+    chosen = st.multiselect(_("Models (default: the chosen model's group, same task settings)"), list(labels),
+                            default=default, format_func=labels.get, key=f"{key}_models")
     every_layer = st.toggle(_("every layer (stacked models)"), key=f"{key}_layers")
     number, text = 0, default_text(predictor)
     if hasattr(predictor.task, "examples"):
@@ -111,7 +112,7 @@ def gradients_view(path: str, predictor: Predictor, stores, key: str) -> None:
             safe.error(error)
             return
         arch, directions = other.config.model.arch, other.model.backbone.directions
-        label = labels.get(model_path, arch)
+        label = _short_label(model_path)
         layers = range(0, len(flow), directions) if every_layer else [len(flow) - directions]
         for index in layers:
             suffix = _(" layer {layer}").format(layer=index // directions + 1) if every_layer else ""
@@ -139,12 +140,25 @@ def _run_of(path: str):
         return None
 
 
-def _group_of(path: str) -> str:
-    run = _run_of(path)
+def _same_experiment(path: str, chosen: str) -> bool:
+    """Whether the model at `path` belongs with the chosen one by default: the same group and the same
+    task settings (a horizon group holds six sequence lengths; one is compared at a time)."""
+    if path == chosen:
+        return True
+    run, other = _run_of(path), _run_of(chosen)
     try:
-        return run.config().group if run else ""
-    except ValueError:
-        return ""
+        first, second = run.config(), other.config()
+    except (AttributeError, ValueError):
+        return False
+    return bool(first.group) and first.group == second.group and first.task == second.task
+
+
+def _short_label(path: str) -> str:
+    """'lstm · 9ee8' (architecture and the end of the run id), for legends."""
+    from rnnkit.reports import run_label
+
+    run = _run_of(path)
+    return f"{run_label(run)} · {run.run_id[-4:]}" if run else Path(path).parent.name
 
 
 # -------------------------------------------------------------------------------- gates and states
@@ -177,11 +191,9 @@ def gates_view(predictor: Predictor, key: str) -> None:
     if units > MAX_UNITS:
         st.caption(_("{units} units: the first {shown} in this order are drawn.").format(units=units, shown=MAX_UNITS))
     cell = get_cell(model.arch)
-    left, right = st.columns([3, 1])
-    left.plotly_chart(figures.gates_figure(chosen.values, model_input.steps, order, MAX_UNITS), key=f"{key}_heatmap")
-    with right:
-        st.markdown(f"**{cell.title}**")
-        st.latex(cell.latex)
+    st.markdown(f"**{cell.title}**")
+    st.latex(cell.latex)
+    st.plotly_chart(figures.gates_figure(chosen.values, model_input.steps, order, MAX_UNITS), key=f"{key}_heatmap")
     if cell.memory_gate:
         st.plotly_chart(figures.memory_gate_figure([(cell.title, model.arch, cell.memory_gate,
                                                      chosen.values[cell.memory_gate])], model_input.steps),
@@ -194,13 +206,13 @@ def gates_view(predictor: Predictor, key: str) -> None:
 def attributions_view(predictor: Predictor, key: str) -> None:
     from rnnkit.attribution import attribute, per_group
 
+    if predictor.spec.job == "language_model":
+        st.info(_("Attributions are shown for classifiers and forecasts; the poem model writes text."))
+        return
     explain(_("integrated gradients: how much each input step (token) pushed the chosen output up (red) or "
               "down (blue), measured from an empty input; the scores add up to the output's change."),
             _("the few tokens that carry the decision, e.g. 'superb' for a positive review or the first step "
               "of a recall sequence."))
-    if predictor.spec.job == "language_model":
-        st.info(_("Attributions are shown for classifiers and forecasts; the poem model writes text."))
-        return
     model_input = choose_input(predictor, key)
     if model_input is None:
         return
@@ -228,19 +240,21 @@ def attributions_view(predictor: Predictor, key: str) -> None:
         what=result.explained, output=result.output, baseline=result.baseline_output, error=result.relative_error)))
     if spec.input_kind == "tokens":
         st.plotly_chart(figures.coloured_text_figure(model_input.steps, result.scores), key=f"{key}_text")
-        st.plotly_chart(figures.attribution_bars(model_input.steps, result.scores, _("attribution per token")),
-                        key=f"{key}_bars")
+        st.plotly_chart(figures.attribution_bars(model_input.steps, result.scores, _("attribution per token"),
+                                                 _("step (token)")), key=f"{key}_bars")
         return
     st.plotly_chart(figures.feature_attribution_figure(result.scores, model_input.steps, model_input.features),
                     key=f"{key}_features")
+    st.plotly_chart(figures.attribution_bars(model_input.steps, result.per_step, _("attribution per input step"),
+                                             _("input step")), key=f"{key}_steps")
     per_day = int(round(24 * float(predictor.artifacts.get("steps_per_hour", 0)))) or 0
     if per_day and len(model_input.steps) > per_day:
         days = per_group(result.scores, per_day)
         st.plotly_chart(figures.attribution_bars([_("day {day}").format(day=d + 1) for d in range(len(days))], days,
-                                                 _("attribution per input day")), key=f"{key}_days")
+                                                 _("attribution per input day"), _("input day")), key=f"{key}_days")
     totals = result.scores.sum(axis=0)
-    st.plotly_chart(figures.attribution_bars(model_input.features, totals, _("attribution per feature")),
-                    key=f"{key}_totals")
+    st.plotly_chart(figures.attribution_bars(model_input.features, totals, _("attribution per feature"),
+                                             _("feature")), key=f"{key}_totals")
 
 
 # -------------------------------------------------------------------------------------- embeddings
@@ -248,13 +262,13 @@ def embeddings_view(path: str, predictor: Predictor, key: str) -> None:
     from rnnkit.checkpoint import load_checkpoint
     from rnnkit.embeddings import Embedding, embedding_start
 
+    if predictor.spec.input_kind != "tokens":
+        st.info(_("This task reads numbers, not tokens: it has no embedding."))
+        return
     explain(_("each word or character is a vector; the map shows them on their two main directions (PCA), "
               "the table the closest ones by cosine similarity, before and after training."),
             _("after training, words that play the same role (e.g. 'great' and 'excellent') move together; "
               "before training the neighbours are random."))
-    if predictor.spec.input_kind != "tokens":
-        st.info(_("This task reads numbers, not tokens: it has no embedding."))
-        return
     tokens = list(predictor.artifacts["vocabulary"])
     after = Embedding.of_model(predictor.model, tokens)
     start = embedding_start(Path(path).parent, load_checkpoint(path))
@@ -315,14 +329,22 @@ def horizon_view(store, key: str) -> None:
     if not groups:
         st.info(_("No memory-horizon experiment yet: start one with the button."))
         return
-    table = horizon_table(store.runs(group=groups[0]))
-    finished = int(table["test_accuracy"].notna().sum())
-    st.caption(_("Latest experiment: {done} of {total} runs tested.").format(done=finished, total=len(table)))
-    st.plotly_chart(figures.horizon_figure(table), key=f"{key}_figure")
-    pivot = table.pivot(index="sequence_length", columns="arch", values="test_accuracy")
-    st.dataframe((pivot * 100).round(1), key=f"{key}_table")
-    if finished < len(table):
-        st.button(_("Refresh"), key=f"{key}_refresh")
+    running = any(run.is_active() for run in store.runs(group=groups[0]))
+
+    @st.fragment(run_every=REFRESH_SECONDS if running else None)
+    def results() -> None:
+        table = horizon_table(store.runs(group=groups[0]))
+        finished = int(table["test_accuracy"].notna().sum())
+        st.caption(_("Latest experiment: {done} of {total} runs tested.").format(done=finished, total=len(table)))
+        st.plotly_chart(figures.horizon_figure(table), key=f"{key}_figure")
+        pivot = table.pivot(index="sequence_length", columns="arch", values="test_accuracy") * 100
+        pivot.index.name = _("sequence length T")
+        pivot.columns = [get_cell(arch).title for arch in pivot.columns]
+        st.dataframe(pivot.round(1), key=f"{key}_table")
+        if finished == len(table) and running:
+            st.rerun()  # the group has ended: stop refreshing
+
+    results()
 
 
 def show(view: str, path: str | None, stores, store, key: str = "inside") -> None:

@@ -55,7 +55,7 @@ def gates_figure(values: dict[str, np.ndarray], steps: list[str], order: np.ndar
     tick_every = max(1, len(steps) // 30)
     figure.update_xaxes(tickvals=list(range(0, len(steps), tick_every)), ticktext=labels[::tick_every],
                         row=len(names), col=1, title_text=_("step (token)"))
-    figure.update_layout(**layout(190 * len(names) + 60, showlegend=False))
+    figure.update_layout(**layout(max(190 * len(names) + 60, 300), showlegend=False))
     return figure
 
 
@@ -108,14 +108,14 @@ def coloured_text_figure(tokens: list[str], scores: np.ndarray) -> go.Figure:
     return figure
 
 
-def attribution_bars(tokens: list[str], scores: np.ndarray, title: str) -> go.Figure:
+def attribution_bars(tokens: list[str], scores: np.ndarray, title: str, axis_title: str) -> go.Figure:
     colours = ["#d62728" if score >= 0 else "#1f77b4" for score in scores]
     figure = go.Figure(go.Bar(x=list(range(1, len(tokens) + 1)), y=scores, marker_color=colours,
                               customdata=[chart_text(token) for token in tokens],
                               hovertemplate="%{customdata}: %{y:.4f}<extra></extra>"))
     tick_every = max(1, len(tokens) // 40)
     figure.update_xaxes(tickvals=list(range(1, len(tokens) + 1, tick_every)),
-                        ticktext=[chart_text(token) for token in tokens][::tick_every], title_text=_("step (token)"))
+                        ticktext=[chart_text(token) for token in tokens][::tick_every], title_text=axis_title)
     figure.update_layout(title=title, yaxis_title=_("attribution"), **layout(340))
     return figure
 
