@@ -137,6 +137,23 @@ def test_playground_names_validates_input_and_predicts(app_env):
     assert app.subheader[0].value in ("German", "Italian", "Japanese")
 
 
+def test_playground_shows_which_letters_mattered(app_env):
+    app = choose_model(page("playground").run(), "names", app_env)
+    app.toggle(key="play_explain").set_value(True).run()
+    app.text_input(key="play_text_names").set_value("Rossi").run()
+    app.button(key="play_predict").click().run()
+    no_exceptions(app)
+    assert len(app.get("plotly_chart")) == 3  # probabilities, coloured letters, bars
+    assert any("within" in caption.value for caption in app.caption)
+
+
+def test_playground_forecast_shows_which_days_mattered(app_env):
+    app = choose_model(page("playground").run(), "weather", app_env)
+    app.toggle(key="play_explain_forecast").set_value(True).run()
+    no_exceptions(app)
+    assert len(app.get("plotly_chart")) >= 4  # forecast, step x feature map, per step, per feature
+
+
 def test_playground_poems_writes_and_checks_form(app_env):
     app = choose_model(page("playground").run(), "poems", app_env)
     app.toggle(key="play_enforce").set_value(True).run()

@@ -204,8 +204,6 @@ def gates_view(predictor: Predictor, key: str) -> None:
 
 # ------------------------------------------------------------------------------------ attributions
 def attributions_view(predictor: Predictor, key: str) -> None:
-    from rnnkit.attribution import attribute, per_group
-
     if predictor.spec.job == "language_model":
         st.info(_("Attributions are shown for classifiers and forecasts; the poem model writes text."))
         return
@@ -229,15 +227,31 @@ def attributions_view(predictor: Predictor, key: str) -> None:
                          format_func=lambda w: _("the mean forecast") if w == "mean" else _("one forecast step"))
         if which == "hour":
             hour = st.slider(_("forecast step"), 1, spec.output_size, 1, key=f"{key}_hour") - 1
+    show_attributions(predictor, model_input, key, target=target, hour=hour)
+
+
+def show_attributions(predictor: Predictor, model_input: inputs.ModelInput, key: str, target: int | None = None,
+                      hour: int | None = None) -> None:
+    """Integrated gradients of one output, drawn: coloured tokens and a bar per token, or for number
+    inputs a step x feature map with bars per step (per day for weather) and per feature. Used by the
+    Inside page and the Playground."""
+    from rnnkit.attribution import attribute, per_group
+
+    spec = predictor.spec
     with st.spinner(_("integrating gradients ...")):
         try:
             result = attribute(predictor, model_input, target=target, hour=hour)
         except ValueError as error:
             safe.error(error)
             return
+    if spec.job == "classify":
+        what = _("the score of class {name}").format(name=spec.class_names[target if target is not None else int(
+            predictor.outputs(model_input.inputs[:1], model_input.lengths[:1]).argmax(-1)[0])])
+    else:
+        what = _("the mean forecast") if hour is None else _("forecast step {step}").format(step=hour + 1)
     st.caption(safe.plain(_("Explained: {what}; output {output:.3f}, for an empty input {baseline:.3f}; the scores "
                             "sum to the difference within {error:.1%}.").format(
-        what=result.explained, output=result.output, baseline=result.baseline_output, error=result.relative_error)))
+        what=what, output=result.output, baseline=result.baseline_output, error=result.relative_error)))
     if spec.input_kind == "tokens":
         st.plotly_chart(figures.coloured_text_figure(model_input.steps, result.scores), key=f"{key}_text")
         st.plotly_chart(figures.attribution_bars(model_input.steps, result.scores, _("attribution per token"),

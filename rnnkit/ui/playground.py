@@ -128,6 +128,7 @@ def classify_text(predictor: Predictor) -> None:
     prompt = _("A surname") if is_name else _("A text to classify")
     widget = st.text_input if is_name else st.text_area
     text = widget(prompt, value=predictor.task.example_input, key=f"play_text_{name}")
+    explain = st.toggle(_("show which characters or words mattered (integrated gradients)"), key="play_explain")
     if st.button(_("Predict"), key="play_predict", type="primary"):
         try:
             result = predictor.predict([text])[0]
@@ -137,6 +138,11 @@ def classify_text(predictor: Predictor) -> None:
         st.subheader(safe.plain(result["label"]))
         _replaced_note(result.get("replaced", []))
         st.plotly_chart(charts.probability_figure(result["top"]), key="play_probabilities")
+        if explain:
+            from rnnkit.inputs import read_text
+            from rnnkit.ui.inside import show_attributions
+
+            show_attributions(predictor, read_text(predictor, text), "play_attributions")
 
 
 def forecast(predictor: Predictor) -> None:
@@ -156,6 +162,11 @@ def forecast(predictor: Predictor) -> None:
     for column, (label, values) in zip(columns, errors.items()):
         mae = sum(abs(p - a) for p, a in zip(values, actual)) / len(actual)
         column.metric(_("MAE {what}").format(what=label), f"{mae:.2f} °C")
+    if st.toggle(_("show which input days and features mattered (integrated gradients)"), key="play_explain_forecast"):
+        from rnnkit.inputs import read_example
+        from rnnkit.ui.inside import show_attributions
+
+        show_attributions(predictor, read_example(predictor, index), "play_attributions")
 
 
 def poem_verdict(poem: str, line_length: int) -> tuple[bool, str]:
