@@ -1,9 +1,11 @@
-"""Using trained models from the command line: `eval` and `predict` (part of `rnnkit.cli`).
+"""Using trained models from the command line: `eval`, `predict` and `inside` (part of `rnnkit.cli`).
 
     python -m rnnkit predict demo:names-lstm Nakamura Dvořák 王      # one line per input
     python -m rnnkit predict RUN --examples 5                         # synthetic and weather tasks
     python -m rnnkit predict demo:poems-lstm --start 春风 --samples 3   # poems
     ... --json                                                        # the same as JSON
+    python -m rnnkit inside demo:names-lstm --text Nakamura            # gradients, gates, attributions
+    python -m rnnkit inside RUN --example 3 --json                     # (the Inside page's data)
 
 A run is named by its id, or a shipped demo as `demo:NAME`. An input the model cannot read is
 reported on its own line; the others are still predicted (exit status 1 if any input failed).
@@ -38,6 +40,41 @@ def add_commands(commands) -> None:
     poems.add_argument("--line-length", type=int, default=0, help="5 or 7 characters per line (default: as trained)")
     poems.add_argument("--rule", action="store_true", help="place the punctuation by rule")
     poems.add_argument("--seed", type=int, default=0, help="sampling seed")
+
+
+    inside = commands.add_parser("inside", help="look inside a trained model on one input (as the Inside page)",
+                                 description="For one input: ||dL/dh_t|| per step (top layer; against the truth "
+                                             "for an example, else the model's own answer), every gate's mean per "
+                                             "step, the PCA path of h_t, and integrated-gradients attributions per "
+                                             "step. Readable summary, or everything with --json.")
+    inside.add_argument("run_id", help="run to look into, or a shipped demo model as demo:NAME")
+    source = inside.add_mutually_exclusive_group()
+    source.add_argument("--text", default=None, help="a text, name or poem line (default: the task's example)")
+    source.add_argument("--example", type=int, default=None, help="a ready-made example by number (recall, "
+                        "adding, weather)")
+    inside.add_argument("--json", action="store_true", help="print every number as JSON")
+
+
+def command_inside(args: argparse.Namespace, store: RunStore) -> int:
+    from rnnkit.inference import Predictor
+    from rnnkit.inside import inspect
+
+    predictor = Predictor.from_run(find_run(store, args.run_id))
+    report = inspect(predictor, text=args.text, example=args.example)
+    if args.json:
+        print(json.dumps(report, indent=1, ensure_ascii=False))
+        return 0
+    steps = report["steps"]
+    print(f"{report['arch']}: {len(steps)} steps; {report['output']}")
+    gradient = report["gradient"]["h"]
+    print(f"||dL/dh_t|| at step 1: {gradient[0]:.3e}, at the last step: {gradient[-1]:.3e} "
+          f"(ratio {report['gradient_ratio']:.2e})")
+    for gate, means in report["gate_means"].items():
+        print(f"mean {gate:9} first {means[0]:+.3f}  last {means[-1]:+.3f}  lowest {min(means):+.3f}")
+    if report.get("attribution"):
+        ranked = sorted(zip(steps, report["attribution"]["per_step"]), key=lambda pair: -abs(pair[1]))[:5]
+        print("attribution (top 5 steps): " + ", ".join(f"{step} {score:+.3f}" for step, score in ranked))
+    return 0
 
 
 def command_eval(args: argparse.Namespace, store: RunStore) -> int:

@@ -7,6 +7,7 @@
     trace(model, inputs, ...) every gate's activation and the states per step x unit, per layer and
                               direction (what the Inside page draws as heatmaps)
     sort_units, trajectory    unit orders for the heatmaps; the 2-D PCA path of h_t
+    inspect(predictor, ...)   all of it for one input as plain numbers (`python -m rnnkit inside`)
 
 The vanishing gradient of the lab reports, measured: for a trained `recall` group the RNN's
 ||dL/dh_1|| / ||dL/dh_T|| is many orders of magnitude below the LSTM's and the GRU's.
@@ -197,3 +198,40 @@ def input_gradient_flow(model: SequenceModel, job, inputs: Tensor, lengths: Tens
     if targets is None:
         return gradient_flow(model, lambda outputs: job.own_loss(outputs, inputs), inputs, lengths)
     return gradient_flow(model, lambda outputs: job.loss(outputs, targets), inputs, lengths)
+
+
+def inspect(predictor, text: str | None = None, example: int | None = None) -> dict:
+    """Gradients, gate means, the PCA path and attributions for one input, as JSON-ready numbers (the
+    top layer, forward direction). `text` (or the task's example input) for text tasks, `example` for
+    tasks with ready-made examples (default 0)."""
+    from rnnkit.attribution import attribute
+    from rnnkit.inputs import read_example, read_text
+
+    if hasattr(predictor.task, "examples"):
+        if text is not None:
+            raise ValueError(f"task {predictor.task.name!r} takes no typed input; use --example N")
+        model_input = read_example(predictor, example or 0)
+    else:
+        if example is not None:
+            raise ValueError(f"task {predictor.task.name!r} has no ready-made examples; use --text")
+        model_input = read_text(predictor, text if text is not None else predictor.task.example_input)
+    model = predictor.model
+    directions = model.backbone.directions
+    flow = input_gradient_flow(model, predictor.job, model_input.inputs, model_input.lengths, model_input.targets)
+    top = trace(model, model_input.inputs, model_input.lengths)[-directions]
+    points, explained = trajectory(top.values["h"])
+    with torch.no_grad():
+        outputs = predictor.outputs(model_input.inputs[:1], model_input.lengths[:1])
+    described = predictor.describe(outputs)[0] if predictor.spec.job != "language_model" else {}
+    report = {"arch": predictor.config.model.arch, "steps": model_input.steps, "unknown": model_input.unknown,
+              "output": described.get("label") or described.get("prediction") or "next characters",
+              "gradient": flow[-directions], "gradient_ratio": reach_ratio(flow[-directions]["h"]),
+              "gate_means": {name: [round(float(v), 4) for v in values.mean(axis=1)]
+                             for name, values in top.values.items()},
+              "path": {"points": np.round(points, 4).tolist(), "explained": explained.round(4).tolist()}}
+    if predictor.spec.job != "language_model":
+        result = attribute(predictor, model_input)
+        report["attribution"] = {"explained": result.explained, "per_step": result.per_step.round(5).tolist(),
+                                 "output": result.output, "baseline_output": result.baseline_output,
+                                 "relative_error": result.relative_error}
+    return report

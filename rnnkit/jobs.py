@@ -140,8 +140,8 @@ class LanguageModelJob(Job):
         return {"perplexity": perplexity(mean_loss)}
 
     def own_loss(self, outputs, inputs):
-        # the input's own next tokens (the last step has none to predict)
-        targets = torch.cat([inputs[:, 1:], torch.full_like(inputs[:, :1], IGNORE_INDEX)], dim=1)
+        # the input's own next tokens, and at the last step the model's own choice
+        targets = torch.cat([inputs[:, 1:], outputs[:, -1:].detach().argmax(-1)], dim=1)
         return self.loss(outputs, targets)
 
 

@@ -146,7 +146,7 @@ def test_each_job_has_a_loss_without_a_truth():
     expected = -torch.log_softmax(outputs, dim=1)[0, 0]
     assert torch.isclose(get_job("classify").own_loss(outputs, None), expected)
     assert float(get_job("regress").own_loss(torch.tensor([[1.0, 3.0]]), None)) == 2.0
-    uniform = torch.zeros(1, 3, 5)  # every next token equally likely: loss log 5 over the 2 predicted steps
+    uniform = torch.zeros(1, 3, 5)  # every next token equally likely: loss log 5 at every step
     assert torch.isclose(get_job("language_model").own_loss(uniform, torch.tensor([[1, 2, 3]])),
                          torch.log(torch.tensor(5.0)))
 
@@ -282,3 +282,21 @@ def test_the_inside_page_speaks_chinese(app_env):
     app = open_inside(app_env, "gates", "names", app_language="zh")
     assert app.title[0].value == "网络内部"
     assert "图中画的是" in " ".join(caption.value for caption in app.caption)
+
+
+def test_the_cli_prints_the_inside_of_a_run_and_refuses_the_wrong_input(app_env, capsys):
+    import json
+
+    from rnnkit.cli import main
+
+    recall = run_of(app_env, "recall", "lstm")
+    assert main(["inside", recall.run_id, "--example", "2", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert len(report["steps"]) == len(report["gradient"]["h"]) == len(report["attribution"]["per_step"])
+    assert set(report["gate_means"]) == {"input", "forget", "candidate", "output", "h", "c"}
+    assert report["gradient_ratio"] > 0
+    names = run_of(app_env, "names")
+    assert main(["inside", names.run_id, "--text", "Rossi"]) == 0
+    assert "attribution (top 5 steps)" in capsys.readouterr().out
+    assert main(["inside", recall.run_id, "--text", "abc"]) != 0
+    assert "use --example" in capsys.readouterr().err
