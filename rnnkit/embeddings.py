@@ -23,7 +23,7 @@ import torch
 
 from rnnkit.text import SPECIAL_TOKENS
 
-MAP_TOKENS = 300  # tokens drawn on the map by default
+MAP_TOKENS = 100  # tokens drawn on the map by default (readable labels)
 MARKER = re.compile(r"^<[a-z/]+>$")  # <bos>, <s>, </s>: markers, not words
 
 
@@ -59,6 +59,17 @@ class Embedding:
         similarity[[i for i, t in enumerate(self.tokens) if is_special(t)] + [index]] = -np.inf
         order = np.argsort(-similarity, kind="stable")[:count]
         return [(self.tokens[i], float(similarity[i])) for i in order if np.isfinite(similarity[i])]
+
+    def most_moved(self, start: "Embedding", among: int = 1000) -> str:
+        """Of the `among` most frequent tokens, the one whose neighbourhood training changed most: the
+        largest cosine distance between its start and trained vectors (a telling first lookup)."""
+        candidates = [i for i, token in enumerate(self.tokens) if not is_special(token)][:among]
+        if not candidates:
+            raise ValueError("the vocabulary has no tokens to look up")
+        after, before = self.vectors[candidates], start.vectors[candidates]
+        cosine = (after * before).sum(axis=1) / np.maximum(
+            np.linalg.norm(after, axis=1) * np.linalg.norm(before, axis=1), 1e-12)
+        return self.tokens[candidates[int(np.argmin(cosine))]]
 
     def map(self, count: int = MAP_TOKENS, include: tuple[str, ...] = ()) -> tuple[list[str], np.ndarray]:
         """(tokens, (n, 2) coordinates): the most frequent `count` tokens and any `include`d ones, on the

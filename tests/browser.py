@@ -135,6 +135,7 @@ def open_page(page, title: str, heading: str | None = None) -> None:
 def choose_option(page, label: str, text: str) -> None:
     """In the selectbox labelled `label` (its label starts so), pick the option containing `text`."""
     page.locator("[data-testid='stSelectbox']").filter(has_text=label).first.click()
+    page.keyboard.type(text)  # the list is virtualised: filter it down to the option first
     page.get_by_role("option").filter(has_text=text).first.click()
     wait_until_idle(page)
 

@@ -162,6 +162,9 @@ def test_neighbours_by_cosine_leave_out_the_token_itself_and_the_markers():
         embedding.neighbours("  ")
     tokens, points = embedding.map(10)
     assert tokens == ["east", "eastish", "north"] and points.shape == (3, 2)
+    moved = Embedding(embedding.tokens, vectors * np.array([1.0, 1.0]))
+    moved.vectors[4] = [1.0, 0.0]  # north turned east: the token training moved most
+    assert moved.most_moved(embedding) == "north"
 
 
 def test_the_start_embedding_is_stored_and_equals_the_one_rebuilt_from_the_seed(run_folders, tmp_path):
@@ -266,9 +269,10 @@ def test_bad_names_give_a_clear_message_on_every_view(app_env, text, message):
 
 
 def test_embeddings_view_looks_up_a_word_and_says_when_it_is_unknown(app_env):
-    app = open_inside(app_env, "embeddings", "names", inside_embeddings_query="a")
+    query = f"inside_embeddings_query_{run_of(app_env, 'names').run_id}"
+    app = open_inside(app_env, "embeddings", "names", **{query: "a"})
     assert not app.error and len(app.get("plotly_chart")) == 2 and app.dataframe
-    app = open_inside(app_env, "embeddings", "names", inside_embeddings_query="ZZZ")
+    app = open_inside(app_env, "embeddings", "names", **{query: "ZZZ"})
     assert "not in this model" in app.error[0].value.replace("\\", "")
     assert "no embedding" in open_inside(app_env, "embeddings", "recall").info[0].value
 

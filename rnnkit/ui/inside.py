@@ -87,9 +87,12 @@ def gradients_view(path: str, predictor: Predictor, stores, key: str) -> None:
               "learn from the early steps. The RNN's falls; the LSTM's (dashed: its cell state c) and GRU's stay up."))
     models = [model for model in available_models(stores) if model.task == predictor.task.name]
     labels = unique_labels({model.path: model.label for model in models})
-    default = [model.path for model in models if _same_experiment(model.path, path)] or [path]
+    if st.session_state.get(f"{key}_models_of") != path:  # another model picked above: its group again
+        st.session_state[f"{key}_models_of"] = path
+        st.session_state[f"{key}_models"] = [model.path for model in models if _same_experiment(model.path, path)]
+    st.session_state[f"{key}_models"] = [chosen for chosen in st.session_state[f"{key}_models"] if chosen in labels]
     chosen = st.multiselect(_("Models (default: the chosen model's group, same task settings)"), list(labels),
-                            default=default, format_func=labels.get, key=f"{key}_models")
+                            format_func=labels.get, key=f"{key}_models")
     every_layer = st.toggle(_("every layer (stacked models)"), key=f"{key}_layers")
     number, text = 0, default_text(predictor)
     if hasattr(predictor.task, "examples"):
@@ -274,7 +277,7 @@ def show_attributions(predictor: Predictor, model_input: inputs.ModelInput, key:
 # -------------------------------------------------------------------------------------- embeddings
 def embeddings_view(path: str, predictor: Predictor, key: str) -> None:
     from rnnkit.checkpoint import load_checkpoint
-    from rnnkit.embeddings import Embedding, embedding_start
+    from rnnkit.embeddings import MAP_TOKENS, Embedding, embedding_start
 
     if predictor.spec.input_kind != "tokens":
         st.info(_("This task reads numbers, not tokens: it has no embedding."))
@@ -288,10 +291,11 @@ def embeddings_view(path: str, predictor: Predictor, key: str) -> None:
     start = embedding_start(Path(path).parent, load_checkpoint(path))
     before = Embedding(tokens, start) if start is not None else None
     left, right = st.columns([2, 1])
-    query = left.text_input(_("Look up a word or character"), value=_first_word(after), max_chars=50,
-                            key=f"{key}_query")
-    count = right.slider(_("tokens on the map"), 50, min(1000, len(tokens)), min(300, len(tokens)), 50,
-                         key=f"{key}_count")
+    first = after.most_moved(before) if before is not None else _first_word(after)
+    query = left.text_input(_("Look up a word or character (first: the one training moved most)"), value=first,
+                            max_chars=50, key=f"{key}_query_{Path(path).parent.name}")
+    most = min(1000, len(tokens))
+    count = right.slider(_("tokens on the map"), min(20, most), most, min(MAP_TOKENS, most), key=f"{key}_count")
     try:
         found = after.neighbours(query, 10)
     except ValueError as error:

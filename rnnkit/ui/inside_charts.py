@@ -49,8 +49,8 @@ def gates_figure(values: dict[str, np.ndarray], steps: list[str], order: np.ndar
         matrix = np.round(values[name][:, units].T, 3)  # (units, steps)
         low, high = BOUNDED.get(name, (-float(np.abs(matrix).max() or 1), float(np.abs(matrix).max() or 1)))
         figure.add_heatmap(z=matrix, x=list(range(len(steps))), y=[str(unit) for unit in units], zmin=low, zmax=high,
-                           colorscale="Viridis" if low == 0 else "RdBu_r", showscale=False, customdata=None,
-                           hovertemplate=_("step %{x}, unit %{y}: %{z}") + "<extra></extra>")
+                           colorscale="Viridis" if low == 0 else "RdBu_r", showscale=False,
+                           hovertemplate=_("step %{x}, unit %{y}: %{z}") + "<extra></extra>", row=row, col=1)
         figure.update_yaxes(title_text=_("unit"), showticklabels=False, row=row, col=1)
     tick_every = max(1, len(steps) // 30)
     figure.update_xaxes(tickvals=list(range(0, len(steps), tick_every)), ticktext=labels[::tick_every],
