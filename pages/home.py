@@ -21,6 +21,9 @@ st.info(_("Classroom tip: on *Train*, keep the task **recall** with the **quick*
 
 st.subheader(_("Training device"))
 st.write(ui.device_summary())
+cluster = ui.cluster_summary()
+if cluster:
+    st.text(cluster)  # the address is configuration, shown as typed
 
 st.subheader(_("Data"))
 data_dir = st.session_state.get("app_data_dir") or None

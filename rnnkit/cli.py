@@ -120,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     stop.add_argument("run_id", help="run to stop")
     stop.add_argument("--wait", type=float, default=0.0, help="seconds to wait until it has stopped")
 
+    logs = commands.add_parser("logs", help="a run's output (train.log, or the Ray job's log on a cluster)")
+    logs.add_argument("run_id", help="run whose output to print")
+    logs.add_argument("--tail", type=int, default=0, help="only the last N lines (0: all)")
+
     resume = commands.add_parser("resume", help="continue a stopped or interrupted run from last.pt")
     resume.add_argument("run_id", help="run to continue")
     resume.add_argument("--detach", action="store_true", help="continue in the background")
@@ -476,6 +480,15 @@ def command_queue(args: argparse.Namespace, store: RunStore) -> int:
         time.sleep(args.watch)
 
 
+def command_logs(args: argparse.Namespace, store: RunStore) -> int:
+    if args.tail < 0:
+        raise ValueError("--tail must be 0 (all) or more")
+    text = store.get(args.run_id).log_text()
+    lines = text.splitlines()
+    print("\n".join(lines[-args.tail:] if args.tail else lines))
+    return 0
+
+
 def command_presets(args: argparse.Namespace, store: RunStore) -> int:
     from rnnkit.presets import get_preset
 
@@ -488,7 +501,7 @@ def command_presets(args: argparse.Namespace, store: RunStore) -> int:
 COMMANDS = {
     "train": command_train, "runs": command_runs, "stop": command_stop, "resume": command_resume,
     "eval": cli_use.command_eval, "predict": cli_use.command_predict, "inside": cli_use.command_inside,
-    "presets": command_presets,
+    "presets": command_presets, "logs": command_logs,
     "delete": command_delete, "queue": command_queue, "export": command_export,
     "sweep": command_sweep, "report": command_report, "horizon": command_horizon,
 }

@@ -6,8 +6,10 @@
         stop(run)              ask that process to stop now (the stop.request file is the fallback)
 
 `LocalLauncher` runs `python -m rnnkit train --run-id ...` as a detached process on this machine
-(one launcher process forks one child per run, so torch is imported once per group). A queue or a
-cluster launcher (Ray) implements the same three methods. Nothing here imports torch or the engine.
+(one launcher process forks one child per run, so torch is imported once per group); `RayLauncher`
+(rnnkit.ray_launcher) submits the same command as Ray jobs when RNNKIT_RAY_ADDRESS is set
+(`default_launcher`). Both also say what an active run whose process is gone has become (`ended`)
+and where its output is (`logs`). Nothing here imports torch or the engine.
 
 A process is identified by (pid, host, start time), so a reused pid is never taken for the worker.
 """
@@ -35,6 +37,25 @@ class Launcher(Protocol):
     def launch(self, runs: list["Run"], resume: bool = False) -> None: ...
     def is_alive(self, run: "Run") -> bool: ...
     def stop(self, run: "Run") -> None: ...
+    def ended(self, run: "Run") -> dict[str, Any]: ...  # the status of an active run whose process is gone
+    def logs(self, run: "Run") -> str: ...  # its output, where train.log is not on this machine
+
+
+_LAUNCHERS: dict[str, Any] = {}
+
+
+def default_launcher() -> Launcher:
+    """A Ray cluster's when RNNKIT_RAY_ADDRESS names one (rnnkit.ray_launcher), else this machine's.
+    One instance per address, so its short status cache serves every run store of the process."""
+    address = os.environ.get("RNNKIT_RAY_ADDRESS", "").strip()
+    if address not in _LAUNCHERS:
+        if address:
+            from rnnkit.ray_launcher import RayLauncher
+
+            _LAUNCHERS[address] = RayLauncher(address)
+        else:
+            _LAUNCHERS[address] = LocalLauncher()
+    return _LAUNCHERS[address]
 
 
 class LocalLauncher:
@@ -74,6 +95,12 @@ class LocalLauncher:
         if not owner.get("pid") or owner.get("host") != socket.gethostname():
             return True  # nothing to check here: trust the status file
         return process_alive(owner["pid"], owner.get("start_time"))
+
+    def ended(self, run: "Run") -> dict[str, Any]:
+        return {"state": "interrupted", "error": "the training process is gone (killed or crashed)"}
+
+    def logs(self, run: "Run") -> str:
+        return ""  # a local worker writes train.log itself
 
     def stop(self, run: "Run") -> None:
         """SIGTERM the worker, but only if it is verifiably the process that recorded itself: same pid,

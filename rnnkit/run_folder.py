@@ -132,8 +132,15 @@ class Run:
         """The status, with a run whose process is gone reported as `interrupted`."""
         status = self.raw_status()
         if status.get("state") in ACTIVE_STATES and not self.launcher.is_alive(self):
-            status = {**status, "state": "interrupted", "error": "the training process is gone (killed or crashed)"}
+            status = {**status, **self.launcher.ended(self)}  # interrupted (resumable), or stopped
         return status
+
+    def log_text(self) -> str:
+        """The worker's output: train.log where it is on this machine, else the launcher's (Ray's job log)."""
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return self.launcher.logs(self)
 
     def owner(self) -> str:
         """Who started the run (classroom mode); '' for runs of single-user mode."""

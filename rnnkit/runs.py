@@ -19,7 +19,7 @@ from pathlib import Path
 from rnnkit.access import User, may_change
 from rnnkit.config import RunConfig
 from rnnkit.files import write_json_atomic
-from rnnkit.launcher import PACKAGE_PARENT, Launcher
+from rnnkit.launcher import PACKAGE_PARENT, Launcher, default_launcher
 from rnnkit.run_folder import (  # noqa: F401 - the folder's names are part of the store's API
     _LOCAL,
     ACTIVE_STATES,
@@ -73,7 +73,7 @@ class RunStore:
     def __init__(self, root: str | os.PathLike | None = None, launcher: Launcher | None = None,
                  user: User | None = None, limits: Limits | None = None) -> None:
         self.root = Path(root).expanduser() if root is not None else default_root()
-        self.launcher = launcher or _LOCAL
+        self.launcher = launcher or default_launcher()
         self.user = user  # who asks (classroom mode); None: single-user mode, everything allowed
         self.limits = limits or Limits()  # this user's share of the queue (students have caps)
         self.queue = Queue(self.root, self.launcher)

@@ -133,11 +133,19 @@ def open_page(page, title: str, heading: str | None = None) -> None:
 
 
 def choose_option(page, label: str, text: str) -> None:
-    """In the selectbox labelled `label` (its label starts so), pick the option containing `text`."""
-    page.locator("[data-testid='stSelectbox']").filter(has_text=label).first.click()
-    page.keyboard.type(text)  # the list is virtualised: filter it down to the option first
-    page.get_by_role("option").filter(has_text=text).first.click()
-    wait_until_idle(page)
+    """In the selectbox labelled `label` (its label starts so), pick the option containing `text`: type
+    it to filter the (virtualised) list, press Enter, and check the box shows it (retried: a click
+    that lands while Streamlit reruns the script can be lost)."""
+    box = page.locator("[data-testid='stSelectbox']").filter(has_text=label).first
+    for _ in range(3):
+        box.click()
+        page.keyboard.type(text)
+        page.get_by_role("option").filter(has_text=text).first.wait_for(timeout=10_000)
+        page.keyboard.press("Enter")
+        wait_until_idle(page)
+        if text in box.inner_text():
+            return
+    raise AssertionError(f"could not choose {text!r} in {label!r}; it shows {box.inner_text()!r}")
 
 
 def inside_viewport(page, locator) -> bool:

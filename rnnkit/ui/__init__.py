@@ -51,9 +51,10 @@ from rnnkit.ui import safe, style  # noqa: E402 - the pages' API
 from rnnkit.ui.form import apply_preset, apply_shared_link, hyperparameter_form, share_query  # noqa: E402
 from rnnkit.ui.launch import queue_full_message, start_runs, start_sweep  # noqa: E402
 from rnnkit.ui.live import group_options, live_view, metric_charts, run_choices  # noqa: E402
-from rnnkit.ui.status import data_status, device_summary, task_title  # noqa: E402
+from rnnkit.ui.status import cluster_summary, data_status, device_summary, task_title  # noqa: E402
 
 __all__ = ["safe", "style", "require_entry_point", "store", "demo_store", "apply_preset", "hyperparameter_form",
            "start_runs", "start_sweep", "queue_full_message", "apply_shared_link", "share_query",
            "group_options", "live_view", "metric_charts", "run_choices", "data_status", "device_summary",
+           "cluster_summary",
            "task_title"]

@@ -29,6 +29,23 @@ def _device() -> dict:
             "threads": torch.get_num_threads()}
 
 
+def cluster_summary() -> str | None:
+    """The Ray cluster runs go to (RNNKIT_RAY_ADDRESS): nodes, CPUs, GPUs, what is free; None on one machine."""
+    from rnnkit.launcher import default_launcher
+    from rnnkit.ray_launcher import ClusterError, RayLauncher
+
+    launcher = default_launcher()
+    if not isinstance(launcher, RayLauncher):
+        return None
+    try:
+        found = launcher.summary()
+    except ClusterError as error:
+        return _("Ray cluster at {address}: not reachable ({error})").format(address=launcher.address, error=error)
+    return _("Ray cluster at {address}: {nodes} node(s), {cpus:g} CPUs ({free_cpus:g} free), {gpus:g} GPUs "
+             "({free_gpus:g} free). Runs are queued here and trained where Ray finds room.").format(
+        address=launcher.address, **found)
+
+
 def data_status(data_dir: str | None) -> list[dict]:
     """Per task and source: where its data was found, or what is missing and how to get it."""
     from rnnkit.data import locate, missing_message
