@@ -136,16 +136,17 @@ def choose_option(page, label: str, text: str) -> None:
     """In the selectbox labelled `label` (its label starts so), pick the option containing `text`: type
     it to filter the (virtualised) list, press Enter, and check the box shows it (retried: a click
     that lands while Streamlit reruns the script can be lost)."""
-    box = page.locator("[data-testid='stSelectbox']").filter(has_text=label).first
+    field = page.locator("[data-testid='stSelectbox']").filter(has_text=label).first.locator("input")
     for _ in range(3):
-        box.click()
-        page.keyboard.type(text)
-        page.get_by_role("option").filter(has_text=text).first.wait_for(timeout=10_000)
-        page.keyboard.press("Enter")
-        wait_until_idle(page)
-        if text in box.inner_text():
+        if text in field.input_value():
             return
-    raise AssertionError(f"could not choose {text!r} in {label!r}; it shows {box.inner_text()!r}")
+        field.click()
+        field.press("Control+a")  # the box is a combobox holding the current choice as text
+        field.press_sequentially(text)
+        page.get_by_role("option").filter(has_text=text).first.click()
+        wait_until_idle(page)
+    if text not in field.input_value():
+        raise AssertionError(f"could not choose {text!r} in {label!r}; it shows {field.input_value()!r}")
 
 
 def inside_viewport(page, locator) -> bool:

@@ -159,10 +159,14 @@ def test_inside_draws_a_gradient_line_per_architecture_of_the_recall_group(serve
         browser.choose_option(page, "Model", runs[0].run_id)
         chart = page.locator(".js-plotly-plot", has_text="gradient reaching each step")
         chart.wait_for(timeout=30_000)
-        lines = chart.evaluate("plot => plot.data.map(trace => [trace.line.color, trace.line.dash])")
         colours = {get_cell(arch).colour: arch for arch in ("rnn", "lstm", "gru")}
-        drawn = sorted(colours[colour] for colour, dash in lines if colour in colours and dash == "solid")
-        assert drawn == ["gru", "lstm", "rnn"], lines
+        for _ in range(60):  # the chart of the model shown before the choice may still be on screen
+            lines = chart.evaluate("plot => plot.data.map(trace => [trace.line.color, trace.line.dash])")
+            drawn = sorted(colours[colour] for colour, dash in lines if colour in colours and dash == "solid")
+            if drawn == ["gru", "lstm", "rnn"]:
+                break
+            time.sleep(0.5)
+        assert drawn == ["gru", "lstm", "rnn"], (lines, page.locator("[data-testid='stMultiSelect']").inner_text())
         assert [get_cell("lstm").colour, "dash"] in lines  # the LSTM's cell state c
         page.screenshot(path=str(ARTIFACTS / "inside_gradients.png"), full_page=True)
         page.get_by_text("Gates and states", exact=True).click()

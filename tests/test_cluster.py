@@ -6,11 +6,8 @@ resume, logs, and `ray stop`.
 Skipped with a reason where Ray is not installed, except under CI=true, where a missing Ray fails.
 """
 import os
-import shutil
 import signal
-import subprocess
 import sys
-import tempfile
 import time
 
 import pytest
@@ -37,35 +34,10 @@ LONG = {"task": {"sequence_length": 50, "num_samples": 2000}, "train": {"epochs"
 @pytest.fixture(scope="module")
 def cluster():
     """A one-node Ray cluster for this module; yields the dashboard address (the Jobs API)."""
-    ray_bin = shutil.which("ray", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
-    temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # short: Ray's socket paths must stay under 108 bytes
-    dashboard = free_port()
-    environment = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
-    command = [ray_bin, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(free_port()),
-               "--dashboard-host", "127.0.0.1", "--dashboard-port", str(dashboard), "--num-cpus", "2",
-               "--num-gpus", "1", "--temp-dir", temp, "--disable-usage-stats"]
-    subprocess.run(command, check=True, env=environment, capture_output=True, timeout=180)
-    address = f"http://127.0.0.1:{dashboard}"
-    try:
-        _wait_for_jobs_api(address)
+    from tests.ray_cluster import local_cluster
+
+    with local_cluster(cpus=2, gpus=1) as address:
         yield address
-    finally:
-        subprocess.run([ray_bin, "stop", "--force"], env=environment, capture_output=True, timeout=120)
-        shutil.rmtree(temp, ignore_errors=True)
-
-
-def _wait_for_jobs_api(address: str) -> None:
-    from ray.job_submission import JobSubmissionClient
-
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            JobSubmissionClient(address).list_jobs()
-            return
-        except Exception:  # noqa: BLE001 - the dashboard comes up a few seconds after `ray start`
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(1)
 
 
 @pytest.fixture
