@@ -27,7 +27,7 @@ def timed_load(task: str, preset: str) -> float:
     config = build_config(task, preset)
     start = time.perf_counter()
     with redirect_stdout(io.StringIO()):
-        get_task(task).load(config.task, config.train.seed, progress=print)
+        get_task(task).load(config.task, config.train.split_seed, progress=print)
     return time.perf_counter() - start
 
 

@@ -48,7 +48,7 @@ def main() -> None:
     for arch in ARCHITECTURES:
         run = runs[arch]
         config = run.config()
-        data = get_task("recall").load(config.task, config.train.seed, progress=lambda text: None)
+        data = get_task("recall").load(config.task, config.train.split_seed, progress=lambda text: None)
         probe = next(iter(data.test.batches(PROBE)))
         model = model_from_checkpoint(load_checkpoint(run.best_path))
         flow = gradient_flow(model, lambda outputs, targets=probe.targets: F.cross_entropy(outputs, targets),

@@ -58,7 +58,8 @@ if reliability:
     st.subheader(_("Calibration"))
     st.caption(_("How sure a model is against how often it is right: on the diagonal a model is as sure as it is "
                  "right; below it, over-confident. ECE is the average gap, weighted by how many predictions fall "
-                 "in each confidence bin (lower is better)."))
+                 "in each confidence bin (lower is better). Dashed, where a run has one: the same predictions with "
+                 "the temperature T fitted on the validation split after training (temperature scaling)."))
     st.plotly_chart(charts.reliability_figure(reliability), key="compare_reliability")
 
 left, right = st.columns(2)

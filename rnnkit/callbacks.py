@@ -88,6 +88,36 @@ class GradientProbe(Callback):
                                  "seconds": round(time.perf_counter() - started, 4)})
 
 
+class PosthocFit(Callback):
+    """Classifiers, once tested: fit the temperature and the balanced decision's tau on the validation
+    split (rnnkit.posthoc), log them as a `posthoc` line (raw and calibrated test ECE, the balanced test
+    scores, the tau curves) and hand them to the Checkpointer for best.pt. Runs before it."""
+
+    def __init__(self, run: Run, stream) -> None:
+        self.run, self.stream = run, stream
+
+    def on_train_end(self, trainer: Trainer, record: dict) -> None:
+        from rnnkit.posthoc import fit
+
+        if trainer.spec.job != "classify" or trainer.best_model_state is None or not len(trainer.data.validation):
+            return
+        started = time.perf_counter()
+        try:  # the weights are the best epoch's (Trainer.test loaded them)
+            result = fit(trainer.evaluator.outputs(trainer.model, trainer.data.validation),
+                         trainer.evaluator.outputs(trainer.model, trainer.data.test),
+                         trainer.data.train.targets, trainer.spec.class_names)
+        except Exception as error:  # noqa: BLE001 - calibration must never fail a finished run
+            self.stream.write(f"post-hoc calibration skipped: {type(error).__name__}: {error}\n")
+            return
+        record["posthoc"] = result
+        self.run.append_metrics({"kind": "posthoc", "epoch": record["epoch"], **result,
+                                 "seconds": round(time.perf_counter() - started, 3)})
+        test = result["test"]
+        self.stream.write(f"[{self.run.run_id}] calibrated: temperature {result['temperature']:.2f}, test ECE "
+                          f"{test['ece']:.4f} -> {test['ece_calibrated']:.4f}; balanced decision tau "
+                          f"{result['tau']:g}: test macro-F1 {test['balanced']['macro_f1']:.4f}\n")
+
+
 class Checkpointer(Callback):
     """best.pt when validation improves, last.pt after every epoch, test metrics into best.pt at the end."""
 
@@ -134,7 +164,8 @@ class Checkpointer(Callback):
             return
         best = self._payload(trainer, trainer.best_model_state, trainer.state.best_epoch, {})
         best["metrics"] = next((r for r in self.run.metrics("epoch") if r["epoch"] == trainer.state.best_epoch), {})
-        save_checkpoint(self.run.best_path, {**best, "test": record["test"], "baselines": record["baselines"]})
+        extra = {"posthoc": record["posthoc"]} if record.get("posthoc") else {}
+        save_checkpoint(self.run.best_path, {**best, "test": record["test"], "baselines": record["baselines"], **extra})
 
 
 class StopCheck(Callback):

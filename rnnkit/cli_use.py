@@ -20,9 +20,12 @@ from rnnkit.runs import RunStore, find_run
 
 def add_commands(commands) -> None:
     evaluate = commands.add_parser("eval", help="evaluate a run's checkpoint on a split")
-    evaluate.add_argument("run_id", help="run to evaluate (or demo:NAME)")
+    evaluate.add_argument("run_id", help="run to evaluate (or demo:NAME); with --ensemble a group id")
     evaluate.add_argument("--split", choices=("test", "validation", "train"), default="test", help="which split")
     evaluate.add_argument("--checkpoint", choices=("best", "last"), default="best", help="which checkpoint")
+    evaluate.add_argument("--ensemble", action="store_true",
+                          help="the group's runs of each architecture predict together (probabilities averaged): "
+                               "the ensemble's scores beside the members' mean")
 
     predict = commands.add_parser("predict", help="run a trained model on your own input",
                                   description=__doc__.split("\n\n")[1])
@@ -31,6 +34,10 @@ def add_commands(commands) -> None:
     predict.add_argument("--examples", type=int, default=0,
                          help="synthetic/forecast tasks: predict N held-out examples")
     predict.add_argument("--json", action="store_true", help="print JSON instead of readable lines")
+    predict.add_argument("--decision", choices=("likely", "balanced"), default="likely",
+                         help="classifiers: the most likely class (calibrated probabilities), or the balanced "
+                              "decision that gives rare classes a fair chance (logit adjustment, tau fitted on "
+                              "validation); default likely")
     poems = predict.add_argument_group("poems (language models)")
     poems.add_argument("--start", default="", help="starting phrase")
     poems.add_argument("--acrostic", default="", help="first character of each line (藏头诗)")
@@ -80,6 +87,16 @@ def command_inside(args: argparse.Namespace, store: RunStore) -> int:
 def command_eval(args: argparse.Namespace, store: RunStore) -> int:
     from rnnkit.inference import evaluate_run
 
+    if args.ensemble:
+        from rnnkit.ensemble import evaluate_ensembles
+        from rnnkit.runs import RunError
+
+        runs = store.runs(group=args.run_id)
+        if not runs:
+            raise RunError(f"no group {args.run_id!r} in {store.root}; `python -m rnnkit runs` shows the groups")
+        results = evaluate_ensembles(runs, split=args.split)
+        print(json.dumps(results, indent=2, ensure_ascii=False))
+        return 0
     metrics = evaluate_run(find_run(store, args.run_id), split=args.split, checkpoint=args.checkpoint)
     print(json.dumps(metrics, indent=2, ensure_ascii=False))
     return 0
@@ -92,9 +109,9 @@ def command_predict(args: argparse.Namespace, store: RunStore) -> int:
     if predictor.spec.job == "language_model":
         rows = _poems(predictor, args)
     elif args.examples:
-        rows = predictor.predict_examples(args.examples)
+        rows = predictor.predict_examples(args.examples, decision=args.decision)
     else:
-        rows = predictor.predict(args.inputs, strict=False)
+        rows = predictor.predict(args.inputs, strict=False, decision=args.decision)
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
     else:

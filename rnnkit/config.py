@@ -126,6 +126,9 @@ class TrainConfig(Options):
     stop_at_score: float = option(0.0, "stop once the validation score reaches this (e.g. 1.0 = 100 % accuracy; "
                                   "0 = never)", label="stop at validation score", minimum=0.0)
     seed: int = option(0, "seeds the data split, the initial weights and the batch order", minimum=0)
+    data_seed: int = option(-1, "seeds the data split (and generated data) on its own; -1: the seed above. Seeds "
+                            "of a group that share it share their test set, so they can be ensembled",
+                            label="data seed", minimum=-1)
     device: str = option("auto", "where to train: auto (cuda, then mps, then cpu) | cpu | cuda | mps", choices=DEVICES)
     amp: bool = option(True, "mixed precision on CUDA (ignored elsewhere)", widget=False)
     log_every_steps: int = option(10, "write a step-level loss point every N optimiser steps", above=0,
@@ -139,6 +142,11 @@ class TrainConfig(Options):
     gradient_probe: bool = option(True, "after every epoch, measure how much of the loss's gradient reaches each "
                                   "earlier step (||dL/dh_t|| on a fixed validation batch) and log it",
                                   label="gradient probe")
+
+    @property
+    def split_seed(self) -> int:
+        """The seed the task's data (split, generated sequences) is made with."""
+        return self.seed if self.data_seed < 0 else self.data_seed
 
 
 SECTIONS = {"task": TaskConfig, "model": ModelConfig, "train": TrainConfig}

@@ -65,3 +65,18 @@ class Evaluator:
             collected.add(outputs, targets, loss, batch.lengths)
         model.train(was_training)
         return collected.metrics(brief=False)
+
+    @torch.no_grad()
+    def outputs(self, model: nn.Module, dataset: SequenceDataset) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every output and target of a split in the split's order, float32 on the CPU (post-hoc
+        calibration and ensembles need the logits themselves, not only the metrics)."""
+        was_training = model.training
+        model.eval()
+        outputs, targets = [], []
+        for batch in dataset.batches(self.batch_size, limit=self.batch_limit, trim_targets=self.job.per_step_targets):
+            with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32,
+                                enabled=self.amp_dtype is not None):
+                outputs.append(model(batch.inputs.to(self.device), batch.lengths).float().cpu())
+            targets.append(batch.targets)
+        model.train(was_training)
+        return torch.cat(outputs), torch.cat(targets)

@@ -26,7 +26,7 @@ def evaluate_run(run: Run, split: str = "test", checkpoint: str = "best", progre
     path = run.best_path if checkpoint == "best" else run.last_path
     payload = load_checkpoint(path)
     config = RunConfig.from_dict(payload["config"])
-    data = get_task(config.task.name).load(config.task, config.train.seed, progress=progress)
+    data = get_task(config.task.name).load(config.task, config.train.split_seed, progress=progress)
     device = resolve_device(config.train.device)
     class_weights = data.class_weights.to(device) if data.class_weights is not None else None
     evaluator = Evaluator(data.spec, device, config.train.batch_size * 2, bucket=data.bucket,
@@ -46,6 +46,7 @@ class Predictor:
         self.model = model_from_checkpoint(payload, self.device)
         self.task = get_task(self.config.task.name)
         self.job = get_job(self.spec.job)
+        self.posthoc = payload.get("posthoc") or {}  # temperature and balanced decision (classifiers)
 
     @classmethod
     def from_file(cls, path: str | Path, device: str = "cpu") -> "Predictor":
@@ -62,7 +63,17 @@ class Predictor:
     def outputs(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         return self.model(inputs.to(self.device), lengths).float().cpu()
 
-    def predict(self, texts: list[str], strict: bool = True) -> list[dict[str, Any]]:
+    def scores(self, inputs: torch.Tensor, lengths: torch.Tensor, decision: str = "likely") -> torch.Tensor:
+        """What predictions are read from: classifiers' calibrated logits (temperature from best.pt), logit
+        adjusted for decision='balanced'; other jobs' outputs as they are."""
+        outputs = self.outputs(inputs, lengths)
+        if self.spec.job != "classify":
+            return outputs
+        from rnnkit.posthoc import decide
+
+        return decide(outputs, self.posthoc, decision)
+
+    def predict(self, texts: list[str], strict: bool = True, decision: str = "likely") -> list[dict[str, Any]]:
         """Encode raw input with the task's own tokeniser and vocabulary, then describe the outputs.
         Each result says which characters were replaced to read the input (`replaced`). An input the
         model cannot read raises ValueError when `strict`; otherwise its row holds the `error` and the
@@ -87,18 +98,18 @@ class Predictor:
             rows.append({"input": text, "replaced": [list(pair) for pair in replaced]})
         if readable:
             inputs, lengths = self.task.encode([prepared for _, prepared in readable], self.artifacts)
-            for (index, _), described in zip(readable, self.describe(self.outputs(inputs, lengths))):
+            for (index, _), described in zip(readable, self.describe(self.scores(inputs, lengths, decision))):
                 rows[index].update(described)
         return rows
 
-    def predict_examples(self, count: int, seed: int = 12345) -> list[dict[str, Any]]:
+    def predict_examples(self, count: int, seed: int = 12345, decision: str = "likely") -> list[dict[str, Any]]:
         """Predictions on `count` examples the task generates or holds out, next to the truth."""
         if count < 1:
             raise ValueError("--examples must be at least 1")
         if not hasattr(self.task, "examples"):
             raise ValueError(f"task {self.task.name!r} has no ready-made examples; give your own input")
         dataset = self.task.examples(self.artifacts, count, seed)
-        described = self.describe(self.outputs(dataset.inputs, dataset.lengths))
+        described = self.describe(self.scores(dataset.inputs, dataset.lengths, decision))
         for row, target in zip(described, dataset.targets):
             row["target"] = self._target(target)
         return described

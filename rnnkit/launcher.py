@@ -37,8 +37,8 @@ class Launcher(Protocol):
     def launch(self, runs: list["Run"], resume: bool = False) -> None: ...
     def is_alive(self, run: "Run") -> bool: ...
     def stop(self, run: "Run") -> None: ...
-    def ended(self, run: "Run") -> dict[str, Any]: ...  # the status of an active run whose process is gone
-    def logs(self, run: "Run") -> str: ...  # its output, where train.log is not on this machine
+    # optional: ended(run) -> the status of an active run whose process is gone (default: interrupted);
+    # logs(run) -> its output where train.log is not on this machine
 
 
 _LAUNCHERS: dict[str, Any] = {}
@@ -95,12 +95,6 @@ class LocalLauncher:
         if not owner.get("pid") or owner.get("host") != socket.gethostname():
             return True  # nothing to check here: trust the status file
         return process_alive(owner["pid"], owner.get("start_time"))
-
-    def ended(self, run: "Run") -> dict[str, Any]:
-        return {"state": "interrupted", "error": "the training process is gone (killed or crashed)"}
-
-    def logs(self, run: "Run") -> str:
-        return ""  # a local worker writes train.log itself
 
     def stop(self, run: "Run") -> None:
         """SIGTERM the worker, but only if it is verifiably the process that recorded itself: same pid,

@@ -78,8 +78,20 @@ def test_calibration(run: Run) -> dict | None:
 
 
 def reliability_rows(runs: list[Run]) -> list[tuple[str, str, dict]]:
-    """(label, arch, test calibration) of every run that recorded one: the reliability diagram's input."""
-    return [(run_label(run), arch_of(run), found) for run in runs if (found := test_calibration(run))]
+    """(label, arch, test calibration) of every run that recorded one: the reliability diagram's input.
+    A run calibrated after training (rnnkit.posthoc) adds a second row, 'label · T=1.23', marked
+    `calibrated`: the same test predictions with the fitted temperature."""
+    rows = []
+    for run in runs:
+        found = test_calibration(run)
+        if not found:
+            continue
+        rows.append((run_label(run), arch_of(run), found))
+        posthoc = run.metrics("posthoc")
+        if posthoc and "ece_calibrated_bins" in posthoc[-1]["test"]:
+            rows.append((f"{run_label(run)} · T={posthoc[-1]['temperature']:.2f}", arch_of(run),
+                         {**posthoc[-1]["test"]["ece_calibrated_bins"], "calibrated": True}))
+    return rows
 
 
 def chance_accuracy(run: Run) -> float | None:

@@ -42,7 +42,9 @@ RECORD_FIELDS = {  # kind -> field -> type(s) every such metrics.jsonl line hold
               "epoch_seconds": NUMBER, "samples_per_second": NUMBER},
     "test": {"epoch": int, "test": dict},
     "probe": {"epoch": int, "distance": list, "h": list},
+    "posthoc": {"epoch": int, "temperature": NUMBER, "tau": NUMBER, "test": dict},
 }
+GONE = {"state": "interrupted", "error": "the training process is gone (killed or crashed)"}
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
@@ -132,7 +134,8 @@ class Run:
         """The status, with a run whose process is gone reported as `interrupted`."""
         status = self.raw_status()
         if status.get("state") in ACTIVE_STATES and not self.launcher.is_alive(self):
-            status = {**status, **self.launcher.ended(self)}  # interrupted (resumable), or stopped
+            ended = getattr(self.launcher, "ended", None)  # a launcher may say more (Ray: stopped, or its message)
+            status = {**status, **(ended(self) if ended else GONE)}  # interrupted (resumable), or stopped
         return status
 
     def log_text(self) -> str:
@@ -140,7 +143,8 @@ class Run:
         try:
             return self.log_path.read_text(encoding="utf-8", errors="replace")
         except FileNotFoundError:
-            return self.launcher.logs(self)
+            logs = getattr(self.launcher, "logs", None)
+            return logs(self) if logs else ""
 
     def owner(self) -> str:
         """Who started the run (classroom mode); '' for runs of single-user mode."""

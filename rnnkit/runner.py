@@ -22,6 +22,7 @@ from rnnkit.callbacks import (
     EarlyStopping,
     GradientProbe,
     MetricsWriter,
+    PosthocFit,
     StopCheck,
 )
 from rnnkit.checkpoint import CheckpointError, load_checkpoint
@@ -55,7 +56,8 @@ def execute(
         if config.train.num_threads:
             torch.set_num_threads(config.train.num_threads)
         device = resolve_device(config.train.device)
-        data = get_task(config.task.name).load(config.task, config.train.seed, progress=lambda text: _say(stream, text))
+        data = get_task(config.task.name).load(config.task, config.train.split_seed,
+                                               progress=lambda text: _say(stream, text))
         if config.model.match_parameters != OFF:  # equal budgets: this run's own hidden size, recorded
             config = _match_parameters(run, config, data.spec, stream)
         torch.manual_seed(config.train.seed)  # same seed, same initial weights
@@ -65,7 +67,8 @@ def execute(
         if not resume and not config.train.dry_run:
             save_embedding_start(run, model)
         probe = [GradientProbe(run, stream)] if config.train.gradient_probe and not config.train.dry_run else []
-        callbacks = [MetricsWriter(run), *probe, Checkpointer(run, config, data.artifacts), stop_check,
+        callbacks = [MetricsWriter(run), *probe, PosthocFit(run, stream), Checkpointer(run, config, data.artifacts),
+                     stop_check,
                      EarlyStopping(config.train.patience, config.train.stop_at_score),
                      ConsoleProgress(stream, prefix=f"[{run.run_id}] "),
                      *extra_callbacks]

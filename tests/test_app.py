@@ -137,6 +137,15 @@ def test_playground_names_validates_input_and_predicts(app_env):
     assert app.subheader[0].value in ("German", "Italian", "Japanese")
 
 
+def test_playground_offers_the_balanced_decision(app_env):
+    app = choose_model(page("playground").run(), "names", app_env)
+    app.radio(key="play_decision").set_value("balanced").run()
+    app.text_input(key="play_text_names").set_value("Nguyen").run()
+    app.button(key="play_predict").click().run()
+    no_exceptions(app)
+    assert app.subheader and "temperature" in app.radio(key="play_decision").help
+
+
 def test_playground_shows_which_letters_mattered(app_env):
     app = choose_model(page("playground").run(), "names", app_env)
     app.toggle(key="play_explain").set_value(True).run()

@@ -155,7 +155,8 @@ def reliability_figure(rows: list[tuple[str, str, dict]]) -> go.Figure:
             y=[calibration["accuracy"][index] * 100 for index in filled], mode="lines+markers",
             name=chart_text(_("{model}: ECE {ece}").format(model=label, ece=f"{calibration['ece'] * 100:.1f} %")),
             marker={"size": [max(5.0, min(18.0, 4 + calibration["count"][index] ** 0.5)) for index in filled]},
-            line={"color": arch_colour(arch), "width": _width(2)})
+            line={"color": arch_colour(arch), "width": _width(2), "dash": "dash" if calibration.get("calibrated") else
+                  "solid"})
     figure.update_layout(title=_("reliability on the test split"), xaxis_title=_("confidence (%)"),
                          yaxis_title=_("accuracy (%)"), **layout(xaxis_range=[0, 101], yaxis_range=[0, 101]))
     return figure

@@ -129,9 +129,18 @@ def classify_text(predictor: Predictor) -> None:
     widget = st.text_input if is_name else st.text_area
     text = widget(prompt, value=predictor.task.example_input, key=f"play_text_{name}")
     explain = st.toggle(_("show which characters or words mattered (integrated gradients)"), key="play_explain")
+    decision = "likely"
+    if predictor.posthoc:
+        decision = st.radio(_("decision"), ["likely", "balanced"], horizontal=True, key="play_decision",
+                            format_func=lambda d: _("most likely class") if d == "likely" else _(
+                                "balanced (rare classes get a fair chance)"),
+                            help=_("Probabilities are calibrated on the validation split (temperature {t:.2f}). "
+                                   "Balanced subtracts {tau:g} x log(class frequency) from the scores, which "
+                                   "raised validation macro-F1 most.").format(t=predictor.posthoc["temperature"],
+                                                                               tau=predictor.posthoc["tau"]))
     if st.button(_("Predict"), key="play_predict", type="primary"):
         try:
-            result = predictor.predict([text])[0]
+            result = predictor.predict([text], decision=decision)[0]
         except ValueError as error:
             safe.error(error)
             return
