@@ -501,6 +501,7 @@ def command_presets(args: argparse.Namespace, store: RunStore) -> int:
 COMMANDS = {
     "train": command_train, "runs": command_runs, "stop": command_stop, "resume": command_resume,
     "eval": cli_use.command_eval, "predict": cli_use.command_predict, "inside": cli_use.command_inside,
+    "calibrate": cli_use.command_calibrate,
     "presets": command_presets, "logs": command_logs,
     "delete": command_delete, "queue": command_queue, "export": command_export,
     "sweep": command_sweep, "report": command_report, "horizon": command_horizon,

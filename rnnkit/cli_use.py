@@ -49,6 +49,11 @@ def add_commands(commands) -> None:
     poems.add_argument("--seed", type=int, default=0, help="sampling seed")
 
 
+    calibrate = commands.add_parser("calibrate", help="fit a finished classifier's temperature and balanced "
+                                    "decision on its validation split (done after every training run; this is "
+                                    "for runs and demos trained before)")
+    calibrate.add_argument("run_id", help="run to calibrate, or a shipped demo model as demo:NAME")
+
     inside = commands.add_parser("inside", help="look inside a trained model on one input (as the Inside page)",
                                  description="For one input: ||dL/dh_t|| per step (top layer; against the truth "
                                              "for an example, else the model's own answer), every gate's mean per "
@@ -81,6 +86,35 @@ def command_inside(args: argparse.Namespace, store: RunStore) -> int:
     if report.get("attribution"):
         ranked = sorted(zip(steps, report["attribution"]["per_step"]), key=lambda pair: -abs(pair[1]))[:5]
         print("attribution (top 5 steps): " + ", ".join(f"{step} {score:+.3f}" for step, score in ranked))
+    return 0
+
+
+def command_calibrate(args: argparse.Namespace, store: RunStore) -> int:
+    from rnnkit.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
+    from rnnkit.config import RunConfig
+    from rnnkit.evaluator import Evaluator, resolve_device
+    from rnnkit.posthoc import fit
+    from rnnkit.spec import TaskSpec
+    from rnnkit.tasks import get_task
+
+    run = find_run(store, args.run_id)
+    payload = load_checkpoint(run.best_path)
+    config, spec = RunConfig.from_dict(payload["config"]), TaskSpec.from_dict(payload["spec"])
+    if spec.job != "classify":
+        raise ValueError(f"run {run.run_id} is not a classifier: there is nothing to calibrate")
+    data = get_task(config.task.name).load(config.task, config.train.split_seed)
+    device = resolve_device(config.train.device)
+    evaluator = Evaluator(spec, device, config.train.batch_size * 2)
+    model = model_from_checkpoint(payload, device)
+    result = fit(evaluator.outputs(model, data.validation), evaluator.outputs(model, data.test), data.train.targets,
+                 spec.class_names)
+    save_checkpoint(run.best_path, {**payload, "posthoc": result})
+    run.append_metrics({"kind": "posthoc", "epoch": int(payload.get("epoch", 0)), **result})
+    test = result["test"]
+    print(f"{run.run_id}: temperature {result['temperature']:.3f}; test ECE {test['ece']:.4f} -> "
+          f"{test['ece_calibrated']:.4f}, NLL {test['nll']:.4f} -> {test['nll_calibrated']:.4f}; balanced decision "
+          f"tau {result['tau']:g}: test accuracy {test['balanced']['accuracy']:.4f}, "
+          f"macro-F1 {test['balanced']['macro_f1']:.4f}")
     return 0
 
 

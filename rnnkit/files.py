@@ -45,7 +45,10 @@ def is_disk_full(error: BaseException, folder: str | os.PathLike) -> bool:
     disk is nearly full."""
     if isinstance(error, DiskFull) or isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
         return True
-    return free_megabytes(folder) * 1e6 < LOW_SPACE_BYTES
+    try:
+        return shutil.disk_usage(folder).free < LOW_SPACE_BYTES
+    except OSError:  # the folder itself is gone (a run deleted while it wrote): not a full disk
+        return False
 
 
 def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None], durable: bool = True) -> None:

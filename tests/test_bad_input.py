@@ -205,3 +205,12 @@ def test_an_enormous_config_file_is_refused_without_reading_it(tmp_path):
     with pytest.raises(Exception, match="far more than a run config holds"):
         run.config()
     assert main(["runs", "--checkpoints-dir", str(tmp_path)]) == 0
+
+
+def test_a_write_into_a_deleted_folder_is_not_a_full_disk(tmp_path):
+    import errno
+
+    from rnnkit.files import is_disk_full
+
+    assert not is_disk_full(OSError(errno.ENOENT, "gone"), tmp_path / "deleted-run")
+    assert is_disk_full(OSError(errno.ENOSPC, "full"), tmp_path / "deleted-run")
