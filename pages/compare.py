@@ -37,6 +37,7 @@ if sweep_view.is_sweep(selected):  # a grid of settings: parallel coordinates, r
     sweep_view.sweep_section(selected, key="compare_sweep")
 if seeds.has_seeds(selected):  # several seeds per architecture: bands, intervals and a computed verdict
     seeds.seeds_section(selected, key="compare_seeds")
+    seeds.ensemble_section(selected, key="compare_seeds")
     st.subheader(_("Every run"))
 ui.metric_charts(selected, key="compare")
 

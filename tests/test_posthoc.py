@@ -107,3 +107,16 @@ def test_an_ensemble_of_different_splits_is_refused(tmp_path):
         assert execute(store.create(config), stream=io.StringIO(), install_signals=False) == "completed"
     with pytest.raises(ValueError, match="data seed"):
         evaluate_ensembles(store.runs(), progress=lambda text: None)
+
+
+def test_compare_scores_the_ensembles_on_request(seeds_group, monkeypatch):
+    from tests.apptest import page
+
+    store, runs = seeds_group
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(store.root))
+    app = page("compare", compare_runs=[run.run_id for run in runs]).run()
+    assert not app.exception
+    app.button(key="compare_seeds_ensemble").click().run()
+    assert not app.exception and not app.error
+    table = app.dataframe[-1].value
+    assert set(table.iloc[:, 0]) == {"lstm"} and (table.iloc[:, 1] == 2).all()

@@ -1,5 +1,6 @@
 """Compare over seeds: mean ± std bands, a table with 95 % intervals, and a verdict per pair of
-architectures that is computed (paired t-test, bootstrap interval), never written by hand."""
+architectures that is computed (paired t-test, bootstrap interval), never written by hand; and, on
+request, each architecture's runs scored as one ensemble."""
 from __future__ import annotations
 
 import pandas as pd
@@ -10,8 +11,9 @@ from rnnkit import reports
 from rnnkit.metrics import higher_is_better, metric_title
 from rnnkit.runs import Run
 from rnnkit.stats import Verdict
-from rnnkit.ui import charts
+from rnnkit.ui import charts, safe
 from rnnkit.ui.i18n import _
+from rnnkit.ui.live import format_score
 from rnnkit.ui.safe import chart_text
 from rnnkit.ui.tables import count_text
 
@@ -153,3 +155,27 @@ def seeds_section(runs: list[Run], key: str) -> None:
             st.text(verdict_sentence(verdict, metric))
     if not higher_is_better(metric):
         st.caption(_("Lower is better for {metric}.").format(metric=_(metric_title(metric))))
+
+
+def ensemble_section(runs: list[Run], key: str) -> None:
+    """Score each architecture's runs as one ensemble (averaged calibrated probabilities) on the test
+    split, on request: it loads the task's data, which can take a minute."""
+    from rnnkit.ensemble import evaluate_ensembles
+
+    st.caption(_("An ensemble averages the probabilities of an architecture's runs (e.g. its seeds). They must "
+                 "share one test set: train them with the same data seed (Hyperparameters, data seed)."))
+    if not st.button(_("Score the ensembles (loads the test data)"), key=f"{key}_ensemble"):
+        return
+    with st.spinner(_("Scoring the ensembles ...")):
+        try:
+            results = evaluate_ensembles(runs, progress=lambda text: None)
+        except ValueError as error:
+            safe.error(error)
+            return
+    rows = []
+    for label, result in results.items():
+        for metric, value in result["ensemble"].items():
+            rows.append({_("architecture"): label, _("runs"): result["members"], _("metric"): _(metric_title(metric)),
+                         _("ensemble"): format_score(metric, value),
+                         _("members' mean"): format_score(metric, result["members_mean"][metric])})
+    st.dataframe(rows, hide_index=True, key=f"{key}_ensemble_table")
