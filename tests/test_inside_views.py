@@ -304,3 +304,20 @@ def test_the_cli_prints_the_inside_of_a_run_and_refuses_the_wrong_input(app_env,
     assert "attribution (top 5 steps)" in capsys.readouterr().out
     assert main(["inside", recall.run_id, "--text", "abc"]) != 0
     assert "use --example" in capsys.readouterr().err
+
+
+DEMOS = {"names-lstm": "names", "imdb-gru": "imdb", "shopping-gru": "shopping", "poems-lstm": "poems",
+         "recall-lstm": "recall", "weather-gru": "weather", "adding-gru": "adding"}
+
+
+@pytest.mark.parametrize("view", ["gradients", "gates", "attributions", "embeddings"])
+@pytest.mark.parametrize("demo", sorted(DEMOS))
+def test_every_view_works_for_every_shipped_demo(tmp_path, monkeypatch, demo, view):
+    from rnnkit.runs import demo_root
+
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path / "none"))  # the demos only
+    model = demo_root() / demo / "best.pt"
+    app = page("inside", inside_view=view, inside_task=DEMOS[demo], inside_model=str(model))
+    app.run()
+    assert not app.exception and not app.error, (app.exception, app.error)
+    assert app.get("plotly_chart") or app.info  # a figure, or why this view does not apply
