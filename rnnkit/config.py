@@ -125,6 +125,9 @@ class TrainConfig(Options):
                            label="early-stop patience", minimum=0)
     stop_at_score: float = option(0.0, "stop once the validation score reaches this (e.g. 1.0 = 100 % accuracy; "
                                   "0 = never)", label="stop at validation score", minimum=0.0)
+    balanced_loss: float = option(0.0, "classifiers: logit-adjusted loss (Menon et al. 2021), trained on logits + "
+                                  "tau x log(class frequency) so the plain prediction gives rare classes a fair "
+                                  "chance; tau, 0 = off", label="balanced loss tau", minimum=0.0)
     seed: int = option(0, "seeds the data split, the initial weights and the batch order", minimum=0)
     data_seed: int = option(-1, "seeds the data split (and generated data) on its own; -1: the seed above. Seeds "
                             "of a group that share it share their test set, so they can be ensembled",

@@ -102,6 +102,12 @@ class Trainer:
         self.steps_per_epoch = data.train.num_batches(config.batch_size, self.batch_limit)
         self.job = get_job(self.spec.job)
         self.class_weights = data.class_weights.to(self.device) if data.class_weights is not None else None
+        self.logit_offset = None  # the balanced loss: tau x log prior added to the logits in training only
+        if config.balanced_loss and self.spec.job == "classify":
+            from rnnkit.posthoc import log_prior
+
+            prior = log_prior(data.train.targets, self.spec.output_size)
+            self.logit_offset = config.balanced_loss * prior.to(self.device)
         self.amp_dtype = autocast_dtype(self.device, config.amp)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.evaluator = Evaluator(self.spec, self.device, config.batch_size * 2, bucket=data.bucket,
@@ -211,6 +217,8 @@ class Trainer:
             callback.on_log(self, record)
 
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        if self.logit_offset is not None:
+            outputs = outputs + self.logit_offset
         return self.job.loss(outputs, targets, self.class_weights)
 
     def _clip(self) -> torch.Tensor | None:

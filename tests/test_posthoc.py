@@ -120,3 +120,24 @@ def test_compare_scores_the_ensembles_on_request(seeds_group, monkeypatch):
     assert not app.exception and not app.error
     table = app.dataframe[-1].value
     assert set(table.iloc[:, 0]) == {"lstm"} and (table.iloc[:, 1] == 2).all()
+
+
+def test_the_balanced_loss_trains_on_logits_plus_tau_log_prior():
+    import torch.nn.functional as F
+
+    from rnnkit.engine import Trainer
+    from rnnkit.models import build_model
+    from rnnkit.posthoc import log_prior
+    from rnnkit.tasks import get_task
+
+    config = build_config("recall", None, {"task": {"sequence_length": 6, "num_samples": 100},
+                                           "train": {"balanced_loss": 0.5}})
+    data = get_task("recall").load(config.task, 0, progress=lambda text: None)
+    trainer = Trainer(build_model(config.model, data.spec), data, config.train, [])
+    expected = 0.5 * log_prior(data.train.targets, 10)
+    assert torch.allclose(trainer.logit_offset, expected)
+    outputs, targets = torch.randn(8, 10), torch.randint(0, 10, (8,))
+    assert torch.isclose(trainer.loss(outputs, targets), F.cross_entropy(outputs + expected, targets))
+    off = dataclasses.replace(config.train, balanced_loss=0.0)
+    plain = Trainer(build_model(config.model, data.spec), data, off, [])
+    assert plain.logit_offset is None
