@@ -13,9 +13,7 @@ so padding never changes a result: a sequence padded to 10 or to 100 steps gives
 
 - `FusedBackbone` wraps torch's nn.RNN/LSTM/GRU (cuDNN on GPU, oneDNN on CPU) and packs variable-length
   batches with `pack_padded_sequence`.
-- `ScratchBackbone` runs rnnkit's hand-written cells (`rnnkit.cells`) step by step (the plain LSTM, when
-  nothing records its gates or states, as one autograd function with a hand-written backward pass:
-  `rnnkit.fast_lstm`, parity-tested against the cell loop). Sequences that end
+- `ScratchBackbone` runs rnnkit's hand-written cells (`rnnkit.cells`) step by step. Sequences that end
   early keep their state frozen (a mask per step), and the backward direction reads each sequence
   reversed within its own length:
 
@@ -29,9 +27,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from rnnkit.cells import LSTMCell, LSTMState, chrono_init_, get_cell, make_cell
+from rnnkit.cells import LSTMState, chrono_init_, get_cell, make_cell
 from rnnkit.config import ModelConfig
-from rnnkit.fast_lstm import LSTMSequence
 
 
 def step_mask(lengths: Tensor, time_steps: int, device: torch.device) -> Tensor:
@@ -102,8 +99,6 @@ class ScratchLayer(nn.Module):
     def forward(self, inputs: Tensor, lengths: Tensor, gate_log: dict | None = None) -> tuple[Tensor, Tensor]:
         batch, time_steps, _ = inputs.shape
         shortest = int(lengths.min())
-        if gate_log is None and self.state_taps is None and self._fast_lstm(inputs):
-            return self._forward_fast_lstm(inputs, lengths, shortest)
         # time-major, so each step's slice is one contiguous block: (time, batch, gates*hidden),
         # one matmul for all steps
         projected = self.cell.project_input(inputs.transpose(0, 1))
@@ -126,27 +121,6 @@ class ScratchLayer(nn.Module):
             outputs = outputs * running
         last = state.h if isinstance(state, LSTMState) else state
         return outputs.transpose(0, 1), last  # (batch, time, hidden)
-
-
-    def _fast_lstm(self, inputs: Tensor) -> bool:
-        """The plain LSTM runs as one autograd function (rnnkit.fast_lstm) unless gates or states are
-        being recorded (Inside, the gradient probe) or autocast is on: those take the cell loop."""
-        if type(self.cell) is not LSTMCell:
-            return False
-        try:
-            return not torch.is_autocast_enabled(inputs.device.type)
-        except TypeError:  # torch < 2.4: no device argument
-            return not torch.is_autocast_enabled()
-
-    def _forward_fast_lstm(self, inputs: Tensor, lengths: Tensor, shortest: int) -> tuple[Tensor, Tensor]:
-        batch, time_steps, _ = inputs.shape
-        projected = self.cell.project_input(inputs.transpose(0, 1))  # (time, batch, 4*hidden)
-        zeros = inputs.new_zeros(batch, self.cell.hidden_size)
-        running = None
-        if shortest < time_steps:
-            running = step_mask(lengths, time_steps, inputs.device).t().unsqueeze(-1)  # (time, batch, 1)
-        outputs, last, _ = LSTMSequence.apply(projected, zeros, zeros, self.cell.weight_hh, running)
-        return outputs.transpose(0, 1), last
 
 
 def _where(keep: Tensor, new, old):

@@ -153,39 +153,3 @@ def test_chrono_init_sets_long_memory_gate_biases():
     assert torch.allclose(input_bias, -forget_bias)
     fused = FusedBackbone(ModelConfig(arch="gru", gate_init="chrono", hidden_size=8), 3, 150)
     assert (fused.rnn.bias_ih_l0[8:16] >= 0).all() and (fused.rnn.bias_hh_l0[8:16] == 0).all()
-
-
-@pytest.mark.parametrize("ragged", [False, True])
-def test_the_fast_lstm_path_matches_the_cell_loop_in_outputs_and_every_gradient(ragged):
-    """The LSTM's whole-sequence autograd function (rnnkit.fast_lstm) against the step-by-step cells it
-    replaces when nothing records gates: the same outputs, last state and gradients (float64)."""
-    from rnnkit.backbones import ScratchLayer
-
-    torch.manual_seed(0)
-    layer = ScratchLayer("lstm", 5, 7).double()
-    inputs = torch.randn(4, 9, 5, dtype=torch.float64, requires_grad=True)
-    lengths = torch.tensor([9, 6, 3, 1]) if ragged else torch.full((4,), 9)
-    results = []
-    for gate_log in (None, {}):  # None: the fast path; a gate log forces the cell loop
-        inputs.grad = None
-        layer.zero_grad()
-        outputs, last = layer(inputs, lengths, gate_log)
-        (outputs.pow(2).sum() + 3 * last.sum()).backward()
-        results.append([outputs, last, inputs.grad.clone(), *[p.grad.clone() for p in layer.parameters()]])
-    for fast, loop in zip(*results):
-        assert torch.allclose(fast, loop, atol=1e-10)
-
-
-def test_the_fast_lstm_backward_passes_gradcheck():
-    from rnnkit.fast_lstm import LSTMSequence
-
-    torch.manual_seed(1)
-    steps, batch, hidden = 5, 3, 4
-    projected = torch.randn(steps, batch, 4 * hidden, dtype=torch.float64, requires_grad=True)
-    h0 = torch.randn(batch, hidden, dtype=torch.float64, requires_grad=True)
-    c0 = torch.randn(batch, hidden, dtype=torch.float64, requires_grad=True)
-    weight = torch.randn(4 * hidden, hidden, dtype=torch.float64, requires_grad=True)
-    running = (torch.arange(steps)[:, None] < torch.tensor([5, 3, 1])[None, :]).unsqueeze(-1)
-    for mask in (None, running):
-        assert torch.autograd.gradcheck(lambda p, h, c, w, mask=mask: LSTMSequence.apply(p, h, c, w, mask),
-                                        (projected, h0, c0, weight))
