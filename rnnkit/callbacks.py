@@ -103,8 +103,9 @@ class PosthocFit(Callback):
             return
         started = time.perf_counter()
         try:  # the weights are the best epoch's (Trainer.test loaded them)
-            result = fit(trainer.evaluator.outputs(trainer.model, trainer.data.validation),
-                         trainer.evaluator.outputs(trainer.model, trainer.data.test),
+            test = getattr(trainer.evaluator, "kept", None) or trainer.evaluator.outputs(trainer.model,
+                                                                                          trainer.data.test)
+            result = fit(trainer.evaluator.outputs(trainer.model, trainer.data.validation), test,
                          trainer.data.train.targets, trainer.spec.class_names)
         except Exception as error:  # noqa: BLE001 - calibration must never fail a finished run
             self.stream.write(f"post-hoc calibration skipped: {type(error).__name__}: {error}\n")

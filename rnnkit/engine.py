@@ -251,7 +251,8 @@ class Trainer:
         if self.best_model_state is not None:
             self.model.load_state_dict(self.best_model_state)
         record = {
-            "kind": "test", "epoch": self.state.best_epoch, "test": self.evaluate(self.data.test),
+            "kind": "test", "epoch": self.state.best_epoch,
+            "test": self.evaluator.evaluate(self.model, self.data.test, keep_outputs=self.spec.job == "classify"),
             "baselines": self.data.baselines, "stop_reason": self.stop_reason,
         }
         for callback in self.callbacks:

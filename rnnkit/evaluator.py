@@ -48,11 +48,15 @@ class Evaluator:
         self.amp_dtype = amp_dtype
         self.class_weights = class_weights
         self.batch_limit = batch_limit  # dry runs: only this many batches
+        self.kept: tuple[torch.Tensor, torch.Tensor] | None = None  # the last evaluate(keep_outputs=True)
 
     @torch.no_grad()
-    def evaluate(self, model: nn.Module, dataset: SequenceDataset) -> dict:
+    def evaluate(self, model: nn.Module, dataset: SequenceDataset, keep_outputs: bool = False) -> dict:
+        """The split's loss and metrics; `keep_outputs` also keeps every output and target (float32, CPU)
+        in `self.kept`, so post-hoc calibration needs no second pass over the test split."""
         was_training = model.training
         model.eval()
+        kept_outputs, kept_targets = [], []
         collected = self.job.collector(self.spec, self.device)
         batches = dataset.batches(self.batch_size, bucket=self.bucket, limit=self.batch_limit,
                                   trim_targets=self.job.per_step_targets)
@@ -63,7 +67,11 @@ class Evaluator:
                 outputs = model(inputs, batch.lengths)
                 loss = self.job.loss(outputs, targets, self.class_weights)
             collected.add(outputs, targets, loss, batch.lengths)
+            if keep_outputs:
+                kept_outputs.append(outputs.float().cpu())
+                kept_targets.append(batch.targets)
         model.train(was_training)
+        self.kept = (torch.cat(kept_outputs), torch.cat(kept_targets)) if kept_outputs else None
         return collected.metrics(brief=False)
 
     @torch.no_grad()
