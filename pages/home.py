@@ -16,6 +16,8 @@ st.markdown(_(
     "Start: each architecture trains in its own background process while the curves update live. "
     "**Compare** lines finished runs up; the **Playground** tries a model on your own input."
 ))
+st.markdown(_("**Inside** opens the network: how far back the gradient reaches, what each gate does at each "
+              "word, which inputs mattered, what the embedding learnt, and where each architecture's memory ends."))
 st.info(_("Classroom tip: on *Train*, keep the task **recall** with the **quick** preset and the architectures "
           "rnn, lstm, gru. In under a minute the LSTM and GRU reach 100 % while the RNN stays at chance (10 %)."))
 
