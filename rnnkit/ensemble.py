@@ -44,6 +44,22 @@ def score(spec, outputs: list[torch.Tensor], targets: torch.Tensor, temperatures
     raise ValueError("ensembles are for classifiers and forecasts, not for the poem model")
 
 
+def calibrate_ensemble(validation: list[tuple[torch.Tensor, torch.Tensor]], outputs: list[torch.Tensor],
+                       targets: torch.Tensor, temperatures: list[float]) -> dict:
+    """The ensemble's own temperature, fitted on the validation split to the log of its averaged
+    probabilities (averaging calibrated members makes it under-confident), and its test ECE with it."""
+    from rnnkit.metrics import calibration
+    from rnnkit.posthoc import fit_temperature
+
+    members = [logits for logits, _targets in validation]
+    validation_log = average_probabilities(members, temperatures).clamp_min(1e-12).log()
+    temperature = fit_temperature(validation_log, validation[0][1])
+    probabilities = (average_probabilities(outputs, temperatures).clamp_min(1e-12).log() / temperature).softmax(-1)
+    confidence, predicted = probabilities.max(-1)
+    ece = calibration(confidence, predicted == targets)["ece"]
+    return {"temperature": round(temperature, 4), "ece_calibrated": ece}
+
+
 def evaluate_ensembles(runs: list[Run], split: str = "test", progress=print) -> dict[str, dict]:
     """Per architecture label of the group: the ensemble's scores, the members' mean, the member count."""
     from rnnkit.checkpoint import load_checkpoint, model_from_checkpoint
@@ -64,6 +80,7 @@ def evaluate_ensembles(runs: list[Run], split: str = "test", progress=print) -> 
     results = {}
     for label, group in members.items():
         outputs, temperatures, singles, fingerprints, targets, spec = [], [], [], set(), None, None
+        validation_outputs: list[tuple[torch.Tensor, torch.Tensor]] = []
         for run in group:
             payload = load_checkpoint(run.best_path)
             config = RunConfig.from_dict(payload["config"])
@@ -71,13 +88,16 @@ def evaluate_ensembles(runs: list[Run], split: str = "test", progress=print) -> 
             key = json.dumps(config.task.to_dict(), sort_keys=True) + f"|{config.train.split_seed}"
             if key not in loaded:
                 progress(f"loading {config.task.name} data for data seed {config.train.split_seed} ...")
-                loaded[key] = getattr(get_task(config.task.name).load(config.task, config.train.split_seed,
-                                                                      progress=progress), split)
-            dataset = loaded[key]
+                loaded[key] = get_task(config.task.name).load(config.task, config.train.split_seed, progress=progress)
+            data = loaded[key]
+            dataset = getattr(data, split)
             fingerprints.add(_fingerprint(dataset))
             device = resolve_device(config.train.device)
             evaluator = Evaluator(spec, device, config.train.batch_size * 2)
-            member_outputs, targets = evaluator.outputs(model_from_checkpoint(payload, device), dataset)
+            model = model_from_checkpoint(payload, device)
+            member_outputs, targets = evaluator.outputs(model, dataset)
+            if spec.job == "classify" and split != "validation":  # for the ensemble's own temperature
+                validation_outputs.append(evaluator.outputs(model, data.validation))
             outputs.append(member_outputs)
             temperatures.append(float((payload.get("posthoc") or {}).get("temperature", 1.0)))
             singles.append(score(spec, [member_outputs], targets, temperatures[-1:]))
@@ -90,6 +110,8 @@ def evaluate_ensembles(runs: list[Run], split: str = "test", progress=print) -> 
         best = max if higher_is_better(spec.selection_metric) else min
         results[label] = {"members": len(group), "ensemble": ensemble, "members_mean": mean,
                           "best_member": best(single[spec.selection_metric] for single in singles)}
+        if validation_outputs:
+            results[label].update(calibrate_ensemble(validation_outputs, outputs, targets, temperatures))
     return results
 
 

@@ -92,6 +92,7 @@ def test_seeds_with_one_data_seed_share_the_split_and_ensemble(seeds_group, tmp_
     assert runs[0].config().train.split_seed == runs[1].config().train.split_seed == 0
     results = evaluate_ensembles(runs, progress=lambda text: None)
     assert results["lstm"]["members"] == 2 and 0 <= results["lstm"]["ensemble"]["accuracy"] <= 1
+    assert results["lstm"]["temperature"] > 0 and 0 <= results["lstm"]["ece_calibrated"] <= 1  # its own T
     copy = RunStore(tmp_path / "copy")  # two copies of one run: the ensemble is that run
     for name in ("a", "b"):
         shutil.copytree(runs[0].path, copy.root / name)

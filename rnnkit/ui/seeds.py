@@ -178,4 +178,8 @@ def ensemble_section(runs: list[Run], key: str) -> None:
             rows.append({_("architecture"): label, _("runs"): result["members"], _("metric"): _(metric_title(metric)),
                          _("ensemble"): format_score(metric, value),
                          _("members' mean"): format_score(metric, result["members_mean"][metric])})
+        if "ece_calibrated" in result:  # the ensemble's own temperature, fitted on validation
+            rows.append({_("architecture"): label, _("runs"): result["members"],
+                         _("metric"): _("ECE with the ensemble's temperature {t:.2f}").format(t=result["temperature"]),
+                         _("ensemble"): format_score("ece", result["ece_calibrated"]), _("members' mean"): "–"})
     st.dataframe(rows, hide_index=True, key=f"{key}_ensemble_table")
