@@ -344,6 +344,9 @@ def horizon_view(store, key: str) -> None:
         except ValueError as error:
             safe.error(error)
     groups = horizon_groups(store)
+    if store.user is not None:  # classroom mode: your own experiment first (Compare shows the class's)
+        own = [group for group in groups if any(run.owner() == store.user.name for run in store.runs(group=group))]
+        groups = own or groups
     if not groups:
         st.info(_("No memory-horizon experiment yet: start one with the button."))
         return
