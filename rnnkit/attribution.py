@@ -15,6 +15,7 @@ Completeness: the scores add up to output(input) - output(baseline), up to the i
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,59 +53,57 @@ def attribute(predictor, model_input: ModelInput, target: int | None = None, hou
     """Integrated gradients of one output of `predictor.model` for the first sequence of `model_input`,
     with `steps` integration points, doubled (up to MAX_STEPS) while the completeness error is above
     TOLERANCE of the output's change."""
+    # a copy: the predictor is cached and shared by every session, and captum hooks the embedding while
+    # it integrates, so another session's forward pass on the same model would see these inputs
+    model = copy.deepcopy(predictor.model).eval()
     while True:
-        result = _attribute(predictor, model_input, target, hour, steps)
+        result = _attribute(model, predictor, model_input, target, hour, steps)
         if result.relative_error <= TOLERANCE or steps * 2 > MAX_STEPS:
             return result
         steps *= 2
 
 
-def _attribute(predictor, model_input: ModelInput, target: int | None, hour: int | None,
+def _attribute(model, predictor, model_input: ModelInput, target: int | None, hour: int | None,
                steps: int) -> Attribution:
     from captum.attr import IntegratedGradients, LayerIntegratedGradients
 
-    model, spec = predictor.model, predictor.spec
+    spec = predictor.spec
     if spec.job == "language_model":
         raise ValueError("attributions are shown for classifiers and forecasts, not for the poem model")
     inputs, lengths = model_input.inputs[:1].to(predictor.device), model_input.lengths[:1]
-    was_training = model.training
-    model.eval()
-    try:
-        explain, explained = _explained_output(predictor, inputs, lengths, target, hour)
+    explain, explained = _explained_output(model, predictor, inputs, lengths, target, hour)
 
-        def forward(batch: Tensor) -> Tensor:
-            with torch.backends.cudnn.flags(enabled=False):  # RNN backward in eval mode
-                return explain(model(batch, lengths.expand(batch.shape[0])))
+    def forward(batch: Tensor) -> Tensor:
+        with torch.backends.cudnn.flags(enabled=False):  # RNN backward in eval mode
+            return explain(model(batch, lengths.expand(batch.shape[0])))
 
-        with torch.enable_grad():
-            if spec.input_kind == "tokens":
-                method = LayerIntegratedGradients(forward, model.encoder)
-                baseline = torch.zeros_like(inputs)  # every token the padding id: the zero vector
-                scores, delta = method.attribute(inputs, baseline, n_steps=steps, internal_batch_size=BATCH,
-                                                 return_convergence_delta=True)
-                scores = scores.sum(dim=-1)  # (1, steps): a score per token
-            else:
-                method = IntegratedGradients(forward)
-                baseline = torch.zeros_like(inputs)
-                scores, delta = method.attribute(inputs.float(), baseline.float(), n_steps=steps,
-                                                 internal_batch_size=BATCH, return_convergence_delta=True)
-            with torch.no_grad():
-                output = float(forward(inputs)[0])
-                baseline_output = float(forward(baseline)[0])
-    finally:
-        model.train(was_training)
+    with torch.enable_grad():
+        if spec.input_kind == "tokens":
+            method = LayerIntegratedGradients(forward, model.encoder)
+            baseline = torch.zeros_like(inputs)  # every token the padding id: the zero vector
+            scores, delta = method.attribute(inputs, baseline, n_steps=steps, internal_batch_size=BATCH,
+                                             return_convergence_delta=True)
+            scores = scores.sum(dim=-1)  # (1, steps): a score per token
+        else:
+            method = IntegratedGradients(forward)
+            baseline = torch.zeros_like(inputs)
+            scores, delta = method.attribute(inputs.float(), baseline.float(), n_steps=steps,
+                                             internal_batch_size=BATCH, return_convergence_delta=True)
+        with torch.no_grad():
+            output = float(forward(inputs)[0])
+            baseline_output = float(forward(baseline)[0])
     length = int(lengths[0])
     return Attribution(scores[0, :length].detach().float().cpu().numpy(), explained, output, baseline_output,
                        float(delta[0]))
 
 
-def _explained_output(predictor, inputs: Tensor, lengths: Tensor, target: int | None, hour: int | None):
+def _explained_output(model, predictor, inputs: Tensor, lengths: Tensor, target: int | None, hour: int | None):
     """(a function from the model's outputs to one number per sequence, what it is in words)."""
     spec = predictor.spec
     if spec.job == "classify":
         if target is None:
             with torch.no_grad():
-                target = int(predictor.model(inputs, lengths).argmax(-1)[0])
+                target = int(model(inputs, lengths).argmax(-1)[0])
         if not 0 <= target < spec.output_size:
             raise ValueError(f"class {target} does not exist; the model has {spec.output_size} classes")
         return (lambda outputs: outputs[:, target]), f"class {spec.class_names[target]}"

@@ -81,6 +81,7 @@ def evaluate_ensembles(runs: list[Run], split: str = "test", progress=print) -> 
     for label, group in members.items():
         outputs, temperatures, singles, fingerprints, targets, spec = [], [], [], set(), None, None
         validation_outputs: list[tuple[torch.Tensor, torch.Tensor]] = []
+        validation_prints: set[str] = set()
         for run in group:
             payload = load_checkpoint(run.best_path)
             config = RunConfig.from_dict(payload["config"])
@@ -98,6 +99,7 @@ def evaluate_ensembles(runs: list[Run], split: str = "test", progress=print) -> 
             member_outputs, targets = evaluator.outputs(model, dataset)
             if spec.job == "classify" and split != "validation":  # for the ensemble's own temperature
                 validation_outputs.append(evaluator.outputs(model, data.validation))
+                validation_prints.add(_fingerprint(data.validation))
             outputs.append(member_outputs)
             temperatures.append(float((payload.get("posthoc") or {}).get("temperature", 1.0)))
             singles.append(score(spec, [member_outputs], targets, temperatures[-1:]))
@@ -110,7 +112,7 @@ def evaluate_ensembles(runs: list[Run], split: str = "test", progress=print) -> 
         best = max if higher_is_better(spec.selection_metric) else min
         results[label] = {"members": len(group), "ensemble": ensemble, "members_mean": mean,
                           "best_member": best(single[spec.selection_metric] for single in singles)}
-        if validation_outputs:
+        if validation_outputs and len(validation_prints) == 1:  # one validation set (one data seed): its own T
             results[label].update(calibrate_ensemble(validation_outputs, outputs, targets, temperatures))
     return results
 

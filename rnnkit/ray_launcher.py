@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 CACHE_SECONDS = 2.0  # one list_jobs call serves every run's status for this long (the dashboard polls)
 ACTIVE_JOB_STATES = ("PENDING", "RUNNING")
+SUBMIT_GRACE_SECONDS = 60.0  # a job missing from Ray's list this soon after its submission is not yet gone
 
 
 class ClusterError(RunError):
@@ -153,9 +154,14 @@ class RayLauncher:
 
     def summary(self) -> dict[str, Any]:
         """Nodes alive, CPUs and GPUs in total and free (the Home page's cluster line)."""
-        nodes = [node for node in self._get("/api/v0/nodes?limit=1000")["data"]["result"]["result"]
-                 if node.get("state") == "ALIVE"]
-        usage = self._get("/api/cluster_status")["data"]["clusterStatus"]["loadMetricsReport"]["usage"]
+        try:
+            nodes = [node for node in self._get("/api/v0/nodes?limit=1000")["data"]["result"]["result"]
+                     if node.get("state") == "ALIVE"]
+            status = self._get("/api/cluster_status")["data"].get("clusterStatus") or {}  # None while Ray starts
+            usage = (status.get("loadMetricsReport") or {}).get("usage") or {}
+        except (KeyError, TypeError, AttributeError) as error:
+            raise ClusterError(f"the Ray dashboard at {self.address} answered in an unexpected form "
+                               f"({type(error).__name__})") from error
         total = {name: sum(node["resources_total"].get(name, 0.0) for node in nodes) for name in ("CPU", "GPU")}
         used = {name: float(usage.get(name, [0.0, 0.0])[0]) for name in ("CPU", "GPU")}
         return {"nodes": len(nodes), "cpus": total["CPU"], "gpus": total["GPU"],
@@ -175,29 +181,38 @@ class RayLauncher:
         return {**passed, "RNNKIT_RAY_ADDRESS": self.address, "RNNKIT_RAY_PYTHON": self.python,
                 "PYTHONPATH": str(PACKAGE_PARENT), "PYTHONUNBUFFERED": "1", "RAY_USAGE_STATS_ENABLED": "0"}
 
-    def _all_jobs(self) -> dict[str, Any] | None:
+    def _all_jobs(self, fresh: bool = False) -> dict[str, Any] | None:
+        """Every job Ray knows, by submission id; None when the cluster does not answer. One list serves
+        CACHE_SECONDS, a failure too (an unreachable head is not asked again for every run on the page)."""
         stamp, jobs = self._jobs
-        if time.monotonic() - stamp > CACHE_SECONDS:
+        if fresh or time.monotonic() - stamp > CACHE_SECONDS:
             try:
                 listed = self.client.list_jobs()
+                jobs = {job.submission_id: {"status": str(getattr(job.status, "value", job.status)),
+                                            "message": job.message} for job in listed if job.submission_id}
             except Exception:  # noqa: BLE001 - the cluster does not answer: nobody can tell
-                return None
-            jobs = {job.submission_id: {"status": str(job.status.value if hasattr(job.status, "value") else job.status),
-                                        "message": job.message} for job in listed if job.submission_id}
+                jobs = None
             self._jobs = (time.monotonic(), jobs)
         return jobs
 
     def _job_of(self, run: "Run") -> dict[str, Any] | None:
-        submission_id = run.worker().get("submission_id")
+        worker = run.worker()
+        submission_id = worker.get("submission_id")
         if not submission_id:
             return None
         jobs = self._all_jobs()
+        if jobs is not None and submission_id not in jobs:  # submitted since the list (maybe by another process)
+            jobs = self._all_jobs(fresh=True)
         if jobs is None:
             return None
-        return jobs.get(submission_id, {"status": None, "message": ""})
+        if submission_id not in jobs:
+            if time.time() - float(worker.get("submitted_at", 0)) < SUBMIT_GRACE_SECONDS:
+                return None  # just submitted: Ray's list has not caught up, trust the status file
+            return {"status": None, "message": ""}
+        return jobs[submission_id]
 
     def _next_attempt(self, run_id: str) -> int:
-        jobs = self._all_jobs() or {}
+        jobs = self._all_jobs(fresh=True) or {}
         attempts = [int(sid.rsplit("-", 1)[1]) for sid in jobs if sid.rsplit("-", 1)[0] == run_id
                     and sid.rsplit("-", 1)[1].isdigit()]
         return max(attempts, default=0) + 1

@@ -321,3 +321,23 @@ def test_every_view_works_for_every_shipped_demo(tmp_path, monkeypatch, demo, vi
     app.run()
     assert not app.exception and not app.error, (app.exception, app.error)
     assert app.get("plotly_chart") or app.info  # a figure, or why this view does not apply
+
+
+def test_attributions_never_hook_the_shared_cached_model(run_folders, monkeypatch):
+    """The Playground and Inside share one cached predictor per model among all sessions: captum must
+    hook a private copy, or another session's prediction would run on this session's inputs."""
+    import captum.attr
+
+    from rnnkit.attribution import attribute
+
+    names = predictor(run_folders, "names")
+    hooked = []
+    original = captum.attr.LayerIntegratedGradients.__init__
+
+    def record(self, forward, layer, *args, **kwargs):
+        hooked.append(layer)
+        original(self, forward, layer, *args, **kwargs)
+
+    monkeypatch.setattr(captum.attr.LayerIntegratedGradients, "__init__", record)
+    attribute(names, read_text(names, "Rossi"))
+    assert hooked and all(layer is not names.model.encoder for layer in hooked)

@@ -110,6 +110,27 @@ def test_an_ensemble_of_different_splits_is_refused(tmp_path):
         evaluate_ensembles(store.runs(), progress=lambda text: None)
 
 
+def test_an_ensemble_whose_validation_sets_differ_gets_no_temperature(tmp_path, monkeypatch):
+    """A task with a fixed test set but a seed-dependent validation carve-out (IMDB without --data-seed):
+    the ensemble is scored, but no temperature is fitted across different validation sets."""
+    import rnnkit.ensemble as ensemble
+
+    store = RunStore(tmp_path / "checkpoints")
+    for seed in (0, 1):
+        config = build_config("recall", None, {"task": {"sequence_length": 8, "num_samples": 120},
+                                               "train": {"epochs": 1, "seed": seed}}, group="gval")
+        assert execute(store.create(config), stream=io.StringIO(), install_signals=False) == "completed"
+    real, calls = ensemble._fingerprint, []
+
+    def test_sets_alike(dataset):  # per member: its test set first, then its validation set
+        calls.append(dataset)
+        return "one test set" if len(calls) % 2 else real(dataset)
+
+    monkeypatch.setattr(ensemble, "_fingerprint", test_sets_alike)
+    result = evaluate_ensembles(store.runs(), progress=lambda text: None)["lstm"]
+    assert result["members"] == 2 and "temperature" not in result
+
+
 def test_compare_scores_the_ensembles_on_request(seeds_group, monkeypatch):
     from tests.apptest import page
 

@@ -96,7 +96,8 @@ def gradients_view(path: str, predictor: Predictor, stores, key: str) -> None:
     every_layer = st.toggle(_("every layer (stacked models)"), key=f"{key}_layers")
     number, text = 0, default_text(predictor)
     if hasattr(predictor.task, "examples"):
-        number = int(st.number_input(_("first example of the batch"), 0, 900, 0, key=f"{key}_example"))
+        last = max(inputs.example_count(predictor) - 1, 0)
+        number = int(st.number_input(_("first example of the batch"), 0, last, 0, key=f"{key}_example"))
     else:
         text = st.text_input(_("Input"), value=text, max_chars=5000, key=f"{key}_text_{predictor.task.name}")
     lines, probes = [], []
@@ -111,9 +112,9 @@ def gradients_view(path: str, predictor: Predictor, stores, key: str) -> None:
                 model_input = inputs.read_text(other, text)
             flow = inside.input_gradient_flow(other.model, other.job, model_input.inputs, model_input.lengths,
                                               model_input.targets)
-        except ValueError as error:
-            safe.error(error)
-            return
+        except ValueError as error:  # this model cannot read the input: say so, draw the others
+            safe.error(f"{_short_label(model_path)}: {error}")
+            continue
         arch, directions = other.config.model.arch, other.model.backbone.directions
         label = _short_label(model_path)
         layers = range(0, len(flow), directions) if every_layer else [len(flow) - directions]
@@ -295,7 +296,9 @@ def embeddings_view(path: str, predictor: Predictor, key: str) -> None:
     query = left.text_input(_("Look up a word or character (first: the one training moved most)"), value=first,
                             max_chars=50, key=f"{key}_query_{Path(path).parent.name}")
     most = min(1000, len(tokens))
-    count = right.slider(_("tokens on the map"), min(20, most), most, min(MAP_TOKENS, most), key=f"{key}_count")
+    count = most
+    if most > 20:  # a slider needs a range: tiny vocabularies are drawn whole
+        count = right.slider(_("tokens on the map"), 20, most, min(MAP_TOKENS, most), key=f"{key}_count")
     try:
         found = after.neighbours(query, 10)
     except ValueError as error:
@@ -313,8 +316,9 @@ def embeddings_view(path: str, predictor: Predictor, key: str) -> None:
                 st.dataframe({_("neighbour"): [token for token, _score in rows],
                               _("cosine"): [round(score, 3) for _token, score in rows]}, hide_index=True,
                              key=f"{key}_table_{title}")
-            shown, points = embedding.map(count, include=(query.strip(),) if found else ())
-            highlight = {query.strip(), *(token for token, _score in found)} if found else set()
+            word = after.tokens[after.index_of(query)] if found else ""  # as the vocabulary spells it
+            shown, points = embedding.map(count, include=(word,) if found else ())
+            highlight = {word, *(token for token, _score in found)} if found else set()
             st.plotly_chart(figures.embedding_map_figure(shown, points, title, highlight), key=f"{key}_map_{title}")
 
 
@@ -354,7 +358,8 @@ def horizon_view(store, key: str) -> None:
 
     @st.fragment(run_every=REFRESH_SECONDS if running else None)
     def results() -> None:
-        table = horizon_table(store.runs(group=groups[0]))
+        runs = store.runs(group=groups[0])
+        table = horizon_table(runs)
         finished = int(table["test_accuracy"].notna().sum())
         st.caption(_("Latest experiment: {done} of {total} runs tested.").format(done=finished, total=len(table)))
         st.plotly_chart(figures.horizon_figure(table), key=f"{key}_figure")
@@ -362,8 +367,8 @@ def horizon_view(store, key: str) -> None:
         pivot.index.name = _("sequence length T")
         pivot.columns = [get_cell(arch).title for arch in pivot.columns]
         st.dataframe(pivot.round(1), key=f"{key}_table")
-        if finished == len(table) and running:
-            st.rerun()  # the group has ended: stop refreshing
+        if running and not any(run.is_active() for run in runs):
+            st.rerun()  # the group has ended (finished, stopped or failed): stop refreshing
 
     results()
 

@@ -48,12 +48,13 @@ def gates_figure(values: dict[str, np.ndarray], steps: list[str], order: np.ndar
     for row, name in enumerate(names, start=1):
         matrix = np.round(values[name][:, units].T, 3)  # (units, steps)
         low, high = BOUNDED.get(name, (-float(np.abs(matrix).max() or 1), float(np.abs(matrix).max() or 1)))
-        figure.add_heatmap(z=matrix, x=list(range(len(steps))), y=[str(unit) for unit in units], zmin=low, zmax=high,
+        figure.add_heatmap(z=matrix, x=list(range(1, len(steps) + 1)), y=[str(unit) for unit in units],
+                           zmin=low, zmax=high,
                            colorscale="Viridis" if low == 0 else "RdBu_r", showscale=False,
                            hovertemplate=_("step %{x}, unit %{y}: %{z}") + "<extra></extra>", row=row, col=1)
         figure.update_yaxes(title_text=_("unit"), showticklabels=False, row=row, col=1)
     tick_every = max(1, len(steps) // 30)
-    figure.update_xaxes(tickvals=list(range(0, len(steps), tick_every)), ticktext=labels[::tick_every],
+    figure.update_xaxes(tickvals=list(range(1, len(steps) + 1, tick_every)), ticktext=labels[::tick_every],
                         row=len(names), col=1, title_text=_("step (token)"))
     figure.update_layout(**layout(max(190 * len(names) + 60, 300), showlegend=False))
     return figure
@@ -123,11 +124,12 @@ def attribution_bars(tokens: list[str], scores: np.ndarray, title: str, axis_tit
 def feature_attribution_figure(scores: np.ndarray, steps: list[str], features: list[str]) -> go.Figure:
     """(steps, features) integrated gradients as a heatmap: which feature at which step moved the output."""
     limit = float(np.abs(scores).max()) or 1.0
-    figure = go.Figure(go.Heatmap(z=scores.T, x=list(range(len(steps))), y=[chart_text(name) for name in features],
+    figure = go.Figure(go.Heatmap(z=scores.T, x=list(range(1, len(steps) + 1)),
+                                  y=[chart_text(name) for name in features],
                                   colorscale="RdBu_r", zmid=0, zmin=-limit, zmax=limit,
                                   colorbar={"title": _("attribution")}))
     tick_every = max(1, len(steps) // 12)
-    figure.update_xaxes(tickvals=list(range(0, len(steps), tick_every)),
+    figure.update_xaxes(tickvals=list(range(1, len(steps) + 1, tick_every)),
                         ticktext=[chart_text(step) for step in steps][::tick_every], title_text=_("input step"))
     figure.update_layout(title=_("attribution per input step and feature"), **layout(120 + 22 * len(features)))
     return figure

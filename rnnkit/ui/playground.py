@@ -147,11 +147,17 @@ def classify_text(predictor: Predictor) -> None:
         st.subheader(safe.plain(result["label"]))
         _replaced_note(result.get("replaced", []))
         st.plotly_chart(charts.probability_figure(result["top"]), key="play_probabilities")
-        if explain:
+        if explain:  # the class shown above (the balanced decision may differ from the raw argmax)
             from rnnkit.inputs import read_text
             from rnnkit.ui.inside import show_attributions
 
-            show_attributions(predictor, read_text(predictor, text), "play_attributions")
+            try:
+                model_input = read_text(predictor, text)
+            except ValueError as error:
+                safe.error(error)
+                return
+            show_attributions(predictor, model_input, "play_attributions",
+                              target=list(predictor.spec.class_names).index(result["label"]))
 
 
 def forecast(predictor: Predictor) -> None:
