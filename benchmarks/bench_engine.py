@@ -5,9 +5,12 @@
    Goal ≤ 1.05x.
 2. scratch vs fused: forward + backward of one recurrent layer, batch 64, 200 steps, input 128,
    hidden 128 and 256, LSTM and GRU. Goal ≤ 1.3x.
+3. packing (--part packing): torch's packed path against the fused backbone's CPU path (the padded
+   batch through the same kernel, masked) on variable lengths: batch 64, 300 steps, lengths 150-300,
+   input 128; IMDB's report LSTM 256 and a BiGRU 128.
 
 Timings alternate between the two sides and the median of the repeats is kept, so a slow moment
-of the machine hits both. Usage: python benchmarks/bench_engine.py [--repeats 5]
+of the machine hits both. Usage: python benchmarks/bench_engine.py [--repeats 5] [--part all|overhead|cells|packing]
 """
 from __future__ import annotations
 
@@ -106,12 +109,38 @@ def scratch_vs_fused(arch: str, hidden: int, repeats: int) -> float:
     return scratch_seconds / fused_seconds
 
 
+def packed_vs_unpacked(arch: str, hidden: int, bidirectional: bool, repeats: int) -> float:
+    torch.manual_seed(0)
+    backbone = FusedBackbone(ModelConfig(arch=arch, hidden_size=hidden, bidirectional=bidirectional), 128, 300)
+    inputs = torch.randn(64, 300, 128)
+    lengths = torch.randint(150, 301, (64,), generator=torch.Generator().manual_seed(0))
+
+    def forward_backward(path):
+        def run():
+            outputs, last = path(inputs, lengths)
+            (outputs.sum() + last.sum()).backward()
+        return run
+
+    packed_seconds, unpacked_seconds = alternate(forward_backward(backbone.packed),
+                                                 forward_backward(backbone.unpacked), repeats)
+    name = f"{'bi' if bidirectional else ''}{arch} hidden {hidden}"
+    print(f"{name} packed ms: {packed_seconds * 1000:.1f}")
+    print(f"{name} unpacked ms: {unpacked_seconds * 1000:.1f}")
+    return packed_seconds / unpacked_seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="timed repeats per side (median kept)")
-    parser.add_argument("--part", choices=("all", "overhead", "cells"), default="all", help="which figures to measure")
+    parser.add_argument("--part", choices=("all", "overhead", "cells", "packing"), default="all",
+                        help="which figures to measure")
     args = parser.parse_args()
     print(f"threads: {torch.get_num_threads()}")
+    if args.part == "packing":
+        for arch, hidden, bidirectional in (("lstm", 256, False), ("gru", 128, True)):
+            ratio = packed_vs_unpacked(arch, hidden, bidirectional, args.repeats)
+            print(f"packed/unpacked {'bi' if bidirectional else ''}{arch} hidden {hidden}: {ratio:.2f}")
+        return
     if args.part in ("all", "overhead"):
         print(f"engine overhead (rnnkit epoch / bare loop): {engine_overhead(args.repeats):.3f}")
     if args.part == "overhead":

@@ -11,8 +11,13 @@ Both implementations share one contract:
 
 so padding never changes a result: a sequence padded to 10 or to 100 steps gives the same `last`.
 
-- `FusedBackbone` wraps torch's nn.RNN/LSTM/GRU (cuDNN on GPU, oneDNN on CPU) and packs variable-length
-  batches with `pack_padded_sequence`.
+- `FusedBackbone` wraps torch's nn.RNN/LSTM/GRU (cuDNN on GPU, oneDNN on CPU). On a GPU it packs
+  variable-length batches with `pack_padded_sequence`. On a CPU it does not: torch runs a packed
+  sequence through a slow step-by-step path (IMDB's report LSTM 256, batch 64, 150-300 steps:
+  6.3 s per batch packed, 0.36 s unpacked, `benchmarks/bench_engine.py --part packing`), so it reads
+  the padded batch with oneDNN and masks: padding sits at the end, so the forward direction is exact
+  at every valid step; a backward direction reads each sequence reversed within its own length
+  (`reverse_padded`), one layer and direction at a time with the same kernel torch's module calls.
 - `ScratchBackbone` runs rnnkit's hand-written cells (`rnnkit.cells`) step by step. Sequences that end
   early keep their state frozen (a mask per step), and the backward direction reads each sequence
   reversed within its own length:
@@ -77,15 +82,58 @@ class FusedBackbone(nn.Module):
 
     def forward(self, inputs: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
         time_steps = inputs.shape[1]
-        if int(lengths.min()) == time_steps:  # equal lengths: packing would only cost time
+        if int(lengths.min()) == time_steps:  # equal lengths: nothing to pack or mask
             outputs, final = self.rnn(inputs)
-        else:
-            packed = pack_padded_sequence(inputs, lengths.cpu(), batch_first=True, enforce_sorted=False)
-            outputs, final = self.rnn(packed)
-            outputs, _ = pad_packed_sequence(outputs, batch_first=True, total_length=time_steps)
+            return outputs, self._top_state(final)
+        if inputs.device.type == "cpu":
+            return self.unpacked(inputs, lengths)
+        return self.packed(inputs, lengths)
+
+    def _top_state(self, final: Tensor | tuple[Tensor, Tensor]) -> Tensor:
         h_n = final[0] if isinstance(final, tuple) else final  # (layers*directions, batch, hidden)
-        last = torch.cat(list(h_n[-self.directions :]), dim=1)  # top layer, both directions
+        return torch.cat(list(h_n[-self.directions :]), dim=1)  # top layer, both directions
+
+    def packed(self, inputs: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        """torch's packed path (fast with cuDNN)."""
+        packed = pack_padded_sequence(inputs, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        outputs, final = self.rnn(packed)
+        outputs, _ = pad_packed_sequence(outputs, batch_first=True, total_length=inputs.shape[1])
+        return outputs, self._top_state(final)
+
+    def unpacked(self, inputs: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        """The padded batch through the fused kernel, masked: same results as `packed`."""
+        batch, time_steps, _ = inputs.shape
+        lengths = lengths.to(inputs.device)
+        mask = step_mask(lengths, time_steps, inputs.device).unsqueeze(-1)  # (batch, time, 1)
+        rows = torch.arange(batch, device=inputs.device)
+        if self.directions == 1:  # padding comes after every valid step: one call for the whole stack
+            outputs, _ = self.rnn(inputs)
+            outputs = outputs * mask
+            return outputs, outputs[rows, lengths - 1]
+        rnn, hidden = self.rnn, self.rnn.hidden_size
+        kernel = _KERNELS[rnn.mode]
+        layer_input = inputs
+        for layer in range(rnn.num_layers):
+            halves = []
+            for direction in range(2):
+                suffix = f"_l{layer}" + ("_reverse" if direction else "")
+                weights = [getattr(rnn, name + suffix) for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+                read = layer_input if direction == 0 else reverse_padded(layer_input, lengths)
+                zeros = inputs.new_zeros(1, batch, hidden)
+                state = (zeros, zeros) if rnn.mode == "LSTM" else zeros
+                # (input, state, weights, has_biases, layers, dropout, train, bidirectional, batch_first)
+                read_out = kernel(read, state, weights, True, 1, 0.0, self.training, False, True)[0]
+                halves.append(read_out if direction == 0 else reverse_padded(read_out, lengths))
+            layer_input = torch.cat(halves, dim=-1) * mask
+            if layer < rnn.num_layers - 1 and rnn.dropout > 0:
+                layer_input = nn.functional.dropout(layer_input, rnn.dropout, self.training)
+        outputs = layer_input
+        # forward: after each sequence's last valid step; backward: after reading back to step 0
+        last = torch.cat([outputs[rows, lengths - 1, :hidden], outputs[:, 0, hidden:]], dim=1)
         return outputs, last
+
+
+_KERNELS = {"LSTM": torch.lstm, "GRU": torch.gru, "RNN_TANH": torch.rnn_tanh, "RNN_RELU": torch.rnn_relu}
 
 
 class ScratchLayer(nn.Module):

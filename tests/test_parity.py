@@ -106,6 +106,33 @@ def test_scratch_stack_matches_fused_stack(arch):
                 assert_close(getattr(layer.cell, name).grad, expected, f"{arch} grad {name}{suffix}")
 
 
+@pytest.mark.parametrize("arch", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("layers,bidirectional", [(1, False), (2, False), (1, True), (2, True)])
+def test_cpu_unpacked_path_matches_torch_packed_path(arch, layers, bidirectional):
+    """The CPU path (padded batch + masks, no packing) gives torch's packed results and gradients."""
+    config = ModelConfig(arch=arch, hidden_size=6, num_layers=layers, bidirectional=bidirectional)
+    backbone = FusedBackbone(config, 4, 9)
+    inputs = torch.randn(4, 9, 4, requires_grad=True)
+    lengths = torch.tensor([9, 3, 6, 1])
+    weights = torch.randn(4, 9, backbone.output_size)
+    results = []
+    for path in (backbone.packed, backbone.unpacked):
+        outputs, last = path(inputs, lengths)
+        ((outputs * weights).sum() + last.pow(2).sum()).backward()
+        results.append((outputs, last, inputs.grad.clone(),
+                        {name: parameter.grad.clone() for name, parameter in backbone.named_parameters()}))
+        backbone.zero_grad()
+        inputs.grad = None
+    (packed_out, packed_last, packed_dx, packed_grads), (out, last, dx, grads) = results
+    assert_close(out, packed_out, "outputs")
+    assert_close(last, packed_last, "last state")
+    assert_close(dx, packed_dx, "input gradient")
+    for name, grad in grads.items():
+        assert_close(grad, packed_grads[name], f"grad {name}")
+    backbone.packed = None  # a CPU forward must not pack
+    assert_close(backbone(inputs, lengths)[1], packed_last, "forward on a CPU")
+
+
 def test_reverse_padded_reverses_within_each_length():
     x = torch.arange(8.0).view(2, 4, 1)
     reversed_x = reverse_padded(x, torch.tensor([4, 2]))
