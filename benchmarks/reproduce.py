@@ -4,15 +4,18 @@ mean ± std over seeds, for each architecture the report compared.
     python benchmarks/reproduce.py --comparison 004 --seeds 2 --epochs 2     # shopping, reduced
     python benchmarks/reproduce.py --comparison 000 --seeds 3                # IMDB LSTM vs GRU, full
 
-Every comparison runs its task's `report` preset (the report's recipe); --epochs shortens it (say
-so when you quote the numbers). All runs of one comparison form one group in --checkpoints-dir (a
-temporary folder by default), trained one after the other in this process, so Compare shows the
-group with its verdict afterwards. On a 2-core CPU the full set takes about 8 hours.
+Every comparison runs its task's `report` preset (the report's recipe); --epochs shortens it and
+--patience stops a run early (say so when you quote the numbers). All runs of one comparison form
+one group in --checkpoints-dir (a temporary folder by default), trained one after the other in this
+process, so Compare shows the group with its verdict afterwards. A variant that another comparison
+of the same invocation already trained with the same recipe and seed (000's and 002's LSTM) is not
+trained twice: its runs stay in the first comparison's group and are counted in both tables.
 """
 from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import statistics
 import sys
@@ -44,10 +47,14 @@ def main() -> None:
                         help="which report's comparison (repeat; default: all)")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=None, help="fewer epochs than the report's recipe")
+    parser.add_argument("--patience", type=int, default=None,
+                        help="early stopping: epochs without a better validation score")
     parser.add_argument("--checkpoints-dir", default=None)
     args = parser.parse_args()
     store = RunStore(args.checkpoints_dir or tempfile.mkdtemp(prefix="reproduce-"))
-    print(f"{os.cpu_count()} CPU cores; {args.seeds} seeds; epochs: {args.epochs or 'as the report preset'}")
+    print(f"{os.cpu_count()} CPU cores; {args.seeds} seeds; epochs: {args.epochs or 'as the report preset'}; "
+          f"patience: {args.patience if args.patience is not None else 'as the report preset'}", flush=True)
+    trained: dict[str, object] = {}  # the recipe and seed as JSON -> its run
     for name in args.comparison or sorted(COMPARISONS):
         task, metric, variants = COMPARISONS[name]
         group = new_group_id()
@@ -56,10 +63,20 @@ def main() -> None:
         for seed in range(args.seeds):
             for variant, (model, _number) in variants.items():
                 train = {"epochs": args.epochs} if args.epochs else {}
+                if args.patience is not None:
+                    train["patience"] = args.patience
                 config = seeded(build_config(task, "report", {"model": model, "train": train}, group=group), seed)
+                recipe = json.dumps({**config.to_dict(), "group": None}, sort_keys=True, default=str)
+                if recipe in trained:
+                    print(f"  {name} {variant} seed {config.train.seed}: trained above", flush=True)
+                    runs[variant].append(trained[recipe])
+                    continue
                 run = store.create(config)
+                run_started = time.perf_counter()
                 state = execute(run, stream=io.StringIO(), install_signals=False)
-                print(f"  {name} {variant} seed {config.train.seed}: {state}", flush=True)
+                print(f"  {name} {variant} seed {config.train.seed}: {state} in "
+                      f"{(time.perf_counter() - run_started) / 60:.1f} min", flush=True)
+                trained[recipe] = run
                 runs[variant].append(run)
         minutes = (time.perf_counter() - started) / 60
         print(f"\nreport {name}: {task}, test {metric}, {args.seeds} seeds, {minutes:.0f} min")
