@@ -79,7 +79,7 @@ def _attribute(model, predictor, model_input: ModelInput, target: int | None, ho
 
     with torch.enable_grad():
         if spec.input_kind == "tokens":
-            method = LayerIntegratedGradients(forward, model.encoder)
+            method = LayerIntegratedGradients(forward, model.input_layer)
             baseline = torch.zeros_like(inputs)  # every token the padding id: the zero vector
             scores, delta = method.attribute(inputs, baseline, n_steps=steps, internal_batch_size=BATCH,
                                              return_convergence_delta=True)

@@ -29,6 +29,7 @@ CONFIG_VERSION = 2
 IMPLEMENTATIONS = ("fused", "scratch")
 POOLINGS = ("last", "mean", "max")
 GATE_INITS = ("default", "chrono")
+NGRAM_BUCKETS = 32_768  # hashed n-gram rows of `ModelConfig.ngrams` (its help text says the number)
 OPTIMIZERS = ("adam", "adamw", "sgd")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
@@ -80,8 +81,8 @@ class ModelConfig(Options):
     """The recurrent network: backbone, size and head options."""
 
     arch: str = option("lstm", "recurrent cell", choices=architecture_names, widget=False, command_line=False)
-    impl: str = option("fused", "fused: torch's nn.RNN/LSTM/GRU (cuDNN/oneDNN); scratch: rnnkit's hand-written cells "
-                       "(often faster on CPU with texts of mixed lengths; cells without a fused twin exist only here)",
+    impl: str = option("fused", "fused: torch's nn.RNN/LSTM/GRU (cuDNN/oneDNN), the fastest; scratch: rnnkit's "
+                       "hand-written cells, step by step (cells without a fused twin exist only here)",
                        label="implementation", choices=IMPLEMENTATIONS)
     hidden_size: int = option(64, "units per direction and layer", label="hidden size", above=0)
     num_layers: int = option(1, "stacked recurrent layers", label="layers", above=0)
@@ -90,6 +91,9 @@ class ModelConfig(Options):
                             step=0.05)
     embedding_size: int = option(64, "token embedding width (tasks with pretrained vectors use theirs)",
                                  label="embedding size", above=0, when=_token_embedding)
+    ngrams: int = option(1, "also embed the 2..n-grams of tokens that end at each step, hashed into "
+                         "32,768 buckets and added to the token's vector (fastText's trick; names: "
+                         "a name's -ski, -ov, Ng-); 1 = tokens only", choices=(1, 2, 3), when=_token_embedding)
     pooling: str = option("last", "how the sequence is summed up for the head: last state, mean or max over real "
                           "steps", choices=POOLINGS, when=_not_language_model)
     gate_init: str = option("default", "chrono: forget/update gates start out remembering across the whole "

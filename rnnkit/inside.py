@@ -135,7 +135,7 @@ def trace(model: SequenceModel, inputs: Tensor, lengths: Tensor) -> list[LayerTr
     steps = int(lengths[0])
     logs: list[dict] = []
     with record_states(twin) as taps:
-        twin.backbone(twin.encoder(inputs[:1]), lengths[:1], gate_logs=logs)
+        twin.backbone(twin.embed(inputs[:1]), lengths[:1], gate_logs=logs)
     directions = twin.backbone.directions
     traces = []
     for index, (gates, states) in enumerate(zip(logs, taps)):

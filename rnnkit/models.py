@@ -1,7 +1,7 @@
 """Task models: one class per job around a shared recurrent backbone.
 
     inputs ──► encoder ──► backbone ──► head
-               token ids: nn.Embedding (id 0 = padding)
+               token ids: nn.Embedding (id 0 = padding), plus hashed n-grams when `ngrams` > 1
                features:  used as they are
 
 - `SequenceClassifier`  sequence -> class logits; the sequence summary is pooled over valid steps
@@ -18,7 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from rnnkit.backbones import build_backbone, step_mask
-from rnnkit.config import ModelConfig
+from rnnkit.config import NGRAM_BUCKETS, ModelConfig
 from rnnkit.spec import PADDING_INDEX, TaskSpec
 
 
@@ -29,9 +29,12 @@ class SequenceModel(nn.Module):
         super().__init__()
         self.config = config
         self.spec = spec
+        self.ngrams: NgramEmbedding | None = None
         if spec.input_kind == "tokens":
             width = spec.embedding_size or config.embedding_size
             self.encoder = nn.Embedding(spec.input_size, width, padding_idx=PADDING_INDEX)
+            if config.ngrams > 1:
+                self.ngrams = NgramEmbedding(config.ngrams, width)
             backbone_input = width
         else:
             self.encoder = nn.Identity()
@@ -39,9 +42,19 @@ class SequenceModel(nn.Module):
         self.backbone = build_backbone(config, backbone_input, spec.max_steps)
         self.dropout = nn.Dropout(config.dropout)
 
+    @property
+    def input_layer(self) -> nn.Module:
+        """The module whose output is what the backbone reads (integrated gradients interpolate it)."""
+        return self.ngrams if self.ngrams is not None else self.encoder
+
+    def embed(self, inputs: Tensor) -> Tensor:
+        """(batch, time) ids or (batch, time, features) -> what the backbone reads."""
+        vectors = self.encoder(inputs)
+        return self.ngrams(inputs, vectors) if self.ngrams is not None else vectors
+
     def encode(self, inputs: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
         """(outputs (batch, time, D), last (batch, D)) of the backbone."""
-        return self.backbone(self.encoder(inputs), lengths)
+        return self.backbone(self.embed(inputs), lengths)
 
     def load_embedding(self, vectors: Tensor, freeze: bool) -> None:
         """Initialise the embedding from pretrained vectors (e.g. word2vec), optionally frozen."""
@@ -55,6 +68,36 @@ class SequenceModel(nn.Module):
         with torch.no_grad():
             self.encoder.weight.copy_(vectors)
         self.encoder.weight.requires_grad_(not freeze)
+
+
+class NgramEmbedding(nn.Module):
+    """Hashed token n-grams (fastText's subword trick, Bojanowski et al. 2017): at each step the 2..n-grams
+    of tokens ending there are hashed into `NGRAM_BUCKETS` rows and their vectors added to the token's
+    own. For names (tokens = letters) "ski", "ov", "ng" get vectors of their own. Steps before the first
+    token count as padding (id 0), so a name's start is an n-gram too; padded steps get no n-grams."""
+
+    def __init__(self, n: int, width: int, buckets: int = NGRAM_BUCKETS) -> None:
+        super().__init__()
+        self.n = n
+        self.buckets = buckets
+        self.table = nn.Embedding(buckets, width, padding_idx=PADDING_INDEX)
+
+    def ids(self, inputs: Tensor) -> list[Tensor]:
+        """One (batch, time) tensor of bucket ids per n in 2..n; 0 at padded steps."""
+        valid = inputs != PADDING_INDEX
+        hashed = torch.zeros_like(inputs)
+        result = []
+        for back in range(self.n):  # fold in the token `back` steps before each step
+            earlier = nn.functional.pad(inputs, (back, 0))[:, : inputs.shape[1]] if back else inputs
+            hashed = (hashed * 1_000_003 + earlier + back * 7_919) % 2_147_483_647
+            if back:
+                result.append(torch.where(valid, hashed % (self.buckets - 1) + 1, 0))
+        return result
+
+    def forward(self, inputs: Tensor, vectors: Tensor) -> Tensor:
+        for ids in self.ids(inputs):
+            vectors = vectors + self.table(ids)
+        return vectors
 
 
 class SequenceClassifier(SequenceModel):

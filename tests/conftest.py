@@ -47,8 +47,9 @@ def run_folders(tmp_path_factory):
                                       "train": {"epochs": 2, "batch_size": 16, "log_every_steps": 2}}, group="gtest")
         for arch in ("rnn", "lstm")
     ]
-    configs += [build_config(task, None, {"task": {"data_dir": str(data), **extra}, **tiny})
-                for task, extra in (("names", {}), ("poems", {}), ("weather", {"station": "jena"}))]
+    configs += [build_config(task, None, {"task": {"data_dir": str(data), **extra}, "model": model, **tiny})
+                for task, extra, model in (("names", {}, {"ngrams": 3}),  # the hashed n-grams on every view
+                                           ("poems", {}, {}), ("weather", {"station": "jena"}, {}))]
     for config in configs:
         assert execute(store.create(config), stream=io.StringIO(), install_signals=False) == "completed"
     return store
