@@ -31,6 +31,7 @@ POOLINGS = ("last", "mean", "max")
 GATE_INITS = ("default", "chrono")
 NGRAM_BUCKETS = 32_768  # hashed n-gram rows of `ModelConfig.ngrams` (its help text says the number)
 OPTIMIZERS = ("adam", "adamw", "sgd")
+SCHEDULES = ("constant", "cosine")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
@@ -125,6 +126,12 @@ class TrainConfig(Options):
     weight_decay: float = option(0.0, "L2 penalty, decoupled for adamw (≥ 0)", label="weight decay", minimum=0.0)
     gradient_clip: float = option(1.0, "max global gradient norm (0: no clipping)", label="gradient clip",
                                   minimum=0.0, flags=("--clip",))
+    schedule: str = option("constant", "learning-rate schedule: constant, or cosine: from the learning rate down to "
+                           "0 over the planned epochs, step by step (Loshchilov & Hutter 2017)",
+                           label="learning-rate schedule", choices=SCHEDULES)
+    label_smoothing: float = option(0.0, "training targets keep 1 - this for the true class and spread the rest over "
+                                    "all classes (0.1 is common; validation and test losses stay plain), in [0, 1)",
+                                    label="label smoothing", minimum=0.0, below=1.0, step=0.05)
     patience: int = option(0, "stop after this many epochs without a better validation score (0 = never)",
                            label="early-stop patience", minimum=0)
     stop_at_score: float = option(0.0, "stop once the validation score reaches this (e.g. 1.0 = 100 % accuracy; "

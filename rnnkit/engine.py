@@ -187,6 +187,7 @@ class Trainer:
                 outputs = self.model(inputs, batch.lengths)
                 loss = self.loss(outputs, targets)
             self.optimizer.zero_grad(set_to_none=True)
+            self._schedule()
             self.scaler.scale(loss).backward()
             grad_norm = self._clip()
             self.scaler.step(self.optimizer)
@@ -219,7 +220,17 @@ class Trainer:
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         if self.logit_offset is not None:
             outputs = outputs + self.logit_offset
-        return self.job.loss(outputs, targets, self.class_weights)
+        return self.job.loss(outputs, targets, self.class_weights, self.config.label_smoothing)
+
+    def _schedule(self) -> None:
+        """The learning rate of the coming step. Cosine: from `learning_rate` to 0 over the planned steps;
+        read from the global step alone, so a resumed run continues the curve where it stopped."""
+        if self.config.schedule != "cosine":
+            return
+        planned = max(1, self.epochs * self.steps_per_epoch)
+        progress = min(1.0, self.state.global_step / planned)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.config.learning_rate * 0.5 * (1.0 + math.cos(math.pi * progress))
 
     def _clip(self) -> torch.Tensor | None:
         if self.config.gradient_clip <= 0:

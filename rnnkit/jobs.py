@@ -32,7 +32,9 @@ class Job:
     headline: ClassVar[tuple[str, ...]] = ()  # metrics the charts show, most important first
     per_step_targets: ClassVar[bool] = False  # targets are per time step (trimmed with the inputs)
 
-    def loss(self, outputs: Tensor, targets: Tensor, class_weights: Tensor | None = None) -> Tensor:
+    def loss(self, outputs: Tensor, targets: Tensor, class_weights: Tensor | None = None,
+             label_smoothing: float = 0.0) -> Tensor:
+        """The training loss (`label_smoothing` only where targets are classes)."""
         raise NotImplementedError
 
     def collector(self, spec: TaskSpec, device: torch.device) -> "Collector":
@@ -66,8 +68,8 @@ class Job:
 class Classify(Job):
     name, model_class, headline = "classify", SequenceClassifier, ("accuracy", "macro_f1")
 
-    def loss(self, outputs, targets, class_weights=None):
-        return F.cross_entropy(outputs.float(), targets, weight=class_weights)
+    def loss(self, outputs, targets, class_weights=None, label_smoothing=0.0):
+        return F.cross_entropy(outputs.float(), targets, weight=class_weights, label_smoothing=label_smoothing)
 
     def keep(self, outputs):
         """The predicted class and its probability (the confidence calibration is measured on)."""
@@ -104,7 +106,7 @@ class Classify(Job):
 class Regress(Job):
     name, model_class, headline = "regress", SequenceRegressor, ("mae", "rmse")
 
-    def loss(self, outputs, targets, class_weights=None):
+    def loss(self, outputs, targets, class_weights=None, label_smoothing=0.0):
         return F.mse_loss(outputs.float(), targets)
 
     def summarise(self, spec, outputs, targets, brief, mean_loss):
@@ -126,9 +128,10 @@ class LanguageModelJob(Job):
     name, model_class, headline = "language_model", LanguageModel, ("perplexity",)
     per_step_targets = True
 
-    def loss(self, outputs, targets, class_weights=None):
+    def loss(self, outputs, targets, class_weights=None, label_smoothing=0.0):
         # mean over real tokens only, so long and short sequences weigh by their length
-        return F.cross_entropy(outputs.float().flatten(0, 1), targets.flatten(), ignore_index=IGNORE_INDEX)
+        return F.cross_entropy(outputs.float().flatten(0, 1), targets.flatten(), ignore_index=IGNORE_INDEX,
+                               label_smoothing=label_smoothing)
 
     def keep(self, outputs):
         return None

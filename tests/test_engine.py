@@ -107,6 +107,39 @@ def test_training_learns_recall_and_tests_the_best_epoch():
     assert sum(map(sum, validation["confusion_matrix"])) == len(data.validation)
 
 
+def test_a_cosine_schedule_falls_from_the_learning_rate_to_zero_and_smoothing_softens_the_loss():
+    data = small_data()
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(hidden_size=8), data.spec)
+    rates = []
+
+    class Recorder(Callback):
+        def on_batch_end(self, trainer):
+            rates.append(trainer.optimizer.param_groups[0]["lr"])
+
+    config = TrainConfig(epochs=3, batch_size=32, learning_rate=0.01, schedule="cosine", label_smoothing=0.2)
+    trainer = Trainer(model, data, config, [Recorder()])
+    trainer.fit()
+    planned = 3 * trainer.steps_per_epoch
+    assert len(rates) == planned and rates[0] == pytest.approx(0.01)
+    assert all(later < earlier for earlier, later in zip(rates, rates[1:]))
+    assert rates[planned // 2] == pytest.approx(0.005, rel=0.1) and rates[-1] < 0.01 * 0.01
+    outputs, targets = torch.randn(5, 10), torch.tensor([1, 2, 3, 4, 5])
+    assert trainer.loss(outputs, targets) == pytest.approx(
+        float(torch.nn.functional.cross_entropy(outputs, targets, label_smoothing=0.2)))
+    model.eval()  # validation losses stay plain cross-entropy
+    batch = next(iter(data.validation.batches(len(data.validation))))
+    with torch.no_grad():
+        plain = torch.nn.functional.cross_entropy(model(batch.inputs, batch.lengths), batch.targets)
+    assert trainer.evaluate(data.validation)["loss"] == pytest.approx(float(plain), rel=1e-4)
+
+
+@pytest.mark.parametrize("option,bad", [("schedule", "linear"), ("label_smoothing", 1.0), ("label_smoothing", -0.1)])
+def test_bad_schedules_and_smoothing_are_refused(option, bad):
+    with pytest.raises(ValueError, match=option.replace("_", " ") + "|" + option):
+        TrainConfig(**{option: bad})
+
+
 def test_regression_reports_mae_rmse_and_the_baseline():
     task = TaskConfig(name="adding", options={"sequence_length": 10, "num_samples": 300})
     data = small_data(task=task)
@@ -192,18 +225,19 @@ class StopAtStep(Callback):
             raise StopRequested("stop requested")
 
 
-def _resume_config():
+def _resume_config(**train):
     return build_config("recall", None, {"task": {"sequence_length": 10, "num_samples": 400},
                                          "model": {"hidden_size": 16, "dropout": 0.3},
-                                         "train": {"epochs": 2, "batch_size": 16, "log_every_steps": 4}})
+                                         "train": {"epochs": 2, "batch_size": 16, "log_every_steps": 4, **train}})
 
 
-def test_a_stop_mid_epoch_resumes_at_that_step_with_identical_results(store):
+@pytest.mark.parametrize("train", [{}, {"schedule": "cosine", "label_smoothing": 0.1}])
+def test_a_stop_mid_epoch_resumes_at_that_step_with_identical_results(store, train):
     """A stop saves the step it ended on (weights, optimiser, RNG); resume skips the batches already
-    trained, so the result equals an uninterrupted run's, bit for bit."""
-    straight = store.create(_resume_config())
+    trained, so the result equals an uninterrupted run's, bit for bit (a cosine schedule included)."""
+    straight = store.create(_resume_config(**train))
     assert execute(straight, stream=io.StringIO(), install_signals=False) == "completed"
-    stopped = store.create(_resume_config())
+    stopped = store.create(_resume_config(**train))
     assert execute(stopped, stream=io.StringIO(), install_signals=False, extra_callbacks=(StopAtStep(7),)) == "stopped"
     status = stopped.status()
     assert status["epoch"] == 0 and status["resume_step"] == 7
