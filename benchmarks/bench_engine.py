@@ -4,13 +4,15 @@
    checks) against a bare hand-written torch loop doing the same work on the same model and batches.
    Goal ≤ 1.05x.
 2. scratch vs fused: forward + backward of one recurrent layer, batch 64, 200 steps, input 128,
-   hidden 128 and 256, LSTM and GRU. Goal ≤ 1.3x.
+   hidden 128 and 256, LSTM and GRU. Goal ≤ 1.2x. With --compile also the scratch layer under
+   torch.compile (what `--compile` trains with), and how long its first call compiles.
 3. packing (--part packing): torch's packed path against the fused backbone's CPU path (the padded
    batch through the same kernel, masked) on variable lengths: batch 64, 300 steps, lengths 150-300,
    input 128; IMDB's report LSTM 256 and a BiGRU 128.
 
 Timings alternate between the two sides and the median of the repeats is kept, so a slow moment
-of the machine hits both. Usage: python benchmarks/bench_engine.py [--repeats 5] [--part all|overhead|cells|packing]
+of the machine hits both.
+Usage: python benchmarks/bench_engine.py [--repeats 5] [--part all|overhead|cells|packing] [--compile]
 """
 from __future__ import annotations
 
@@ -89,11 +91,13 @@ def engine_overhead(repeats: int) -> float:
     return rnnkit_seconds / bare_seconds
 
 
-def scratch_vs_fused(arch: str, hidden: int, repeats: int) -> float:
+def scratch_vs_fused(arch: str, hidden: int, repeats: int, compiled: bool = False) -> float:
     config = ModelConfig(arch=arch, hidden_size=hidden)
     torch.manual_seed(0)
     fused = FusedBackbone(config, 128, 200)
     scratch = ScratchBackbone(ModelConfig(arch=arch, impl="scratch", hidden_size=hidden), 128, 200)
+    if compiled:
+        scratch = torch.compile(scratch, dynamic=False)
     inputs = torch.randn(64, 200, 128)
     lengths = torch.full((64,), 200)
 
@@ -103,9 +107,14 @@ def scratch_vs_fused(arch: str, hidden: int, repeats: int) -> float:
             (outputs.sum() + last.sum()).backward()
         return run
 
+    name = "compiled scratch" if compiled else "scratch"
+    if compiled:
+        started = time.perf_counter()
+        forward_backward(scratch)()
+        print(f"{arch} hidden {hidden} compile seconds: {time.perf_counter() - started:.1f}")
     scratch_seconds, fused_seconds = alternate(forward_backward(scratch), forward_backward(fused), repeats)
     print(f"{arch} hidden {hidden} fused ms: {fused_seconds * 1000:.1f}")
-    print(f"{arch} hidden {hidden} scratch ms: {scratch_seconds * 1000:.1f}")
+    print(f"{arch} hidden {hidden} {name} ms: {scratch_seconds * 1000:.1f}")
     return scratch_seconds / fused_seconds
 
 
@@ -132,6 +141,7 @@ def packed_vs_unpacked(arch: str, hidden: int, bidirectional: bool, repeats: int
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="timed repeats per side (median kept)")
+    parser.add_argument("--compile", action="store_true", help="also time the scratch layers under torch.compile")
     parser.add_argument("--part", choices=("all", "overhead", "cells", "packing"), default="all",
                         help="which figures to measure")
     args = parser.parse_args()
@@ -148,6 +158,9 @@ def main() -> None:
     for arch in ("lstm", "gru"):
         for hidden in (128, 256):
             print(f"scratch/fused {arch} hidden {hidden}: {scratch_vs_fused(arch, hidden, args.repeats):.3f}")
+            if args.compile:
+                ratio = scratch_vs_fused(arch, hidden, args.repeats, compiled=True)
+                print(f"compiled scratch/fused {arch} hidden {hidden}: {ratio:.3f}")
 
 
 if __name__ == "__main__":

@@ -93,6 +93,7 @@ class Trainer:
         self.config = config
         self.device = device or resolve_device(config.device)
         self.model = model.to(self.device)
+        self.forward = self._compiled(data) if config.compile else self.model  # what the training steps call
         self.optimizer = make_optimizer(self.model, config)
         self.callbacks = list(callbacks)
         self.state = TrainingState()
@@ -160,6 +161,16 @@ class Trainer:
         for callback in self.callbacks:
             callback.on_epoch_end(self, record)
 
+    def _compiled(self, data: TaskData) -> nn.Module:
+        """The model under torch.compile for the training steps (evaluation stays eager: its batches have
+        other shapes, each would compile again). The unrolled loop is compiled for one sequence length,
+        so tasks whose lengths vary are refused rather than recompiled batch after batch."""
+        lengths = data.train.lengths
+        if len(lengths) and int(lengths.min()) != int(lengths.max()):
+            raise ValueError(f"compile needs sequences of one length; this task's run from {int(lengths.min())} to "
+                             f"{int(lengths.max())} steps: train without compile")
+        return torch.compile(self.model, dynamic=False)
+
     def epoch_batches(self, epoch: int):
         """The training batches of `epoch`, in an order fixed by the seed and the epoch only: every
         architecture trained with the same seed sees the same batches in the same order."""
@@ -184,7 +195,7 @@ class Trainer:
             inputs, targets = batch.inputs.to(self.device), batch.targets.to(self.device)
             with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32,
                                 enabled=self.amp_dtype is not None):
-                outputs = self.model(inputs, batch.lengths)
+                outputs = self.forward(inputs, batch.lengths)
                 loss = self.loss(outputs, targets)
             self.optimizer.zero_grad(set_to_none=True)
             self._schedule()

@@ -258,3 +258,30 @@ def test_a_stop_before_training_starts_ends_stopped_not_failed(store):
     run.write_status("queued")
     assert execute(run, stream=io.StringIO(), install_signals=False) == "stopped"
     assert run.status()["state"] == "stopped" and "error" not in run.status()
+
+
+def test_compiled_training_steps_train_the_same_weights():
+    """`compile`: the training steps run under torch.compile and give what the eager steps give."""
+    data = small_data()
+    weights = []
+    for compile_steps in (False, True):
+        torch.manual_seed(0)
+        model = build_model(ModelConfig(arch="lstm", impl="scratch", hidden_size=8), data.spec)
+        trainer = Trainer(model, data, TrainConfig(epochs=1, batch_size=100, compile=compile_steps,
+                                                   gradient_probe=False))
+        assert (trainer.forward is not model) == compile_steps
+        trainer.fit()
+        weights.append(model.state_dict())
+    for name, value in weights[0].items():
+        assert torch.allclose(value, weights[1][name], atol=1e-4), name
+
+
+def test_compile_refuses_sequences_of_different_lengths(tmp_path):
+    from tests import fixtures
+
+    fixtures.write_names(tmp_path)
+    task = TaskConfig(name="names", data_dir=str(tmp_path))
+    data = get_task("names").load(task, 0, progress=lambda text: None)
+    model = build_model(ModelConfig(hidden_size=8), data.spec)
+    with pytest.raises(ValueError, match="compile needs sequences of one length"):
+        Trainer(model, data, TrainConfig(epochs=1, batch_size=8, compile=True))
