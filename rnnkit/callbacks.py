@@ -97,16 +97,14 @@ class PosthocFit(Callback):
         self.run, self.stream = run, stream
 
     def on_train_end(self, trainer: Trainer, record: dict) -> None:
-        from rnnkit.posthoc import fit
+        from rnnkit.posthoc import fit_model
 
         if trainer.spec.job != "classify" or trainer.best_model_state is None or not len(trainer.data.validation):
             return
         started = time.perf_counter()
         try:  # the weights are the best epoch's (Trainer.test loaded them)
-            test = getattr(trainer.evaluator, "kept", None) or trainer.evaluator.outputs(trainer.model,
-                                                                                          trainer.data.test)
-            result = fit(trainer.evaluator.outputs(trainer.model, trainer.data.validation), test,
-                         trainer.data.train.targets, trainer.spec.class_names)
+            result = fit_model(trainer.evaluator, trainer.model, trainer.data,
+                               test=getattr(trainer.evaluator, "kept", None))
         except Exception as error:  # noqa: BLE001 - calibration must never fail a finished run
             self.stream.write(f"post-hoc calibration skipped: {type(error).__name__}: {error}\n")
             return

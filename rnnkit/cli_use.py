@@ -93,7 +93,7 @@ def command_calibrate(args: argparse.Namespace, store: RunStore) -> int:
     from rnnkit.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
     from rnnkit.config import RunConfig
     from rnnkit.evaluator import Evaluator, resolve_device
-    from rnnkit.posthoc import fit
+    from rnnkit.posthoc import fit_model
     from rnnkit.spec import TaskSpec
     from rnnkit.tasks import get_task
 
@@ -106,8 +106,7 @@ def command_calibrate(args: argparse.Namespace, store: RunStore) -> int:
     device = resolve_device(config.train.device)
     evaluator = Evaluator(spec, device, config.train.batch_size * 2)
     model = model_from_checkpoint(payload, device)
-    result = fit(evaluator.outputs(model, data.validation), evaluator.outputs(model, data.test), data.train.targets,
-                 spec.class_names)
+    result = fit_model(evaluator, model, data)
     save_checkpoint(run.best_path, {**payload, "posthoc": result})
     run.append_metrics({"kind": "posthoc", "epoch": int(payload.get("epoch", 0)), **result})
     test = result["test"]

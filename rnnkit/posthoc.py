@@ -92,6 +92,14 @@ def fit(validation: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor,
     }
 
 
+def fit_model(evaluator, model, data, test: tuple[torch.Tensor, torch.Tensor] | None = None) -> dict:
+    """`fit` for a trained classifier: its logits on the validation split and on the test split (or the
+    test logits already computed, e.g. kept by the test pass) through `evaluator` (rnnkit.evaluator)."""
+    if test is None:
+        test = evaluator.outputs(model, data.test)
+    return fit(evaluator.outputs(model, data.validation), test, data.train.targets, data.spec.class_names)
+
+
 def _ece_pair(logits: torch.Tensor, targets: torch.Tensor, temperature: float) -> dict:
     result = {}
     for name, scale in (("ece", 1.0), ("ece_calibrated", temperature)):
