@@ -94,8 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Train a model; several --arch values start one run each, "
                                             "as one comparison group.")
     train.add_argument("--task", choices=task_names(), default="recall", help="what to learn (default: recall)")
-    train.add_argument("--arch", default="lstm",
-                       help=f"architecture(s), comma-separated: {', '.join(architecture_names())} (default: lstm)")
+    train.add_argument("--arch", default=None,
+                       help=f"architecture(s), comma-separated: {', '.join(architecture_names())} (default: the "
+                            "preset's, else lstm)")
     train.add_argument("--preset", default=None,
                        help="named hyperparameters of the task (`python -m rnnkit presets` lists each task's; "
                             "default: quick where the task has it); 'none' for plain defaults")
@@ -142,7 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
                                             "ranked by validation score, the best configuration).")
     sweep.add_argument("--task", choices=task_names(), default="recall", help="what to learn (default: recall)")
     sweep.add_argument("--preset", default=None, help="preset under the grid (default: quick where the task has it)")
-    sweep.add_argument("--arch", default="lstm", help="architecture(s), comma-separated (default: lstm)")
+    sweep.add_argument("--arch", default=None,
+                       help="architecture(s), comma-separated (default: the preset's, else lstm)")
     sweep.add_argument("--grid", action="append", default=[], metavar="SECTION.OPTION=V1,V2",
                        help="a swept option and its values, e.g. model.hidden_size=32,64; repeat per option")
     sweep.add_argument("--seeds", type=int, default=1, help="runs per grid point (default: 1)")
@@ -240,20 +242,26 @@ def _absolute(value: str, always: bool = False) -> str:
 
 
 def configs_from_args(args: argparse.Namespace) -> list:
-    archs = parse_architectures(args.arch)
-    available = preset_names(args.task)
-    preset = args.preset if args.preset is not None else ("quick" if "quick" in available else None)
-    if preset == "none":
-        preset = None
+    preset = chosen_preset(args)
+    archs = parse_architectures(args.arch) if args.arch is not None else [None]
     if args.seeds < 1:
         raise ValueError(f"--seeds must be at least 1, not {args.seeds}")
     group = args.group or (new_group_id() if len(archs) * args.seeds > 1 else "")
     overrides = overrides_from_args(args)
     if args.detach and len(archs) * args.seeds > 1 and "num_threads" not in overrides["train"]:
         overrides["train"]["num_threads"] = parallel_threads(len(archs) * args.seeds)
-    return [seeded(build_config(args.task, preset, {**overrides, "model": {**overrides["model"], "arch": arch}},
+    return [seeded(build_config(args.task, preset, {**overrides, "model": {**overrides["model"],
+                                                                           **({"arch": arch} if arch else {})}},
                                 group=group), offset)
             for offset in range(args.seeds) for arch in archs]
+
+
+def chosen_preset(args: argparse.Namespace) -> str | None:
+    """--preset, else quick where the task has it; 'none' = plain defaults. Without --arch, the preset's
+    own architecture trains (e.g. shopping's best preset is a BiGRU)."""
+    available = preset_names(args.task)
+    preset = args.preset if args.preset is not None else ("quick" if "quick" in available else None)
+    return None if preset == "none" else preset
 
 
 def command_train(args: argparse.Namespace, store: RunStore) -> int:
@@ -381,13 +389,11 @@ def command_sweep(args: argparse.Namespace, store: RunStore) -> int:
 
     if args.seeds < 1:
         raise ValueError(f"--seeds must be at least 1, not {args.seeds}")
-    available = preset_names(args.task)
-    preset = args.preset if args.preset is not None else ("quick" if "quick" in available else None)
-    if preset == "none":
-        preset = None
+    preset = chosen_preset(args)
     group = new_group_id()
-    configs = sweep_configs(args.task, preset, parse_grid(args.task, args.grid), architectures=parse_architectures(
-        args.arch), seeds=args.seeds, group=group)
+    architectures = parse_architectures(args.arch) if args.arch is not None else None
+    configs = sweep_configs(args.task, preset, parse_grid(args.task, args.grid), architectures=architectures,
+                            seeds=args.seeds, group=group)
     if args.detach:  # the group trains at once: its runs share the cores
         threads = parallel_threads(len(configs))
         configs = [dataclasses.replace(config, train=dataclasses.replace(config.train, num_threads=threads))

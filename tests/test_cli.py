@@ -94,3 +94,25 @@ def test_resume_refuses_a_completed_run_and_stop_an_unknown_one(tmp_path, capsys
     assert "already completed" in capsys.readouterr().err
     assert main(["stop", "../etc", "--checkpoints-dir", str(tmp_path)]) == 2
     assert "invalid run id" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command,archs", [
+    ("train --task shopping --preset best", ["gru"]),  # the preset's own BiGRU, not the plain default
+    ("train --task imdb --preset quick --seeds 2", ["gru", "gru"]),
+    ("train --task recall --preset none", ["lstm"]),
+    ("train --task shopping --preset best --arch lstm,rnn", ["lstm", "rnn"]),
+])
+def test_without_arch_a_preset_trains_its_own_architecture(command, archs):
+    from rnnkit.cli import build_parser, configs_from_args
+
+    configs = configs_from_args(build_parser().parse_args(command.split()))
+    assert [config.model.arch for config in configs] == archs
+    if "best" in command:
+        assert all(config.model.bidirectional and config.model.pooling == "max" for config in configs)
+
+
+def test_a_sweep_without_arch_keeps_the_presets_architecture():
+    from rnnkit.sweep import sweep_configs
+
+    configs = sweep_configs("imdb", "quick", {("model", "hidden_size"): [32, 64]}, architectures=None)
+    assert [config.model.arch for config in configs] == ["gru", "gru"]
