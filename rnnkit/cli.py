@@ -148,6 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--grid", action="append", default=[], metavar="SECTION.OPTION=V1,V2",
                        help="a swept option and its values, e.g. model.hidden_size=32,64; repeat per option")
     sweep.add_argument("--seeds", type=int, default=1, help="runs per grid point (default: 1)")
+    sweep.add_argument("--search", choices=("grid", "random", "tpe"), default="grid",
+                       help="grid: every point; random: --trials distinct points drawn at random; tpe: Optuna's "
+                            "TPE picks each next point from the scores so far (trains in the foreground)")
+    sweep.add_argument("--trials", type=int, default=8, help="points to train with --search random|tpe (default: 8)")
+    sweep.add_argument("--search-seed", type=int, default=0, help="seeds the random / TPE choice of points")
     sweep.add_argument("--detach", action="store_true", help="queue the runs in the background and return")
 
     horizon = commands.add_parser("horizon", help="the memory-horizon experiment: recall accuracy against T",
@@ -385,15 +390,24 @@ def command_delete(args: argparse.Namespace, store: RunStore) -> int:
 
 
 def command_sweep(args: argparse.Namespace, store: RunStore) -> int:
-    from rnnkit.sweep import parse_grid, sweep_configs, sweep_frame
+    from rnnkit.sweep import MAX_SWEEP_RUNS, parse_grid, point_config, random_points, sweep_configs
 
     if args.seeds < 1:
         raise ValueError(f"--seeds must be at least 1, not {args.seeds}")
     preset = chosen_preset(args)
     group = new_group_id()
     architectures = parse_architectures(args.arch) if args.arch is not None else None
-    configs = sweep_configs(args.task, preset, parse_grid(args.task, args.grid), architectures=architectures,
-                            seeds=args.seeds, group=group)
+    grid = parse_grid(args.task, args.grid)
+    if args.search == "tpe":
+        return _tpe_sweep(args, store, preset, grid, architectures, group)
+    if args.search == "random":
+        configs = [point_config(args.task, preset, point, arch=arch, offset=offset, group=group)
+                   for offset in range(args.seeds) for point in random_points(grid, args.trials, args.search_seed)
+                   for arch in architectures or [None]]
+        if len(configs) > MAX_SWEEP_RUNS:
+            raise ValueError(f"this sweep has {len(configs)} runs; at most {MAX_SWEEP_RUNS}: fewer trials or seeds")
+    else:
+        configs = sweep_configs(args.task, preset, grid, architectures=architectures, seeds=args.seeds, group=group)
     if args.detach:  # the group trains at once: its runs share the cores
         threads = parallel_threads(len(configs))
         configs = [dataclasses.replace(config, train=dataclasses.replace(config.train, num_threads=threads))
@@ -405,12 +419,57 @@ def command_sweep(args: argparse.Namespace, store: RunStore) -> int:
 
     runs = [store.create(config) for config in configs]
     outcomes = [execute(run) for run in runs]
+    _print_sweep(runs)
+    return 0 if all(outcome in ("completed", "stopped") for outcome in outcomes) else 1
+
+
+def _print_sweep(runs: list) -> None:
+    from rnnkit.sweep import sweep_frame
+
     frame = sweep_frame(runs)
     monitor = next((name for name in frame["monitor"] if name), "")
     if monitor:
         frame = frame.sort_values("best validation", ascending=not higher_is_better(monitor), na_position="last")
     print(frame.drop(columns=["run"]).to_string(index=False))
-    return 0 if all(outcome in ("completed", "stopped") for outcome in outcomes) else 1
+
+
+def _tpe_sweep(args: argparse.Namespace, store: RunStore, preset: str | None, grid: dict,
+               architectures: list[str] | None, group: str) -> int:
+    """--search tpe: one trial at a time in this process; each trial trains --seeds runs of one point and
+    tells TPE their mean best validation score."""
+    from rnnkit.runner import execute
+    from rnnkit.sweep import MAX_SWEEP_RUNS, point_config, tpe_search
+
+    if args.detach:
+        raise ValueError("--search tpe chooses each trial from the scores before it, so it trains in the "
+                         "foreground; leave out --detach, or use --search random")
+    if args.trials * args.seeds > MAX_SWEEP_RUNS:
+        raise ValueError(f"{args.trials} trials x {args.seeds} seeds is more than {MAX_SWEEP_RUNS} runs")
+    if architectures and len(architectures) > 1:
+        grid = {**grid, ("model", "arch"): architectures}  # the architecture becomes one more searched option
+    arch = architectures[0] if architectures and len(architectures) == 1 else None
+    monitor = get_task(args.task).selection_metric
+    runs: list = []
+
+    def score(point: dict) -> float | None:
+        trial = [store.create(point_config(args.task, preset, point, arch=arch, offset=offset, group=group))
+                 for offset in range(args.seeds)]
+        runs.extend(trial)
+        values = []
+        for run in trial:
+            execute(run)
+            epochs = run.metrics("epoch")
+            if run.status().get("state") == "completed" and epochs and epochs[-1].get("best_value") is not None:
+                values.append(float(epochs[-1]["best_value"]))
+        value = sum(values) / len(values) if values else None
+        shown = " ".join(f"{section}.{name}={point[(section, name)]}" for section, name in point)
+        print(f"trial {len(runs) // args.seeds}: {shown} -> validation {monitor} "
+              f"{'failed' if value is None else f'{value:.4f}'}", flush=True)
+        return value
+
+    tpe_search(grid, args.trials, score, maximise=higher_is_better(monitor), seed=args.search_seed)
+    _print_sweep(runs)
+    return 0
 
 
 def command_horizon(args: argparse.Namespace, store: RunStore) -> int:

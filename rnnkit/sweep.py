@@ -6,6 +6,12 @@
 A grid line is SECTION.OPTION=V1,V2,... with SECTION one of task, model, train and OPTION any
 option of that section (the task's own for `task`); values are read as the option's type. The runs
 are ranked by their VALIDATION score; the test score is shown for the record, never used to choose.
+
+Three ways through the grid (`--search`): `grid` trains every point; `random` trains `--trials`
+points drawn without replacement (Bergstra & Bengio 2012: a few random points find good settings
+when only some options matter); `tpe` asks Optuna's Tree-structured Parzen Estimator for one point
+at a time, trains it, tells it the validation score and asks again, so later trials go where the
+good ones were. TPE is sequential by nature: it trains in the foreground, one trial after another.
 """
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ from rnnkit.runs import Run
 from rnnkit.tasks import get_task
 
 MAX_SWEEP_RUNS = 64
+SEARCHES = ("grid", "random", "tpe")
 SECTIONS = ("task", "model", "train")
 NOT_SWEPT = {("train", "seed"), ("train", "num_threads")}
 
@@ -90,18 +97,80 @@ def sweep_configs(task: str, preset: str | None, grid: dict[tuple[str, str], lis
     count = len(points) * len(architectures) * seeds
     if count > MAX_SWEEP_RUNS:
         raise ValueError(f"this sweep has {count} runs; at most {MAX_SWEEP_RUNS}: fewer values, or fewer seeds")
-    configs = []
-    for offset in range(seeds):
-        for point in points:
-            for arch in architectures:
-                layered = {section: dict(overrides.get(section, {})) for section in SECTIONS}
-                for (section, name), value in zip(grid, point):
-                    layered[section][name] = value
-                if arch is not None and ("model", "arch") not in grid:
-                    layered["model"]["arch"] = arch
-                config = build_config(task, preset, layered, group=group)
-                configs.append(seeded(dataclasses.replace(config, kind="sweep"), offset))
-    return configs
+    return [point_config(task, preset, dict(zip(grid, point)), overrides, arch, offset, group)
+            for offset in range(seeds) for point in points for arch in architectures]
+
+
+def point_config(task: str, preset: str | None, point: dict[tuple[str, str], Any],
+                 overrides: dict[str, dict] | None = None, arch: str | None = None, offset: int = 0,
+                 group: str = "") -> RunConfig:
+    """The run config of one grid point (validated as the CLI would), of kind 'sweep'."""
+    layered = {section: dict((overrides or {}).get(section, {})) for section in SECTIONS}
+    for (section, name), value in point.items():
+        layered[section][name] = value
+    if arch is not None and ("model", "arch") not in point:
+        layered["model"]["arch"] = arch
+    config = build_config(task, preset, layered, group=group)
+    return seeded(dataclasses.replace(config, kind="sweep"), offset)
+
+
+def random_points(grid: dict[tuple[str, str], list[Any]], trials: int, seed: int = 0) -> list[dict]:
+    """`trials` distinct points of the grid drawn uniformly (all of them when the grid is smaller)."""
+    import random
+
+    if trials < 1:
+        raise ValueError(f"--trials must be at least 1, not {trials}")
+    sizes = [len(values) for values in grid.values()]
+    total = 1
+    for size in sizes:
+        total *= size
+    points = []
+    for index in random.Random(seed).sample(range(total), min(trials, total)):
+        point = {}
+        for key, size in zip(reversed(list(grid)), reversed(sizes)):  # index in mixed radix
+            index, position = divmod(index, size)
+            point[key] = grid[key][position]
+        points.append({key: point[key] for key in grid})
+    return points
+
+
+def tpe_search(grid: dict[tuple[str, str], list[Any]], trials: int, score, maximise: bool,
+               seed: int = 0) -> list[tuple[dict, float | None]]:
+    """Optuna's TPE over the grid's values: `trials` distinct points, one at a time. `score(point)` trains
+    the point and returns its validation score (None: the run failed). A point TPE suggests again is told
+    its known score without training; the search ends early once every point of the grid has been tried.
+    Returns (point, score) in the order trained."""
+    import optuna
+    from optuna.distributions import CategoricalDistribution
+    from optuna.trial import TrialState
+
+    if trials < 1:
+        raise ValueError(f"--trials must be at least 1, not {trials}")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    names = {f"{section}.{name}": (section, name) for section, name in grid}
+    distributions = {label: CategoricalDistribution(grid[key]) for label, key in names.items()}
+    total = 1
+    for values in grid.values():
+        total *= len(values)
+    sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(4, max(1, trials // 3)))
+    study = optuna.create_study(direction="maximize" if maximise else "minimize", sampler=sampler)
+    known: dict[tuple, float | None] = {}
+    trained: list[tuple[dict, float | None]] = []
+    asked = 0
+    while len(trained) < min(trials, total) and asked < 50 * trials:
+        asked += 1
+        trial = study.ask(distributions)
+        point = {names[label]: trial.params[label] for label in names}
+        key = tuple(repr(point[item]) for item in grid)
+        if key not in known:
+            known[key] = score(point)
+            trained.append((point, known[key]))
+        value = known[key]
+        if value is None:
+            study.tell(trial, state=TrialState.FAIL)
+        else:
+            study.tell(trial, value)
+    return trained
 
 
 def _axes_of(run: Run) -> dict[tuple[str, str], Any]:

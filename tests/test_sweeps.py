@@ -86,3 +86,58 @@ def test_the_train_page_starts_a_sweep_as_one_group(tmp_path, monkeypatch):
     assert not app.exception, [e.value for e in app.exception]
     assert len(launched) == 1 and len(launched[0]) == 2 * 2 * 3  # the grid x rnn, lstm, gru
     assert {run.config().kind for run in launched[0]} == {"sweep"}
+
+
+# ----------------------------------------------------------------------- random and TPE search modes
+def test_random_points_are_distinct_points_of_the_grid_and_repeatable():
+    from rnnkit.sweep import random_points
+
+    grid = {("model", "hidden_size"): [8, 16, 32], ("train", "learning_rate"): [0.001, 0.003],
+            ("model", "ngrams"): [1, 2]}
+    points = random_points(grid, 5, seed=3)
+    assert len(points) == 5 and len({tuple(point.values()) for point in points}) == 5
+    assert all(point[key] in values for point in points for key, values in grid.items())
+    assert points == random_points(grid, 5, seed=3) and points != random_points(grid, 5, seed=4)
+    assert len(random_points(grid, 99)) == 12  # never more than the grid holds
+    with pytest.raises(ValueError, match="at least 1"):
+        random_points(grid, 0)
+
+
+def test_tpe_finds_the_best_point_without_training_a_point_twice():
+    from rnnkit.sweep import tpe_search
+
+    grid = {("model", "hidden_size"): list(range(10)), ("train", "epochs"): list(range(1, 6))}
+    calls = []
+
+    def score(point):
+        calls.append(point)
+        x, y = point[("model", "hidden_size")], point[("train", "epochs")]
+        return None if x == 0 else -((x - 7) ** 2) - (y - 3) ** 2  # one failed row; best at (7, 3)
+
+    trained = tpe_search(grid, 25, score, maximise=True, seed=0)
+    assert len(trained) == len(calls) == 25
+    assert len({tuple(point.values()) for point in calls}) == 25  # no point trained twice
+    best = max((value for _point, value in trained if value is not None))
+    assert best >= -1  # at or next to the optimum after 25 of 50 points
+    assert len(tpe_search({("train", "epochs"): [1, 2, 3]}, 10, lambda point: 0.5, maximise=False)) == 3
+
+
+def test_tpe_and_random_sweeps_from_the_cli(tmp_path, capsys):
+    assert main(["sweep", "--task", "recall", "--preset", "none", *TINY_GRID, "--grid", "model.hidden_size=8,16",
+                 "--grid", "train.learning_rate=0.001,0.005", "--search", "tpe", "--trials", "3",
+                 "--checkpoints-dir", str(tmp_path / "tpe")]) == 0
+    runs = RunStore(tmp_path / "tpe").runs()
+    assert len(runs) == 3 and len({run.config().group for run in runs}) == 1
+    assert {run.config().kind for run in runs} == {"sweep"}
+    out = capsys.readouterr().out
+    assert out.count("trial ") == 3 and "validation accuracy" in out and "best validation" in out
+    assert main(["sweep", "--task", "recall", "--preset", "none", *TINY_GRID, "--grid", "model.hidden_size=8,16",
+                 "--grid", "train.learning_rate=0.001,0.005", "--search", "random", "--trials", "2",
+                 "--checkpoints-dir", str(tmp_path / "random")]) == 0
+    assert len(RunStore(tmp_path / "random").runs()) == 2
+
+
+def test_tpe_refuses_to_detach(tmp_path, capsys):
+    assert main(["sweep", "--task", "recall", *TINY_GRID, "--search", "tpe", "--detach",
+                 "--checkpoints-dir", str(tmp_path)]) != 0
+    assert "foreground" in capsys.readouterr().err and not RunStore(tmp_path).runs()
