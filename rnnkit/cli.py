@@ -153,6 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "TPE picks each next point from the scores so far (trains in the foreground)")
     sweep.add_argument("--trials", type=int, default=8, help="points to train with --search random|tpe (default: 8)")
     sweep.add_argument("--search-seed", type=int, default=0, help="seeds the random / TPE choice of points")
+    sweep.add_argument("--objective", default=None,
+                       help="--search tpe: the validation metric to optimise, read at each run's best epoch "
+                            "(default: the task's selection metric, e.g. accuracy; names: try macro_f1)")
     sweep.add_argument("--detach", action="store_true", help="queue the runs in the background and return")
 
     horizon = commands.add_parser("horizon", help="the memory-horizon experiment: recall accuracy against T",
@@ -438,7 +441,7 @@ def _tpe_sweep(args: argparse.Namespace, store: RunStore, preset: str | None, gr
     """--search tpe: one trial at a time in this process; each trial trains --seeds runs of one point and
     tells TPE their mean best validation score."""
     from rnnkit.runner import execute
-    from rnnkit.sweep import MAX_SWEEP_RUNS, point_config, tpe_search
+    from rnnkit.sweep import MAX_SWEEP_RUNS, best_epoch_validation, point_config, tpe_search
 
     if args.detach:
         raise ValueError("--search tpe chooses each trial from the scores before it, so it trains in the "
@@ -448,7 +451,8 @@ def _tpe_sweep(args: argparse.Namespace, store: RunStore, preset: str | None, gr
     if architectures and len(architectures) > 1:
         grid = {**grid, ("model", "arch"): architectures}  # the architecture becomes one more searched option
     arch = architectures[0] if architectures and len(architectures) == 1 else None
-    monitor = get_task(args.task).selection_metric
+    monitor = args.objective or get_task(args.task).selection_metric
+    higher_is_better(monitor)  # an unknown metric fails here, before anything trains
     runs: list = []
 
     def score(point: dict) -> float | None:
@@ -458,9 +462,9 @@ def _tpe_sweep(args: argparse.Namespace, store: RunStore, preset: str | None, gr
         values = []
         for run in trial:
             execute(run)
-            epochs = run.metrics("epoch")
-            if run.status().get("state") == "completed" and epochs and epochs[-1].get("best_value") is not None:
-                values.append(float(epochs[-1]["best_value"]))
+            best = best_epoch_validation(run)
+            if run.status().get("state") == "completed" and best.get(monitor) is not None:
+                values.append(float(best[monitor]))
         value = sum(values) / len(values) if values else None
         shown = " ".join(f"{section}.{name}={point[(section, name)]}" for section, name in point)
         print(f"trial {len(runs) // args.seeds}: {shown} -> validation {monitor} "

@@ -190,6 +190,15 @@ def varying_options(runs: list[Run]) -> list[tuple[str, str]]:
     return [key for key, seen in values.items() if len(seen) > 1]
 
 
+def best_epoch_validation(run: Run) -> dict[str, Any]:
+    """The validation scores of the run's best epoch (the one its selection metric picked); {} before one."""
+    epochs = run.metrics("epoch")
+    if not epochs:
+        return {}
+    best = epochs[-1].get("best_epoch")
+    return next((record["validation"] for record in epochs if record["epoch"] == best), {})
+
+
 def sweep_frame(runs: list[Run]) -> pd.DataFrame:
     """One row per run: the swept options, state, best validation score and test score of the monitor."""
     axes = varying_options(runs)

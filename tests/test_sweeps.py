@@ -125,19 +125,20 @@ def test_tpe_finds_the_best_point_without_training_a_point_twice():
 def test_tpe_and_random_sweeps_from_the_cli(tmp_path, capsys):
     assert main(["sweep", "--task", "recall", "--preset", "none", *TINY_GRID, "--grid", "model.hidden_size=8,16",
                  "--grid", "train.learning_rate=0.001,0.005", "--search", "tpe", "--trials", "3",
-                 "--checkpoints-dir", str(tmp_path / "tpe")]) == 0
+                 "--objective", "macro_f1", "--checkpoints-dir", str(tmp_path / "tpe")]) == 0
     runs = RunStore(tmp_path / "tpe").runs()
     assert len(runs) == 3 and len({run.config().group for run in runs}) == 1
     assert {run.config().kind for run in runs} == {"sweep"}
     out = capsys.readouterr().out
-    assert out.count("trial ") == 3 and "validation accuracy" in out and "best validation" in out
+    assert out.count("trial ") == 3 and "validation macro_f1" in out and "best validation" in out
     assert main(["sweep", "--task", "recall", "--preset", "none", *TINY_GRID, "--grid", "model.hidden_size=8,16",
                  "--grid", "train.learning_rate=0.001,0.005", "--search", "random", "--trials", "2",
                  "--checkpoints-dir", str(tmp_path / "random")]) == 0
     assert len(RunStore(tmp_path / "random").runs()) == 2
 
 
-def test_tpe_refuses_to_detach(tmp_path, capsys):
-    assert main(["sweep", "--task", "recall", *TINY_GRID, "--search", "tpe", "--detach",
+@pytest.mark.parametrize("extra,message", [(["--detach"], "foreground"), (["--objective", "speed"], "unknown metric")])
+def test_tpe_refuses_to_detach_and_unknown_objectives(tmp_path, capsys, extra, message):
+    assert main(["sweep", "--task", "recall", *TINY_GRID, "--search", "tpe", *extra,
                  "--checkpoints-dir", str(tmp_path)]) != 0
-    assert "foreground" in capsys.readouterr().err and not RunStore(tmp_path).runs()
+    assert message in capsys.readouterr().err and not RunStore(tmp_path).runs()
