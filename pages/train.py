@@ -54,10 +54,14 @@ with setup:
             ui.safe.error(error)
     with st.expander(_("Sweep: a grid of settings")):
         grid = sweep_view.grid_box(task)
+        points = st.number_input(_("Combinations to train (0 = all of them)"), min_value=0, max_value=64, step=1,
+                                 value=0, key="train_sweep_points",
+                                 help=_("N > 0: N different combinations drawn at random (random search), for a "
+                                        "grid too large to train whole"))
         if st.button(_("Start sweep"), key="train_sweep_start", disabled=not grid):
             try:
                 st.session_state["train_watch"] = ui.start_sweep(task, preset, architectures, overrides,
-                                                                 int(seed_count), grid)
+                                                                 int(seed_count), grid, points=int(points))
             except QueueFull as error:
                 ui.safe.error(ui.queue_full_message(error))
             except (ValueError, OSError) as error:

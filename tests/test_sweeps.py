@@ -86,6 +86,11 @@ def test_the_train_page_starts_a_sweep_as_one_group(tmp_path, monkeypatch):
     assert not app.exception, [e.value for e in app.exception]
     assert len(launched) == 1 and len(launched[0]) == 2 * 2 * 3  # the grid x rnn, lstm, gru
     assert {run.config().kind for run in launched[0]} == {"sweep"}
+    app.number_input(key="train_sweep_points").set_value(3).run()  # random search: 3 of the 4 combinations
+    app.button(key="train_sweep_start").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert len(launched) == 2 and len(launched[1]) == 3 * 3
+    assert len({(run.config().model.hidden_size, run.config().train.learning_rate) for run in launched[1]}) == 3
 
 
 # ----------------------------------------------------------------------- random and TPE search modes

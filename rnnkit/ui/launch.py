@@ -49,10 +49,11 @@ def start_runs(task: str, preset: str, architectures: list[str], overrides: dict
 
 
 def start_sweep(task: str, preset: str, architectures: list[str], overrides: dict[str, dict], seeds: int,
-                grid_lines: list[str]) -> str:
+                grid_lines: list[str], points: int = 0) -> str:
     """Queue a grid of settings (x architectures x seeds) as one group of kind sweep; returns the group id.
-    The grid's values win over the form's; a bad grid line raises ValueError before anything starts."""
-    from rnnkit.sweep import parse_grid, sweep_configs
+    `points` > 0: only that many distinct combinations, drawn at random (random search). The grid's values
+    win over the form's; a bad grid line raises ValueError before anything starts."""
+    from rnnkit.sweep import MAX_SWEEP_RUNS, parse_grid, point_config, random_points, sweep_configs
     from rnnkit.ui import store
 
     if not architectures:
@@ -62,7 +63,14 @@ def start_sweep(task: str, preset: str, architectures: list[str], overrides: dic
                for section, values in overrides.items()}
     layered.setdefault("train", {}).setdefault("log_every_steps", UI_LOG_EVERY_STEPS)
     group = new_group_id()
-    configs = sweep_configs(task, None if preset == "none" else preset, grid, layered, architectures, seeds, group)
+    preset = None if preset == "none" else preset
+    if points:
+        configs = [point_config(task, preset, point, layered, arch, offset, group) for offset in range(seeds)
+                   for point in random_points(grid, points) for arch in architectures]
+        if len(configs) > MAX_SWEEP_RUNS:
+            raise ValueError(f"this sweep has {len(configs)} runs; at most {MAX_SWEEP_RUNS}: fewer points or seeds")
+    else:
+        configs = sweep_configs(task, preset, grid, layered, architectures, seeds, group)
     threads = parallel_threads(len(configs))
     configs = [dataclasses.replace(config, train=dataclasses.replace(config.train, num_threads=threads))
                for config in configs]
