@@ -151,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--search", choices=("grid", "random", "tpe"), default="grid",
                        help="grid: every point; random: --trials distinct points drawn at random; tpe: Optuna's "
                             "TPE picks each next point from the scores so far (trains in the foreground)")
-    sweep.add_argument("--trials", type=int, default=8, help="points to train with --search random|tpe (default: 8)")
+    sweep.add_argument("--trials", type=int, default=8,
+                       help="points to train with --search random|tpe (default: 8)")
     sweep.add_argument("--search-seed", type=int, default=0, help="seeds the random / TPE choice of points")
     sweep.add_argument("--objective", default=None,
                        help="--search tpe: the validation metric to optimise, read at each run's best epoch "
@@ -401,6 +402,12 @@ def command_sweep(args: argparse.Namespace, store: RunStore) -> int:
     group = new_group_id()
     architectures = parse_architectures(args.arch) if args.arch is not None else None
     grid = parse_grid(args.task, args.grid)
+    given = [flag for flag, value, default in (("--trials", args.trials, 8), ("--search-seed", args.search_seed, 0),
+                                               ("--objective", args.objective, None)) if value != default]
+    if args.search == "grid" and given:
+        raise ValueError(f"{', '.join(given)} only apply to --search random or tpe; a grid trains every point")
+    if args.search == "random" and args.objective is not None:
+        raise ValueError("--objective only applies to --search tpe (a random search does not look at scores)")
     if args.search == "tpe":
         return _tpe_sweep(args, store, preset, grid, architectures, group)
     if args.search == "random":
@@ -440,6 +447,7 @@ def _tpe_sweep(args: argparse.Namespace, store: RunStore, preset: str | None, gr
                architectures: list[str] | None, group: str) -> int:
     """--search tpe: one trial at a time in this process; each trial trains --seeds runs of one point and
     tells TPE their mean best validation score."""
+    from rnnkit.jobs import get_job
     from rnnkit.runner import execute
     from rnnkit.sweep import MAX_SWEEP_RUNS, best_epoch_validation, point_config, tpe_search
 
@@ -451,9 +459,13 @@ def _tpe_sweep(args: argparse.Namespace, store: RunStore, preset: str | None, gr
     if architectures and len(architectures) > 1:
         grid = {**grid, ("model", "arch"): architectures}  # the architecture becomes one more searched option
     arch = architectures[0] if architectures and len(architectures) == 1 else None
-    monitor = args.objective or get_task(args.task).selection_metric
-    higher_is_better(monitor)  # an unknown metric fails here, before anything trains
+    task = get_task(args.task)
+    monitor = args.objective or task.selection_metric
+    reported = ("loss", *get_job(task.job).headline)
+    if monitor not in reported:  # before anything trains
+        raise ValueError(f"--objective {monitor!r}: a {args.task} run's validation reports {', '.join(reported)}")
     runs: list = []
+    outcomes: list[str] = []
 
     def score(point: dict) -> float | None:
         trial = [store.create(point_config(args.task, preset, point, arch=arch, offset=offset, group=group))
@@ -461,9 +473,11 @@ def _tpe_sweep(args: argparse.Namespace, store: RunStore, preset: str | None, gr
         runs.extend(trial)
         values = []
         for run in trial:
-            execute(run)
+            outcomes.append(execute(run))
+            if outcomes[-1] == "stopped":  # Ctrl-C or a Stop: the search ends here
+                raise SearchStopped
             best = best_epoch_validation(run)
-            if run.status().get("state") == "completed" and best.get(monitor) is not None:
+            if outcomes[-1] == "completed" and best.get(monitor) is not None:
                 values.append(float(best[monitor]))
         value = sum(values) / len(values) if values else None
         shown = " ".join(f"{section}.{name}={point[(section, name)]}" for section, name in point)
@@ -471,9 +485,16 @@ def _tpe_sweep(args: argparse.Namespace, store: RunStore, preset: str | None, gr
               f"{'failed' if value is None else f'{value:.4f}'}", flush=True)
         return value
 
-    tpe_search(grid, args.trials, score, maximise=higher_is_better(monitor), seed=args.search_seed)
+    try:
+        tpe_search(grid, args.trials, score, maximise=higher_is_better(monitor), seed=args.search_seed)
+    except SearchStopped:
+        print("the search was stopped; the trials so far:")
     _print_sweep(runs)
-    return 0
+    return 0 if outcomes and all(outcome == "completed" for outcome in outcomes) else 1
+
+
+class SearchStopped(Exception):
+    """A trial's run was stopped: a TPE search does not go on to the next trial."""
 
 
 def command_horizon(args: argparse.Namespace, store: RunStore) -> int:

@@ -49,6 +49,10 @@ def _not_language_model(task) -> bool:
     return task.job != "language_model"
 
 
+def _has_classes(task) -> bool:
+    return task.job != "regress"
+
+
 @dataclass(frozen=True)
 class TaskConfig:
     """Which data to train on; `options` are the task's own (declared in its module)."""
@@ -131,7 +135,7 @@ class TrainConfig(Options):
                            label="learning-rate schedule", choices=SCHEDULES)
     label_smoothing: float = option(0.0, "training targets keep 1 - this for the true class and spread the rest over "
                                     "all classes (0.1 is common; validation and test losses stay plain), in [0, 1)",
-                                    label="label smoothing", minimum=0.0, below=1.0, step=0.05)
+                                    label="label smoothing", minimum=0.0, below=1.0, step=0.05, when=_has_classes)
     patience: int = option(0, "stop after this many epochs without a better validation score (0 = never)",
                            label="early-stop patience", minimum=0)
     stop_at_score: float = option(0.0, "stop once the validation score reaches this (e.g. 1.0 = 100 % accuracy; "

@@ -205,6 +205,9 @@ class Trainer:
             self.scaler.update()
             self.state.global_step += 1
             self.state.step = step
+            if self.config.label_smoothing:  # the epoch's training metrics report the plain loss
+                with torch.no_grad():
+                    loss = self.job.loss(outputs.detach(), targets, self.class_weights)
             window.add(loss.detach(), batch.lengths.shape[0])
             collected.add(outputs.detach(), targets, loss.detach(), batch.lengths)
             if step % self.config.log_every_steps == 0 or step in (1, self.steps_per_epoch):  # 1: a point at once

@@ -111,8 +111,11 @@ def test_without_arch_a_preset_trains_its_own_architecture(command, archs):
         assert all(config.model.bidirectional and config.model.pooling == "max" for config in configs)
 
 
-def test_a_sweep_without_arch_keeps_the_presets_architecture():
-    from rnnkit.sweep import sweep_configs
+def test_a_sweep_without_arch_keeps_the_presets_architecture(tmp_path, monkeypatch):
+    from rnnkit.runs import RunStore
 
-    configs = sweep_configs("imdb", "quick", {("model", "hidden_size"): [32, 64]}, architectures=None)
-    assert [config.model.arch for config in configs] == ["gru", "gru"]
+    monkeypatch.setattr(RunStore, "start", lambda self, configs: started.extend(configs) or [])
+    started = []
+    assert main(["sweep", "--task", "imdb", "--preset", "quick", "--grid", "model.hidden_size=32,64", "--detach",
+                 "--checkpoints-dir", str(tmp_path)]) == 0
+    assert [config.model.arch for config in started] == ["gru", "gru"]

@@ -134,16 +134,23 @@ def test_tpe_and_random_sweeps_from_the_cli(tmp_path, capsys):
     runs = RunStore(tmp_path / "tpe").runs()
     assert len(runs) == 3 and len({run.config().group for run in runs}) == 1
     assert {run.config().kind for run in runs} == {"sweep"}
+    assert {run.status()["state"] for run in runs} == {"completed"}
     out = capsys.readouterr().out
-    assert out.count("trial ") == 3 and "validation macro_f1" in out and "best validation" in out
+    assert out.count("trial ") == 3 and "validation macro_f1 0." in out and "best validation" in out
+    assert "failed" not in out
     assert main(["sweep", "--task", "recall", "--preset", "none", *TINY_GRID, "--grid", "model.hidden_size=8,16",
                  "--grid", "train.learning_rate=0.001,0.005", "--search", "random", "--trials", "2",
                  "--checkpoints-dir", str(tmp_path / "random")]) == 0
     assert len(RunStore(tmp_path / "random").runs()) == 2
 
 
-@pytest.mark.parametrize("extra,message", [(["--detach"], "foreground"), (["--objective", "speed"], "unknown metric")])
-def test_tpe_refuses_to_detach_and_unknown_objectives(tmp_path, capsys, extra, message):
-    assert main(["sweep", "--task", "recall", *TINY_GRID, "--search", "tpe", *extra,
-                 "--checkpoints-dir", str(tmp_path)]) != 0
+@pytest.mark.parametrize("extra,message", [
+    (["--search", "tpe", "--detach"], "foreground"),
+    (["--search", "tpe", "--objective", "speed"], "reports loss, accuracy, macro_f1"),
+    (["--search", "tpe", "--task", "adding", "--objective", "accuracy"], "reports loss, mae, rmse"),
+    (["--trials", "3"], "only apply to --search random or tpe"),
+    (["--search", "random", "--objective", "accuracy"], "only applies to --search tpe"),
+])
+def test_search_options_that_cannot_apply_are_refused(tmp_path, capsys, extra, message):
+    assert main(["sweep", "--task", "recall", *TINY_GRID, *extra, "--checkpoints-dir", str(tmp_path)]) != 0
     assert message in capsys.readouterr().err and not RunStore(tmp_path).runs()

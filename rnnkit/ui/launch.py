@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import zlib
 
 from rnnkit.cells import get_cell
 from rnnkit.launcher import parallel_threads
@@ -66,7 +67,8 @@ def start_sweep(task: str, preset: str, architectures: list[str], overrides: dic
     preset = None if preset == "none" else preset
     if points:
         configs = [point_config(task, preset, point, layered, arch, offset, group) for offset in range(seeds)
-                   for point in random_points(grid, points) for arch in architectures]
+                   for point in random_points(grid, points, seed=zlib.crc32(group.encode()))
+                   for arch in architectures]
         if len(configs) > MAX_SWEEP_RUNS:
             raise ValueError(f"this sweep has {len(configs)} runs; at most {MAX_SWEEP_RUNS}: fewer points or seeds")
     else:
