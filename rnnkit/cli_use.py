@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from rnnkit.runs import RunStore, find_run
 
@@ -117,6 +118,11 @@ def command_calibrate(args: argparse.Namespace, store: RunStore) -> int:
     return 0
 
 
+def _to_stderr(text: str) -> None:
+    """Progress of a command whose standard output is JSON: on standard error, so the JSON stays parseable."""
+    print(text, file=sys.stderr, flush=True)
+
+
 def command_eval(args: argparse.Namespace, store: RunStore) -> int:
     from rnnkit.inference import evaluate_run
 
@@ -127,10 +133,11 @@ def command_eval(args: argparse.Namespace, store: RunStore) -> int:
         runs = store.runs(group=args.run_id)
         if not runs:
             raise RunError(f"no group {args.run_id!r} in {store.root}; `python -m rnnkit runs` shows the groups")
-        results = evaluate_ensembles(runs, split=args.split)
+        results = evaluate_ensembles(runs, split=args.split, progress=_to_stderr)
         print(json.dumps(results, indent=2, ensure_ascii=False))
         return 0
-    metrics = evaluate_run(find_run(store, args.run_id), split=args.split, checkpoint=args.checkpoint)
+    metrics = evaluate_run(find_run(store, args.run_id), split=args.split, checkpoint=args.checkpoint,
+                           progress=_to_stderr)
     print(json.dumps(metrics, indent=2, ensure_ascii=False))
     return 0
 

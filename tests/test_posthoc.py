@@ -163,3 +163,15 @@ def test_the_balanced_loss_trains_on_logits_plus_tau_log_prior():
     off = dataclasses.replace(config.train, balanced_loss=0.0)
     plain = Trainer(build_model(config.model, data.spec), data, off, [])
     assert plain.logit_offset is None
+
+
+def test_eval_ensemble_prints_json_and_its_progress_on_stderr(seeds_group, capsys):
+    import json
+
+    from rnnkit.cli import main
+
+    store, runs = seeds_group
+    assert main(["eval", runs[0].config().group, "--ensemble", "--checkpoints-dir", str(store.root)]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["lstm"]["members"] == 2  # standard output is JSON only
+    assert "loading recall data" in captured.err
