@@ -394,7 +394,7 @@ def command_delete(args: argparse.Namespace, store: RunStore) -> int:
 
 
 def command_sweep(args: argparse.Namespace, store: RunStore) -> int:
-    from rnnkit.sweep import MAX_SWEEP_RUNS, parse_grid, point_config, random_points, sweep_configs
+    from rnnkit.sweep import parse_grid, random_configs, sweep_configs
 
     if args.seeds < 1:
         raise ValueError(f"--seeds must be at least 1, not {args.seeds}")
@@ -411,11 +411,8 @@ def command_sweep(args: argparse.Namespace, store: RunStore) -> int:
     if args.search == "tpe":
         return _tpe_sweep(args, store, preset, grid, architectures, group)
     if args.search == "random":
-        configs = [point_config(args.task, preset, point, arch=arch, offset=offset, group=group)
-                   for offset in range(args.seeds) for point in random_points(grid, args.trials, args.search_seed)
-                   for arch in architectures or [None]]
-        if len(configs) > MAX_SWEEP_RUNS:
-            raise ValueError(f"this sweep has {len(configs)} runs; at most {MAX_SWEEP_RUNS}: fewer trials or seeds")
+        configs = random_configs(args.task, preset, grid, args.trials, architectures=architectures, seeds=args.seeds,
+                                 group=group, seed=args.search_seed)
     else:
         configs = sweep_configs(args.task, preset, grid, architectures=architectures, seeds=args.seeds, group=group)
     if args.detach:  # the group trains at once: its runs share the cores

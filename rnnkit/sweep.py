@@ -114,6 +114,17 @@ def point_config(task: str, preset: str | None, point: dict[tuple[str, str], Any
     return seeded(dataclasses.replace(config, kind="sweep"), offset)
 
 
+def random_configs(task: str, preset: str | None, grid: dict[tuple[str, str], list[Any]], trials: int,
+                   overrides: dict[str, dict] | None = None, architectures: list[str] | None = None,
+                   seeds: int = 1, group: str = "", seed: int = 0) -> list[RunConfig]:
+    """A random search: `trials` distinct points of the grid (x architectures x seeds), of kind 'sweep'."""
+    configs = [point_config(task, preset, point, overrides, arch, offset, group) for offset in range(seeds)
+               for point in random_points(grid, trials, seed) for arch in architectures or [None]]
+    if len(configs) > MAX_SWEEP_RUNS:
+        raise ValueError(f"this sweep has {len(configs)} runs; at most {MAX_SWEEP_RUNS}: fewer points or seeds")
+    return configs
+
+
 def random_points(grid: dict[tuple[str, str], list[Any]], trials: int, seed: int = 0) -> list[dict]:
     """`trials` distinct points of the grid drawn uniformly (all of them when the grid is smaller)."""
     import random

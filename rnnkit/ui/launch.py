@@ -54,7 +54,7 @@ def start_sweep(task: str, preset: str, architectures: list[str], overrides: dic
     """Queue a grid of settings (x architectures x seeds) as one group of kind sweep; returns the group id.
     `points` > 0: only that many distinct combinations, drawn at random (random search). The grid's values
     win over the form's; a bad grid line raises ValueError before anything starts."""
-    from rnnkit.sweep import MAX_SWEEP_RUNS, parse_grid, point_config, random_points, sweep_configs
+    from rnnkit.sweep import parse_grid, random_configs, sweep_configs
     from rnnkit.ui import store
 
     if not architectures:
@@ -65,12 +65,9 @@ def start_sweep(task: str, preset: str, architectures: list[str], overrides: dic
     layered.setdefault("train", {}).setdefault("log_every_steps", UI_LOG_EVERY_STEPS)
     group = new_group_id()
     preset = None if preset == "none" else preset
-    if points:
-        configs = [point_config(task, preset, point, layered, arch, offset, group) for offset in range(seeds)
-                   for point in random_points(grid, points, seed=zlib.crc32(group.encode()))
-                   for arch in architectures]
-        if len(configs) > MAX_SWEEP_RUNS:
-            raise ValueError(f"this sweep has {len(configs)} runs; at most {MAX_SWEEP_RUNS}: fewer points or seeds")
+    if points:  # a random search; another group draws other points
+        configs = random_configs(task, preset, grid, points, layered, architectures, seeds, group,
+                                 seed=zlib.crc32(group.encode()))
     else:
         configs = sweep_configs(task, preset, grid, layered, architectures, seeds, group)
     threads = parallel_threads(len(configs))
