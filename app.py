@@ -8,8 +8,8 @@ import os
 
 import streamlit as st
 
-from rnnkit.access import may_use_server_paths
-from rnnkit.i18n import LANGUAGES
+from rnnkit.core.i18n import LANGUAGES
+from rnnkit.runs.access import may_use_server_paths
 from rnnkit.ui import safe, style
 from rnnkit.ui.auth import current_user, log_out
 from rnnkit.ui.i18n import _, browser_language

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rnnkit.runs import RunStore  # noqa: E402
+from rnnkit.runs.store import RunStore  # noqa: E402
 from tests import browser  # noqa: E402
 
 PAGES = ("Home", "Train", "Compare", "Playground")

@@ -30,9 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rnnkit.access import User, hash_code  # noqa: E402
-from rnnkit.runs import RunStore  # noqa: E402
-from rnnkit.scheduler import Limits, default_capacity  # noqa: E402
+from rnnkit.runs.access import User, hash_code  # noqa: E402
+from rnnkit.runs.queue import Limits, default_capacity  # noqa: E402
+from rnnkit.runs.store import RunStore  # noqa: E402
 from rnnkit.ui.launch import group_configs  # noqa: E402
 from tests import browser  # noqa: E402
 

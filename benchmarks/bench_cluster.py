@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rnnkit.launcher import LocalLauncher  # noqa: E402
-from rnnkit.ray_launcher import RayLauncher  # noqa: E402
-from rnnkit.runs import RunStore  # noqa: E402
+from rnnkit.runs.launcher import LocalLauncher  # noqa: E402
+from rnnkit.runs.ray_jobs import RayLauncher  # noqa: E402
+from rnnkit.runs.store import RunStore  # noqa: E402
 from rnnkit.ui.launch import group_configs  # noqa: E402
 from tests.ray_cluster import local_cluster  # noqa: E402
 

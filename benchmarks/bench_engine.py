@@ -28,13 +28,13 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rnnkit.backbones import FusedBackbone, ScratchBackbone  # noqa: E402
-from rnnkit.callbacks import Checkpointer, EarlyStopping, MetricsWriter, StopCheck  # noqa: E402
-from rnnkit.config import ModelConfig, RunConfig, TaskConfig, TrainConfig  # noqa: E402
-from rnnkit.engine import Trainer  # noqa: E402
-from rnnkit.models import build_model  # noqa: E402
-from rnnkit.runs import RunStore  # noqa: E402
-from rnnkit.tasks import get_task  # noqa: E402
+from rnnkit.config.run import ModelConfig, RunConfig, TaskConfig, TrainConfig  # noqa: E402
+from rnnkit.data.tasks import get_task  # noqa: E402
+from rnnkit.model.backbones import FusedBackbone, ScratchBackbone  # noqa: E402
+from rnnkit.model.heads import build_model  # noqa: E402
+from rnnkit.runs.store import RunStore  # noqa: E402
+from rnnkit.training.engine import Trainer  # noqa: E402
+from rnnkit.worker.callbacks import Checkpointer, EarlyStopping, MetricsWriter, StopCheck  # noqa: E402
 
 
 def alternate(first, second, repeats: int) -> tuple[float, float]:

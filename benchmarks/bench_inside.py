@@ -19,12 +19,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch.nn.functional as F  # noqa: E402
 
-from rnnkit.checkpoint import load_checkpoint, model_from_checkpoint  # noqa: E402
-from rnnkit.inside import gradient_flow, reach_ratio  # noqa: E402
-from rnnkit.presets import build_config  # noqa: E402
-from rnnkit.runner import execute  # noqa: E402
-from rnnkit.runs import RunStore  # noqa: E402
-from rnnkit.tasks import get_task  # noqa: E402
+from rnnkit.analysis.inside import gradient_flow, reach_ratio  # noqa: E402
+from rnnkit.data.presets import build_config  # noqa: E402
+from rnnkit.data.tasks import get_task  # noqa: E402
+from rnnkit.runs.store import RunStore  # noqa: E402
+from rnnkit.training.checkpoint import load_checkpoint, model_from_checkpoint  # noqa: E402
+from rnnkit.worker.execute import execute  # noqa: E402
 
 ARCHITECTURES = ("rnn", "lstm", "gru")
 PROBE = 64  # test sequences in the probe batch

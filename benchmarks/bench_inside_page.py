@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rnnkit.presets import build_config  # noqa: E402
-from rnnkit.runner import execute  # noqa: E402
-from rnnkit.runs import RunStore  # noqa: E402
+from rnnkit.data.presets import build_config  # noqa: E402
+from rnnkit.runs.store import RunStore  # noqa: E402
+from rnnkit.worker.execute import execute  # noqa: E402
 from tests import browser  # noqa: E402
 
 STEPS, HIDDEN, REPEATS = 200, 128, 5

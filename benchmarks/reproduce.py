@@ -25,11 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rnnkit import reports  # noqa: E402
-from rnnkit.presets import build_config, seeded  # noqa: E402
-from rnnkit.runner import execute  # noqa: E402
-from rnnkit.runs import RunStore, new_group_id  # noqa: E402
+from rnnkit.analysis import reports  # noqa: E402
+from rnnkit.data.presets import build_config, seeded  # noqa: E402
+from rnnkit.runs.store import RunStore, new_group_id  # noqa: E402
 from rnnkit.ui.seeds import verdict_sentence  # noqa: E402
+from rnnkit.worker.execute import execute  # noqa: E402
 
 COMPARISONS = {  # report -> task, metric, variants: name -> (model overrides, the report's number)
     "000": ("imdb", "accuracy", {"lstm": ({"arch": "lstm"}, 0.8262), "gru": ({"arch": "gru"}, 0.8438)}),

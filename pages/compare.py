@@ -1,10 +1,11 @@
 """Compare: finished (or running) runs side by side: a table, curves, confusion matrices, per-class F1."""
 import streamlit as st
 
-from rnnkit import reports, ui
-from rnnkit.access import may_change
-from rnnkit.command import reproduce_command
-from rnnkit.runs import RunError
+from rnnkit import ui
+from rnnkit.analysis import reports
+from rnnkit.analysis.retrain import reproduce_command
+from rnnkit.runs.access import may_change
+from rnnkit.runs.store import RunError
 from rnnkit.ui import charts, report, seeds, tables
 from rnnkit.ui import sweep as sweep_view
 from rnnkit.ui.i18n import _

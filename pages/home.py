@@ -2,8 +2,8 @@
 import streamlit as st
 
 from rnnkit import ui
-from rnnkit.data import DataNotFound, resolve
-from rnnkit.tasks import get_task
+from rnnkit.data.sources import DataNotFound, resolve
+from rnnkit.data.tasks import get_task
 from rnnkit.ui import safe, tables
 from rnnkit.ui.i18n import _
 

@@ -19,6 +19,6 @@ if view != "horizon":
     path = playground.pick_model(stores, prefix="inside")
     if path is None:
         st.info(_("No trained model yet: train one on the Train page "
-                  "(or regenerate the demos with `python -m rnnkit.demos`)."))
+                  "(or regenerate the demos with `python -m rnnkit.worker.demos`)."))
         st.stop()
 inside.show(view, path, stores, ui.store())

@@ -11,6 +11,6 @@ st.title(_("Playground"))
 path = playground.pick_model([("your run", ui.store()), ("demo", ui.demo_store())])
 if path is None:
     st.info(_("No trained model yet: train one on the Train page "
-              "(or regenerate the demos with `python -m rnnkit.demos`)."))
+              "(or regenerate the demos with `python -m rnnkit.worker.demos`)."))
     st.stop()
 playground.show(path)

@@ -5,10 +5,10 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from rnnkit import ui
-from rnnkit.config import architecture_names
-from rnnkit.presets import get_preset, preset_names
-from rnnkit.scheduler import QueueFull
-from rnnkit.tasks import get_task, task_names
+from rnnkit.config.run import architecture_names
+from rnnkit.data.presets import get_preset, preset_names
+from rnnkit.data.tasks import get_task, task_names
+from rnnkit.runs.queue import QueueFull
 from rnnkit.ui import sweep as sweep_view
 from rnnkit.ui.i18n import _
 

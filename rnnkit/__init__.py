@@ -6,8 +6,8 @@ The public API:
     from rnnkit import get_task, build_model, Trainer, Evaluator, RunStore, Predictor
     from rnnkit import register_cell, Task, option
 """
-from rnnkit.config import ModelConfig, RunConfig, TaskConfig, TrainConfig
-from rnnkit.presets import build_config
+from rnnkit.config.run import ModelConfig, RunConfig, TaskConfig, TrainConfig
+from rnnkit.data.presets import build_config
 
 __version__ = "0.1.0"
 
@@ -15,10 +15,10 @@ __version__ = "0.1.0"
 def __getattr__(name: str):
     # torch-heavy parts load on first use, so `import rnnkit` stays light for the CLI and the UI
     lazy = {
-        "get_task": "rnnkit.tasks", "build_model": "rnnkit.models", "Trainer": "rnnkit.engine",
-        "RunStore": "rnnkit.runs", "Predictor": "rnnkit.inference", "execute": "rnnkit.runner",
-        "Evaluator": "rnnkit.evaluator", "register_cell": "rnnkit.cells", "Task": "rnnkit.tasks.base",
-        "option": "rnnkit.options",
+        "get_task": "rnnkit.data.tasks", "build_model": "rnnkit.model.heads", "Trainer": "rnnkit.training.engine",
+        "RunStore": "rnnkit.runs.store", "Predictor": "rnnkit.analysis.inference", "execute": "rnnkit.worker.execute",
+        "Evaluator": "rnnkit.training.evaluator", "register_cell": "rnnkit.model.cells", "Task": "rnnkit.data.tasks.base",
+        "option": "rnnkit.config.options",
     }
     if name in lazy:
         import importlib

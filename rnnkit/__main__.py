@@ -1,6 +1,6 @@
-"""`python -m rnnkit ...`: see `rnnkit.cli`."""
+"""`python -m rnnkit ...`: see `rnnkit.cli.main`."""
 import sys
 
-from rnnkit.cli import main
+from rnnkit.cli.main import main
 
 sys.exit(main())

@@ -13,7 +13,7 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 
 @pytest.fixture
 def store(tmp_path):
-    from rnnkit.runs import RunStore
+    from rnnkit.runs.store import RunStore
 
     return RunStore(tmp_path / "checkpoints")
 
@@ -30,9 +30,9 @@ def isolated_environment(tmp_path_factory):
 def run_folders(tmp_path_factory):
     """A checkpoints folder with a finished recall group (rnn + lstm) and finished names, poems and
     weather runs, shared by the AppTest files."""
-    from rnnkit.presets import build_config
-    from rnnkit.runner import execute
-    from rnnkit.runs import RunStore
+    from rnnkit.data.presets import build_config
+    from rnnkit.runs.store import RunStore
+    from rnnkit.worker.execute import execute
     from tests import fixtures
 
     root = tmp_path_factory.mktemp("app")

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rnnkit.access import Roster, User, hash_code, may_change, verify_code
-from rnnkit.cli import main
-from rnnkit.presets import build_config
-from rnnkit.runs import RunError, RunStore, delete_run
+from rnnkit.cli.main import main
+from rnnkit.data.presets import build_config
+from rnnkit.runs.access import Roster, User, hash_code, may_change, verify_code
+from rnnkit.runs.store import RunError, RunStore, delete_run
 from tests.apptest import page
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,7 +123,7 @@ def test_single_user_mode_keeps_the_path_fields(tmp_path, monkeypatch):
 
 
 def test_a_student_tries_only_their_own_models_and_the_demos(tmp_path, monkeypatch):
-    from rnnkit.runner import execute
+    from rnnkit.worker.execute import execute
 
     monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path))
     for user in (ALICE, BOB):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rnnkit.runs import RunStore
+from rnnkit.runs.store import RunStore
 from tests.apptest import page
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,17 +11,17 @@ from pathlib import Path
 import pytest
 import torch
 
-from rnnkit.callbacks import ConsoleProgress
-from rnnkit.cells import CELLS, RecurrentCell, chrono_init_, register_cell
-from rnnkit.cli import build_parser, main
-from rnnkit.config import ModelConfig, RunConfig, TaskConfig, architecture_names
-from rnnkit.inference import Predictor
-from rnnkit.options import declared
-from rnnkit.presets import build_config
-from rnnkit.reports import arch_colour, comparison_table, run_summary
-from rnnkit.runner import execute
-from rnnkit.runs import RunStore, default_root
-from rnnkit.tasks import get_task, task_names
+from rnnkit.analysis.inference import Predictor
+from rnnkit.analysis.reports import arch_colour, comparison_table, run_summary
+from rnnkit.cli.main import build_parser, main
+from rnnkit.config.options import declared
+from rnnkit.config.run import ModelConfig, RunConfig, TaskConfig, architecture_names
+from rnnkit.data.presets import build_config
+from rnnkit.data.tasks import get_task, task_names
+from rnnkit.model.cells import CELLS, RecurrentCell, chrono_init_, register_cell
+from rnnkit.runs.store import RunStore, default_root
+from rnnkit.worker.callbacks import ConsoleProgress
+from rnnkit.worker.execute import execute
 from tests import fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,8 +179,9 @@ def test_the_dashboard_never_imports_the_training_engine():
         "                except ImportError: pass\n"
         "        elif isinstance(node, ast.Import):\n"
         "            for alias in node.names: importlib.import_module(alias.name)\n"
-        "import rnnkit.ui.playground, rnnkit.inference\n"
-        "print(sorted(m for m in sys.modules if m in ('rnnkit.engine', 'rnnkit.runner', 'rnnkit.callbacks')))\n"
+        "import rnnkit.ui.playground, rnnkit.analysis.inference\n"
+        "print(sorted(m for m in sys.modules\n"
+        "             if m in ('rnnkit.training.engine', 'rnnkit.worker.execute', 'rnnkit.worker.callbacks')))\n"
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
                             env={**os.environ, "KERAS_BACKEND": "torch"})

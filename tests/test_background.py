@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from rnnkit.presets import build_config
-from rnnkit.runner import execute
+from rnnkit.data.presets import build_config
+from rnnkit.worker.execute import execute
 
 # small but slow enough that a run is still mid-epoch when the test acts on it
 SLOW = {"task": {"sequence_length": 60, "num_samples": 3000}, "model": {"hidden_size": 32},

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from rnnkit.cli import main
-from rnnkit.config import TaskConfig
-from rnnkit.launcher import process_start_time
-from rnnkit.presets import build_config
-from rnnkit.runner import execute
-from rnnkit.runs import RunStore
-from rnnkit.tasks import get_task
+from rnnkit.cli.main import main
+from rnnkit.config.run import TaskConfig
+from rnnkit.data.presets import build_config
+from rnnkit.data.tasks import get_task
+from rnnkit.runs.launcher import process_start_time
+from rnnkit.runs.store import RunStore
 from rnnkit.ui.safe import plain
+from rnnkit.worker.execute import execute
 from tests.apptest import page
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,8 +151,8 @@ def test_a_full_disk_fails_the_run_with_a_clear_message_and_keeps_earlier_checkp
 
     import torch
 
-    from rnnkit import checkpoint as checkpoint_module
-    from rnnkit.checkpoint import load_checkpoint
+    from rnnkit.training import checkpoint as checkpoint_module
+    from rnnkit.training.checkpoint import load_checkpoint
 
     store = RunStore(tmp_path)
     run = store.create(build_config("recall", None, {"task": {"sequence_length": 8, "num_samples": 100},
@@ -188,7 +188,7 @@ def test_uploads_do_not_pile_up(tmp_path, monkeypatch):
     import os
     import time as time_module
 
-    from rnnkit import uploads as upload
+    from rnnkit.runs import uploads as upload
 
     monkeypatch.setenv("RNNKIT_CACHE_DIR", str(tmp_path))
     old = upload.save_upload("old.csv", b"text,label\na,b\n")
@@ -210,7 +210,7 @@ def test_an_enormous_config_file_is_refused_without_reading_it(tmp_path):
 def test_a_write_into_a_deleted_folder_is_not_a_full_disk(tmp_path):
     import errno
 
-    from rnnkit.files import is_disk_full
+    from rnnkit.core.files import is_disk_full
 
     assert not is_disk_full(OSError(errno.ENOENT, "gone"), tmp_path / "deleted-run")
     assert is_disk_full(OSError(errno.ENOSPC, "full"), tmp_path / "deleted-run")

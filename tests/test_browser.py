@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rnnkit.runs import RunStore
+from rnnkit.runs.store import RunStore
 from tests import browser
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -140,9 +140,9 @@ def test_inside_draws_a_gradient_line_per_architecture_of_the_recall_group(serve
     GRU's lines in their colours (the LSTM's cell state dashed beside), then the gate heatmaps draw."""
     import io
 
-    from rnnkit.cells import get_cell
-    from rnnkit.presets import build_config
-    from rnnkit.runner import execute
+    from rnnkit.data.presets import build_config
+    from rnnkit.model.cells import get_cell
+    from rnnkit.worker.execute import execute
 
     url, store = server
     tiny = {"task": {"sequence_length": 40, "num_samples": 200}, "train": {"epochs": 1, "batch_size": 32}}

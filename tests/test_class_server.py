@@ -7,14 +7,14 @@ import time
 
 import pytest
 
-from rnnkit import uploads
-from rnnkit.access import User, user_from_identity
-from rnnkit.cli import main
-from rnnkit.jsonl import MAX_PARSED_LINES, read_records
-from rnnkit.presets import build_config
-from rnnkit.runner import execute
-from rnnkit.runs import RunStore
-from rnnkit.scheduler import Limits, QueueFull
+from rnnkit.cli.main import main
+from rnnkit.core.jsonl import MAX_PARSED_LINES, read_records
+from rnnkit.data.presets import build_config
+from rnnkit.runs import uploads
+from rnnkit.runs.access import User, user_from_identity
+from rnnkit.runs.queue import Limits, QueueFull
+from rnnkit.runs.store import RunStore
+from rnnkit.worker.execute import execute
 from tests.apptest import page
 from tests.test_access import ALICE, BOB, TEACHER, TINY, classroom_page, roster_settings
 from tests.test_queue import RecordingLauncher
@@ -90,7 +90,7 @@ def test_uploads_are_kept_per_user_and_leave_with_their_last_run(tmp_path, monke
     for run in (first, second):
         run.write_status("completed")
     assert uploads.uploaded_files(first) == [alice_file.resolve()]
-    from rnnkit.runs import delete_run
+    from rnnkit.runs.store import delete_run
 
     delete_run(store, first.run_id)
     assert alice_file.exists()  # the second run still trains on it
@@ -175,7 +175,7 @@ def test_a_million_line_metrics_file_renders_compare_within_3_seconds(tmp_path, 
 
 
 def test_another_students_file_path_is_not_in_compares_command_or_csv(tmp_path, monkeypatch):
-    from rnnkit import reports
+    from rnnkit.analysis import reports
 
     monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path))
     monkeypatch.setenv("RNNKIT_CACHE_DIR", str(tmp_path / "cache"))

@@ -8,14 +8,14 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from rnnkit.callbacks import ConsoleProgress
-from rnnkit.cli import main
-from rnnkit.inference import Predictor
-from rnnkit.presets import build_config
-from rnnkit.runner import execute
-from rnnkit.runs import RunStore
-from rnnkit.tasks.names import fold_unknown
-from rnnkit.tasks.poems import as_lines, generate, to_vocabulary_script, trained_line_lengths
+from rnnkit.analysis.inference import Predictor
+from rnnkit.cli.main import main
+from rnnkit.data.presets import build_config
+from rnnkit.data.tasks.names import fold_unknown
+from rnnkit.data.tasks.poems import as_lines, generate, to_vocabulary_script, trained_line_lengths
+from rnnkit.runs.store import RunStore
+from rnnkit.worker.callbacks import ConsoleProgress
+from rnnkit.worker.execute import execute
 from tests import fixtures
 from tests.apptest import page
 

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from rnnkit.cli import main
+from rnnkit.cli.main import main
 
 SUBCOMMANDS = ["train", "runs", "stop", "resume", "eval", "predict", "presets"]
 
@@ -103,7 +103,7 @@ def test_resume_refuses_a_completed_run_and_stop_an_unknown_one(tmp_path, capsys
     ("train --task shopping --preset best --arch lstm,rnn", ["lstm", "rnn"]),
 ])
 def test_without_arch_a_preset_trains_its_own_architecture(command, archs):
-    from rnnkit.cli import build_parser, configs_from_args
+    from rnnkit.cli.main import build_parser, configs_from_args
 
     configs = configs_from_args(build_parser().parse_args(command.split()))
     assert [config.model.arch for config in configs] == archs
@@ -112,7 +112,7 @@ def test_without_arch_a_preset_trains_its_own_architecture(command, archs):
 
 
 def test_a_sweep_without_arch_keeps_the_presets_architecture(tmp_path, monkeypatch):
-    from rnnkit.runs import RunStore
+    from rnnkit.runs.store import RunStore
 
     monkeypatch.setattr(RunStore, "start", lambda self, configs: started.extend(configs) or [])
     started = []

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from rnnkit.runs import RunStore
+from rnnkit.runs.store import RunStore
 from rnnkit.ui.launch import group_configs
 from tests.browser import free_port
 
@@ -57,7 +57,7 @@ def wait(condition, timeout: float = 120.0, what: str = "") -> None:
 
 
 def test_a_recall_group_trains_as_ray_jobs_and_the_home_page_sees_the_cluster(store):
-    from rnnkit.ray_launcher import RayLauncher
+    from rnnkit.runs.ray_jobs import RayLauncher
 
     assert isinstance(store.launcher, RayLauncher)
     runs = store.start(group_configs("recall", "none", ["rnn", "lstm", "gru"], TINY))

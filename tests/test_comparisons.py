@@ -7,19 +7,19 @@ import pytest
 import torch
 from scipy import stats as scipy_stats
 
-from rnnkit import reports
-from rnnkit.budget import TOLERANCE, matched_hidden_size
-from rnnkit.cli import main
-from rnnkit.config import ModelConfig
-from rnnkit.engine import Trainer
-from rnnkit.models import build_model
-from rnnkit.presets import build_config, seeded
-from rnnkit.runner import execute
-from rnnkit.runs import RunStore
-from rnnkit.spec import TaskSpec
-from rnnkit.stats import compare, seeds_needed, summarise
-from rnnkit.tasks import get_task
+from rnnkit.analysis import reports
+from rnnkit.analysis.stats import compare, seeds_needed, summarise
+from rnnkit.cli.main import main
+from rnnkit.config.run import ModelConfig
+from rnnkit.config.spec import TaskSpec
+from rnnkit.data.presets import build_config, seeded
+from rnnkit.data.tasks import get_task
+from rnnkit.model.budget import TOLERANCE, matched_hidden_size
+from rnnkit.model.heads import build_model
+from rnnkit.runs.store import RunStore
+from rnnkit.training.engine import Trainer
 from rnnkit.ui.seeds import verdict_sentence
+from rnnkit.worker.execute import execute
 from tests.apptest import page
 
 QUIET = {"stream": io.StringIO(), "install_signals": False}
@@ -111,7 +111,7 @@ def test_seeds_make_one_group_and_seed_i_means_the_same_split_and_order(tmp_path
 def test_compare_shows_bands_a_table_and_the_verdict_over_seeds(tmp_path, monkeypatch):
     monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path))
     store = RunStore(tmp_path)
-    from rnnkit.presets import seeded
+    from rnnkit.data.presets import seeded
 
     for seed in range(3):
         for arch in ("rnn", "gru"):
@@ -167,7 +167,7 @@ def test_a_matched_run_trains_at_its_own_size_and_records_it(tmp_path):
 
 # ----------------------------------------------------------------------------------- calibration
 def test_ece_is_the_count_weighted_gap_between_confidence_and_accuracy():
-    from rnnkit.metrics import calibration
+    from rnnkit.core.metrics import calibration
 
     confidences = [0.95, 0.95, 0.95, 0.95, 0.55, 0.55]
     correct = [True, True, True, False, True, False]
@@ -199,9 +199,9 @@ def test_the_reproduce_command_rebuilds_the_same_config(task):
     import dataclasses
     import shlex
 
-    from rnnkit.cli import build_parser, configs_from_args
-    from rnnkit.command import reproduce_command
-    from rnnkit.presets import preset_names
+    from rnnkit.analysis.retrain import reproduce_command
+    from rnnkit.cli.main import build_parser, configs_from_args
+    from rnnkit.data.presets import preset_names
 
     for preset in preset_names(task):
         config = seeded(build_config(task, preset, {"model": {"arch": "gru"}, "train": {"num_threads": 1}}), 3)

@@ -4,9 +4,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from rnnkit.demos import DEMOS
-from rnnkit.inference import Predictor
-from rnnkit.tasks.poems import check_poem
+from rnnkit.analysis.inference import Predictor
+from rnnkit.data.tasks.poems import check_poem
+from rnnkit.worker.demos import DEMOS
 
 DEMO_ROOT = Path(__file__).resolve().parent.parent / "checkpoints" / "demo"
 INPUTS = {"names-lstm": "Nakamura", "imdb-gru": "a wonderful, moving film", "shopping-gru": "酒店房间很干净，服务很好"}

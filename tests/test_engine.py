@@ -4,13 +4,13 @@ import io
 import pytest
 import torch
 
-from rnnkit.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint, save_checkpoint
-from rnnkit.config import ModelConfig, RunConfig, TaskConfig, TrainConfig
-from rnnkit.engine import Callback, StopTraining, Trainer
-from rnnkit.models import build_model
-from rnnkit.presets import build_config
-from rnnkit.runner import execute
-from rnnkit.tasks import get_task
+from rnnkit.config.run import ModelConfig, RunConfig, TaskConfig, TrainConfig
+from rnnkit.data.presets import build_config
+from rnnkit.data.tasks import get_task
+from rnnkit.model.heads import build_model
+from rnnkit.training.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint, save_checkpoint
+from rnnkit.training.engine import Callback, StopTraining, Trainer
+from rnnkit.worker.execute import execute
 
 SMALL_TASK = TaskConfig(name="recall", options={"sequence_length": 12, "num_samples": 300})
 
@@ -220,7 +220,7 @@ class StopAtStep(Callback):
 
     def on_batch_end(self, trainer):
         if trainer.state.global_step == self.global_step:
-            from rnnkit.engine import StopRequested
+            from rnnkit.training.engine import StopRequested
 
             raise StopRequested("stop requested")
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rnnkit.i18n import all_messages, translate, translations
-from rnnkit.text import has_cjk
+from rnnkit.core.i18n import all_messages, translate, translations
+from rnnkit.data.text import has_cjk
 from tests.apptest import page
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,7 +19,8 @@ WIDGETS = ("selectbox", "multiselect", "button", "toggle", "number_input", "text
 
 def test_every_message_has_a_chinese_translation():
     missing = sorted(all_messages() - set(translations("zh")))
-    assert not missing, f"{len(missing)} untranslated; run `python -m rnnkit.i18n update` and translate: {missing[:5]}"
+    assert not missing, (f"{len(missing)} untranslated; run `python -m rnnkit.core.i18n update` and translate: "
+                         f"{missing[:5]}")
 
 
 def test_translations_keep_their_placeholders():
@@ -71,7 +72,7 @@ def test_the_playground_sections_in_chinese(app_env):
 
 
 def test_the_train_page_in_chinese_for_every_task(app_env):
-    from rnnkit.tasks import task_names
+    from rnnkit.data.tasks import task_names
 
     for task in task_names():
         app = chinese_page("train")

@@ -6,10 +6,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnkit.config import ModelConfig
-from rnnkit.inside import gradient_flow, reach_ratio, record_states, scratch_copy
-from rnnkit.models import build_model
-from rnnkit.spec import TaskSpec
+from rnnkit.analysis.inside import gradient_flow, reach_ratio, record_states, scratch_copy
+from rnnkit.config.run import ModelConfig
+from rnnkit.config.spec import TaskSpec
+from rnnkit.model.heads import build_model
 from tests.apptest import page
 
 SPEC = TaskSpec("classify", "features", 5, 3, 12, "accuracy")
@@ -76,10 +76,10 @@ def test_an_lstm_records_h_and_c_for_every_layer_and_direction():
 def test_every_epoch_logs_how_far_back_the_gradient_reaches(task, options, tmp_path):
     import io
 
-    from rnnkit.inside import log_spaced_distances
-    from rnnkit.presets import build_config
-    from rnnkit.runner import execute
-    from rnnkit.runs import RunStore
+    from rnnkit.analysis.inside import log_spaced_distances
+    from rnnkit.data.presets import build_config
+    from rnnkit.runs.store import RunStore
+    from rnnkit.worker.execute import execute
     from tests import fixtures
 
     if task == "poems":

@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 import torch
 
-from rnnkit.config import ModelConfig
-from rnnkit.embeddings import Embedding, embedding_start
-from rnnkit.inference import Predictor
-from rnnkit.inputs import MAX_STEPS, read_example, read_text
-from rnnkit.inside import sort_units, trace, trajectory
-from rnnkit.jobs import get_job
-from rnnkit.models import build_model
-from rnnkit.spec import TaskSpec
+from rnnkit.analysis.embeddings import Embedding, embedding_start
+from rnnkit.analysis.inference import Predictor
+from rnnkit.analysis.inside import sort_units, trace, trajectory
+from rnnkit.config.run import ModelConfig
+from rnnkit.config.spec import TaskSpec
+from rnnkit.data.inputs import MAX_STEPS, read_example, read_text
+from rnnkit.model.heads import build_model
+from rnnkit.model.jobs import get_job
 from tests.apptest import page
 
 
@@ -120,7 +120,7 @@ def test_the_pca_path_explains_a_line_in_one_component():
 # ------------------------------------------------------------------------------------ attributions
 @pytest.mark.parametrize("task", ["names", "recall", "weather"])
 def test_integrated_gradients_add_up_to_the_change_of_the_output(run_folders, task):
-    from rnnkit.attribution import attribute
+    from rnnkit.analysis.attribution import attribute
 
     model = predictor(run_folders, task, "lstm" if task == "recall" else None)
     model_input = read_text(model, "Nakamura") if task == "names" else read_example(model, 1)
@@ -131,7 +131,7 @@ def test_integrated_gradients_add_up_to_the_change_of_the_output(run_folders, ta
 
 
 def test_attributions_refuse_a_class_that_does_not_exist_and_the_poem_model(run_folders):
-    from rnnkit.attribution import attribute
+    from rnnkit.analysis.attribution import attribute
 
     names = predictor(run_folders, "names")
     with pytest.raises(ValueError, match="does not exist"):
@@ -168,7 +168,7 @@ def test_neighbours_by_cosine_leave_out_the_token_itself_and_the_markers():
 
 
 def test_the_start_embedding_is_stored_and_equals_the_one_rebuilt_from_the_seed(run_folders, tmp_path):
-    from rnnkit.checkpoint import load_checkpoint
+    from rnnkit.training.checkpoint import load_checkpoint
 
     run = run_of(run_folders, "names")
     assert run.embedding_start_path.is_file()
@@ -183,7 +183,7 @@ def test_the_start_embedding_is_stored_and_equals_the_one_rebuilt_from_the_seed(
 
 # ---------------------------------------------------------------------------------------- horizon
 def test_the_horizon_group_is_one_group_of_kind_horizon():
-    from rnnkit.horizon import horizon_configs
+    from rnnkit.analysis.horizon import horizon_configs
 
     configs = horizon_configs(group="g1")
     assert len(configs) == 18 and {c.kind for c in configs} == {"horizon"} and {c.group for c in configs} == {"g1"}
@@ -198,9 +198,9 @@ def test_the_horizon_group_is_one_group_of_kind_horizon():
 def test_a_tiny_horizon_group_reads_back_as_accuracy_against_t(tmp_path):
     import io
 
-    from rnnkit.horizon import horizon_configs, horizon_groups, horizon_table
-    from rnnkit.runner import execute
-    from rnnkit.runs import RunStore
+    from rnnkit.analysis.horizon import horizon_configs, horizon_groups, horizon_table
+    from rnnkit.runs.store import RunStore
+    from rnnkit.worker.execute import execute
 
     store = RunStore(tmp_path / "checkpoints")
     configs = horizon_configs((4, 8), ("rnn",), group="gh")
@@ -291,7 +291,7 @@ def test_the_inside_page_speaks_chinese(app_env):
 def test_the_cli_prints_the_inside_of_a_run_and_refuses_the_wrong_input(app_env, capsys):
     import json
 
-    from rnnkit.cli import main
+    from rnnkit.cli.main import main
 
     recall = run_of(app_env, "recall", "lstm")
     assert main(["inside", recall.run_id, "--example", "2", "--json"]) == 0
@@ -313,7 +313,7 @@ DEMOS = {"names-lstm": "names", "imdb-gru": "imdb", "shopping-gru": "shopping", 
 @pytest.mark.parametrize("view", ["gradients", "gates", "attributions", "embeddings"])
 @pytest.mark.parametrize("demo", sorted(DEMOS))
 def test_every_view_works_for_every_shipped_demo(tmp_path, monkeypatch, demo, view):
-    from rnnkit.runs import demo_root
+    from rnnkit.runs.store import demo_root
 
     monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path / "none"))  # the demos only
     model = demo_root() / demo / "best.pt"
@@ -328,7 +328,7 @@ def test_attributions_never_hook_the_shared_cached_model(run_folders, monkeypatc
     hook a private copy, or another session's prediction would run on this session's inputs."""
     import captum.attr
 
-    from rnnkit.attribution import attribute
+    from rnnkit.analysis.attribution import attribute
 
     names = predictor(run_folders, "names")
     hooked = []

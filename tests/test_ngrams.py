@@ -2,9 +2,9 @@
 import pytest
 import torch
 
-from rnnkit.config import NGRAM_BUCKETS, ModelConfig
-from rnnkit.models import NgramEmbedding, build_model
-from rnnkit.spec import TaskSpec
+from rnnkit.config.run import NGRAM_BUCKETS, ModelConfig
+from rnnkit.config.spec import TaskSpec
+from rnnkit.model.heads import NgramEmbedding, build_model
 
 SPEC = TaskSpec(job="classify", input_kind="tokens", input_size=30, output_size=3, max_steps=50,
                 selection_metric="accuracy", class_names=("a", "b", "c"))

@@ -6,11 +6,11 @@ import pytest
 import torch
 from torch import nn
 
-from rnnkit.backbones import FusedBackbone, ScratchBackbone, reverse_padded
-from rnnkit.cells import CELLS, LSTMCell, LSTMState, ResidualLSTMCell
-from rnnkit.config import ModelConfig
-from rnnkit.models import build_model
-from rnnkit.tasks.base import TaskSpec
+from rnnkit.config.run import ModelConfig
+from rnnkit.data.tasks.base import TaskSpec
+from rnnkit.model.backbones import FusedBackbone, ScratchBackbone, reverse_padded
+from rnnkit.model.cells import CELLS, LSTMCell, LSTMState, ResidualLSTMCell
+from rnnkit.model.heads import build_model
 
 TOLERANCE = 1e-5
 TORCH_CELLS = {"rnn": nn.RNNCell, "lstm": nn.LSTMCell, "gru": nn.GRUCell}

@@ -7,12 +7,12 @@ import shutil
 import pytest
 import torch
 
-from rnnkit.ensemble import average_probabilities, evaluate_ensembles, score
-from rnnkit.posthoc import adjust, decide, fit_temperature, log_prior, nll
-from rnnkit.presets import build_config
-from rnnkit.runner import execute
-from rnnkit.runs import RunStore
-from rnnkit.spec import TaskSpec
+from rnnkit.analysis.ensemble import average_probabilities, evaluate_ensembles, score
+from rnnkit.config.spec import TaskSpec
+from rnnkit.data.presets import build_config
+from rnnkit.runs.store import RunStore
+from rnnkit.training.posthoc import adjust, decide, fit_temperature, log_prior, nll
+from rnnkit.worker.execute import execute
 
 
 def overconfident(seed: int = 0, count: int = 400, classes: int = 4):
@@ -73,8 +73,8 @@ def seeds_group(tmp_path_factory):
 
 
 def test_a_finished_classifier_logs_and_stores_its_calibration(seeds_group):
-    from rnnkit.checkpoint import load_checkpoint
-    from rnnkit.inference import Predictor
+    from rnnkit.analysis.inference import Predictor
+    from rnnkit.training.checkpoint import load_checkpoint
 
     _, runs = seeds_group
     record = runs[0].metrics("posthoc")[-1]
@@ -113,7 +113,7 @@ def test_an_ensemble_of_different_splits_is_refused(tmp_path):
 def test_an_ensemble_whose_validation_sets_differ_gets_no_temperature(tmp_path, monkeypatch):
     """A task with a fixed test set but a seed-dependent validation carve-out (IMDB without --data-seed):
     the ensemble is scored, but no temperature is fitted across different validation sets."""
-    import rnnkit.ensemble as ensemble
+    import rnnkit.analysis.ensemble as ensemble
 
     store = RunStore(tmp_path / "checkpoints")
     for seed in (0, 1):
@@ -147,10 +147,10 @@ def test_compare_scores_the_ensembles_on_request(seeds_group, monkeypatch):
 def test_the_balanced_loss_trains_on_logits_plus_tau_log_prior():
     import torch.nn.functional as F
 
-    from rnnkit.engine import Trainer
-    from rnnkit.models import build_model
-    from rnnkit.posthoc import log_prior
-    from rnnkit.tasks import get_task
+    from rnnkit.data.tasks import get_task
+    from rnnkit.model.heads import build_model
+    from rnnkit.training.engine import Trainer
+    from rnnkit.training.posthoc import log_prior
 
     config = build_config("recall", None, {"task": {"sequence_length": 6, "num_samples": 100},
                                            "train": {"balanced_loss": 0.5}})
@@ -168,7 +168,7 @@ def test_the_balanced_loss_trains_on_logits_plus_tau_log_prior():
 def test_eval_ensemble_prints_json_and_its_progress_on_stderr(seeds_group, capsys):
     import json
 
-    from rnnkit.cli import main
+    from rnnkit.cli.main import main
 
     store, runs = seeds_group
     assert main(["eval", runs[0].config().group, "--ensemble", "--checkpoints-dir", str(store.root)]) == 0

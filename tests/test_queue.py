@@ -8,10 +8,10 @@ import time
 import pytest
 from filelock import FileLock
 
-from rnnkit.access import User
-from rnnkit.presets import build_config
-from rnnkit.runs import RunError, RunStore, delete_run
-from rnnkit.scheduler import Limits, Queue, QueueFull, default_capacity
+from rnnkit.data.presets import build_config
+from rnnkit.runs.access import User
+from rnnkit.runs.queue import Limits, Queue, QueueFull, default_capacity
+from rnnkit.runs.store import RunError, RunStore, delete_run
 from tests.apptest import page
 from tests.test_access import roster_settings
 

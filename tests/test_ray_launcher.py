@@ -6,9 +6,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from rnnkit.presets import build_config
-from rnnkit.ray_launcher import ClusterError, RayLauncher
-from rnnkit.runs import RunStore
+from rnnkit.data.presets import build_config
+from rnnkit.runs.ray_jobs import ClusterError, RayLauncher
+from rnnkit.runs.store import RunStore
 
 
 class FakeClient:
@@ -36,7 +36,7 @@ def launcher_and_run(tmp_path):
 
 
 def write_worker(run, submission_id: str, seconds_ago: float) -> None:
-    from rnnkit.files import write_json_atomic
+    from rnnkit.core.files import write_json_atomic
 
     write_json_atomic(run.worker_path, {"launcher": "ray", "submission_id": submission_id,
                                         "submitted_at": time.time() - seconds_ago})

@@ -5,9 +5,9 @@ import sys
 
 import pytest
 
-from rnnkit.config import RunConfig
-from rnnkit.presets import build_config
-from rnnkit.runs import RunError, RunStore, validate_run_id
+from rnnkit.config.run import RunConfig
+from rnnkit.data.presets import build_config
+from rnnkit.runs.store import RunError, RunStore, validate_run_id
 
 
 @pytest.mark.parametrize("bad", ["../x", "/etc/passwd", "a/b", "..", "a..b", "", ".hidden", "x" * 200, "a b", "a\\b"])
@@ -136,7 +136,7 @@ def test_store_lists_nothing_for_a_missing_root(tmp_path):
 
 
 def test_long_runs_are_thinned_for_charts(store):
-    from rnnkit.reports import MAX_STEP_POINTS, step_frame
+    from rnnkit.analysis.reports import MAX_STEP_POINTS, step_frame
 
     run = store.create(build_config("recall", "quick"))
     for step in range(1, 5001):

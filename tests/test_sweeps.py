@@ -2,9 +2,9 @@
 Compare's sweep view (parallel coordinates, ranking on validation, the best configuration)."""
 import pytest
 
-from rnnkit.cli import main
-from rnnkit.runs import RunStore
-from rnnkit.sweep import MAX_SWEEP_RUNS, parse_grid, sweep_configs, varying_options
+from rnnkit.analysis.sweep import MAX_SWEEP_RUNS, parse_grid, sweep_configs, varying_options
+from rnnkit.cli.main import main
+from rnnkit.runs.store import RunStore
 from rnnkit.ui import sweep as sweep_view
 from tests.apptest import page
 
@@ -72,7 +72,7 @@ def test_compare_shows_the_sweep_and_train_this_fills_the_form(tmp_path, monkeyp
 
 
 def test_the_train_page_starts_a_sweep_as_one_group(tmp_path, monkeypatch):
-    from rnnkit.launcher import LocalLauncher
+    from rnnkit.runs.launcher import LocalLauncher
 
     launched = []
     monkeypatch.setattr(LocalLauncher, "launch", lambda self, runs, resume=False: launched.append(runs))
@@ -95,7 +95,7 @@ def test_the_train_page_starts_a_sweep_as_one_group(tmp_path, monkeypatch):
 
 # ----------------------------------------------------------------------- random and TPE search modes
 def test_random_points_are_distinct_points_of_the_grid_and_repeatable():
-    from rnnkit.sweep import random_points
+    from rnnkit.analysis.sweep import random_points
 
     grid = {("model", "hidden_size"): [8, 16, 32], ("train", "learning_rate"): [0.001, 0.003],
             ("model", "ngrams"): [1, 2]}
@@ -109,7 +109,7 @@ def test_random_points_are_distinct_points_of_the_grid_and_repeatable():
 
 
 def test_tpe_finds_the_best_point_without_training_a_point_twice():
-    from rnnkit.sweep import tpe_search
+    from rnnkit.analysis.sweep import tpe_search
 
     grid = {("model", "hidden_size"): list(range(10)), ("train", "epochs"): list(range(1, 6))}
     calls = []

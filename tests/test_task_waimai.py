@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from rnnkit.cli import main
-from rnnkit.config import TaskConfig
-from rnnkit.inference import Predictor
-from rnnkit.runs import RunStore
-from rnnkit.tasks import get_task
+from rnnkit.analysis.inference import Predictor
+from rnnkit.cli.main import main
+from rnnkit.config.run import TaskConfig
+from rnnkit.data.tasks import get_task
+from rnnkit.runs.store import RunStore
 from tests.apptest import page
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,13 +5,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from rnnkit.cli import main
-from rnnkit.config import TaskConfig
-from rnnkit.data import DataNotFound, DataSource, cached, resolve
-from rnnkit.inference import Predictor
-from rnnkit.runs import RunStore
-from rnnkit.tasks import TASK_NAMES, get_task
-from rnnkit.tasks.poems import check_poem, generate
+from rnnkit.analysis.inference import Predictor
+from rnnkit.cli.main import main
+from rnnkit.config.run import TaskConfig
+from rnnkit.data.sources import DataNotFound, DataSource, cached, resolve
+from rnnkit.data.tasks import TASK_NAMES, get_task
+from rnnkit.data.tasks.poems import check_poem, generate
+from rnnkit.runs.store import RunStore
 from tests import fixtures
 
 QUIET = {"progress": lambda text: None}
@@ -150,8 +150,8 @@ def test_poem_check_and_generation_options(tmp_path):
     assert "line lengths" in check_poem("春花秋月，山風雨雲水。天地人心日，夜明清白青。", 5)[1]
     assert not check_poem("春花秋月江山風，雨雲水天地人心。日夜明清白青春，花秋月江山風雨。", 5)[0]
     data = load("poems", fixtures.write_poems(tmp_path))
-    from rnnkit.config import ModelConfig
-    from rnnkit.models import build_model
+    from rnnkit.config.run import ModelConfig
+    from rnnkit.model.heads import build_model
 
     model = build_model(ModelConfig(hidden_size=16, embedding_size=8), data.spec).eval()
     generator = torch.Generator().manual_seed(0)

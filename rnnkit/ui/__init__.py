@@ -17,7 +17,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from rnnkit.runs import RunStore, demo_root
+from rnnkit.runs.store import RunStore, demo_root
 
 APP_ROOT = Path(__file__).resolve().parent.parent.parent
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rnnkit.access import Roster, User, user_from_identity
-from rnnkit.scheduler import Limits
+from rnnkit.runs.access import Roster, User, user_from_identity
+from rnnkit.runs.queue import Limits
 from rnnkit.ui import safe
 from rnnkit.ui.i18n import _
 

@@ -1,4 +1,4 @@
-"""Plotly figures for the dashboard. Inputs are the frames of `rnnkit.reports`; colours are fixed per
+"""Plotly figures for the dashboard. Inputs are the frames of `rnnkit.analysis.reports`; colours are fixed per
 architecture (declared by its cell class), so an LSTM is the same blue on every page.
 
 Made to be read from the back of a classroom: every axis has a title, training lines are solid
@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from rnnkit.metrics import metric_title
-from rnnkit.reports import arch_colour
+from rnnkit.analysis.reports import arch_colour
+from rnnkit.core.metrics import metric_title
 from rnnkit.ui.i18n import _
 from rnnkit.ui.safe import chart_text
 from rnnkit.ui.style import projector

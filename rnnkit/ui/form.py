@@ -1,6 +1,6 @@
 """The Train page's hyperparameter form, generated from the option declarations.
 
-Every widget comes from an `option(...)` field (`rnnkit.options`): the task's own options, then the
+Every widget comes from an `option(...)` field (`rnnkit.config.options`): the task's own options, then the
 model's and the training's. Its label, help, choices and bounds are the declaration's; a model
 option that does not apply to the task (`when`) is not shown. Widget keys are
 `train_<section>_<field>` and start from the chosen preset.
@@ -12,10 +12,10 @@ from typing import Any
 
 import streamlit as st
 
-from rnnkit.config import ModelConfig, TrainConfig
-from rnnkit.options import declared, kind_of, label_of
-from rnnkit.presets import build_config, preset_names
-from rnnkit.tasks import get_task
+from rnnkit.config.options import declared, kind_of, label_of
+from rnnkit.config.run import ModelConfig, TrainConfig
+from rnnkit.data.presets import build_config, preset_names
+from rnnkit.data.tasks import get_task
 from rnnkit.ui.i18n import _
 from rnnkit.ui.upload import path_widget
 
@@ -77,7 +77,7 @@ def _widget(section: str, item, declaration):
     if key not in st.session_state:
         apply_preset()
     if declaration.path:
-        from rnnkit.access import may_use_server_paths
+        from rnnkit.runs.access import may_use_server_paths
         from rnnkit.ui.auth import current_user
 
         return path_widget(key, label, help_text, server_paths=may_use_server_paths(current_user()))
@@ -123,8 +123,8 @@ def share_query(task: str, preset: str, architectures: list[str], seeds: int,
 def apply_shared_link(params: dict[str, str]) -> str | None:
     """Fill the Train form from a shared link (once per link); returns what is wrong with a bad one.
     Every value is checked as the form would check it; nothing from the link is run or rendered."""
-    from rnnkit.config import architecture_names
-    from rnnkit.tasks import task_names
+    from rnnkit.config.run import architecture_names
+    from rnnkit.data.tasks import task_names
 
     if "task" not in params or st.session_state.get("train_link") == params:
         return None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rnnkit.i18n import LANGUAGES, translate
+from rnnkit.core.i18n import LANGUAGES, translate
 
 
 def browser_language() -> str:

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from rnnkit import inputs, inside
-from rnnkit.cells import get_cell
-from rnnkit.inference import Predictor
+from rnnkit.analysis import inside
+from rnnkit.analysis.inference import Predictor
+from rnnkit.data import inputs
+from rnnkit.model.cells import get_cell
 from rnnkit.ui import charts, safe
 from rnnkit.ui import inside_charts as figures
 from rnnkit.ui.i18n import _
@@ -135,7 +136,7 @@ def gradients_view(path: str, predictor: Predictor, stores, key: str) -> None:
 
 def _run_of(path: str):
     """The run whose best.pt `path` is (None if the folder is not a run any more)."""
-    from rnnkit.runs import RunStore
+    from rnnkit.runs.store import RunStore
 
     folder = Path(path).parent
     try:
@@ -159,7 +160,7 @@ def _same_experiment(path: str, chosen: str) -> bool:
 
 def _short_label(path: str) -> str:
     """'lstm · 9ee8' (architecture and the end of the run id), for legends."""
-    from rnnkit.reports import run_label
+    from rnnkit.analysis.reports import run_label
 
     run = _run_of(path)
     return f"{run_label(run)} · {run.run_id[-4:]}" if run else Path(path).parent.name
@@ -239,7 +240,7 @@ def show_attributions(predictor: Predictor, model_input: inputs.ModelInput, key:
     """Integrated gradients of one output, drawn: coloured tokens and a bar per token, or for number
     inputs a step x feature map with bars per step (per day for weather) and per feature. Used by the
     Inside page and the Playground."""
-    from rnnkit.attribution import attribute, per_group
+    from rnnkit.analysis.attribution import attribute, per_group
 
     spec = predictor.spec
     with st.spinner(_("integrating gradients ...")):
@@ -277,8 +278,8 @@ def show_attributions(predictor: Predictor, model_input: inputs.ModelInput, key:
 
 # -------------------------------------------------------------------------------------- embeddings
 def embeddings_view(path: str, predictor: Predictor, key: str) -> None:
-    from rnnkit.checkpoint import load_checkpoint
-    from rnnkit.embeddings import MAP_TOKENS, Embedding, embedding_start
+    from rnnkit.analysis.embeddings import MAP_TOKENS, Embedding, embedding_start
+    from rnnkit.training.checkpoint import load_checkpoint
 
     if predictor.spec.input_kind != "tokens":
         st.info(_("This task reads numbers, not tokens: it has no embedding."))
@@ -323,15 +324,15 @@ def embeddings_view(path: str, predictor: Predictor, key: str) -> None:
 
 
 def _first_word(embedding) -> str:
-    from rnnkit.embeddings import is_special
+    from rnnkit.analysis.embeddings import is_special
 
     return next((token for token in embedding.tokens[20:] if not is_special(token)), "")
 
 
 # -------------------------------------------------------------------------------------- horizon
 def horizon_view(store, key: str) -> None:
-    from rnnkit.horizon import ARCHITECTURES, LENGTHS, horizon_configs, horizon_groups, horizon_table
-    from rnnkit.scheduler import QueueFull
+    from rnnkit.analysis.horizon import ARCHITECTURES, LENGTHS, horizon_configs, horizon_groups, horizon_table
+    from rnnkit.runs.queue import QueueFull
     from rnnkit.ui.launch import queue_full_message
 
     explain(_("recall accuracy on the test set against the sequence length T: the network sees a symbol at "

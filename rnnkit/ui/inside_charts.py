@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from rnnkit.reports import arch_colour
+from rnnkit.analysis.reports import arch_colour
 from rnnkit.ui.charts import _width, layout
 from rnnkit.ui.i18n import _
 from rnnkit.ui.safe import chart_text
@@ -147,7 +147,7 @@ def embedding_map_figure(tokens: list[str], points: np.ndarray, title: str, high
 
 def horizon_figure(table: pd.DataFrame) -> go.Figure:
     """Test accuracy against the sequence length T, one line per architecture, chance at 10 %."""
-    from rnnkit.cells import get_cell
+    from rnnkit.model.cells import get_cell
 
     figure = go.Figure()
     tested = table.dropna(subset=["test_accuracy"])

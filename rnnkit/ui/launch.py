@@ -4,11 +4,11 @@ from __future__ import annotations
 import dataclasses
 import zlib
 
-from rnnkit.cells import get_cell
-from rnnkit.launcher import parallel_threads
-from rnnkit.presets import build_config, seeded
-from rnnkit.runs import new_group_id
-from rnnkit.scheduler import QueueFull
+from rnnkit.data.presets import build_config, seeded
+from rnnkit.model.cells import get_cell
+from rnnkit.runs.launcher import parallel_threads
+from rnnkit.runs.queue import QueueFull
+from rnnkit.runs.store import new_group_id
 from rnnkit.ui.i18n import _
 
 UI_LOG_EVERY_STEPS = 5  # denser loss points than the CLI default: the class is watching
@@ -54,7 +54,7 @@ def start_sweep(task: str, preset: str, architectures: list[str], overrides: dic
     """Queue a grid of settings (x architectures x seeds) as one group of kind sweep; returns the group id.
     `points` > 0: only that many distinct combinations, drawn at random (random search). The grid's values
     win over the form's; a bad grid line raises ValueError before anything starts."""
-    from rnnkit.sweep import parse_grid, random_configs, sweep_configs
+    from rnnkit.analysis.sweep import parse_grid, random_configs, sweep_configs
     from rnnkit.ui import store
 
     if not architectures:

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from rnnkit import reports
-from rnnkit.access import may_change
-from rnnkit.cells import cell_names
-from rnnkit.config import RunConfig
-from rnnkit.jobs import get_job
-from rnnkit.metrics import higher_is_better, metric_title
-from rnnkit.runs import Run, RunError
-from rnnkit.scheduler import QueueFull
+from rnnkit.analysis import reports
+from rnnkit.config.run import RunConfig
+from rnnkit.core.metrics import higher_is_better, metric_title
+from rnnkit.model.cells import cell_names
+from rnnkit.model.jobs import get_job
+from rnnkit.runs.access import may_change
+from rnnkit.runs.queue import QueueFull
+from rnnkit.runs.store import Run, RunError
 from rnnkit.ui import charts, safe
 from rnnkit.ui.i18n import _
 from rnnkit.ui.launch import queue_full_message

@@ -16,13 +16,13 @@ from typing import NamedTuple
 import streamlit as st
 import torch
 
-from rnnkit import reports
-from rnnkit.access import may_change
-from rnnkit.inference import Predictor
-from rnnkit.metrics import higher_is_better, metric_title
-from rnnkit.runs import RunStore
-from rnnkit.tasks import get_task, task_names
-from rnnkit.tasks.poems import DEFAULT_TEMPERATURE, as_lines, check_poem, line_lengths
+from rnnkit.analysis import reports
+from rnnkit.analysis.inference import Predictor
+from rnnkit.core.metrics import higher_is_better, metric_title
+from rnnkit.data.tasks import get_task, task_names
+from rnnkit.data.tasks.poems import DEFAULT_TEMPERATURE, as_lines, check_poem, line_lengths
+from rnnkit.runs.access import may_change
+from rnnkit.runs.store import RunStore
 from rnnkit.ui import charts, safe
 from rnnkit.ui.i18n import _
 from rnnkit.ui.live import format_score, unique_labels
@@ -148,7 +148,7 @@ def classify_text(predictor: Predictor) -> None:
         _replaced_note(result.get("replaced", []))
         st.plotly_chart(charts.probability_figure(result["top"]), key="play_probabilities")
         if explain:  # the class shown above (the balanced decision may differ from the raw argmax)
-            from rnnkit.inputs import read_text
+            from rnnkit.data.inputs import read_text
             from rnnkit.ui.inside import show_attributions
 
             try:
@@ -178,7 +178,7 @@ def forecast(predictor: Predictor) -> None:
         mae = sum(abs(p - a) for p, a in zip(values, actual)) / len(actual)
         column.metric(_("MAE {what}").format(what=label), f"{mae:.2f} °C")
     if st.toggle(_("show which input days and features mattered (integrated gradients)"), key="play_explain_forecast"):
-        from rnnkit.inputs import read_example
+        from rnnkit.data.inputs import read_example
         from rnnkit.ui.inside import show_attributions
 
         show_attributions(predictor, read_example(predictor, index), "play_attributions")

@@ -11,10 +11,10 @@ import time
 
 import plotly.graph_objects as go
 
-from rnnkit import reports
-from rnnkit.jobs import get_job
-from rnnkit.runs import Run
-from rnnkit.sweep import sweep_frame
+from rnnkit.analysis import reports
+from rnnkit.analysis.sweep import sweep_frame
+from rnnkit.model.jobs import get_job
+from rnnkit.runs.store import Run
 from rnnkit.ui import charts
 from rnnkit.ui.i18n import _
 

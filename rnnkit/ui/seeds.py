@@ -7,10 +7,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from rnnkit import reports
-from rnnkit.metrics import higher_is_better, metric_title
-from rnnkit.runs import Run
-from rnnkit.stats import Verdict
+from rnnkit.analysis import reports
+from rnnkit.analysis.stats import Verdict
+from rnnkit.core.metrics import higher_is_better, metric_title
+from rnnkit.runs.store import Run
 from rnnkit.ui import charts, safe
 from rnnkit.ui.i18n import _
 from rnnkit.ui.live import format_score
@@ -160,7 +160,7 @@ def seeds_section(runs: list[Run], key: str) -> None:
 def ensemble_section(runs: list[Run], key: str) -> None:
     """Score each architecture's runs as one ensemble (averaged calibrated probabilities) on the test
     split, on request: it loads the task's data, which can take a minute."""
-    from rnnkit.ensemble import evaluate_ensembles
+    from rnnkit.analysis.ensemble import evaluate_ensembles
 
     st.caption(_("An ensemble averages the probabilities of an architecture's runs (e.g. its seeds). They must "
                  "share one test set: train them with the same data seed (Hyperparameters, data seed)."))

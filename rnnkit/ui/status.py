@@ -6,7 +6,7 @@ import platform
 
 import streamlit as st
 
-from rnnkit.tasks import get_task, task_names
+from rnnkit.data.tasks import get_task, task_names
 from rnnkit.ui.i18n import _
 
 
@@ -31,8 +31,8 @@ def _device() -> dict:
 
 def cluster_summary() -> str | None:
     """The Ray cluster runs go to (RNNKIT_RAY_ADDRESS): nodes, CPUs, GPUs, what is free; None on one machine."""
-    from rnnkit.launcher import default_launcher
-    from rnnkit.ray_launcher import ClusterError, RayLauncher
+    from rnnkit.runs.launcher import default_launcher
+    from rnnkit.runs.ray_jobs import ClusterError, RayLauncher
 
     launcher = default_launcher()
     if not isinstance(launcher, RayLauncher):
@@ -48,7 +48,7 @@ def cluster_summary() -> str | None:
 
 def data_status(data_dir: str | None) -> list[dict]:
     """Per task and source: where its data was found, or what is missing and how to get it."""
-    from rnnkit.data import locate, missing_message
+    from rnnkit.data.sources import locate, missing_message
 
     rows = []
     for name in task_names():
@@ -65,7 +65,7 @@ def data_status(data_dir: str | None) -> list[dict]:
 
 
 def _declared(task):
-    from rnnkit.options import declared
+    from rnnkit.config.options import declared
 
     return declared(task.Options)
 

@@ -9,9 +9,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from rnnkit.metrics import higher_is_better, metric_title
-from rnnkit.runs import Run, RunError
-from rnnkit.sweep import sweep_frame
+from rnnkit.analysis.sweep import sweep_frame
+from rnnkit.core.metrics import higher_is_better, metric_title
+from rnnkit.runs.store import Run, RunError
 from rnnkit.ui import charts, safe
 from rnnkit.ui.i18n import _
 
@@ -93,7 +93,7 @@ def charts_score(metric: str, value) -> str:
 
 def link_of(run: Run, axes: list[str]) -> dict[str, str]:
     """The Train form's link for `run`: its task, preset, architecture and swept settings."""
-    from rnnkit.reports import run_settings
+    from rnnkit.analysis.reports import run_settings
 
     config = run.config()
     settings = run_settings(run)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from rnnkit import reports
-from rnnkit.metrics import metric_title
-from rnnkit.runs import Run, RunError
+from rnnkit.analysis import reports
+from rnnkit.core.metrics import metric_title
+from rnnkit.runs.store import Run, RunError
 from rnnkit.ui import safe
 from rnnkit.ui.charts import FRACTION_METRICS
 from rnnkit.ui.i18n import _
@@ -56,8 +56,8 @@ def _score(metric: str, value) -> str:
 def delete_section(runs: list[Run], key: str) -> None:
     """Delete the chosen runs for good: only those this user may change (their own; a teacher any)
     and that have ended, after a confirmation. The run store checks again."""
-    from rnnkit.access import may_change
-    from rnnkit.runs import delete_run
+    from rnnkit.runs.access import may_change
+    from rnnkit.runs.store import delete_run
     from rnnkit.ui import store
 
     run_store = store()

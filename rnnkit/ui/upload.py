@@ -1,20 +1,20 @@
 """File widgets: a path option (e.g. the csv task's file) is an upload, or a path on the server.
 
-Uploads are stored per user (`rnnkit.uploads`): removed with the last run that uses them, or
+Uploads are stored per user (`rnnkit.runs.uploads`): removed with the last run that uses them, or
 `UPLOAD_DAYS` days after their last use. The size limit is Streamlit's `server.maxUploadSize`
 (.streamlit/config.toml); in classroom mode uploads count against the student's disk quota."""
 from __future__ import annotations
 
 import streamlit as st
 
+from rnnkit.runs.uploads import UPLOAD_DAYS, save_upload  # noqa: F401 - the widget's API
 from rnnkit.ui.i18n import _
-from rnnkit.uploads import UPLOAD_DAYS, save_upload  # noqa: F401 - the widget's API
 
 
 def path_widget(key: str, label: str, help_text: str, server_paths: bool = True) -> str | None:
     """An uploader (saved on the server, in this user's folder) and, where allowed, a text box for a
     path on the server; returns the path to use. Students in classroom mode get the uploader only."""
-    from rnnkit.scheduler import QueueFull
+    from rnnkit.runs.queue import QueueFull
     from rnnkit.ui import safe, store
     from rnnkit.ui.auth import current_user
     from rnnkit.ui.launch import queue_full_message

@@ -1,0 +1,1 @@
+"""Command line: `python -m rnnkit ...` parses, calls the layers below and prints."""

@@ -1,0 +1,126 @@
+"""Options: a config field declared once, with everything the edges need to offer it.
+
+A config dataclass declares each user-facing field with `option(default, help, ...)`:
+
+    hidden_size: int = option(64, "units per direction and layer", minimum=1)
+
+and the rest is derived from that one line:
+
+    validation     `check(instance)` in `__post_init__`: type, choices, bounds, with a message that
+                   names the valid values
+    command line   `rnnkit.cli.main` turns every option into a flag (`--hidden-size`, plus `flags` such as
+                   the short `--lr` kept for compatibility)
+    dashboard      `rnnkit.ui.form` turns every option with `widget=True` into a widget with its
+                   `label` and `help`, shown only for tasks where `when(task)` holds
+
+Nothing here imports torch or streamlit.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+
+@dataclass(frozen=True)
+class Option:
+    """What the edges need to know about one config field."""
+
+    help: str  # one line for --help and the widget's tooltip
+    label: str = ""  # dashboard label (default: the field name with spaces)
+    choices: tuple | Callable[[], tuple] | None = None  # allowed values (a callable reads a registry)
+    minimum: float | None = None  # smallest allowed value (inclusive)
+    below: float | None = None  # values must be smaller than this (exclusive)
+    above: float | None = None  # values must be larger than this (exclusive)
+    flags: tuple[str, ...] = ()  # extra command-line spellings kept for compatibility, e.g. ("--lr",)
+    widget: bool = True  # offered on the Train page
+    command_line: bool = True  # gets a generated flag (False: the CLI has its own, e.g. --arch)
+    when: Callable[[Any], bool] | None = None  # offered only for tasks where this holds (gets the task)
+    path: bool = False  # a file or folder: the command line stores it as an absolute path
+    step: float | None = None  # dashboard number input step
+
+    def valid_choices(self) -> tuple | None:
+        return self.choices() if callable(self.choices) else self.choices
+
+
+def option(default: Any, help: str, **details: Any) -> Any:
+    """A dataclass field carrying its `Option` declaration as metadata."""
+    return field(default=default, metadata={"option": Option(help=help, **details)})
+
+
+def declared(cls_or_instance) -> Iterator[tuple[dataclasses.Field, Option]]:
+    """(field, Option) for every option field of a config dataclass, in declaration order."""
+    for item in dataclasses.fields(cls_or_instance):
+        if "option" in item.metadata:
+            yield item, item.metadata["option"]
+
+
+def flag_of(name: str) -> str:
+    """The command-line flag of an option: hidden_size -> --hidden-size."""
+    return "--" + name.replace("_", "-")
+
+
+def label_of(item: dataclasses.Field) -> str:
+    declared_label = item.metadata["option"].label if "option" in item.metadata else ""
+    return declared_label or item.name.replace("_", " ")
+
+
+def kind_of(item: dataclasses.Field) -> type:
+    """bool | int | float | str, from the default value (None defaults are strings such as paths)."""
+    default = item.default
+    return type(default) if isinstance(default, (bool, int, float, str)) else str
+
+
+def check(instance) -> None:
+    """Validate every option field of a dataclass instance; raise ValueError saying what is allowed."""
+    for item, declaration in declared(instance):
+        value = getattr(instance, item.name)
+        if value is None and item.default is None:
+            continue
+        _check_type(item, value)
+        choices = declaration.valid_choices()
+        if choices is not None and value not in choices:
+            shown = ", ".join(str(choice) for choice in choices)
+            raise ValueError(f"unknown {item.name.replace('_', ' ')} {value!r}; valid: {shown}")
+        if declaration.minimum is not None and value < declaration.minimum:
+            raise ValueError(f"{item.name} must be ≥ {declaration.minimum:g}, got {value}")
+        if declaration.above is not None and value <= declaration.above:
+            raise ValueError(f"{item.name} must be > {declaration.above:g}, got {value}")
+        if declaration.below is not None and value >= declaration.below:
+            low = f"{declaration.minimum:g}" if declaration.minimum is not None else "-inf"
+            raise ValueError(f"{item.name} must be in [{low}, {declaration.below:g}), got {value}")
+
+
+def _check_type(item: dataclasses.Field, value: Any) -> None:
+    kind = kind_of(item)
+    if kind is bool:
+        ok = isinstance(value, bool)
+    elif kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        raise ValueError(f"{item.name} must be {_KIND_NAMES[kind]}, got {value!r}")
+
+
+_KIND_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
+
+
+def build(cls: type, values: dict[str, Any], what: str):
+    """`cls(**values)`, where an unknown key is an error that lists the known ones."""
+    if not isinstance(values, dict):
+        raise ValueError(f"{what} must be a JSON object, got {type(values).__name__}")
+    known = [item.name for item in dataclasses.fields(cls)]
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ValueError(f"unknown {what}(s): {', '.join(unknown)}; valid: {', '.join(known) or 'none'}")
+    return cls(**values)
+
+
+class Options:
+    """Base of option dataclasses: validates on construction."""
+
+    def __post_init__(self) -> None:
+        check(self)

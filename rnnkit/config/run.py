@@ -1,0 +1,246 @@
+"""Run configuration: one frozen dataclass per part (task, model, training), combined in `RunConfig`.
+
+Configs are built only at the edges (the CLI turns flags into configs, the dashboard turns widgets
+into configs) and travel as JSON: `config.json` in a run folder and the `config` entry of every
+checkpoint. Sizes that come from the data (vocabulary, number of classes, input features, horizon)
+are *not* here: the task reports them and the model is built from that report.
+
+Every user-facing field is declared once with `option(...)` (see `rnnkit.config.options`): its help,
+label, choices and bounds. The command-line flags, the dashboard's widgets and the validation in
+`__post_init__` are all derived from that declaration. A task's own options (sequence length,
+vocabulary size, the weather station, ...) are declared by the task itself (`Task.Options`) and
+live in `TaskConfig.options`.
+
+    config.json, version 2                    version 1 (before per-task options) is migrated on read
+    {"version": 2,
+     "task":  {"name": "imdb", "data_dir": null, "options": {"max_length": 256, ...}},
+     "model": {...}, "train": {...}, "group": "...", "preset": "quick"}
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from rnnkit.config.options import Options, build, check, option
+
+CONFIG_VERSION = 2
+IMPLEMENTATIONS = ("fused", "scratch")
+POOLINGS = ("last", "mean", "max")
+GATE_INITS = ("default", "chrono")
+NGRAM_BUCKETS = 32_768  # hashed n-gram rows of `ModelConfig.ngrams` (its help text says the number)
+OPTIMIZERS = ("adam", "adamw", "sgd")
+SCHEDULES = ("constant", "cosine")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def architecture_names() -> tuple[str, ...]:
+    from rnnkit.model.cells import cell_names  # the cell registry (imports torch): read when validating
+
+    return cell_names()
+
+
+def _token_embedding(task) -> bool:
+    return task.input_kind == "tokens" and not task.pretrained_vectors
+
+
+def _not_language_model(task) -> bool:
+    return task.job != "language_model"
+
+
+def _has_classes(task) -> bool:
+    return task.job != "regress"
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    """Which data to train on; `options` are the task's own (declared in its module)."""
+
+    name: str = "recall"  # task name: see `rnnkit.data.tasks.task_names()`
+    data_dir: str | None = option(None, "folder with the task's data files (default: $RNNKIT_DATA_DIR, then the "
+                                        "download cache)", widget=False, path=True)
+    options: Any = None  # the task's Options dataclass, or a dict of its fields; None: the task's defaults
+
+    def __post_init__(self) -> None:
+        from rnnkit.data.tasks import get_task
+
+        task = get_task(self.name)
+        options = self.options
+        if options is None:
+            options = task.Options()
+        elif isinstance(options, dict):
+            options = build(task.Options, options, f"{self.name} option")
+        elif not isinstance(options, task.Options):
+            raise ValueError(f"options of task {self.name!r} must be {task.Options.__name__}, "
+                             f"got {type(options).__name__}")
+        object.__setattr__(self, "options", options)
+        check(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "data_dir": self.data_dir, "options": dataclasses.asdict(self.options)}
+
+
+@dataclass(frozen=True)
+class ModelConfig(Options):
+    """The recurrent network: backbone, size and head options."""
+
+    arch: str = option("lstm", "recurrent cell", choices=architecture_names, widget=False, command_line=False)
+    impl: str = option("fused", "fused: torch's nn.RNN/LSTM/GRU (cuDNN/oneDNN), the fastest; scratch: rnnkit's "
+                       "hand-written cells, step by step (cells without a fused twin exist only here)",
+                       label="implementation", choices=IMPLEMENTATIONS)
+    hidden_size: int = option(64, "units per direction and layer", label="hidden size", above=0)
+    num_layers: int = option(1, "stacked recurrent layers", label="layers", above=0)
+    bidirectional: bool = option(False, "also read each sequence backwards", when=_not_language_model)
+    dropout: float = option(0.0, "dropout between layers and before the head, in [0, 1)", minimum=0.0, below=1.0,
+                            step=0.05)
+    embedding_size: int = option(64, "token embedding width (tasks with pretrained vectors use theirs)",
+                                 label="embedding size", above=0, when=_token_embedding)
+    ngrams: int = option(1, "also embed the 2..n-grams of tokens that end at each step, hashed into "
+                         "32,768 buckets and added to the token's vector (fastText's trick; names: "
+                         "a name's -ski, -ov, Ng-); 1 = tokens only", choices=(1, 2, 3), when=_token_embedding)
+    pooling: str = option("last", "how the sequence is summed up for the head: last state, mean or max over real "
+                          "steps", choices=POOLINGS, when=_not_language_model)
+    gate_init: str = option("default", "chrono: forget/update gates start out remembering across the whole "
+                            "sequence (Tallec & Ollivier 2018); a cell without a memory gate cannot profit",
+                            label="gate init", choices=GATE_INITS)
+    match_parameters: str = option("none", "equal budgets: pick this run's hidden size so its recurrent + head "
+                                   "parameters match this architecture's at the hidden size above (within 2 %; "
+                                   "embeddings not counted); none: the same hidden size for every architecture",
+                                   label="match parameters of", choices=lambda: ("none", *architecture_names()))
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        from rnnkit.model.cells import get_cell
+
+        cell = get_cell(self.arch)
+        if self.impl == "fused" and cell.fused_layer is None:
+            raise ValueError(f"the {cell.title} ({self.arch}) exists only as impl='scratch' "
+                             "(torch has no fused version)")
+
+
+@dataclass(frozen=True)
+class TrainConfig(Options):
+    """How to optimise: optimiser, schedule, stopping rules, hardware."""
+
+    epochs: int = option(10, "passes over the training split", above=0)
+    batch_size: int = option(64, "sequences per optimiser step", label="batch size", above=0)
+    optimizer: str = option("adam", "optimiser", choices=OPTIMIZERS)
+    learning_rate: float = option(3e-3, "step size (> 0)", label="learning rate", above=0.0, flags=("--lr",))
+    weight_decay: float = option(0.0, "L2 penalty, decoupled for adamw (≥ 0)", label="weight decay", minimum=0.0)
+    gradient_clip: float = option(1.0, "max global gradient norm (0: no clipping)", label="gradient clip",
+                                  minimum=0.0, flags=("--clip",))
+    schedule: str = option("constant", "learning-rate schedule: constant, or cosine: from the learning rate down to "
+                           "0 over the planned epochs, step by step (Loshchilov & Hutter 2017)",
+                           label="learning-rate schedule", choices=SCHEDULES)
+    label_smoothing: float = option(0.0, "training targets keep 1 - this for the true class and spread the rest over "
+                                    "all classes (0.1 is common; validation and test losses stay plain), in [0, 1)",
+                                    label="label smoothing", minimum=0.0, below=1.0, step=0.05, when=_has_classes)
+    patience: int = option(0, "stop after this many epochs without a better validation score (0 = never)",
+                           label="early-stop patience", minimum=0)
+    stop_at_score: float = option(0.0, "stop once the validation score reaches this (e.g. 1.0 = 100 % accuracy; "
+                                  "0 = never)", label="stop at validation score", minimum=0.0)
+    balanced_loss: float = option(0.0, "classifiers: logit-adjusted loss (Menon et al. 2021), trained on logits + "
+                                  "tau x log(class frequency) so the plain prediction gives rare classes a fair "
+                                  "chance; tau, 0 = off", label="balanced loss tau", minimum=0.0)
+    seed: int = option(0, "seeds the data split, the initial weights and the batch order", minimum=0)
+    data_seed: int = option(-1, "seeds the data split (and generated data) on its own; -1: the seed above. Seeds "
+                            "of a group that share it share their test set, so they can be ensembled",
+                            label="data seed", minimum=-1)
+    device: str = option("auto", "where to train: auto (cuda, then mps, then cpu) | cpu | cuda | mps", choices=DEVICES)
+    amp: bool = option(True, "mixed precision on CUDA (ignored elsewhere)", widget=False)
+    log_every_steps: int = option(10, "write a step-level loss point every N optimiser steps", above=0,
+                                  widget=False, flags=("--log-every",))
+    num_threads: int = option(0, "CPU threads for torch (0: torch's default)", minimum=0, widget=False,
+                              flags=("--threads",))
+    checkpoint_every_seconds: float = option(120.0, "also save last.pt within an epoch this often (0: only at "
+                                             "epoch ends); a stop always saves the step it ended on",
+                                             minimum=0.0, widget=False)
+    compile: bool = option(False, "torch.compile the training steps: about a minute of compiling per batch "
+                           "shape on a CPU, then faster steps (scratch LSTM 128: 1.31x -> 0.95x of torch's fused "
+                           "layer); only for tasks whose sequences all have one length (recall, adding, weather)",
+                           widget=False)
+    dry_run: bool = option(False, "one epoch of two batches per split: checks the whole path quickly", widget=False)
+    gradient_probe: bool = option(True, "after every epoch, measure how much of the loss's gradient reaches each "
+                                  "earlier step (||dL/dh_t|| on a fixed validation batch) and log it",
+                                  label="gradient probe")
+
+    @property
+    def split_seed(self) -> int:
+        """The seed the task's data (split, generated sequences) is made with."""
+        return self.seed if self.data_seed < 0 else self.data_seed
+
+
+SECTIONS = {"task": TaskConfig, "model": ModelConfig, "train": TrainConfig}
+GROUP_KINDS = ("", "comparison", "sweep", "horizon")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything needed to reproduce one training run; written to `config.json`."""
+
+    task: TaskConfig = field(default_factory=TaskConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    group: str = ""  # runs launched together (e.g. LSTM vs GRU) share a group id
+    preset: str = ""  # name of the preset the run started from, for display only
+    kind: str = ""  # what the group is: comparison | sweep | horizon ("" = comparison), so Compare knows what to show
+
+    def __post_init__(self) -> None:
+        if self.kind not in GROUP_KINDS:
+            raise ValueError(f"unknown group kind {self.kind!r}; valid: {', '.join(GROUP_KINDS[1:])}")
+
+    def to_dict(self) -> dict[str, Any]:
+        document = {"version": CONFIG_VERSION, "task": self.task.to_dict(), "model": dataclasses.asdict(self.model),
+                    "train": dataclasses.asdict(self.train), "group": self.group, "preset": self.preset}
+        if self.kind:
+            document["kind"] = self.kind
+        return document
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
+        """Rebuild from `to_dict` output (older versions are migrated); unknown keys are an error."""
+        if not isinstance(data, dict):
+            raise ValueError(f"a run config must be a JSON object, got {type(data).__name__}")
+        data = migrate(data)
+        unknown = set(data) - set(SECTIONS) - {"group", "preset", "version", "kind"}
+        if unknown:
+            raise ValueError(f"unknown run config keys: {', '.join(sorted(unknown))}")
+        built = {name: build(part, data.get(name, {}), f"{name} option") for name, part in SECTIONS.items()}
+        return cls(**built, group=str(data.get("group", "")), preset=str(data.get("preset", "")),
+                   kind=str(data.get("kind", "")))
+
+    @classmethod
+    def from_json(cls, text: str) -> "RunConfig":
+        return cls.from_dict(json.loads(text))
+
+
+def migrate(data: dict[str, Any]) -> dict[str, Any]:
+    """Bring an older config document up to `CONFIG_VERSION` (returns a new dict).
+
+    Version 1 (no "version" key) had one flat task section holding every task's options; the task's
+    own options move under "options", renamed where the task says so (`Task.renamed_options`, e.g.
+    weather's `source` is now `station`), and the options of other tasks are dropped.
+    """
+    version = data.get("version", 1)
+    if version == CONFIG_VERSION:
+        return data
+    if version != 1:
+        raise ValueError(f"config version {version!r} is newer than this rnnkit understands ({CONFIG_VERSION})")
+    from rnnkit.data.tasks import get_task
+
+    old_task = dict(data.get("task", {})) if isinstance(data.get("task"), dict) else {}
+    name = old_task.pop("name", "recall")
+    task = get_task(name)
+    known = {item.name: item.default for item in dataclasses.fields(task.Options)}
+    options = {}
+    for key, value in old_task.items():
+        key = task.renamed_options.get(key, key)
+        if key in known and not (value == "" and known[key] != ""):  # "" meant "the default"
+            options[key] = value
+    migrated = {**data, "version": CONFIG_VERSION,
+                "task": {"name": name, "data_dir": old_task.get("data_dir"), "options": options}}
+    return migrated

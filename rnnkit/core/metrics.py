@@ -1,0 +1,131 @@
+"""Metrics as plain JSON-able dicts, computed with scikit-learn.
+
+classification: accuracy, macro-F1, per-class precision/recall/F1/support, confusion matrix
+regression:     MAE and RMSE, in the target's own units
+language model: perplexity = exp(mean next-token cross-entropy over real tokens)
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple, Sequence
+
+import numpy as np
+import torch
+
+# scikit-learn (with scipy) takes over a second to import; it is imported where metrics are first
+# computed, at the end of the first epoch, so a training process shows its first loss point sooner
+
+
+
+class Metric(NamedTuple):
+    title: str  # how charts and tables name it
+    higher_is_better: bool  # decides the best epoch, early stopping and every "who won"
+
+
+# the one place that says what a metric is called and which direction is better
+METRICS = {
+    "loss": Metric("loss", False),
+    "accuracy": Metric("accuracy", True),
+    "macro_f1": Metric("macro-F1", True),
+    "mae": Metric("MAE", False),
+    "rmse": Metric("RMSE", False),
+    "perplexity": Metric("perplexity", False),
+    "ece": Metric("ECE", False),
+}
+CALIBRATION_BINS = 15
+
+
+def metric_title(name: str) -> str:
+    return METRICS[name].title if name in METRICS else name.replace("_", " ")
+
+
+def higher_is_better(name: str) -> bool:
+    if name not in METRICS:
+        raise ValueError(f"unknown metric {name!r}; valid: {', '.join(METRICS)}")
+    return METRICS[name].higher_is_better
+
+
+def _numpy(values) -> np.ndarray:
+    if isinstance(values, torch.Tensor):
+        return values.detach().cpu().numpy()
+    return np.asarray(values)
+
+
+def classification_metrics(targets, predictions, class_names: Sequence[str]) -> dict:
+    """Metrics for class ids; `class_names` fixes the label order of the per-class lists."""
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+    y_true, y_pred = _numpy(targets), _numpy(predictions)
+    labels = list(range(len(class_names)))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0
+    )
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        # macro over the classes that occur (sklearn's default), so a class missing from a small
+        # split does not count as F1 = 0
+        "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
+        "per_class": {
+            "precision": [round(float(v), 4) for v in precision],
+            "recall": [round(float(v), 4) for v in recall],
+            "f1": [round(float(v), 4) for v in f1],
+            "support": [int(v) for v in support],
+        },
+        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+    }
+
+
+def calibration(confidences, correct, bins: int = CALIBRATION_BINS) -> dict:
+    """Expected calibration error and the reliability diagram's bins: the predictions are grouped by
+    their confidence (the top class's probability) into `bins` equal-width bins; ECE is the mean gap
+    between confidence and accuracy over the bins, weighted by how many predictions each holds
+    (Guo et al. 2017). The one implementation: Compare, temperature scaling and the reports use it."""
+    confidence = _numpy(confidences).astype(np.float64).reshape(-1)
+    hits = _numpy(correct).astype(np.float64).reshape(-1)
+    if confidence.shape != hits.shape:
+        raise ValueError("one correctness value per confidence is needed")
+    if confidence.size and (confidence.min() < 0 or confidence.max() > 1):
+        raise ValueError("confidences are probabilities in [0, 1]")
+    index = np.minimum((confidence * bins).astype(int), bins - 1)  # [k/bins, (k+1)/bins); 1.0 in the last
+    count = np.bincount(index, minlength=bins)
+    confidence_sum = np.bincount(index, weights=confidence, minlength=bins)
+    hit_sum = np.bincount(index, weights=hits, minlength=bins)
+    filled = count > 0
+    mean_confidence = np.divide(confidence_sum, count, out=np.zeros(bins), where=filled)
+    accuracy = np.divide(hit_sum, count, out=np.zeros(bins), where=filled)
+    ece = float(np.sum(count * np.abs(mean_confidence - accuracy)) / max(confidence.size, 1))
+    return {"ece": ece, "count": [int(value) for value in count],
+            "confidence": [round(float(value), 4) for value in mean_confidence],
+            "accuracy": [round(float(value), 4) for value in accuracy]}
+
+
+def regression_metrics(targets, predictions) -> dict:
+    """MAE and RMSE over every predicted value (all horizons of all sequences)."""
+    from sklearn.metrics import mean_absolute_error, root_mean_squared_error
+
+    y_true = _numpy(targets).reshape(-1).astype(np.float64)
+    y_pred = _numpy(predictions).reshape(-1).astype(np.float64)
+    return {
+        "mae": float(mean_absolute_error(y_true, y_pred)),
+        "rmse": float(root_mean_squared_error(y_true, y_pred)),
+    }
+
+
+def perplexity(mean_loss: float) -> float:
+    """exp(loss), capped so a diverging model reports a large number instead of overflowing."""
+    return float(math.exp(min(mean_loss, 50.0)))
+
+
+def is_better(metric: str, value: float, best: float | None) -> bool:
+    if best is None:
+        return True
+    return value > best if higher_is_better(metric) else value < best
+
+
+def best_epoch_record(epochs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The epoch record of a run's best epoch, as its LAST record says (earlier records name the best epoch
+    so far); None before the first epoch. The one lookup the reports, sweeps and checkpoints share."""
+    if not epochs:
+        return None
+    best = epochs[-1].get("best_epoch")
+    return next((record for record in epochs if record.get("epoch") == best), epochs[-1])

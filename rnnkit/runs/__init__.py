@@ -1,0 +1,2 @@
+"""Runs: the run-folder contract, the run store, the fair queue, launchers (local processes, Ray),
+uploads and who may do what. Imports no torch."""

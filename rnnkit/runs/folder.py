@@ -1,0 +1,240 @@
+"""One run folder: what it holds and how to read and write it (the contract; `rnnkit.runs.store` holds
+the collection of them).
+
+    checkpoints/<run_id>/
+        config.json     the full RunConfig (+ "run": id, created_at, owner)   written once, at creation
+        status.json     queued|running|completed|failed|stopped|interrupted, pid, host, error, ...
+        metrics.jsonl   one JSON object per line, append-only: start, step, epoch and test records
+        best.pt         weights of the best validation epoch (+ test metrics when finished)
+        last.pt         weights + optimizer state after the latest epoch (or the step of a stop)
+        worker.json     pid/host of the background process that was launched for the run
+        stop.request    present when someone asked the run to stop
+        train.log       stdout and stderr of the background process
+
+Writers never leave half a file: JSON files are replaced atomically and metrics lines are appended
+with one `write` each. Readers skip a last line that has no newline yet, and records that lack what
+their kind must hold. A run whose process the launcher says is gone is reported `interrupted`,
+however its status.json reads.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rnnkit.config.run import RunConfig
+from rnnkit.core.files import disk_full, is_disk_full, write_json_atomic
+from rnnkit.core.jsonl import read_records
+from rnnkit.runs.launcher import Launcher, LocalLauncher
+
+STATES = ("queued", "running", "completed", "failed", "stopped", "interrupted")
+ACTIVE_STATES = ("queued", "running")
+TRANSIENT_STATUS_FIELDS = ("state", "error", "stop_reason", "phase", "resumed_from", "eta_seconds", "resume_step")
+NUMBER = (int, float)
+RECORD_FIELDS = {  # kind -> field -> type(s) every such metrics.jsonl line holds
+    "start": {"spec": dict, "baselines": dict},
+    "step": {"epoch": int, "step": int, "steps_per_epoch": int, "loss": NUMBER},
+    "epoch": {"epoch": int, "epochs": int, "train": dict, "validation": dict, "best_epoch": int, "monitor": str,
+              "epoch_seconds": NUMBER, "samples_per_second": NUMBER},
+    "test": {"epoch": int, "test": dict},
+    "probe": {"epoch": int, "distance": list, "h": list},
+    "posthoc": {"epoch": int, "temperature": NUMBER, "tau": NUMBER, "test": dict},
+}
+GONE = {"state": "interrupted", "error": "the training process is gone (killed or crashed)"}
+RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+class RunError(ValueError):
+    """A run is missing, unreadable, or in a state that does not allow the request."""
+
+
+def validate_run_id(run_id: str) -> str:
+    if not isinstance(run_id, str) or not RUN_ID_PATTERN.match(run_id) or ".." in run_id:
+        raise RunError(
+            f"invalid run id {run_id!r}: use 1-128 letters, digits, '-', '_' or '.', "
+            "starting with a letter or digit (no '/', no '..')"
+        )
+    return run_id
+
+
+_LOCAL = LocalLauncher()
+_CONFIG_CACHE: dict[tuple[str, int, int], RunConfig] = {}  # (path, mtime, size) -> parsed config
+MAX_CONFIG_BYTES = 1_000_000  # a real config.json is about 2 KB
+
+
+@dataclass(frozen=True)
+class Run:
+    run_id: str
+    path: Path
+    launcher: Launcher = field(default=_LOCAL, compare=False, repr=False)  # tells whether its process lives
+
+    config_path = property(lambda self: self.path / "config.json")
+    status_path = property(lambda self: self.path / "status.json")
+    metrics_path = property(lambda self: self.path / "metrics.jsonl")
+    best_path = property(lambda self: self.path / "best.pt")
+    last_path = property(lambda self: self.path / "last.pt")
+    worker_path = property(lambda self: self.path / "worker.json")
+    stop_path = property(lambda self: self.path / "stop.request")
+    log_path = property(lambda self: self.path / "train.log")
+    embedding_start_path = property(lambda self: self.path / "embedding_start.pt")  # the embedding before training
+
+    # ----------------------------------------------------------------------------- configuration
+    def config(self) -> RunConfig:
+        """The run's config, parsed once per change of config.json (pages ask for it many times)."""
+        try:
+            stat = self.config_path.stat()
+            key = (str(self.config_path), stat.st_mtime_ns, stat.st_size)
+            if key in _CONFIG_CACHE:
+                return _CONFIG_CACHE[key]
+            if stat.st_size > MAX_CONFIG_BYTES:
+                raise ValueError(f"it is {stat.st_size / 1e6:.0f} MB, far more than a run config holds")
+            document = json.loads(self.config_path.read_text(encoding="utf-8"))
+            if not isinstance(document, dict):
+                raise ValueError("config.json must hold a JSON object")
+            document.pop("run", None)
+            config = RunConfig.from_dict(document)
+            if len(_CONFIG_CACHE) > 4096:
+                _CONFIG_CACHE.clear()
+            _CONFIG_CACHE[key] = config
+            return config
+        except FileNotFoundError:
+            raise RunError(f"run {self.run_id} has no config.json ({self.config_path}); "
+                           "the folder is incomplete") from None
+        except (ValueError, TypeError) as error:
+            raise RunError(f"run {self.run_id}: config.json is unreadable ({error}); "
+                           "fix or delete the folder") from error
+
+    def record_resolved_config(self, config: RunConfig, **facts: Any) -> None:
+        """Replace config.json's settings with what the worker resolved at start (e.g. a matched hidden
+        size), keeping the run's own fields and adding `facts` to them."""
+        document = _read_object(self.config_path)
+        run_fields = document.get("run", {}) if isinstance(document.get("run"), dict) else {}
+        write_json_atomic(self.config_path, {**config.to_dict(), "run": {**run_fields, **facts}})
+
+    def info(self) -> dict[str, Any]:
+        """config.json's extra fields: run_id, group, created."""
+        document = _read_object(self.config_path)
+        return document.get("run", {}) if isinstance(document.get("run"), dict) else {}
+
+    # ------------------------------------------------------------------------------------ status
+    def raw_status(self) -> dict[str, Any]:
+        try:
+            status = json.loads(self.status_path.read_text(encoding="utf-8"))
+            return status if isinstance(status, dict) else {"state": "failed", "error": "status.json is not an object"}
+        except FileNotFoundError:
+            return {"state": "queued"}
+        except ValueError as error:
+            return {"state": "failed", "error": f"status.json is unreadable: {error}"}
+
+    def status(self) -> dict[str, Any]:
+        """The status, with a run whose process is gone reported as `interrupted`."""
+        status = self.raw_status()
+        if status.get("state") in ACTIVE_STATES and not self.launcher.is_alive(self):
+            ended = getattr(self.launcher, "ended", None)  # a launcher may say more (Ray: stopped, or its message)
+            status = {**status, **(ended(self) if ended else GONE)}  # interrupted (resumable), or stopped
+        return status
+
+    def log_text(self) -> str:
+        """The worker's output: train.log where it is on this machine, else the launcher's (Ray's job log)."""
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            logs = getattr(self.launcher, "logs", None)
+            return logs(self) if logs else ""
+
+    def owner(self) -> str:
+        """Who started the run (classroom mode); '' for runs of single-user mode."""
+        owner = self.info().get("owner", "")
+        return owner if isinstance(owner, str) else ""
+
+    def worker(self) -> dict[str, Any]:
+        """worker.json: the process that was launched for this run (pid, host, start time)."""
+        try:
+            return json.loads(self.worker_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def write_status(self, state: str, **fields: Any) -> None:
+        if state not in STATES:
+            raise ValueError(f"unknown run state {state!r}; valid: {', '.join(STATES)}")
+        previous = self.raw_status()
+        # facts about the run (process, device, size, progress) carry over; what describes one state does not
+        keep = {key: value for key, value in previous.items() if key not in TRANSIENT_STATUS_FIELDS}
+        status = {**keep, **fields, "state": state, "updated_at": time.time()}
+        write_json_atomic(self.status_path, status)
+
+    def is_active(self) -> bool:
+        return self.status().get("state") in ACTIVE_STATES
+
+    # ----------------------------------------------------------------------------------- metrics
+    def append_metrics(self, record: dict[str, Any], durable: bool = False) -> None:
+        """Append one line with a single write (O_APPEND), so a kill never leaves a torn line behind
+        a complete one; `durable` also fsyncs (epoch records)."""
+        line = (json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
+        descriptor = os.open(self.metrics_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(descriptor, line)
+            if durable:
+                os.fsync(descriptor)
+        except OSError as error:
+            if is_disk_full(error, self.path):
+                raise disk_full(self.path) from error
+            raise
+        finally:
+            os.close(descriptor)
+
+    def metrics(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """All complete records (optionally of one kind: start, step, epoch, test); a record that
+        lacks what its kind must hold (a damaged or hand-edited line) is skipped. The records are
+        shared with later calls: read them, do not change them."""
+        records = read_records(self.metrics_path)
+        if kind is None:
+            return list(records)
+        required = RECORD_FIELDS.get(kind, {})
+        return [record for record in records if record.get("kind") == kind
+                and all(isinstance(record.get(name), types) for name, types in required.items())]
+
+    def metrics_size(self) -> int:
+        try:
+            return self.metrics_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def truncate_metrics(self, size: int) -> None:
+        """Drop everything written after `size` bytes (the lines of an epoch that did not finish)."""
+        if self.metrics_size() > size:
+            with open(self.metrics_path, "r+b") as handle:
+                handle.truncate(size)
+
+    # -------------------------------------------------------------------------------------- stop
+    def request_stop(self) -> None:
+        self.stop_path.write_text(str(time.time()), encoding="utf-8")
+        status = self.status()
+        if status["state"] == "queued" and not self.worker():
+            self.write_status("stopped", stop_reason="stopped before it started")
+        elif status["state"] == "interrupted":
+            self.write_status("stopped", stop_reason="stopped after its process was gone")
+
+    def stop_requested(self) -> bool:
+        return self.stop_path.exists()
+
+    def clear_stop_request(self) -> None:
+        self.stop_path.unlink(missing_ok=True)
+
+
+def _group_of(run: Run) -> str:
+    group = _read_object(run.config_path).get("group", "")
+    return group if isinstance(group, str) else ""
+
+
+def _read_object(path: Path) -> dict[str, Any]:
+    """A JSON file's object; {} when it is missing, unreadable or not an object (a bad run folder)."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return document if isinstance(document, dict) else {}

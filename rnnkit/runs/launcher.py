@@ -1,0 +1,179 @@
+"""The process side of runs: start a run somewhere, tell whether it is alive, stop it.
+
+    Launcher (the interface the run store and the dashboard use)
+        launch(runs, resume)   start training these run folders; returns at once
+        is_alive(run)          is the process that trains `run` still there?
+        stop(run)              ask that process to stop now (the stop.request file is the fallback)
+
+`LocalLauncher` runs `python -m rnnkit train --run-id ...` as a detached process on this machine
+(one launcher process forks one child per run, so torch is imported once per group); `RayLauncher`
+(rnnkit.runs.ray_jobs) submits the same command as Ray jobs when RNNKIT_RAY_ADDRESS is set
+(`default_launcher`). Both also say what an active run whose process is gone has become (`ended`)
+and where its output is (`logs`). Nothing here imports torch or the engine.
+
+A process is identified by (pid, host, start time), so a reused pid is never taken for the worker.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from rnnkit.core.files import pid_exists, write_json_atomic
+
+if TYPE_CHECKING:
+    from rnnkit.runs.store import Run
+
+WORKER_NICENESS = 10  # background runs: below the dashboard and the terminal (they only wait a little)
+PACKAGE_PARENT = Path(__file__).resolve().parents[2]  # so `python -m rnnkit` works from any folder
+
+
+class Launcher(Protocol):
+    def launch(self, runs: list["Run"], resume: bool = False) -> None: ...
+    def is_alive(self, run: "Run") -> bool: ...
+    def stop(self, run: "Run") -> None: ...
+    # optional: ended(run) -> the status of an active run whose process is gone (default: interrupted);
+    # logs(run) -> its output where train.log is not on this machine
+
+
+_LAUNCHERS: dict[str, Any] = {}
+
+
+def default_launcher() -> Launcher:
+    """A Ray cluster's when RNNKIT_RAY_ADDRESS names one (rnnkit.runs.ray_jobs), else this machine's.
+    One instance per address, so its short status cache serves every run store of the process."""
+    address = os.environ.get("RNNKIT_RAY_ADDRESS", "").strip()
+    if address not in _LAUNCHERS:
+        if address:
+            from rnnkit.runs.ray_jobs import RayLauncher
+
+            _LAUNCHERS[address] = RayLauncher(address)
+        else:
+            _LAUNCHERS[address] = LocalLauncher()
+    return _LAUNCHERS[address]
+
+
+class LocalLauncher:
+    """Background processes on this machine."""
+
+    def launch(self, runs: list["Run"], resume: bool = False) -> None:
+        """Start one detached launcher process for `runs` (it forks one child per run); returns at once."""
+        if not runs:
+            return
+        if len(runs) > 1 and not hasattr(os, "fork"):  # no fork (Windows): one process per run
+            for run in runs:
+                self.launch([run], resume)
+            return
+        root = runs[0].path.parent.resolve()
+        environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_PARENT), environment.get("PYTHONPATH")]))
+        ids = [argument for run in runs for argument in ("--run-id", run.run_id)]
+        command = [sys.executable, "-m", "rnnkit", "train", *ids, "--checkpoints-dir", str(root),
+                   *(("--resume",) if resume else ())]
+        with open(runs[0].log_path, "ab") as log:
+            process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True, env=environment,  # own session: closing the UI does not kill it
+                preexec_fn=lower_priority if hasattr(os, "nice") else None,
+            )
+        # collect the exit status when it ends, so a long-lived dashboard keeps no zombie processes
+        threading.Thread(target=process.wait, name=f"reap-{process.pid}", daemon=True).start()
+        launcher = {"pid": process.pid, "host": socket.gethostname(),
+                    "start_time": process_start_time(process.pid), "command": command}
+        for run in runs:  # until each forked child writes its own
+            write_json_atomic(run.worker_path, launcher)
+
+    def is_alive(self, run: "Run") -> bool:
+        """False when the recorded process is gone from this host; True when it runs, or runs elsewhere."""
+        status = run.raw_status()
+        owner = status if status.get("state") == "running" else run.worker()
+        if not owner.get("pid") or owner.get("host") != socket.gethostname():
+            return True  # nothing to check here: trust the status file
+        return process_alive(owner["pid"], owner.get("start_time"))
+
+    def stop(self, run: "Run") -> None:
+        """SIGTERM the worker, but only if it is verifiably the process that recorded itself: same pid,
+        same start time, and an rnnkit command line. Anything else (a reused pid, a hand-edited
+        status.json) is left alone; the stop.request file still ends the run within one batch."""
+        status = run.raw_status()
+        pid = status.get("pid")
+        if status.get("state") != "running" or not isinstance(pid, int) or status.get("host") != socket.gethostname():
+            return
+        if status.get("start_time") is None or process_start_time(pid) != status["start_time"]:
+            return
+        if "rnnkit" not in process_command(pid):
+            return
+        try:  # the worker turns SIGTERM into the same stop request
+            os.kill(pid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def process_start_time(pid: int) -> int | None:
+    """Start time of a process in clock ticks since boot (Linux), to tell a reused pid apart."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(fields[19])
+
+
+def process_command(pid: int) -> str:
+    """The command line of a process (Linux), '' when it cannot be read."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def process_alive(pid: int | None, start_time: int | None = None) -> bool:
+    if not pid or not pid_exists(pid):
+        return False
+    try:  # a zombie has exited; its parent just has not collected it yet
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        if state in ("Z", "X"):
+            _reap(pid)
+            return False
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): os.kill said it exists
+    return start_time is None or process_start_time(pid) == start_time
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except (ChildProcessError, OSError):
+        pass
+
+
+def process_identity() -> dict[str, Any]:
+    pid = os.getpid()
+    return {"pid": pid, "host": socket.gethostname(), "start_time": process_start_time(pid)}
+
+
+def lower_priority() -> None:
+    """Background training yields the CPU to the dashboard and the terminal (it only waits a little).
+    Absolute, not relative: a worker that launches the next queued group must not push it lower still.
+
+    On Linux with autogroup scheduling (most desktops and servers), a process in its own session
+    (every worker is, so closing the dashboard does not end it) gets a scheduling group of its own,
+    and a nice value only ranks processes within their group: four workers at nice 10 would still
+    take four fair shares from the dashboard's one. So the worker's group is niced as well."""
+    current = os.nice(0)
+    if current < WORKER_NICENESS:
+        os.nice(WORKER_NICENESS - current)
+    try:
+        with open("/proc/self/autogroup", "w") as autogroup:
+            autogroup.write(str(WORKER_NICENESS))
+    except OSError:  # no autogroup (other systems, or switched off): the process nice is all there is
+        pass
+
+
+def parallel_threads(parallel_runs: int) -> int:
+    """CPU threads per run when `parallel_runs` train at once, so they share the cores instead of fighting."""
+    return max(1, (os.cpu_count() or 1) // max(parallel_runs, 1))

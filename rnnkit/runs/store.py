@@ -1,0 +1,205 @@
+"""The run store: the collection of run folders under one root, and what may be done to them.
+
+Runs live in one root for the command line (from any folder) and the dashboard alike: the project's
+`checkpoints/` folder, or $RNNKIT_CHECKPOINTS_DIR, or `--checkpoints-dir`. The store creates runs
+(recording their owner), lists and finds them (`demo:NAME` for the shipped demos), and starts, stops,
+resumes and deletes them: every change is checked against who asks (`rnnkit.runs.access`). When a group
+starts is the fair queue's decision (`rnnkit.runs.queue`), where and how its processes run the
+launcher's (`rnnkit.runs.launcher`). One folder's contract is `rnnkit.runs.folder`.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import time
+from datetime import datetime
+from pathlib import Path
+
+from rnnkit.config.run import RunConfig
+from rnnkit.core.files import write_json_atomic
+from rnnkit.runs.access import User, may_change
+from rnnkit.runs.folder import (  # noqa: F401 - the folder's names are part of the store's API
+    _LOCAL,
+    ACTIVE_STATES,
+    RECORD_FIELDS,
+    RUN_ID_PATTERN,
+    STATES,
+    Run,
+    RunError,
+    _group_of,
+    validate_run_id,
+)
+from rnnkit.runs.launcher import PACKAGE_PARENT, Launcher, default_launcher
+from rnnkit.runs.queue import Limits, Queue, QueueFull
+from rnnkit.runs.uploads import disk_usage, release_uploads, uploaded_files
+
+DEMO_PREFIX = "demo:"  # `predict demo:names-lstm`: a shipped demo model instead of one of your runs
+
+
+def demo_root() -> Path:
+    return PACKAGE_PARENT / "checkpoints" / "demo"
+
+
+def find_run(store: "RunStore", reference: str) -> "Run":
+    """A run of `store` by id, or a shipped demo model as `demo:NAME`; a missing run's error names the demos."""
+    if reference.startswith(DEMO_PREFIX):
+        return RunStore(demo_root(), store.launcher).get(reference[len(DEMO_PREFIX):])
+    try:
+        return store.get(reference)
+    except RunError:
+        demos = [run.run_id for run in RunStore(demo_root()).runs()]
+        if reference in demos:
+            raise RunError(f"no run {reference!r} in {store.root}; "
+                           f"the shipped demo is {DEMO_PREFIX}{reference}") from None
+        raise
+
+
+def new_group_id() -> str:
+    """A comparison group id: the start time, plus a random part so two groups started in the same
+    second (two browsers, two terminals) never share an id."""
+    return f"g{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+def default_root() -> Path:
+    """$RNNKIT_CHECKPOINTS_DIR, else the project's own checkpoints/ folder (whatever the working folder)."""
+    configured = os.environ.get("RNNKIT_CHECKPOINTS_DIR")
+    return Path(configured).expanduser() if configured else PACKAGE_PARENT / "checkpoints"
+
+
+class RunStore:
+    """Creates, finds and starts runs under one root folder (see `default_root`)."""
+
+    def __init__(self, root: str | os.PathLike | None = None, launcher: Launcher | None = None,
+                 user: User | None = None, limits: Limits | None = None) -> None:
+        self.root = Path(root).expanduser() if root is not None else default_root()
+        self.launcher = launcher or default_launcher()
+        self.user = user  # who asks (classroom mode); None: single-user mode, everything allowed
+        self.limits = limits or Limits()  # this user's share of the queue (students have caps)
+        self.queue = Queue(self.root, self.launcher)
+
+    def check_may_change(self, run: Run, action: str) -> None:
+        """Every action that changes a run asks this first: its owner or a teacher (rnnkit.runs.access)."""
+        if not may_change(self.user, run.owner()):
+            raise RunError(f"only the owner of run {run.run_id} or a teacher can {action} it")
+
+    def check_disk_quota(self, extra_bytes: int = 0) -> None:
+        """Classroom mode: a student over their disk quota (run folders + uploads, + `extra_bytes` about
+        to be stored) starts and uploads nothing new."""
+        quota = self.limits.disk_quota_mb
+        if quota is None or self.user is None:
+            return
+        used = (disk_usage(self.runs(), self.user) + extra_bytes) / 1e6
+        if used >= quota:
+            raise QueueFull(f"you use {used:.0f} MB of your {quota} MB of disk; delete some of your runs "
+                            "(Compare, Delete runs) before starting new ones", "disk", round(used), quota)
+
+    def _run(self, run_id: str) -> Run:
+        return Run(run_id, self.root / run_id, self.launcher)
+
+    def get(self, run_id: str) -> Run:
+        run = self._run(validate_run_id(run_id))
+        if not run.path.is_dir():
+            raise RunError(f"no run {run_id!r} in {self.root}; `python -m rnnkit runs` lists the runs")
+        return run
+
+    def create(self, config: RunConfig, run_id: str | None = None) -> Run:
+        """Make a new run folder with a fresh, unique id (or `run_id`), its config.json and status `queued`."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        requested = validate_run_id(run_id) if run_id is not None else None
+        for _ in range(100):  # the random suffix makes ids unique even within one second
+            run_id = requested or f"{stamp}-{config.task.name}-{config.model.arch}-{secrets.token_hex(2)}"
+            path = self.root / run_id
+            try:
+                path.mkdir()
+            except FileExistsError:
+                if requested:
+                    raise RunError(f"a run named {requested!r} already exists in {self.root}") from None
+                continue
+            run = self._run(run_id)
+            owner = self.user.name if self.user else ""
+            document = {**config.to_dict(), "run": {"run_id": run_id, "created_at": time.time(), "owner": owner}}
+            write_json_atomic(run.config_path, document)
+            run.write_status("queued")
+            return run
+        raise RunError(f"could not allocate a new run id under {self.root}")
+
+    def runs(self, group: str | None = None) -> list[Run]:
+        """All runs, newest first; with `group`, only that group's."""
+        if not self.root.is_dir():
+            return []
+        found = []
+        for path in self.root.iterdir():
+            if path.is_dir() and RUN_ID_PATTERN.match(path.name) and (path / "config.json").is_file():
+                found.append(self._run(path.name))
+        found.sort(key=lambda run: run.run_id, reverse=True)
+        if group is not None:
+            found = [run for run in found if _group_of(run) == group]
+        return found
+
+    def latest_group(self) -> str | None:
+        for run in self.runs():
+            group = _group_of(run)
+            if group:
+                return group
+        return None
+
+    def start(self, configs: list[RunConfig]) -> list[Run]:
+        """Create one run per config and queue them as one group (it starts at once when there is room);
+        returns at once. Raises QueueFull, creating nothing, when this user may not queue another group."""
+        owner = self.user.name if self.user else ""
+        self.queue.check_room(owner, self.limits, len(configs))
+        self.check_disk_quota()
+        runs = [self.create(config) for config in configs]
+        self.queue.submit(runs, owner, self.limits)
+        return runs
+
+    def prepare_resume(self, run_id: str) -> Run:
+        """Check that a run can continue and mark it queued again (the caller then trains or launches)."""
+        run = self.get(run_id)
+        self.check_may_change(run, "resume")
+        state = run.status()["state"]
+        if state in ACTIVE_STATES:
+            raise RunError(f"run {run_id} is {state}; stop it before resuming")
+        if state == "completed":
+            raise RunError(f"run {run_id} already completed; start a new run to train longer")
+        run.clear_stop_request()
+        run.worker_path.unlink(missing_ok=True)  # the earlier attempt's process; the queue launches a new one
+        run.write_status("queued", resumed_from=state)
+        return run
+
+    def resume(self, run_id: str) -> Run:
+        """Continue a stopped, failed or interrupted run in the background from its last.pt (through
+        the queue, as a group of one)."""
+        run = self.get(run_id)
+        self.check_may_change(run, "resume")
+        owner = self.user.name if self.user else ""
+        self.queue.check_room(owner, self.limits, 1)
+        run = self.prepare_resume(run_id)
+        self.queue.submit([run], owner, self.limits, resume=True)
+        return run
+
+    def stop(self, run_id: str) -> Run:
+        """Ask a run to stop: the stop.request file (read within one batch), and the launcher's own way."""
+        run = self.get(run_id)
+        self.check_may_change(run, "stop")
+        state = run.status()["state"]
+        if state not in (*ACTIVE_STATES, "interrupted"):
+            raise RunError(f"run {run_id} is {state}; only queued or running runs can be stopped")
+        run.request_stop()
+        self.launcher.stop(run)
+        self.queue.remove(run_id)  # if it was still waiting
+        return run
+
+
+def delete_run(store: "RunStore", run_id: str) -> None:
+    """Remove a run's folder (its owner or a teacher; not while it trains)."""
+    run = store.get(run_id)
+    store.check_may_change(run, "delete")
+    if run.is_active():
+        raise RunError(f"run {run_id} is {run.status()['state']}; stop it before deleting it")
+    uploads = uploaded_files(run)
+    shutil.rmtree(run.path)
+    store.queue.remove(run_id)
+    release_uploads(uploads, store.runs())  # an upload goes with the last run that used it
