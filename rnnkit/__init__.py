@@ -1,31 +1,51 @@
 """rnnkit: train, watch and compare recurrent networks (RNN, LSTM, GRU, BiLSTM, residual LSTM).
 
-The public API:
+The public API (docs/python-api.md):
 
+    from rnnkit import api                  # notebooks: compare, wait, runs, metrics, figures (rnnkit.api)
     from rnnkit import RunConfig, ModelConfig, TrainConfig, TaskConfig, build_config
     from rnnkit import get_task, build_model, Trainer, Evaluator, RunStore, Predictor
     from rnnkit import register_cell, Task, option
+
+Every name loads on first use (module `__getattr__`), so `import rnnkit` imports neither torch nor
+streamlit: the CLI answers `--help` fast and a notebook pays only for what it touches.
 """
-from rnnkit.config.run import ModelConfig, RunConfig, TaskConfig, TrainConfig
-from rnnkit.data.presets import build_config
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
+# public name -> the module that defines it (the layer it lives in)
+_LAZY = {
+    "RunConfig": "rnnkit.config.run",
+    "ModelConfig": "rnnkit.config.run",
+    "TaskConfig": "rnnkit.config.run",
+    "TrainConfig": "rnnkit.config.run",
+    "option": "rnnkit.config.options",
+    "build_config": "rnnkit.data.presets",
+    "get_task": "rnnkit.data.tasks",
+    "Task": "rnnkit.data.tasks.base",
+    "register_cell": "rnnkit.model.cells",
+    "build_model": "rnnkit.model.heads",
+    "Trainer": "rnnkit.training.engine",
+    "Evaluator": "rnnkit.training.evaluator",
+    "RunStore": "rnnkit.runs.store",
+    "Predictor": "rnnkit.analysis.inference",
+    "execute": "rnnkit.worker.execute",
+}
+
 
 def __getattr__(name: str):
-    # torch-heavy parts load on first use, so `import rnnkit` stays light for the CLI and the UI
-    lazy = {
-        "get_task": "rnnkit.data.tasks", "build_model": "rnnkit.model.heads", "Trainer": "rnnkit.training.engine",
-        "RunStore": "rnnkit.runs.store", "Predictor": "rnnkit.analysis.inference", "execute": "rnnkit.worker.execute",
-        "Evaluator": "rnnkit.training.evaluator", "register_cell": "rnnkit.model.cells", "Task": "rnnkit.data.tasks.base",
-        "option": "rnnkit.config.options",
-    }
-    if name in lazy:
-        import importlib
-
-        return getattr(importlib.import_module(lazy[name]), name)
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # the next lookup does not come here
+        return value
     raise AttributeError(f"module 'rnnkit' has no attribute {name!r}")
 
 
-__all__ = ["ModelConfig", "RunConfig", "TaskConfig", "TrainConfig", "build_config", "get_task", "build_model",
-           "Trainer", "RunStore", "Predictor", "execute", "Evaluator", "register_cell", "Task", "option"]
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
+__all__ = list(_LAZY)
