@@ -15,10 +15,11 @@ from rnnkit.analysis.inference import Predictor
 from rnnkit.analysis.reports import arch_colour, comparison_table, run_summary
 from rnnkit.cli.main import build_parser, main
 from rnnkit.config.options import declared
-from rnnkit.config.run import ModelConfig, RunConfig, TaskConfig, architecture_names
+from rnnkit.config.run import ModelConfig, RunConfig, TaskConfig
 from rnnkit.data.presets import build_config
-from rnnkit.data.tasks import get_task, task_names
-from rnnkit.model.cells import CELLS, RecurrentCell, chrono_init_, register_cell
+from rnnkit.data.tasks import get_task, resolve, task_names
+from rnnkit.model.catalog import check_model_config, choices_of, resolve_impl
+from rnnkit.model.cells import CELLS, RecurrentCell, cell_names, chrono_init_, register_cell
 from rnnkit.runs.store import RunStore, default_root
 from rnnkit.worker.callbacks import ConsoleProgress
 from rnnkit.worker.execute import execute
@@ -26,6 +27,10 @@ from tests import fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
 LEGACY = Path(__file__).resolve().parent / "legacy" / "v1"
+
+
+def declared_option(cls, name):
+    return next(declaration for item, declaration in declared(cls) if item.name == name)
 
 
 # ------------------------------------------------------------------------------- a toy cell
@@ -54,14 +59,14 @@ def toy_cell():
 
 
 def test_a_cell_registered_alone_is_known_everywhere(toy_cell, tmp_path):
-    assert "keepgate" in architecture_names()
+    assert "keepgate" in cell_names() and "keepgate" in choices_of(declared_option(ModelConfig, "match_parameters"))
     assert arch_colour("keepgate") == "#8c564b"
     with pytest.raises(ValueError, match="exists only as impl='scratch'"):
-        ModelConfig(arch="keepgate", impl="fused")
+        check_model_config(ModelConfig(arch="keepgate", impl="fused"))
     config = build_config("recall", None, {"task": {"sequence_length": 8, "num_samples": 120},
                                            "model": {"arch": "keepgate", "hidden_size": 8, "gate_init": "chrono"},
                                            "train": {"epochs": 1, "batch_size": 16}})
-    assert config.model.impl == "scratch"  # no fused twin: the hand-written cells
+    assert config.model.impl == "auto" and resolve_impl("keepgate", "auto") == "scratch"  # no fused twin
     run = RunStore(tmp_path).create(config)
     assert execute(run, stream=io.StringIO(), install_signals=False) == "completed"
     assert run_summary(run)["arch"] == "keepgate"
@@ -119,10 +124,13 @@ def test_the_form_offers_what_applies_to_the_task():
 
 
 def test_bad_option_values_name_what_is_allowed():
+    weather = get_task("weather")
     with pytest.raises(ValueError, match="unknown station 'moon'; valid: beijing, jena"):
-        TaskConfig(name="weather", options={"station": "moon"})
+        weather.resolve(TaskConfig(name="weather", options={"station": "moon"}))
     with pytest.raises(ValueError, match="unknown weather option"):
-        TaskConfig(name="weather", options={"sequence_length": 5})
+        weather.resolve(TaskConfig(name="weather", options={"sequence_length": 5}))
+    with pytest.raises(ValueError, match="unknown architecture 'transformerx'; valid: rnn, lstm"):
+        check_model_config(ModelConfig(arch="transformerx"))
     with pytest.raises(ValueError, match="hidden_size must be a whole number"):
         ModelConfig(hidden_size="big")
 
@@ -153,16 +161,17 @@ def test_version_1_configs_migrate_with_renamed_options():
     old = json.loads((LEGACY / "legacy-recall-lstm" / "config.json").read_text())
     old.pop("run")
     assert "version" not in old and "sequence_length" in old["task"]
-    config = RunConfig.from_dict(old)
+    config = resolve(RunConfig.from_dict(old))
     assert config.task.options.sequence_length == 8 and config.to_dict()["version"] == 2
     weather = {**old, "task": {**old["task"], "name": "weather", "source": "jena"}}
-    assert RunConfig.from_dict(weather).task.options.station == "jena"
+    assert resolve(RunConfig.from_dict(weather)).task.options.station == "jena"
     default = {**old, "task": {**old["task"], "name": "weather", "source": ""}}
-    assert RunConfig.from_dict(default).task.options.station == "beijing"
+    assert resolve(RunConfig.from_dict(default)).task.options.station == "beijing"
     csv = {**old, "task": {**old["task"], "name": "csv", "source": "/data/reviews.csv", "text_column": "review"}}
-    options = RunConfig.from_dict(csv).task.options
+    options = resolve(RunConfig.from_dict(csv)).task.options
     assert options.file == "/data/reviews.csv" and options.text_column == "review"
-    assert RunConfig.from_dict(RunConfig.from_dict(csv).to_dict()) == RunConfig.from_dict(csv)
+    resolved = resolve(RunConfig.from_dict(csv))
+    assert RunConfig.from_dict(resolved.to_dict()) == resolved  # a document equals the config it came from
 
 
 # ------------------------------------------------------------------------------------- seams

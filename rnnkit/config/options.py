@@ -28,7 +28,9 @@ class Option:
 
     help: str  # one line for --help and the widget's tooltip
     label: str = ""  # dashboard label (default: the field name with spaces)
-    choices: tuple | Callable[[], tuple] | None = None  # allowed values (a callable reads a registry)
+    choices: tuple | None = None  # allowed values (with a catalog: the values allowed beside the catalog's names)
+    catalog: str | None = None  # the values also come from a registry one layer up, which checks them (e.g.
+    #                             "architectures": the cell registry, `rnnkit.model.cells.choices_of`)
     minimum: float | None = None  # smallest allowed value (inclusive)
     below: float | None = None  # values must be smaller than this (exclusive)
     above: float | None = None  # values must be larger than this (exclusive)
@@ -40,7 +42,8 @@ class Option:
     step: float | None = None  # dashboard number input step
 
     def valid_choices(self) -> tuple | None:
-        return self.choices() if callable(self.choices) else self.choices
+        """The allowed values this layer knows (a catalog's names are added by the registry that owns it)."""
+        return self.choices
 
 
 def option(default: Any, help: str, **details: Any) -> Any:
@@ -79,7 +82,7 @@ def check(instance) -> None:
             continue
         _check_type(item, value)
         choices = declaration.valid_choices()
-        if choices is not None and value not in choices:
+        if choices is not None and declaration.catalog is None and value not in choices:
             shown = ", ".join(str(choice) for choice in choices)
             raise ValueError(f"unknown {item.name.replace('_', ' ')} {value!r}; valid: {shown}")
         if declaration.minimum is not None and value < declaration.minimum:

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from rnnkit.config.options import Options, build, check, option
 
 CONFIG_VERSION = 2
-IMPLEMENTATIONS = ("fused", "scratch")
+IMPLEMENTATIONS = ("auto", "fused", "scratch")  # auto: fused where the cell has a torch twin, else scratch
 POOLINGS = ("last", "mean", "max")
 GATE_INITS = ("default", "chrono")
 NGRAM_BUCKETS = 32_768  # hashed n-gram rows of `ModelConfig.ngrams` (its help text says the number)
@@ -35,10 +36,43 @@ SCHEDULES = ("constant", "cosine")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
-def architecture_names() -> tuple[str, ...]:
-    from rnnkit.model.cells import cell_names  # the cell registry (imports torch): read when validating
+ARCHITECTURES = "architectures"  # the catalog of `arch` and `match_parameters`: the cell registry's names
 
-    return cell_names()
+
+class TaskOptions(Mapping):
+    """A task's option values as a document holds them, not yet checked by their task: read-only, readable
+    by attribute (`options.max_length`) like the task's `Options` dataclass they resolve to."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        if not isinstance(values, dict) or not all(isinstance(key, str) for key in values):
+            raise ValueError(f"task options must be a JSON object, got {type(values).__name__}")
+        object.__setattr__(self, "_values", dict(values))
+
+    def __getattr__(self, name: str) -> Any:
+        values = object.__getattribute__(self, "_values")
+        if name in values:
+            return values[name]
+        raise AttributeError(f"task option {name!r} is not in this config (rnnkit.data.tasks.resolve fills defaults)")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to task option {name!r}")
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"TaskOptions({self._values!r})"
+
+
+def option_values(options: Any) -> dict[str, Any]:
+    """The values of a task's options, resolved (a dataclass) or not (a `TaskOptions` mapping)."""
+    return dataclasses.asdict(options) if dataclasses.is_dataclass(options) else dict(options)
 
 
 def _token_embedding(task) -> bool:
@@ -53,42 +87,51 @@ def _has_classes(task) -> bool:
     return task.job != "regress"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TaskConfig:
     """Which data to train on; `options` are the task's own (declared in its module)."""
 
     name: str = "recall"  # task name: see `rnnkit.data.tasks.task_names()`
     data_dir: str | None = option(None, "folder with the task's data files (default: $RNNKIT_DATA_DIR, then the "
                                         "download cache)", widget=False, path=True)
-    options: Any = None  # the task's Options dataclass, or a dict of its fields; None: the task's defaults
+    options: Any = None  # the task's Options dataclass (resolved) or a dict / TaskOptions of values; None: {}
+    migrated: bool = field(default=False, repr=False)  # from a version-1 document: options may use old names
 
     def __post_init__(self) -> None:
-        from rnnkit.data.tasks import get_task
-
-        task = get_task(self.name)
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"a task name must be non-empty text, got {self.name!r}")
         options = self.options
-        if options is None:
-            options = task.Options()
-        elif isinstance(options, dict):
-            options = build(task.Options, options, f"{self.name} option")
-        elif not isinstance(options, task.Options):
-            raise ValueError(f"options of task {self.name!r} must be {task.Options.__name__}, "
-                             f"got {type(options).__name__}")
+        if options is None or isinstance(options, dict):
+            options = TaskOptions(options or {})
+        elif not (isinstance(options, TaskOptions) or (dataclasses.is_dataclass(options)
+                                                        and not isinstance(options, type))):
+            raise ValueError(f"options of task {self.name!r} must be a JSON object, got {type(options).__name__}")
         object.__setattr__(self, "options", options)
         check(self)
 
+    @property
+    def resolved(self) -> bool:
+        """Whether the options were checked by their task (`rnnkit.data.tasks.resolve`)."""
+        return dataclasses.is_dataclass(self.options)
+
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "data_dir": self.data_dir, "options": dataclasses.asdict(self.options)}
+        return {"name": self.name, "data_dir": self.data_dir, "options": option_values(self.options)}
+
+    def __eq__(self, other: object) -> bool:  # a resolved config equals its document's unresolved twin
+        return isinstance(other, TaskConfig) and self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(self.to_dict(), sort_keys=True, default=str))
 
 
 @dataclass(frozen=True)
 class ModelConfig(Options):
     """The recurrent network: backbone, size and head options."""
 
-    arch: str = option("lstm", "recurrent cell", choices=architecture_names, widget=False, command_line=False)
-    impl: str = option("fused", "fused: torch's nn.RNN/LSTM/GRU (cuDNN/oneDNN), the fastest; scratch: rnnkit's "
-                       "hand-written cells, step by step (cells without a fused twin exist only here)",
-                       label="implementation", choices=IMPLEMENTATIONS)
+    arch: str = option("lstm", "recurrent cell", catalog=ARCHITECTURES, widget=False, command_line=False)
+    impl: str = option("auto", "fused: torch's nn.RNN/LSTM/GRU (cuDNN/oneDNN), the fastest; scratch: rnnkit's "
+                       "hand-written cells, step by step (cells without a fused twin exist only here); auto: fused "
+                       "where the cell has it, else scratch", label="implementation", choices=IMPLEMENTATIONS)
     hidden_size: int = option(64, "units per direction and layer", label="hidden size", above=0)
     num_layers: int = option(1, "stacked recurrent layers", label="layers", above=0)
     bidirectional: bool = option(False, "also read each sequence backwards", when=_not_language_model)
@@ -107,16 +150,7 @@ class ModelConfig(Options):
     match_parameters: str = option("none", "equal budgets: pick this run's hidden size so its recurrent + head "
                                    "parameters match this architecture's at the hidden size above (within 2 %; "
                                    "embeddings not counted); none: the same hidden size for every architecture",
-                                   label="match parameters of", choices=lambda: ("none", *architecture_names()))
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        from rnnkit.model.cells import get_cell
-
-        cell = get_cell(self.arch)
-        if self.impl == "fused" and cell.fused_layer is None:
-            raise ValueError(f"the {cell.title} ({self.arch}) exists only as impl='scratch' "
-                             "(torch has no fused version)")
+                                   label="match parameters of", choices=("none",), catalog=ARCHITECTURES)
 
 
 @dataclass(frozen=True)
@@ -221,26 +255,25 @@ class RunConfig:
 def migrate(data: dict[str, Any]) -> dict[str, Any]:
     """Bring an older config document up to `CONFIG_VERSION` (returns a new dict).
 
-    Version 1 (no "version" key) had one flat task section holding every task's options; the task's
-    own options move under "options", renamed where the task says so (`Task.renamed_options`, e.g.
-    weather's `source` is now `station`), and the options of other tasks are dropped.
+    Version 1 (no "version" key) had one flat task section holding every task's options; they move under
+    "options" as they are, marked `migrated`: renaming them where the task says so (`Task.renamed_options`,
+    e.g. weather's `source` is now `station`) and dropping the other tasks' options is the task registry's
+    part, done by `rnnkit.data.tasks.resolve`.
     """
     version = data.get("version", 1)
     if version == CONFIG_VERSION:
         return data
     if version != 1:
         raise ValueError(f"config version {version!r} is newer than this rnnkit understands ({CONFIG_VERSION})")
-    from rnnkit.data.tasks import get_task
-
     old_task = dict(data.get("task", {})) if isinstance(data.get("task"), dict) else {}
     name = old_task.pop("name", "recall")
-    task = get_task(name)
-    known = {item.name: item.default for item in dataclasses.fields(task.Options)}
-    options = {}
-    for key, value in old_task.items():
-        key = task.renamed_options.get(key, key)
-        if key in known and not (value == "" and known[key] != ""):  # "" meant "the default"
-            options[key] = value
-    migrated = {**data, "version": CONFIG_VERSION,
-                "task": {"name": name, "data_dir": old_task.get("data_dir"), "options": options}}
-    return migrated
+    data_dir = old_task.pop("data_dir", None)
+    return {**data, "version": CONFIG_VERSION,
+            "task": {"name": name, "data_dir": data_dir, "options": old_task, "migrated": True}}
+
+
+def architecture_names() -> tuple[str, ...]:
+    """Moved to `rnnkit.model.cells.cell_names` (this layer knows no cell); kept while callers move over."""
+    from rnnkit.model.cells import cell_names
+
+    return cell_names()

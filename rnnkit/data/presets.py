@@ -13,7 +13,7 @@ import dataclasses
 from typing import Any
 
 from rnnkit.config.run import RunConfig
-from rnnkit.data.tasks import get_task
+from rnnkit.data.tasks import get_task, resolve
 
 SECTIONS = ("task", "model", "train")
 
@@ -36,10 +36,8 @@ def build_config(
     overrides: dict[str, dict[str, Any]] | None = None,
     group: str = "",
 ) -> RunConfig:
-    """RunConfig from defaults, then `preset`, then `overrides` ({"model": {"arch": "gru"}, ...}).
-    A cell without a fused torch layer gets impl='scratch' unless the caller chose an impl."""
-    from rnnkit.model.cells import get_cell
-
+    """RunConfig from defaults, then `preset`, then `overrides` ({"model": {"arch": "gru"}, ...}), its task
+    options checked by the task (a config built here is resolved)."""
     layers: dict[str, dict[str, Any]] = {section: {} for section in SECTIONS}
     if preset:
         chosen = get_preset(task, preset)
@@ -49,15 +47,11 @@ def build_config(
         if section not in SECTIONS:
             raise ValueError(f"unknown config section {section!r}; valid: {', '.join(SECTIONS)}")
         layers[section].update({key: value for key, value in values.items() if value is not None})
-    explicit_impl = "impl" in (overrides or {}).get("model", {})
-    arch = layers["model"].get("arch", "lstm")
-    if not explicit_impl and get_cell(arch).fused_layer is None:
-        layers["model"]["impl"] = "scratch"
     task_section = dict(layers["task"])
     data_dir = task_section.pop("data_dir", None)
     document = {"task": {"name": task, "data_dir": data_dir, "options": task_section},
                 "model": layers["model"], "train": layers["train"], "group": group, "preset": preset or ""}
-    return RunConfig.from_dict({"version": 2, **document})
+    return resolve(RunConfig.from_dict({"version": 2, **document}))
 
 
 def seeded(config: RunConfig, offset: int) -> RunConfig:

@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 import torch
 
+from rnnkit.core import settings
 from rnnkit.core.files import write_atomic
 
 
@@ -42,13 +43,13 @@ class DataSource:
 
 
 def cache_root() -> Path:
-    return Path(os.environ.get("RNNKIT_CACHE_DIR", Path.home() / ".rnnkit"))
+    return settings.cache_dir()
 
 
 def search_folders(data_dir: str | None) -> list[Path]:
     folders = [Path(data_dir).expanduser()] if data_dir else []
-    if os.environ.get("RNNKIT_DATA_DIR"):
-        folders.append(Path(os.environ["RNNKIT_DATA_DIR"]).expanduser())
+    if settings.data_dir() is not None:
+        folders.append(settings.data_dir())
     folders.append(cache_root() / "data")
     return folders
 
@@ -76,7 +77,7 @@ def resolve(source: DataSource, data_dir: str | None, progress: Callable[[str], 
     found = locate(source, data_dir)
     if found is not None:
         return found
-    if source.url and not os.environ.get("RNNKIT_OFFLINE"):
+    if source.url and not settings.offline():
         progress(f"downloading {source.url} ...")
         try:
             return _download(source)

@@ -12,7 +12,7 @@ from typing import Iterable, Sequence
 
 import torch
 
-from rnnkit.data.tasks.base import PADDING_INDEX, UNKNOWN_INDEX
+from rnnkit.config.spec import PADDING_INDEX, UNKNOWN_INDEX
 
 SPECIAL_TOKENS = ("<pad>", "<unk>")  # ids 0 and 1 in every vocabulary
 _ENGLISH_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[!?]")

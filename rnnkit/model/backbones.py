@@ -33,6 +33,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnnkit.config.run import ModelConfig
+from rnnkit.model.catalog import resolve_impl
 from rnnkit.model.cells import LSTMState, chrono_init_, get_cell, make_cell
 
 
@@ -222,7 +223,6 @@ BACKBONES = {"fused": FusedBackbone, "scratch": ScratchBackbone}
 
 
 def build_backbone(config: ModelConfig, input_size: int, max_steps: int) -> nn.Module:
-    """The backbone named by `config.impl`; `max_steps` (longest sequence) sizes the chrono init."""
-    if config.impl not in BACKBONES:
-        raise ValueError(f"unknown implementation {config.impl!r}; valid: {', '.join(BACKBONES)}")
-    return BACKBONES[config.impl](config, input_size, max_steps)
+    """The backbone of `config.impl` (auto: fused where the cell has a torch twin); `max_steps` (longest
+    sequence) sizes the chrono init."""
+    return BACKBONES[resolve_impl(config.arch, config.impl)](config, input_size, max_steps)

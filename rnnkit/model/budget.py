@@ -16,6 +16,7 @@ from torch import nn
 
 from rnnkit.config.run import ModelConfig
 from rnnkit.config.spec import TaskSpec
+from rnnkit.model.catalog import resolve_impl
 
 TOLERANCE = 0.02
 OFF = "none"
@@ -57,6 +58,5 @@ def matched_hidden_size(config: ModelConfig, spec: TaskSpec) -> tuple[int, int, 
 
 
 def _impl_for(arch: str, impl: str) -> str:
-    from rnnkit.model.cells import get_cell
-
-    return "scratch" if get_cell(arch).fused_layer is None else impl
+    """The reference architecture's implementation: the run's where the reference has it, else its own."""
+    return "scratch" if impl == "scratch" else resolve_impl(arch, "auto")

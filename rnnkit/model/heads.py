@@ -1,13 +1,13 @@
-"""Task models: one class per job around a shared recurrent backbone.
+"""Task models: a recurrent backbone with the head a job needs (each class declares the `jobs` it serves).
 
     inputs ──► encoder ──► backbone ──► head
                token ids: nn.Embedding (id 0 = padding), plus hashed n-grams when `ngrams` > 1
                features:  used as they are
 
-- `SequenceClassifier`  sequence -> class logits; the sequence summary is pooled over valid steps
-  only (`last`, `mean` or `max`), so padding never changes a prediction.
-- `SequenceRegressor`   sequence -> vector (e.g. the next 48 hourly temperatures).
-- `LanguageModel`       sequence -> next-token logits at every step (unidirectional by nature).
+- `PooledModel`    sequence -> one vector: class logits (classify) or the next values (regress, e.g. the
+  next 48 hourly temperatures); the sequence summary is pooled over valid steps only (`last`, `mean`
+  or `max`), so padding never changes a prediction.
+- `LanguageModel`  sequence -> next-token logits at every step (unidirectional by nature).
 
 `build_model(model_config, spec)` fills every size from the task's `TaskSpec`; the checkpoint stores
 both, so a model is rebuilt for inference without the data.
@@ -20,10 +20,13 @@ from torch import Tensor, nn
 from rnnkit.config.run import NGRAM_BUCKETS, ModelConfig
 from rnnkit.config.spec import PADDING_INDEX, TaskSpec
 from rnnkit.model.backbones import build_backbone, step_mask
+from rnnkit.model.catalog import check_model_config
 
 
 class SequenceModel(nn.Module):
-    """Encoder + backbone; subclasses add the head."""
+    """Encoder + backbone; subclasses add the head and name the jobs it serves."""
+
+    jobs: tuple[str, ...] = ()
 
     def __init__(self, config: ModelConfig, spec: TaskSpec) -> None:
         super().__init__()
@@ -100,27 +103,26 @@ class NgramEmbedding(nn.Module):
         return vectors
 
 
-class SequenceClassifier(SequenceModel):
+class PooledModel(SequenceModel):
+    """One output vector per sequence: the backbone's states pooled (last, mean or max over the real steps),
+    then a linear head. Classifiers read it as class logits, forecasts as the next `horizon` values."""
+
+    jobs = ("classify", "regress")
+
     def __init__(self, config: ModelConfig, spec: TaskSpec) -> None:
         super().__init__(config, spec)
         self.head = nn.Linear(self.backbone.output_size, spec.output_size)
 
     def forward(self, inputs: Tensor, lengths: Tensor) -> Tensor:
         outputs, last = self.encode(inputs, lengths)
-        return self.head(self.dropout(pool(outputs, last, lengths, self.config.pooling)))  # (batch, classes)
-
-
-class SequenceRegressor(SequenceModel):
-    def __init__(self, config: ModelConfig, spec: TaskSpec) -> None:
-        super().__init__(config, spec)
-        self.head = nn.Linear(self.backbone.output_size, spec.output_size)
-
-    def forward(self, inputs: Tensor, lengths: Tensor) -> Tensor:
-        outputs, last = self.encode(inputs, lengths)
-        return self.head(self.dropout(pool(outputs, last, lengths, self.config.pooling)))  # (batch, horizon)
+        return self.head(self.dropout(pool(outputs, last, lengths, self.config.pooling)))  # (batch, outputs)
 
 
 class LanguageModel(SequenceModel):
+    """One output vector per step: the next token's logits after every prefix."""
+
+    jobs = ("language_model",)
+
     def __init__(self, config: ModelConfig, spec: TaskSpec) -> None:
         if config.bidirectional:
             raise ValueError("a language model predicts the next token, so it cannot read backwards; "
@@ -131,6 +133,9 @@ class LanguageModel(SequenceModel):
     def forward(self, inputs: Tensor, lengths: Tensor) -> Tensor:
         outputs, _ = self.encode(inputs, lengths)
         return self.head(self.dropout(outputs))  # (batch, time, vocabulary)
+
+
+MODELS: tuple[type[SequenceModel], ...] = (PooledModel, LanguageModel)
 
 
 def pool(outputs: Tensor, last: Tensor, lengths: Tensor, how: str) -> Tensor:
@@ -146,10 +151,14 @@ def pool(outputs: Tensor, last: Tensor, lengths: Tensor, how: str) -> Tensor:
 
 
 def build_model(config: ModelConfig, spec: TaskSpec) -> SequenceModel:
-    """The model class of the task's job (`rnnkit.model.jobs`), sized from the spec."""
-    from rnnkit.model.jobs import get_job
-
-    return get_job(spec.job).model_class(config, spec)
+    """The model whose head serves the task's job (each model class declares its `jobs`), sized from the spec.
+    An unknown architecture or an implementation the cell lacks raises ValueError naming the valid ones."""
+    check_model_config(config)
+    for model_class in MODELS:
+        if spec.job in model_class.jobs:
+            return model_class(config, spec)
+    raise ValueError(f"no model serves the job {spec.job!r}; valid: "
+                     f"{', '.join(job for model_class in MODELS for job in model_class.jobs)}")
 
 
 def count_parameters(model: nn.Module) -> int:

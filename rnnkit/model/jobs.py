@@ -21,14 +21,12 @@ from torch import Tensor
 
 from rnnkit.config.spec import IGNORE_INDEX, TaskSpec
 from rnnkit.core.metrics import calibration, classification_metrics, perplexity, regression_metrics
-from rnnkit.model.heads import LanguageModel, SequenceClassifier, SequenceModel, SequenceRegressor
 
 TOP_CLASSES = 3  # classes a prediction lists
 
 
 class Job:
     name: ClassVar[str] = ""
-    model_class: ClassVar[type[SequenceModel]]
     headline: ClassVar[tuple[str, ...]] = ()  # metrics the charts show, most important first
     per_step_targets: ClassVar[bool] = False  # targets are per time step (trimmed with the inputs)
 
@@ -66,7 +64,7 @@ class Job:
 
 
 class Classify(Job):
-    name, model_class, headline = "classify", SequenceClassifier, ("accuracy", "macro_f1")
+    name, headline = "classify", ("accuracy", "macro_f1")
 
     def loss(self, outputs, targets, class_weights=None, label_smoothing=0.0):
         return F.cross_entropy(outputs.float(), targets, weight=class_weights, label_smoothing=label_smoothing)
@@ -104,7 +102,7 @@ class Classify(Job):
 
 
 class Regress(Job):
-    name, model_class, headline = "regress", SequenceRegressor, ("mae", "rmse")
+    name, headline = "regress", ("mae", "rmse")
 
     def loss(self, outputs, targets, class_weights=None, label_smoothing=0.0):
         return F.mse_loss(outputs.float(), targets)
@@ -125,7 +123,7 @@ class Regress(Job):
 
 
 class LanguageModelJob(Job):
-    name, model_class, headline = "language_model", LanguageModel, ("perplexity",)
+    name, headline = "language_model", ("perplexity",)
     per_step_targets = True
 
     def loss(self, outputs, targets, class_weights=None, label_smoothing=0.0):

@@ -24,12 +24,11 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from rnnkit.config.run import RunConfig
 from rnnkit.core.files import disk_full, is_disk_full, write_json_atomic
 from rnnkit.core.jsonl import read_records
-from rnnkit.runs.launcher import Launcher, LocalLauncher
 
 STATES = ("queued", "running", "completed", "failed", "stopped", "interrupted")
 ACTIVE_STATES = ("queued", "running")
@@ -61,16 +60,26 @@ def validate_run_id(run_id: str) -> str:
     return run_id
 
 
-_LOCAL = LocalLauncher()
 _CONFIG_CACHE: dict[tuple[str, int, int], RunConfig] = {}  # (path, mtime, size) -> parsed config
 MAX_CONFIG_BYTES = 1_000_000  # a real config.json is about 2 KB
+
+
+class Launcher(Protocol):
+    """Where a run's process lives: the interface a run, the queue and the run store use. Implemented by
+    `rnnkit.runs.launcher.LocalLauncher` (processes on this machine) and `rnnkit.runs.ray_jobs.RayLauncher`."""
+
+    def launch(self, runs: list[Run], resume: bool = False) -> None: ...  # start these run folders; returns at once
+    def is_alive(self, run: Run) -> bool: ...  # is the process that trains `run` still there?
+    def stop(self, run: Run) -> None: ...  # ask that process to stop now (stop.request is the fallback)
+    # optional: ended(run) -> the status of an active run whose process is gone (default: interrupted);
+    # logs(run) -> its output where train.log is not on this machine
 
 
 @dataclass(frozen=True)
 class Run:
     run_id: str
     path: Path
-    launcher: Launcher = field(default=_LOCAL, compare=False, repr=False)  # tells whether its process lives
+    launcher: Launcher = field(compare=False, repr=False)  # tells whether its process lives (local or Ray)
 
     config_path = property(lambda self: self.path / "config.json")
     status_path = property(lambda self: self.path / "status.json")

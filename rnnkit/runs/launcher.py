@@ -22,23 +22,15 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
+from rnnkit.core import settings
 from rnnkit.core.files import pid_exists, write_json_atomic
-
-if TYPE_CHECKING:
-    from rnnkit.runs.store import Run
+from rnnkit.runs.folder import Launcher, Run
+from rnnkit.runs.ray_jobs import RayLauncher
 
 WORKER_NICENESS = 10  # background runs: below the dashboard and the terminal (they only wait a little)
-PACKAGE_PARENT = Path(__file__).resolve().parents[2]  # so `python -m rnnkit` works from any folder
-
-
-class Launcher(Protocol):
-    def launch(self, runs: list["Run"], resume: bool = False) -> None: ...
-    def is_alive(self, run: "Run") -> bool: ...
-    def stop(self, run: "Run") -> None: ...
-    # optional: ended(run) -> the status of an active run whose process is gone (default: interrupted);
-    # logs(run) -> its output where train.log is not on this machine
+PACKAGE_PARENT = settings.PROJECT_ROOT  # on PYTHONPATH, so `python -m rnnkit` works from any folder
 
 
 _LAUNCHERS: dict[str, Any] = {}
@@ -47,11 +39,9 @@ _LAUNCHERS: dict[str, Any] = {}
 def default_launcher() -> Launcher:
     """A Ray cluster's when RNNKIT_RAY_ADDRESS names one (rnnkit.runs.ray_jobs), else this machine's.
     One instance per address, so its short status cache serves every run store of the process."""
-    address = os.environ.get("RNNKIT_RAY_ADDRESS", "").strip()
+    address = settings.ray_address()
     if address not in _LAUNCHERS:
         if address:
-            from rnnkit.runs.ray_jobs import RayLauncher
-
             _LAUNCHERS[address] = RayLauncher(address)
         else:
             _LAUNCHERS[address] = LocalLauncher()

@@ -31,11 +31,12 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from filelock import FileLock, Timeout
 
+from rnnkit.core import settings
 from rnnkit.core.files import write_json_atomic
 from rnnkit.runs.folder import ACTIVE_STATES, RUN_ID_PATTERN, Run, RunError, _group_of
 
 if TYPE_CHECKING:
-    from rnnkit.runs.launcher import Launcher
+    from rnnkit.runs.folder import Launcher
 
 QUEUE_FOLDER = ".queue"
 LOCK_WAIT_SECONDS = 10.0  # changing the queue waits this long for a dispatcher that holds the lock
@@ -43,16 +44,7 @@ LOCK_WAIT_SECONDS = 10.0  # changing the queue waits this long for a dispatcher 
 
 def default_capacity() -> int:
     """$RNNKIT_QUEUE_CAPACITY, else one training run per CPU core."""
-    configured = os.environ.get("RNNKIT_QUEUE_CAPACITY", "")
-    if configured.strip():
-        try:
-            value = int(configured)
-        except ValueError:
-            raise ValueError(f"RNNKIT_QUEUE_CAPACITY must be a whole number of runs, not {configured!r}") from None
-        if value < 1:
-            raise ValueError("RNNKIT_QUEUE_CAPACITY must be at least 1")
-        return value
-    return os.cpu_count() or 1
+    return settings.queue_capacity() or os.cpu_count() or 1
 
 
 @dataclass(frozen=True)

@@ -27,18 +27,17 @@ Nothing here imports torch; ray is imported when a launcher is first used.
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import time
 import urllib.request
 from typing import TYPE_CHECKING, Any
 
+from rnnkit.core import settings
 from rnnkit.core.files import write_json_atomic
 from rnnkit.runs.folder import RunError
-from rnnkit.runs.launcher import PACKAGE_PARENT
 
 if TYPE_CHECKING:
-    from rnnkit.runs.store import Run
+    from rnnkit.runs.folder import Run
 
 CACHE_SECONDS = 2.0  # one list_jobs call serves every run's status for this long (the dashboard polls)
 ACTIVE_JOB_STATES = ("PENDING", "RUNNING")
@@ -63,7 +62,7 @@ class RayLauncher:
 
     def __init__(self, address: str, python: str | None = None) -> None:
         self.address = address.rstrip("/")
-        self.python = python or os.environ.get("RNNKIT_RAY_PYTHON", "python")  # the interpreter on the nodes
+        self.python = python or settings.ray_python()  # the interpreter on the nodes
         self._client = None
         self._jobs: tuple[float, dict[str, Any]] = (0.0, {})
         self._gpus: tuple[float, float] | None = None
@@ -177,9 +176,9 @@ class RayLauncher:
 
     # ------------------------------------------------------------------------------------ helpers
     def _environment(self) -> dict[str, str]:
-        passed = {name: value for name, value in os.environ.items() if name.startswith("RNNKIT_")}
+        passed = settings.passed_to_workers()
         return {**passed, "RNNKIT_RAY_ADDRESS": self.address, "RNNKIT_RAY_PYTHON": self.python,
-                "PYTHONPATH": str(PACKAGE_PARENT), "PYTHONUNBUFFERED": "1", "RAY_USAGE_STATS_ENABLED": "0"}
+                "PYTHONPATH": str(settings.PROJECT_ROOT), "PYTHONUNBUFFERED": "1", "RAY_USAGE_STATS_ENABLED": "0"}
 
     def _all_jobs(self, fresh: bool = False) -> dict[str, Any] | None:
         """Every job Ray knows, by submission id; None when the cluster does not answer. One list serves

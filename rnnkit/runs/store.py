@@ -17,20 +17,21 @@ from datetime import datetime
 from pathlib import Path
 
 from rnnkit.config.run import RunConfig
+from rnnkit.core import settings
 from rnnkit.core.files import write_json_atomic
 from rnnkit.runs.access import User, may_change
 from rnnkit.runs.folder import (  # noqa: F401 - the folder's names are part of the store's API
-    _LOCAL,
     ACTIVE_STATES,
     RECORD_FIELDS,
     RUN_ID_PATTERN,
     STATES,
+    Launcher,
     Run,
     RunError,
     _group_of,
     validate_run_id,
 )
-from rnnkit.runs.launcher import PACKAGE_PARENT, Launcher, default_launcher
+from rnnkit.runs.launcher import default_launcher
 from rnnkit.runs.queue import Limits, Queue, QueueFull
 from rnnkit.runs.uploads import disk_usage, release_uploads, uploaded_files
 
@@ -38,7 +39,7 @@ DEMO_PREFIX = "demo:"  # `predict demo:names-lstm`: a shipped demo model instead
 
 
 def demo_root() -> Path:
-    return PACKAGE_PARENT / "checkpoints" / "demo"
+    return settings.PROJECT_ROOT / "checkpoints" / "demo"
 
 
 def find_run(store: "RunStore", reference: str) -> "Run":
@@ -63,8 +64,7 @@ def new_group_id() -> str:
 
 def default_root() -> Path:
     """$RNNKIT_CHECKPOINTS_DIR, else the project's own checkpoints/ folder (whatever the working folder)."""
-    configured = os.environ.get("RNNKIT_CHECKPOINTS_DIR")
-    return Path(configured).expanduser() if configured else PACKAGE_PARENT / "checkpoints"
+    return settings.checkpoints_dir()
 
 
 class RunStore:

@@ -17,16 +17,18 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
+from rnnkit.core import settings
+
 if TYPE_CHECKING:
     from rnnkit.runs.access import User
-    from rnnkit.runs.store import Run
+    from rnnkit.runs.folder import Run
 
 UPLOAD_DAYS = 7
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 def upload_root() -> Path:
-    return Path(os.environ.get("RNNKIT_CACHE_DIR", Path.home() / ".rnnkit")) / "uploads"
+    return settings.cache_dir() / "uploads"
 
 
 def user_folder(user: "User | None") -> Path:
@@ -67,7 +69,7 @@ def uploaded_files(run: "Run") -> list[Path]:
     """The files of the uploads folder that `run` trains on (its path options)."""
     from rnnkit.config.options import declared
     from rnnkit.data.tasks import get_task
-    from rnnkit.runs.store import RunError
+    from rnnkit.runs.folder import RunError
 
     try:
         config = run.config()

@@ -2,9 +2,11 @@
 jieba or gensim. Everything else about a task is declared in its own module (see `tasks/base.py`)."""
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from functools import lru_cache
 
+from rnnkit.config.run import RunConfig
 from rnnkit.data.tasks.base import Task
 
 # name -> "module:Class"; the order is the order menus show
@@ -33,10 +35,19 @@ def get_task(name: str) -> Task:
     return _load(name)
 
 
+def resolve(config: RunConfig) -> RunConfig:
+    """`config` with its task's options checked and typed by the task (`Task.resolve`): what a config built
+    outside the presets (a document, a test, a version-1 run folder) needs before its options are used."""
+    task = config.task
+    if task.resolved and isinstance(task.options, get_task(task.name).Options):
+        return config
+    return dataclasses.replace(config, task=get_task(task.name).resolve(task))
+
+
 @lru_cache(maxsize=None)
 def _load(name: str) -> Task:
     module_name, class_name = _REGISTRY[name].split(":")
     return getattr(importlib.import_module(module_name), class_name)()
 
 
-__all__ = ["Task", "TASK_NAMES", "task_names", "get_task"]
+__all__ = ["Task", "TASK_NAMES", "task_names", "get_task", "resolve"]

@@ -20,13 +20,15 @@ read these declarations; none of them lists task names.
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, ClassVar
 
-from rnnkit.config.options import Options, option
+from rnnkit.config.options import Options, build, option
 from rnnkit.config.run import TaskConfig
 from rnnkit.config.spec import IGNORE_INDEX, PADDING_INDEX, UNKNOWN_INDEX, TaskSpec  # noqa: F401
 from rnnkit.data.datasets import (  # noqa: F401 - the names task modules build with
@@ -79,8 +81,40 @@ class Task:
     playground: ClassVar[str] = ""  # Playground input: text | name | forecast | poem | sequence ("" = none)
     example_input: ClassVar[str] = ""  # what the Playground's input box starts with
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # every task's `load` reads resolved options, whoever built the config (a test, an old run folder)
+        super().__init_subclass__(**kwargs)
+        if "load" in cls.__dict__:
+            own_load = cls.__dict__["load"]
+
+            @functools.wraps(own_load)
+            def load(self: Task, config: TaskConfig, *args: Any, **kwargs: Any) -> TaskData:
+                return own_load(self, self.resolve(config), *args, **kwargs)
+
+            cls.load = load
+
     def load(self, config: TaskConfig, seed: int, progress: Progress = print) -> TaskData:
         raise NotImplementedError
+
+    def resolve(self, config: TaskConfig) -> TaskConfig:
+        """`config` with its options as this task's `Options` dataclass: defaults filled, types and bounds
+        checked (ValueError listing the known options otherwise). A version-1 document's options are renamed
+        where this task says so, and the other tasks' options it carried are dropped."""
+        if config.name != self.name:
+            raise ValueError(f"a {config.name!r} config cannot be resolved by the {self.name!r} task")
+        if isinstance(config.options, self.Options):
+            return config
+        if dataclasses.is_dataclass(config.options):
+            raise ValueError(f"options of task {self.name!r} must be {self.Options.__name__}, "
+                             f"got {type(config.options).__name__}")
+        values = dict(config.options)
+        if config.migrated:
+            known = {item.name: item.default for item in dataclasses.fields(self.Options)}
+            values = {self.renamed_options.get(key, key): value for key, value in values.items()}
+            values = {key: value for key, value in values.items()  # "" meant "the default" in version 1
+                      if key in known and not (value == "" and known[key] != "")}
+        options = build(self.Options, values, f"{self.name} option")
+        return dataclasses.replace(config, options=options, migrated=False)
 
     def prepare(self, text: str, artifacts: dict) -> tuple[str, list[tuple[str, str]]]:
         """Text/name tasks: the input as the model will read it, and the (from, to) characters that

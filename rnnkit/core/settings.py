@@ -1,0 +1,90 @@
+"""Every `RNNKIT_*` environment variable, declared once and read here (docs/settings.md lists them).
+
+    variable                 default                         read by
+    RNNKIT_CHECKPOINTS_DIR   <project>/checkpoints           the run store (CLI, dashboard, workers)
+    RNNKIT_DATA_DIR          (none)                          the data sources: where datasets are looked for
+    RNNKIT_CACHE_DIR         ~/.rnnkit                       downloads (data/), preprocessing cache, uploads/
+    RNNKIT_OFFLINE           (off)                           any value: never download, say what is missing
+    RNNKIT_QUEUE_CAPACITY    one run per CPU core            the fair queue: training runs at once
+    RNNKIT_RAY_ADDRESS       (none: local processes)         the launcher: a Ray cluster's dashboard address
+    RNNKIT_RAY_PYTHON        python                          the interpreter Ray jobs run on the nodes
+
+Every other part asks these functions, never `os.environ`, so the table above is the whole list.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the folder holding rnnkit/, app.py and checkpoints/
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # the environment variable
+    default: str  # what applies when it is unset, in words
+    help: str  # one line: what it changes
+
+
+SETTINGS = (
+    Setting("RNNKIT_CHECKPOINTS_DIR", "<project>/checkpoints", "where run folders are kept"),
+    Setting("RNNKIT_DATA_DIR", "none", "a folder with the real datasets, searched before the download cache"),
+    Setting("RNNKIT_CACHE_DIR", "~/.rnnkit", "downloads (data/), the preprocessing cache and uploads (uploads/)"),
+    Setting("RNNKIT_OFFLINE", "off", "any value: never download a dataset; a missing one is an error saying where"),
+    Setting("RNNKIT_QUEUE_CAPACITY", "one per CPU core", "training runs the queue lets run at once"),
+    Setting("RNNKIT_RAY_ADDRESS", "none (local processes)", "run the queue's groups as jobs of this Ray cluster"),
+    Setting("RNNKIT_RAY_PYTHON", "python", "the Python interpreter Ray jobs start on the nodes"),
+)
+NAMES = tuple(setting.name for setting in SETTINGS)
+
+
+def _value(name: str) -> str:
+    assert name in NAMES, name  # a programming error: every variable is declared in SETTINGS
+    return os.environ.get(name, "").strip()
+
+
+def checkpoints_dir() -> Path:
+    configured = _value("RNNKIT_CHECKPOINTS_DIR")
+    return Path(configured).expanduser() if configured else PROJECT_ROOT / "checkpoints"
+
+
+def data_dir() -> Path | None:
+    configured = _value("RNNKIT_DATA_DIR")
+    return Path(configured).expanduser() if configured else None
+
+
+def cache_dir() -> Path:
+    configured = _value("RNNKIT_CACHE_DIR")
+    return Path(configured).expanduser() if configured else Path.home() / ".rnnkit"
+
+
+def offline() -> bool:
+    return bool(_value("RNNKIT_OFFLINE"))
+
+
+def queue_capacity() -> int | None:
+    """The configured capacity, or None (then one run per core); a bad value is a clear error."""
+    configured = _value("RNNKIT_QUEUE_CAPACITY")
+    if not configured:
+        return None
+    try:
+        value = int(configured)
+    except ValueError:
+        raise ValueError(f"RNNKIT_QUEUE_CAPACITY must be a whole number of runs, not {configured!r}") from None
+    if value < 1:
+        raise ValueError("RNNKIT_QUEUE_CAPACITY must be at least 1")
+    return value
+
+
+def ray_address() -> str:
+    return _value("RNNKIT_RAY_ADDRESS")
+
+
+def ray_python() -> str:
+    return _value("RNNKIT_RAY_PYTHON") or "python"
+
+
+def passed_to_workers() -> dict[str, str]:
+    """The settings a worker started elsewhere (a Ray node) must see as this process does."""
+    return {name: os.environ[name] for name in NAMES if os.environ.get(name)}
