@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rnnkit.core.i18n import all_messages, translate, translations
+from rnnkit.core.i18n import translate, translations
 from rnnkit.data.text import has_cjk
+from rnnkit.ui.catalog import all_messages
 from tests.apptest import page
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,7 +20,7 @@ WIDGETS = ("selectbox", "multiselect", "button", "toggle", "number_input", "text
 
 def test_every_message_has_a_chinese_translation():
     missing = sorted(all_messages() - set(translations("zh")))
-    assert not missing, (f"{len(missing)} untranslated; run `python -m rnnkit.core.i18n update` and translate: "
+    assert not missing, (f"{len(missing)} untranslated; run `python -m rnnkit.ui.catalog update` and translate: "
                          f"{missing[:5]}")
 
 

@@ -10,7 +10,6 @@ import math
 from typing import Any, NamedTuple, Sequence
 
 import numpy as np
-import torch
 
 # scikit-learn (with scipy) takes over a second to import; it is imported where metrics are first
 # computed, at the end of the first epoch, so a training process shows its first loss point sooner
@@ -46,7 +45,7 @@ def higher_is_better(name: str) -> bool:
 
 
 def _numpy(values) -> np.ndarray:
-    if isinstance(values, torch.Tensor):
+    if hasattr(values, "detach"):  # a torch tensor (this module imports no torch)
         return values.detach().cpu().numpy()
     return np.asarray(values)
 

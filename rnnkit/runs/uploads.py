@@ -17,7 +17,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
+from rnnkit.config.run import option_values
 from rnnkit.core import settings
+from rnnkit.runs.folder import RunError
 
 if TYPE_CHECKING:
     from rnnkit.runs.access import User
@@ -66,21 +68,16 @@ def remove_old_uploads(folder: Path, days: float = UPLOAD_DAYS) -> int:
 
 
 def uploaded_files(run: "Run") -> list[Path]:
-    """The files of the uploads folder that `run` trains on (its path options)."""
-    from rnnkit.config.options import declared
-    from rnnkit.data.tasks import get_task
-    from rnnkit.runs.folder import RunError
-
+    """The files of the uploads folder that `run` trains on: every task option whose value is a path inside
+    that folder (read from the config as written, so listing needs no task module)."""
     try:
-        config = run.config()
-        task = get_task(config.task.name)
+        values = option_values(run.config().task.options)
     except (RunError, ValueError):
         return []
     root = upload_root().resolve()
     found = []
-    for item, declaration in declared(task.Options):
-        value = getattr(config.task.options, item.name, None)
-        if declaration.path and isinstance(value, str) and value:
+    for value in values.values():
+        if isinstance(value, str) and value and "\0" not in value:
             path = Path(value).resolve()
             if path.is_relative_to(root):
                 found.append(path)

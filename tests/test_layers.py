@@ -1,0 +1,84 @@
+"""The folders are the layers: the contracts hold, no module imports itself back through others (not even
+inside a function), the light layers stay light, and no module outgrows one concern."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import grimp
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MAX_LINES = 300
+
+
+def strongly_connected(graph: dict[str, set[str]]) -> list[set[str]]:
+    """Tarjan's algorithm: the groups of modules that reach each other (a cycle), largest first; a module
+    that imports itself counts as a group of one."""
+    index, low, stack, on_stack, groups = {}, {}, [], set(), []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph.get(node, ()):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = set()
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.add(member)
+                if member == node:
+                    break
+            if len(group) > 1 or node in graph.get(node, ()):
+                groups.append(group)
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(groups, key=len, reverse=True)
+
+
+def test_the_cycle_finder_finds_cycles_and_only_cycles():
+    assert strongly_connected({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
+    assert strongly_connected({"a": {"b"}, "b": set(), "c": {"c"}}) == [{"c"}]
+    assert strongly_connected({"a": {"b", "c"}, "b": {"d"}, "c": {"d"}, "d": set()}) == []
+
+
+def import_graph() -> dict[str, set[str]]:
+    graph = grimp.build_graph("rnnkit")  # every import statement, in functions and TYPE_CHECKING blocks too
+    return {module: graph.find_modules_directly_imported_by(module) for module in graph.modules}
+
+
+def test_the_package_has_no_import_cycle():
+    cycles = strongly_connected(import_graph())
+    assert not cycles, "import cycles: " + "; ".join(" <-> ".join(sorted(group)) for group in cycles)
+
+
+def test_the_layer_contracts_hold():
+    result = subprocess.run(["lint-imports"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "BROKEN" not in result.stdout and " KEPT" in result.stdout
+
+
+@pytest.mark.parametrize("module", ["rnnkit", "rnnkit.config", "rnnkit.core.settings", "rnnkit.runs.store",
+                                    "rnnkit.runs.queue", "rnnkit.core.metrics"])
+def test_the_light_layers_import_neither_torch_nor_streamlit(module):
+    script = (f"import sys, {module}\n"
+              "print(sorted(name for name in ('torch', 'streamlit') if name in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]", f"import {module} loads {result.stdout.strip()}"
+
+
+def test_no_module_is_over_300_lines():
+    long = {str(path.relative_to(ROOT)): lines for path in sorted((ROOT / "rnnkit").rglob("*.py"))
+            if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert not long, f"split these by concern (at most {MAX_LINES} lines): {long}"
