@@ -1,0 +1,204 @@
+"""A comparison as one HTML file: the runs table, the curves, and where they apply the seeds view
+with its verdicts, the sweep view, calibration and confusion matrices. Plotly's JavaScript is
+inlined once, so the file opens offline; every text from a run folder is HTML-escaped.
+
+From Compare (*Prepare an HTML report*, in the session's language) and `python -m rnnkit report
+GROUP_OR_RUN --html FILE` (English). No streamlit on this path: it works where streamlit is not installed.
+The seeds' table and verdict sentences live here too; Compare's seeds view shows the same words.
+"""
+from __future__ import annotations
+
+import html
+import time
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from rnnkit.analysis import figures, reports
+from rnnkit.analysis.figures import FRACTION_METRICS, translator
+from rnnkit.analysis.stats import Verdict
+from rnnkit.analysis.sweep import sweep_frame
+from rnnkit.core.metrics import metric_title
+from rnnkit.model.jobs import get_job
+from rnnkit.runs.store import Run, RunError
+
+
+# ------------------------------------------------------------------------------ which sections apply
+def is_sweep(runs: list[Run]) -> bool:
+    """Whether these runs hold a grid of settings (a group of kind sweep)."""
+    kinds = set()
+    for run in runs:
+        try:
+            kinds.add(run.config().kind)
+        except RunError:
+            continue
+    return "sweep" in kinds
+
+
+def has_seeds(runs: list[Run]) -> bool:
+    """Whether some variant among these runs was trained with several seeds."""
+    return any(len(members) > 1 for members in reports.variants(runs).values())
+
+
+def monitor_of(runs: list[Run]) -> str:
+    """The metric the runs select their best epoch by (accuracy before any epoch has finished)."""
+    for run in runs:
+        epochs = run.metrics("epoch")
+        if epochs:
+            return epochs[-1]["monitor"]
+    return "accuracy"
+
+
+# ------------------------------------------------------------------------------ the seeds, in words
+def count_text(values) -> list[str]:
+    """Counts as the tables show them: '20,362', or '–' for none (one type per column, as Arrow wants)."""
+    return [f"{int(value):,}" if isinstance(value, (int, float)) and not pd.isna(value) else "–" for value in values]
+
+
+def points(metric: str, value: float, language: str = "en") -> str:
+    """A difference as the class reads it: '1.8 points' for fractions, '0.12' for errors."""
+    _ = translator(language)
+    if metric in FRACTION_METRICS:
+        return _("{value} points").format(value=f"{abs(value) * 100:.1f}")
+    return f"{abs(value):.3g}"
+
+
+def verdict_sentence(verdict: Verdict, metric: str, language: str = "en") -> str:
+    """One sentence per pair of variants, computed from the verdict, never written by hand."""
+    _ = translator(language)
+    title = _(metric_title(metric))
+    if verdict.seeds < 2:
+        return _("{a} vs {b}: one seed cannot tell; start the comparison with 3 or more seeds.").format(
+            a=verdict.a, b=verdict.b)
+    if verdict.std == 0 and verdict.difference == 0:
+        return _("{a} and {b} score exactly the same test {metric} at all {seeds} seeds.").format(
+            a=verdict.a, b=verdict.b, metric=title, seeds=verdict.seeds)
+    difference = points(metric, verdict.difference, language)
+    if verdict.std == 0:
+        return _("{a} beats {b} on test {metric} by {difference} at every one of the {seeds} seeds.").format(
+            a=verdict.a, b=verdict.b, metric=title, difference=difference, seeds=verdict.seeds)
+    if verdict.significant:
+        return _("{a} beats {b} on test {metric} by {difference} ± {spread} over {seeds} seeds (paired t-test "
+                 "p = {p}; 95 % bootstrap interval {low} to {high}).").format(
+            a=verdict.a, b=verdict.b, metric=title, difference=difference,
+            spread=points(metric, verdict.std, language), seeds=verdict.seeds, p=f"{verdict.p_value:.2g}",
+            low=_signed(metric, verdict.low), high=_signed(metric, verdict.high))
+    text = _("No significant difference between {a} and {b} at {seeds} seeds (p = {p}).").format(
+        a=verdict.a, b=verdict.b, seeds=verdict.seeds, p=f"{verdict.p_value:.2g}")
+    if verdict.seeds_needed_observed is not None:
+        text += " " + _("A difference of {observed}, as measured, would need about {needed} seeds to show.").format(
+            observed=difference, needed=verdict.seeds_needed_observed)
+    if verdict.seeds_needed is not None:
+        text += " " + _("To detect {size}: about {needed} seeds.").format(
+            size=points(metric, verdict.detectable, language), needed=verdict.seeds_needed)
+    return text
+
+
+def seed_table(groups: dict[str, list[Run]], metric: str, language: str = "en") -> pd.DataFrame:
+    """Per variant: seeds finished, sizes, mean ± std and the 95 % interval of the best validation and
+    the test score, as text."""
+    _ = translator(language)
+    frame = reports.seed_table(groups, metric)
+    title = _(metric_title(metric))
+    shown = pd.DataFrame({
+        _("model"): frame["model"], _("seeds finished"): frame["seeds"],
+        _("hidden size"): count_text(frame["hidden size"]),
+        _("recurrent + head parameters"): count_text(frame["recurrent + head parameters"]),
+        _("parameters"): count_text(frame["parameters"]),
+    })
+    for split, name in (("validation", _("best validation {metric}")), ("test", _("test {metric}"))):
+        shown[name.format(metric=title)] = [_mean_std(metric, mean, std) for mean, std
+                                            in zip(frame[f"{split} mean"], frame[f"{split} std"])]
+        shown[_("{column}, 95 % interval").format(column=name.format(metric=title))] = [
+            _interval(metric, low, high) for low, high in zip(frame[f"{split} 95% low"], frame[f"{split} 95% high"])]
+    return shown.astype(object).where(shown.notna(), "–")
+
+
+def _signed(metric: str, value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value * 100:+.1f}" if metric in FRACTION_METRICS else f"{value:+.3g}"
+
+
+def _mean_std(metric: str, mean, std) -> str:
+    if mean is None or pd.isna(mean):
+        return "–"
+    if metric in FRACTION_METRICS:
+        return f"{mean * 100:.1f} ± {std * 100:.1f} %"
+    return f"{mean:.3g} ± {std:.2g}"
+
+
+def _interval(metric: str, low, high) -> str:
+    if low is None or pd.isna(low):
+        return "–"
+    if metric in FRACTION_METRICS:
+        return f"{low * 100:.1f} – {high * 100:.1f} %"
+    return f"{low:.3g} – {high:.3g}"
+
+
+# ------------------------------------------------------------------------------------------ the file
+def _heading(text: str, level: int = 2) -> str:
+    return f"<h{level}>{html.escape(text)}</h{level}>"
+
+
+def _table(frame) -> str:
+    return frame.astype(object).where(frame.notna(), "–").to_html(index=False, escape=True, border=0,
+                                                                  classes="table")
+
+
+def html_report(runs: list[Run], title: str, language: str = "en") -> str:
+    """The whole report as one HTML document, in `language`."""
+    _ = translator(language)
+    drawn: list[go.Figure] = []
+    made = _("rnnkit report, {date}").format(date=time.strftime("%Y-%m-%d %H:%M"))
+    runs_title = _("Runs")
+    sections: list[str] = [f"<h1>{html.escape(title)}</h1>", f"<p>{html.escape(made)}</p>",
+                           f"<h2>{html.escape(runs_title)}</h2>", _table(reports.comparison_table(runs))]
+
+    def figure(item: go.Figure) -> None:
+        drawn.append(item)
+        sections.append(f"<!--figure {len(drawn) - 1}-->")
+
+    epochs = reports.epoch_frame(runs)
+    figure(figures.loss_figure(reports.step_frame(runs), epochs, language=language))
+    starts = [run.metrics("start") for run in runs]
+    job = next((records[-1]["spec"]["job"] for records in starts if records), "classify")
+    if not epochs.empty:
+        for metric in get_job(job).headline:
+            figure(figures.metric_figure(epochs, metric, reports.baselines(runs[0]), reports.chance_accuracy(runs[0]),
+                                         language=language))
+    if is_sweep(runs):
+        frame = sweep_frame(runs)
+        axes = [column for column in frame.columns if "." in column]
+        metric = next((name for name in frame["monitor"] if name), "accuracy")
+        sections.append(_heading(_("Sweep")))
+        if axes:
+            figure(figures.parallel_figure(frame, axes, metric, language=language))
+        sections.append(_table(frame.drop(columns=["monitor"])))
+    if has_seeds(runs):
+        groups = reports.variants(runs)
+        metric = monitor_of(runs)
+        sections.append(_heading(_("Over seeds")))
+        figure(figures.band_figure(groups, metric, mean_only=True, language=language))
+        sections.append(_table(seed_table(groups, metric, language)))
+        sections.append(_heading(_("Verdict"), 3) + "<ul>" + "".join(
+            f"<li>{html.escape(verdict_sentence(verdict, metric, language))}</li>"
+            for verdict in reports.seed_verdicts(groups, metric)) + "</ul>")
+    reliability = reports.reliability_rows(runs)
+    if reliability:
+        sections.append(_heading(_("Calibration")))
+        figure(figures.reliability_figure(reliability, language=language))
+    for run in runs:
+        found = reports.confusion(run)
+        if found:
+            matrix, names, _per_class = found
+            figure(figures.confusion_figure(matrix, names, True, _("{run}, best epoch, validation split").format(
+                run=reports.run_label(run)), language=language))
+    body = "\n".join(sections)
+    for index, item in enumerate(drawn):
+        body = body.replace(f"<!--figure {index}-->", item.to_html(
+            full_html=False, include_plotlyjs="inline" if index == 0 else False, default_height="420px"))
+    return ("<!doctype html><html><head><meta charset='utf-8'>"
+            f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;margin:2em;max-width:1200px}}"
+            ".table{border-collapse:collapse}.table td,.table th{padding:4px 10px;border-bottom:1px solid #ddd}"
+            f"</style></head><body>{body}</body></html>")
