@@ -71,7 +71,16 @@ class Limits:
         return cls(**values)
 
     def resolved_capacity(self) -> int:
+        """Runs training at once on this store: the configured capacity, else $RNNKIT_QUEUE_CAPACITY, else one
+        per CPU core. The one home of that rule."""
         return self.capacity or default_capacity()
+
+    @classmethod
+    def capacity_of(cls, limits: Any) -> int:
+        """The capacity a queue entry's stored limits give (anything malformed: the default)."""
+        value = limits.get("capacity") if isinstance(limits, dict) else None
+        valid = isinstance(value, int) and not isinstance(value, bool) and value > 0
+        return cls(capacity=value if valid else 0).resolved_capacity()
 
 
 class QueueFull(RunError):
@@ -152,7 +161,7 @@ class Queue:
         limits = entries[0][1].get("limits") if entries and isinstance(entries[0][1].get("limits"), dict) else {}
         return {"waiting_groups": len(entries), "waiting_runs": len(waiting),
                 "training_runs": len(self._training(waiting)),
-                "capacity": limits.get("capacity") or default_capacity()}  # what the next admission uses
+                "capacity": Limits.capacity_of(limits)}  # what the next admission uses
 
     # ------------------------------------------------------------------------------------ changing
     def submit(self, runs: list[Run], owner: str, limits: Limits, resume: bool = False) -> None:
@@ -222,8 +231,7 @@ class Queue:
                 path.unlink(missing_ok=True)
                 continue
             limits = entry.get("limits") if isinstance(entry.get("limits"), dict) else {}
-            capacity = limits.get("capacity") or default_capacity()
-            if count >= capacity:
+            if count >= Limits.capacity_of(limits):
                 break  # first come, first served: nobody overtakes the oldest group for lack of room
             owner = entry.get("owner", "")
             max_running = limits.get("max_running")
