@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 
+from rnnkit.analysis.sweep import sweep_configs
 from rnnkit.config.run import RunConfig
-from rnnkit.runs.store import Run
+from rnnkit.runs.folder import Run
+from rnnkit.runs.groups import share_threads
 
 TASK = "recall"
 PRESET = "horizon"
@@ -26,9 +28,6 @@ LENGTH_OPTION = ("task", "sequence_length")
 def horizon_configs(lengths: tuple[int, ...] = LENGTHS, architectures: tuple[str, ...] = ARCHITECTURES,
                     group: str = "") -> list[RunConfig]:
     """One recall run per (T, architecture), one group of kind 'horizon', threads shared among them."""
-    from rnnkit.analysis.sweep import sweep_configs
-    from rnnkit.runs.launcher import parallel_threads
-
     lengths = tuple(lengths)
     if not lengths or any(not isinstance(length, int) or length < 2 for length in lengths):
         raise ValueError("sequence lengths must be whole numbers of at least 2, e.g. 5,10,20,50,100,150")
@@ -38,9 +37,7 @@ def horizon_configs(lengths: tuple[int, ...] = LENGTHS, architectures: tuple[str
         raise ValueError("choose at least one architecture")
     configs = sweep_configs(TASK, PRESET, {LENGTH_OPTION: sorted(lengths)}, architectures=list(architectures),
                             group=group)
-    threads = parallel_threads(len(configs))
-    return [dataclasses.replace(config, kind=KIND, train=dataclasses.replace(config.train, num_threads=threads))
-            for config in configs]
+    return share_threads([dataclasses.replace(config, kind=KIND) for config in configs])
 
 
 def horizon_table(runs: list[Run]):

@@ -8,7 +8,7 @@ import shlex
 
 from rnnkit.config.options import declared, flag_of
 from rnnkit.config.run import RunConfig
-from rnnkit.data.tasks import get_task
+from rnnkit.data.tasks import resolve
 
 SKIPPED = {"num_threads"}  # how many cores a run used says nothing about what it learns
 
@@ -31,7 +31,7 @@ def _arguments(instance, skip: set[str] = frozenset()) -> list[str]:
 
 def reproduce_command(config: RunConfig) -> str:
     """`python -m rnnkit train --task ... --arch ... --preset none ...` that trains this run again."""
-    get_task(config.task.name)  # an unknown task fails here, not in the user's terminal
+    config = resolve(config)  # an unknown task or option fails here, not in the user's terminal
     arguments = ["python", "-m", "rnnkit", "train", "--task", config.task.name, "--arch", config.model.arch,
                  "--preset", "none"]
     if config.task.data_dir:
