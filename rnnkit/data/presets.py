@@ -1,4 +1,4 @@
-"""Named hyperparameter presets. Each task keeps its own in `rnnkit/tasks/presets/<task>.json`:
+"""Named hyperparameter presets. Each task keeps its own in `rnnkit/data/tasks/presets/<task>.json`:
 
     quick   a demo that finishes in about a minute on a 2-core CPU
     report  the lab report's own recipe (tasks that have a report)
