@@ -49,7 +49,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         raise CheckpointError(
             f"{path} is not a plain-dict checkpoint; weights_only loading refused it ({first_line})"
         ) from error
-    except Exception as error:  # noqa: BLE001 - random bytes make the unpickler fail in many ways
+    except Exception as error:  # random bytes make the unpickler fail in many ways
         raise CheckpointError(f"{path} is corrupt or truncated ({type(error).__name__})") from error
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not an rnnkit checkpoint (no {FORMAT!r} format marker)")

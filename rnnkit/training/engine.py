@@ -3,20 +3,23 @@
     for each epoch:
         for each batch:  forward -> loss -> backward -> clip -> step     (on_batch_end every step,
                                                                           on_log every N steps)
-        evaluate on validation                                            (on_epoch_end)
-    evaluate the best epoch's weights on test                             (on_train_end)
+        evaluate on validation                                            (on_log, on_epoch_end,
+                                                                           checkpoints best / last)
+    evaluate the best epoch's weights on test                             (on_log, on_test_end,
+                                                                           checkpoint best, on_train_end)
 
-A callback ends training early by raising `StopTraining` (stop requests, early stopping); the engine
-finishes cleanly and reports the reason. A loss that stops being finite raises `Diverged`.
-What differs between jobs (loss, metrics) comes from `rnnkit.model.jobs`; validation and test go through
-the same `Evaluator` that inference uses.
+The hooks, their phases and what a callback may do in each are the contract of `rnnkit.training.events`:
+every callback sees every event, so the order of the callback list changes nothing. A callback ends
+training early by raising `StopTraining` (stop requests, early stopping); the engine finishes cleanly and
+reports the reason. A loss that stops being finite raises `Diverged`. What differs between jobs (loss,
+metrics) comes from `rnnkit.model.jobs`; validation and test go through the same `Evaluator` that
+inference uses; the optimiser, its schedule and clipping come from `rnnkit.training.optimizer`.
 """
 from __future__ import annotations
 
 import copy
 import math
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -27,57 +30,26 @@ from rnnkit.core.metrics import is_better
 from rnnkit.data.datasets import SequenceDataset, TaskData
 from rnnkit.model.jobs import get_job
 from rnnkit.training.evaluator import Evaluator, autocast_dtype, resolve_device
+from rnnkit.training.events import (
+    Callback,
+    Diverged,
+    StopRequested,
+    StopTraining,
+    TestResult,
+    call_all,
+    call_all_on_exception,
+)
+from rnnkit.training.optimizer import clip_gradients, gradient_norm, make_optimizer, schedule_learning_rate
+from rnnkit.training.progress import LossWindow, eta_seconds
+from rnnkit.training.state import TrainingState
 
 DRY_RUN_BATCHES = 2  # batches per split in a dry run
-
-
-class StopTraining(Exception):
-    """Raised by a callback to end training after the current batch; the message is the reason."""
-
-
-class StopRequested(StopTraining):
-    """A user asked the run to stop: end now, without the test evaluation (run `eval` later)."""
-
-
-class Diverged(RuntimeError):
-    """The training loss became NaN or infinite."""
-
-
-class Callback:
-    """Receives training events; override what you need."""
-
-    def on_train_start(self, trainer: "Trainer") -> None: ...
-    def on_batch_end(self, trainer: "Trainer") -> None: ...  # every step: keep it cheap
-    def on_log(self, trainer: "Trainer", record: dict) -> None: ...  # every `log_every_steps` steps
-    def on_epoch_end(self, trainer: "Trainer", record: dict) -> None: ...
-    def on_train_end(self, trainer: "Trainer", record: dict) -> None: ...
-    def on_stop(self, trainer: "Trainer") -> None: ...  # a user stopped the run (state is at a step boundary)
-
-
-def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    parameters = [parameter for parameter in model.parameters() if parameter.requires_grad]
-    if config.optimizer == "adam":
-        return torch.optim.Adam(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
-    if config.optimizer == "adamw":
-        return torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(parameters, lr=config.learning_rate, momentum=0.9, weight_decay=config.weight_decay)
-    raise ValueError(f"unknown optimizer {config.optimizer!r}; valid: adam, adamw, sgd")
-
-
-@dataclass
-class TrainingState:
-    """What a checkpoint must carry to continue training where it stopped."""
-
-    epoch: int = 0  # epochs completed
-    step: int = 0  # batches done in the epoch after `epoch` (a mid-epoch checkpoint resumes there)
-    global_step: int = 0
-    best_value: float | None = None
-    best_epoch: int = 0
-    history_seconds: list[float] = field(default_factory=list)  # train+eval seconds per epoch
+CHECKPOINTS = ("best", "last")  # the best epoch's weights; the latest state, to resume from
 
 
 class Trainer:
+    """Trains one model on one task's data with one training config; `fit()` runs it all."""
+
     def __init__(
         self,
         model: nn.Module,
@@ -101,6 +73,7 @@ class Trainer:
         self.epochs = 1 if config.dry_run else config.epochs
         self.batch_limit = DRY_RUN_BATCHES if config.dry_run else None
         self.steps_per_epoch = data.train.num_batches(config.batch_size, self.batch_limit)
+        self.planned_steps = max(1, self.epochs * self.steps_per_epoch)  # the cosine schedule's length
         self.job = get_job(self.spec.job)
         self.class_weights = data.class_weights.to(self.device) if data.class_weights is not None else None
         self.logit_offset = None  # the balanced loss: tau x log prior added to the logits in training only
@@ -120,20 +93,24 @@ class Trainer:
     def fit(self) -> dict | None:
         """Train the remaining epochs, then test the best weights and return the test record.
         Returns None when a user stopped the run (`StopRequested`), also during start-up; the
-        callbacks then get `on_stop`, so the state of the last finished step can be saved."""
+        callbacks then get `on_stop`, and the state of the last finished step is checkpointed."""
         try:
-            for callback in self.callbacks:
-                callback.on_train_start(self)
-            while self.state.epoch < self.epochs:
-                self._run_epoch(self.state.epoch + 1)
-        except StopRequested as stop:
-            self.stop_reason = str(stop) or "stopped"
-            for callback in self.callbacks:
-                callback.on_stop(self)
-            return None
-        except StopTraining as stop:  # early stopping: the best epoch is known, so test it
-            self.stop_reason = str(stop)
-        return self.test()
+            try:
+                self._emit("on_train_start")
+                while self.state.epoch < self.epochs:
+                    self._run_epoch(self.state.epoch + 1)
+            except StopRequested as stop:
+                self.stop_reason = str(stop) or "stopped"
+                call_all(self.callbacks, "on_stop", self)
+                if self.state.step or self.state.epoch:  # something was trained since the start
+                    self.emit_checkpoint("last")
+                return None
+            except StopTraining as stop:  # early stopping: the best epoch is known, so test it
+                self.stop_reason = str(stop)
+            return self.test()
+        except BaseException as error:  # a failure (or Ctrl-C): the callbacks hear of it, then it propagates
+            call_all_on_exception(self.callbacks, self, error)
+            raise
 
     def _run_epoch(self, epoch: int) -> None:
         self.model.train()
@@ -158,8 +135,13 @@ class Trainer:
             "learning_rate": self.optimizer.param_groups[0]["lr"],
             "eta_seconds": epoch_seconds * (self.epochs - epoch),
         }
-        for callback in self.callbacks:
-            callback.on_epoch_end(self, record)
+        self._emit("on_log", record)
+        stop = call_all(self.callbacks, "on_epoch_end", self, record)  # held: the epoch is checkpointed first
+        if improved:
+            self.emit_checkpoint("best", record)
+        self.emit_checkpoint("last", record)
+        if stop is not None:
+            raise stop
 
     def _compiled(self, data: TaskData) -> nn.Module:
         """The model under torch.compile for the training steps (evaluation stays eager: its batches have
@@ -187,7 +169,7 @@ class Trainer:
         epoch's training metrics cover the batches after the resume."""
         batches = self.epoch_batches(epoch)
         collected = self.job.collector(self.spec, self.device)
-        window = _Window(self.device)
+        window = LossWindow(self.device)
         skip = self.state.step
         for step, batch in enumerate(batches, start=1):
             if step <= skip:
@@ -198,9 +180,9 @@ class Trainer:
                 outputs = self.forward(inputs, batch.lengths)
                 loss = self.loss(outputs, targets)
             self.optimizer.zero_grad(set_to_none=True)
-            self._schedule()
+            schedule_learning_rate(self.optimizer, self.config, self.state.global_step, self.planned_steps)
             self.scaler.scale(loss).backward()
-            grad_norm = self._clip()
+            grad_norm = clip_gradients(self.model, self.optimizer, self.scaler, self.config.gradient_clip)
             self.scaler.step(self.optimizer)
             self.scaler.update()
             self.state.global_step += 1
@@ -212,59 +194,28 @@ class Trainer:
             collected.add(outputs.detach(), targets, loss.detach(), batch.lengths)
             if step % self.config.log_every_steps == 0 or step in (1, self.steps_per_epoch):  # 1: a point at once
                 self._log(epoch, step, window, grad_norm, time.perf_counter() - started, step - skip)
-            for callback in self.callbacks:
-                callback.on_batch_end(self)
+            self._emit("on_batch_end")
         return collected
 
-    def _log(self, epoch: int, step: int, window: "_Window", grad_norm, elapsed: float, done: int) -> None:
+    def _log(self, epoch: int, step: int, window: LossWindow, grad_norm, elapsed: float, done: int) -> None:
         mean_loss, samples_per_second = window.take()
         if not math.isfinite(mean_loss):
             raise Diverged(f"diverged: the training loss became {mean_loss} at epoch {epoch}, step {step}")
         record = {
             "kind": "step", "epoch": epoch, "step": step, "steps_per_epoch": self.steps_per_epoch,
             "global_step": self.state.global_step, "loss": mean_loss,
-            "grad_norm": float(grad_norm if grad_norm is not None else self._grad_norm()),
+            "grad_norm": float(grad_norm if grad_norm is not None else gradient_norm(self.model)),
             "samples_per_second": samples_per_second,
             "learning_rate": self.optimizer.param_groups[0]["lr"],
-            "eta_seconds": self._eta(epoch, step, elapsed, done),
+            "eta_seconds": eta_seconds(epoch, step, self.epochs, self.steps_per_epoch, elapsed, done,
+                                       self.state.history_seconds),
         }
-        for callback in self.callbacks:
-            callback.on_log(self, record)
+        self._emit("on_log", record)
 
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         if self.logit_offset is not None:
             outputs = outputs + self.logit_offset
         return self.job.loss(outputs, targets, self.class_weights, self.config.label_smoothing)
-
-    def _schedule(self) -> None:
-        """The learning rate of the coming step. Cosine: from `learning_rate` to 0 over the planned steps;
-        read from the global step alone, so a resumed run continues the curve where it stopped."""
-        if self.config.schedule != "cosine":
-            return
-        planned = max(1, self.epochs * self.steps_per_epoch)
-        progress = min(1.0, self.state.global_step / planned)
-        for group in self.optimizer.param_groups:
-            group["lr"] = self.config.learning_rate * 0.5 * (1.0 + math.cos(math.pi * progress))
-
-    def _clip(self) -> torch.Tensor | None:
-        if self.config.gradient_clip <= 0:
-            return None
-        self.scaler.unscale_(self.optimizer)
-        return nn.utils.clip_grad_norm_(self.model.parameters(), self.config.gradient_clip)
-
-    def _grad_norm(self) -> float:
-        grads = [p.grad for p in self.model.parameters() if p.grad is not None]
-        return float(torch.nn.utils.get_total_norm(grads)) if grads else 0.0
-
-    def _eta(self, epoch: int, step: int, elapsed: float, done: int) -> float:
-        """Seconds left: this epoch's pace for the rest of it, past epochs' length for the others."""
-        per_step = elapsed / max(done, 1)
-        rest_of_epoch = per_step * (self.steps_per_epoch - step)
-        if self.state.history_seconds:
-            per_epoch = sum(self.state.history_seconds) / len(self.state.history_seconds)
-        else:
-            per_epoch = per_step * self.steps_per_epoch * 1.15  # + validation, before it was measured
-        return rest_of_epoch + per_epoch * (self.epochs - epoch)
 
     # --------------------------------------------------------------------------------- evaluation
     def evaluate(self, dataset: SequenceDataset) -> dict:
@@ -272,66 +223,63 @@ class Trainer:
         return self.evaluator.evaluate(self.model, dataset)
 
     def test(self) -> dict:
-        """Evaluate the best epoch's weights (not the last) on the test split."""
+        """Evaluate the best epoch's weights (not the last) on the test split; the callbacks get the test
+        line, then the outputs (`on_test_end`), then the best checkpoint with the test figures in it."""
         if self.best_model_state is not None:
             self.model.load_state_dict(self.best_model_state)
-        record = {
-            "kind": "test", "epoch": self.state.best_epoch,
-            "test": self.evaluator.evaluate(self.model, self.data.test, keep_outputs=self.spec.job == "classify"),
-            "baselines": self.data.baselines, "stop_reason": self.stop_reason,
-        }
-        for callback in self.callbacks:
-            callback.on_train_end(self, record)
+        if self.spec.job == "classify":  # post-hoc calibration fits on these outputs
+            metrics, outputs = self.evaluator.evaluate_with_outputs(self.model, self.data.test)
+        else:
+            metrics, outputs = self.evaluator.evaluate(self.model, self.data.test), None
+        record = {"kind": "test", "epoch": self.state.best_epoch, "test": metrics,
+                  "baselines": self.data.baselines, "stop_reason": self.stop_reason}
+        call_all(self.callbacks, "on_log", self, record)  # training is over: a stop raised now stops nothing
+        call_all(self.callbacks, "on_test_end", self, TestResult(record, outputs))
+        if self.best_model_state is not None:
+            self.emit_checkpoint("best", record)
+        call_all(self.callbacks, "on_train_end", self, record)
         return record
+
+    # ----------------------------------------------------------------------------------- checkpoints
+    def emit_checkpoint(self, name: str, record: dict | None = None) -> dict:
+        """Assemble checkpoint `name` ("best" or "last") as a plain dict, let every callback add its entries,
+        then hand it to those that keep it; return it. The engine itself writes nothing.
+
+        best: the best epoch's weights and number, with the epoch's `record`; after the test, with the test
+              `record`'s figures instead (the best epoch's line is then for the run folder to add)
+        last: the current weights, the epochs completed, the epoch's `record` ({} mid-epoch), the training state
+        """
+        record = record or {}
+        if name == "best" and record.get("kind") == "test":
+            checkpoint = {"model": self.best_model_state, "epoch": self.state.best_epoch,
+                          "test": record["test"], "baselines": record["baselines"]}
+        elif name == "best":
+            checkpoint = {"model": self.best_model_state, "epoch": self.state.best_epoch, "metrics": record}
+        elif name == "last":
+            checkpoint = {"model": self.model.state_dict(), "epoch": self.state.epoch, "metrics": record,
+                          "training": self.state_dict()}
+        else:
+            raise ValueError(f"unknown checkpoint {name!r}; valid: {', '.join(CHECKPOINTS)}")
+        self._emit("on_save_checkpoint", name, checkpoint)
+        self._emit("on_checkpoint", name, checkpoint)
+        return checkpoint
+
+    def _emit(self, hook: str, *arguments) -> None:
+        """Call `hook` on every callback, then raise the stop one of them raised (if any)."""
+        stop = call_all(self.callbacks, hook, self, *arguments)
+        if stop is not None:
+            raise stop
 
     # -------------------------------------------------------------------------------- persistence
     def state_dict(self) -> dict[str, Any]:
         """Plain-dict training state for a checkpoint (the model weights travel separately)."""
-        return {
-            "optimizer": self.optimizer.state_dict(),
-            "scaler": self.scaler.state_dict(),
-            "epoch": self.state.epoch,
-            "step": self.state.step,
-            "global_step": self.state.global_step,
-            "best_value": self.state.best_value,
-            "best_epoch": self.state.best_epoch,
-            "history_seconds": list(self.state.history_seconds),
-            "torch_rng": torch.get_rng_state(),
-        }
+        return self.state.to_dict(self.optimizer, self.scaler)
 
     def load_state_dict(self, state: dict[str, Any], best_model_state: dict | None) -> None:
-        self.optimizer.load_state_dict(state["optimizer"])
-        if state.get("scaler"):
-            self.scaler.load_state_dict(state["scaler"])
-        self.state = TrainingState(
-            epoch=int(state["epoch"]), step=int(state.get("step", 0)), global_step=int(state["global_step"]),
-            best_value=state["best_value"], best_epoch=int(state["best_epoch"]),
-            history_seconds=list(state.get("history_seconds", [])),
-        )
-        if state.get("torch_rng") is not None:
-            torch.set_rng_state(state["torch_rng"])
+        """Continue from `state_dict()`'s output and the best epoch's weights (None: none kept)."""
+        self.state = TrainingState.restore(state, self.optimizer, self.scaler)
         self.best_model_state = best_model_state
 
 
-class _Window:
-    """Training loss and throughput since the last logged step, kept on the device (no sync per step)."""
-
-    def __init__(self, device: torch.device) -> None:
-        self.loss = torch.zeros((), device=device)
-        self.steps, self.samples, self.started = 0, 0, time.perf_counter()
-
-    def add(self, loss: torch.Tensor, samples: int) -> None:
-        self.loss += loss
-        self.steps += 1
-        self.samples += samples
-
-    def take(self) -> tuple[float, float]:
-        """(mean loss, samples per second) of the window, then start a new one."""
-        mean_loss = float(self.loss) / max(self.steps, 1)
-        rate = self.samples / max(time.perf_counter() - self.started, 1e-9)
-        self.loss.zero_()
-        self.steps, self.samples, self.started = 0, 0, time.perf_counter()
-        return mean_loss, rate
-
-
-__all__ = ["Callback", "Diverged", "StopRequested", "StopTraining", "Trainer", "resolve_device"]
+__all__ = ["Callback", "Diverged", "StopRequested", "StopTraining", "TestResult", "Trainer", "make_optimizer",
+           "resolve_device"]

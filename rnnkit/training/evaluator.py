@@ -48,12 +48,20 @@ class Evaluator:
         self.amp_dtype = amp_dtype
         self.class_weights = class_weights
         self.batch_limit = batch_limit  # dry runs: only this many batches
-        self.kept: tuple[torch.Tensor, torch.Tensor] | None = None  # the last evaluate(keep_outputs=True)
+
+    def evaluate(self, model: nn.Module, dataset: SequenceDataset) -> dict:
+        """The split's loss and metrics."""
+        return self._evaluate(model, dataset, keep_outputs=False)[0]
+
+    def evaluate_with_outputs(self, model: nn.Module, dataset: SequenceDataset
+                              ) -> tuple[dict, tuple[torch.Tensor, torch.Tensor] | None]:
+        """The split's loss and metrics, and every output and target (float32, CPU; None for an empty
+        split), so post-hoc calibration needs no second pass over the test split."""
+        return self._evaluate(model, dataset, keep_outputs=True)
 
     @torch.no_grad()
-    def evaluate(self, model: nn.Module, dataset: SequenceDataset, keep_outputs: bool = False) -> dict:
-        """The split's loss and metrics; `keep_outputs` also keeps every output and target (float32, CPU)
-        in `self.kept`, so post-hoc calibration needs no second pass over the test split."""
+    def _evaluate(self, model: nn.Module, dataset: SequenceDataset, keep_outputs: bool
+                  ) -> tuple[dict, tuple[torch.Tensor, torch.Tensor] | None]:
         was_training = model.training
         model.eval()
         kept_outputs, kept_targets = [], []
@@ -71,8 +79,8 @@ class Evaluator:
                 kept_outputs.append(outputs.float().cpu())
                 kept_targets.append(batch.targets)
         model.train(was_training)
-        self.kept = (torch.cat(kept_outputs), torch.cat(kept_targets)) if kept_outputs else None
-        return collected.metrics(brief=False)
+        kept = (torch.cat(kept_outputs), torch.cat(kept_targets)) if kept_outputs else None
+        return collected.metrics(brief=False), kept
 
     @torch.no_grad()
     def outputs(self, model: nn.Module, dataset: SequenceDataset) -> tuple[torch.Tensor, torch.Tensor]:

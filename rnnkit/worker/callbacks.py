@@ -1,10 +1,13 @@
 """Callbacks that connect the engine to the run folder and the terminal.
 
-The order matters at the end of an epoch: `MetricsWriter` appends the epoch line first, then
-`Checkpointer` saves last.pt and records how long metrics.jsonl was at that moment, so `resume`
-can cut off the lines written after it and no epoch or step is ever recorded twice. Within long
-epochs last.pt is also saved every `checkpoint_every_seconds` and when a user stops the run, with the
-step it had reached, so resume continues from that step instead of redoing the epoch.
+Their order does not matter (the contract of `rnnkit.training.events`): every hook reaches every
+callback, in phases. At the end of an epoch the engine hands the epoch line to `on_log` (MetricsWriter
+appends it), then `on_epoch_end` (GradientProbe appends its probe line, EarlyStopping decides), then
+assembles last.pt, to which `Checkpointer` adds how long metrics.jsonl was at that moment, so `resume`
+can cut off the lines written after it and no epoch or step is ever recorded twice. After the test,
+`PosthocFit` gets the test outputs (`on_test_end`) and adds its fit to best.pt (`on_save_checkpoint`).
+Within long epochs last.pt is also saved every `checkpoint_every_seconds` and when a user stops the run,
+with the step it had reached, so resume continues from that step instead of redoing the epoch.
 """
 from __future__ import annotations
 
@@ -14,14 +17,14 @@ import time
 from typing import TextIO
 
 from rnnkit.config.run import RunConfig
-from rnnkit.core.metrics import METRICS, is_better
+from rnnkit.core.metrics import METRICS, best_epoch_record, is_better
 from rnnkit.runs.store import Run
 from rnnkit.training.checkpoint import save_checkpoint
-from rnnkit.training.engine import Callback, StopRequested, StopTraining, Trainer
+from rnnkit.training.engine import Callback, StopRequested, StopTraining, TestResult, Trainer
 
 
 class MetricsWriter(Callback):
-    """Appends step, epoch and test records to metrics.jsonl and keeps status.json fresh."""
+    """Appends the start line and every step, epoch and test line to metrics.jsonl; keeps status.json fresh."""
 
     def __init__(self, run: Run, heartbeat_seconds: float = 2.0) -> None:
         self.run = run
@@ -35,7 +38,10 @@ class MetricsWriter(Callback):
                                                "test": trainer.data.baselines}, "time": time.time()})
 
     def on_log(self, trainer: Trainer, record: dict) -> None:
-        self.run.append_metrics({**record, "time": time.time()})
+        """Every line the engine reports (step, epoch, test); epoch and test lines are flushed to disk."""
+        self.run.append_metrics({**record, "time": time.time()}, durable=record["kind"] != "step")
+        if record["kind"] != "step":
+            return
         now = time.monotonic()
         if now - self.last_beat >= self.heartbeat_seconds:
             self.last_beat = now
@@ -44,13 +50,9 @@ class MetricsWriter(Callback):
                                   eta_seconds=record["eta_seconds"])
 
     def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
-        self.run.append_metrics({**record, "time": time.time()}, durable=True)
         self.run.write_status("running", epoch=record["epoch"], step=trainer.steps_per_epoch,
                               steps_per_epoch=trainer.steps_per_epoch, epochs=trainer.epochs,
                               eta_seconds=record["eta_seconds"])
-
-    def on_train_end(self, trainer: Trainer, record: dict) -> None:
-        self.run.append_metrics({**record, "time": time.time()}, durable=True)
 
 
 class GradientProbe(Callback):
@@ -80,7 +82,7 @@ class GradientProbe(Callback):
             flow = gradient_flow(trainer.model, lambda outputs: trainer.job.loss(outputs, targets), inputs,
                                  batch.lengths)
             summary = probe_summary(flow, trainer.model.backbone.directions)
-        except Exception as error:  # noqa: BLE001 - a probe must never end a training run
+        except Exception as error:  # a probe must never end a training run
             self.stream.write(f"gradient probe switched off: {type(error).__name__}: {error}\n")
             self.probe = None
             return
@@ -90,35 +92,41 @@ class GradientProbe(Callback):
 
 class PosthocFit(Callback):
     """Classifiers, once tested: fit the temperature and the balanced decision's tau on the validation
-    split (rnnkit.training.posthoc), log them as a `posthoc` line (raw and calibrated test ECE, the balanced test
-    scores, the tau curves) and hand them to the Checkpointer for best.pt. Runs before it."""
+    split (rnnkit.training.posthoc) with the test outputs the engine hands over, log them as a `posthoc`
+    line (raw and calibrated test ECE, the balanced test scores, the tau curves) and add them to best.pt."""
 
     def __init__(self, run: Run, stream) -> None:
         self.run, self.stream = run, stream
+        self.result: dict | None = None
 
-    def on_train_end(self, trainer: Trainer, record: dict) -> None:
+    def on_test_end(self, trainer: Trainer, result: TestResult) -> None:
         from rnnkit.training.posthoc import fit_model
 
         if trainer.spec.job != "classify" or trainer.best_model_state is None or not len(trainer.data.validation):
             return
         started = time.perf_counter()
         try:  # the weights are the best epoch's (Trainer.test loaded them)
-            result = fit_model(trainer.evaluator, trainer.model, trainer.data,
-                               test=getattr(trainer.evaluator, "kept", None))
-        except Exception as error:  # noqa: BLE001 - calibration must never fail a finished run
+            fitted = fit_model(trainer.evaluator, trainer.model, trainer.data, test=result.outputs)
+        except Exception as error:  # calibration must never fail a finished run
             self.stream.write(f"post-hoc calibration skipped: {type(error).__name__}: {error}\n")
             return
-        record["posthoc"] = result
-        self.run.append_metrics({"kind": "posthoc", "epoch": record["epoch"], **result,
+        self.result = fitted
+        self.run.append_metrics({"kind": "posthoc", "epoch": result.record["epoch"], **fitted,
                                  "seconds": round(time.perf_counter() - started, 3)})
-        test = result["test"]
-        self.stream.write(f"[{self.run.run_id}] calibrated: temperature {result['temperature']:.2f}, test ECE "
+        test = fitted["test"]
+        self.stream.write(f"[{self.run.run_id}] calibrated: temperature {fitted['temperature']:.2f}, test ECE "
                           f"{test['ece']:.4f} -> {test['ece_calibrated']:.4f}; balanced decision tau "
-                          f"{result['tau']:g}: test macro-F1 {test['balanced']['macro_f1']:.4f}\n")
+                          f"{fitted['tau']:g}: test macro-F1 {test['balanced']['macro_f1']:.4f}\n")
+
+    def on_save_checkpoint(self, trainer: Trainer, name: str, checkpoint: dict) -> None:
+        if name == "best" and "test" in checkpoint and self.result:
+            checkpoint["posthoc"] = self.result
 
 
 class Checkpointer(Callback):
-    """best.pt when validation improves, last.pt after every epoch, test metrics into best.pt at the end."""
+    """Keeps the engine's checkpoints in the run folder: best.pt when validation improves and once more
+    with the test figures, last.pt after every epoch, every `checkpoint_every_seconds` within an epoch,
+    and when a user stops the run. Adds what rebuilding the model needs, and where metrics.jsonl ended."""
 
     def __init__(self, run: Run, config: RunConfig, artifacts: dict) -> None:
         self.run = run
@@ -127,44 +135,21 @@ class Checkpointer(Callback):
         self.every_seconds = config.train.checkpoint_every_seconds
         self.last_save = time.monotonic()
 
-    def _payload(self, trainer: Trainer, model_state: dict, epoch: int, metrics: dict) -> dict:
-        return {
-            "model": model_state,
-            "config": self.config.to_dict(),
-            "spec": trainer.spec.to_dict(),
-            "artifacts": self.artifacts,
-            "epoch": epoch,
-            "metrics": metrics,
-        }
+    def on_save_checkpoint(self, trainer: Trainer, name: str, checkpoint: dict) -> None:
+        checkpoint.update(config=self.config.to_dict(), spec=trainer.spec.to_dict(), artifacts=self.artifacts)
+        if name == "last":  # resume cuts metrics.jsonl back to this length
+            checkpoint["training"]["metrics_offset"] = self.run.metrics_size()
+        elif "test" in checkpoint:  # the tested best: its epoch's line, also when that epoch ran before a resume
+            checkpoint["metrics"] = best_epoch_record(self.run.metrics("epoch")) or {}
 
-    def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
-        if record["improved"]:
-            save_checkpoint(self.run.best_path,
-                            self._payload(trainer, trainer.best_model_state, record["epoch"], record))
-        self._save_last(trainer, record)
+    def on_checkpoint(self, trainer: Trainer, name: str, checkpoint: dict) -> None:
+        save_checkpoint(self.run.best_path if name == "best" else self.run.last_path, checkpoint)
+        if name == "last":
+            self.last_save = time.monotonic()
 
     def on_batch_end(self, trainer: Trainer) -> None:
         if self.every_seconds and time.monotonic() - self.last_save >= self.every_seconds:
-            self._save_last(trainer, {})
-
-    def on_stop(self, trainer: Trainer) -> None:
-        if trainer.state.step or trainer.state.epoch:  # something was trained since the start
-            self._save_last(trainer, {})
-
-    def _save_last(self, trainer: Trainer, record: dict) -> None:
-        """last.pt: weights, optimiser, RNG and counters (epoch and step), and where metrics.jsonl ended."""
-        training = {**trainer.state_dict(), "metrics_offset": self.run.metrics_size()}
-        payload = self._payload(trainer, trainer.model.state_dict(), trainer.state.epoch, record)
-        save_checkpoint(self.run.last_path, {**payload, "training": training})
-        self.last_save = time.monotonic()
-
-    def on_train_end(self, trainer: Trainer, record: dict) -> None:
-        if trainer.best_model_state is None:
-            return
-        best = self._payload(trainer, trainer.best_model_state, trainer.state.best_epoch, {})
-        best["metrics"] = next((r for r in self.run.metrics("epoch") if r["epoch"] == trainer.state.best_epoch), {})
-        extra = {"posthoc": record["posthoc"]} if record.get("posthoc") else {}
-        save_checkpoint(self.run.best_path, {**best, "test": record["test"], "baselines": record["baselines"], **extra})
+            trainer.emit_checkpoint("last")
 
 
 class StopCheck(Callback):
@@ -175,7 +160,7 @@ class StopCheck(Callback):
         self.signalled = False
 
     def install_signal_handler(self) -> None:
-        def handle(signum, frame):  # noqa: ARG001 - signal handler signature
+        def handle(signum, frame):  # the signal handler signature
             self.signalled = True
         signal.signal(signal.SIGTERM, handle)
 
@@ -232,6 +217,8 @@ class ConsoleProgress(Callback):
         self.bar.update(1)
 
     def on_log(self, trainer: Trainer, record: dict) -> None:
+        if record["kind"] != "step":
+            return
         if self.bar is not None:
             self.bar.set_postfix(loss=f"{record['loss']:.4f}", refresh=False)
         elif not self.interactive and time.monotonic() - self.last_line >= self.quiet_seconds:
@@ -247,6 +234,9 @@ class ConsoleProgress(Callback):
             self.bar = None
 
     def on_stop(self, trainer: Trainer) -> None:
+        self._close_bar()
+
+    def on_exception(self, trainer: Trainer, error: BaseException) -> None:
         self._close_bar()
 
     def on_epoch_end(self, trainer: Trainer, record: dict) -> None:

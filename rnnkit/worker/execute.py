@@ -16,6 +16,7 @@ from typing import TextIO
 import torch
 
 from rnnkit.analysis.embeddings import save_embedding_start
+from rnnkit.config.run import RunConfig
 from rnnkit.core.files import DiskFull, remove_stale_temporaries, write_json_atomic
 from rnnkit.data.tasks import get_task
 from rnnkit.model.budget import OFF, core_parameters, matched_hidden_size
@@ -44,7 +45,7 @@ def execute(
     extra_callbacks: tuple[Callback, ...] = (),
 ) -> str:
     """Train `run` (from scratch, or from last.pt when `resume`); return the final state.
-    `extra_callbacks` run after the built-in ones (the folder writers come first)."""
+    `extra_callbacks` join the run's own (`run_callbacks`); where they stand in the list changes nothing."""
     stream = stream or sys.stdout  # looked up now: tests and notebooks replace sys.stdout
     config = run.config()
     stop_check = StopCheck(run)
@@ -66,12 +67,7 @@ def execute(
             model.load_embedding(data.embedding_vectors, freeze=data.freeze_embeddings)
         if not resume and not config.train.dry_run:
             save_embedding_start(run, model)
-        probe = [GradientProbe(run, stream)] if config.train.gradient_probe and not config.train.dry_run else []
-        callbacks = [MetricsWriter(run), *probe, PosthocFit(run, stream), Checkpointer(run, config, data.artifacts),
-                     stop_check,
-                     EarlyStopping(config.train.patience, config.train.stop_at_score),
-                     ConsoleProgress(stream, prefix=f"[{run.run_id}] "),
-                     *extra_callbacks]
+        callbacks = [*run_callbacks(run, config, data.artifacts, stream, stop_check), *extra_callbacks]
         trainer = Trainer(model, data, config.train, callbacks, device=device)
         if resume:
             _restore(run, trainer)
@@ -96,7 +92,7 @@ def execute(
     except (KeyboardInterrupt, SystemExit):
         run.write_status("stopped", stop_reason="interrupted from the terminal")
         raise
-    except Exception as error:  # noqa: BLE001 - every failure must reach status.json
+    except Exception as error:  # every failure must reach status.json
         run.write_status("failed", error=f"{type(error).__name__}: {error}")
         traceback.print_exc(file=sys.stderr)
         return "failed"
@@ -110,6 +106,16 @@ def execute(
     run.write_status("completed", epoch=trainer.state.epoch, best_epoch=trainer.state.best_epoch,
                      stop_reason=trainer.stop_reason, finished_at=time.time())
     return "completed"
+
+
+def run_callbacks(run: Run, config: RunConfig, artifacts: dict, stream: TextIO, stop_check: StopCheck
+                  ) -> list[Callback]:
+    """The callbacks that connect a training run to its folder and its log, in no particular order (each
+    holds to the contract of `rnnkit.training.events`, so no order is needed)."""
+    probe = [GradientProbe(run, stream)] if config.train.gradient_probe and not config.train.dry_run else []
+    return [MetricsWriter(run), *probe, PosthocFit(run, stream), Checkpointer(run, config, artifacts), stop_check,
+            EarlyStopping(config.train.patience, config.train.stop_at_score),
+            ConsoleProgress(stream, prefix=f"[{run.run_id}] ")]
 
 
 def execute_group(runs: list[Run], resume: bool = False) -> int:
