@@ -1,7 +1,7 @@
 """The callback contract: the hooks the engine calls, when, and what a callback may do in each.
 
-The engine calls each hook on EVERY callback before it acts on any of them, so the order of the
-callback list changes nothing. Where one event has several hooks, they run in phases:
+The engine calls each hook on EVERY callback before it acts on a stop one of them raised, so the order
+of the callback list changes nothing. Where one event has several hooks, they run in phases:
 
     start        on_train_start
     each step    on_log(step record)   every `log_every_steps` steps    a line for the record
@@ -23,17 +23,14 @@ between these points (e.g. every few minutes) calls `trainer.emit_checkpoint("la
 
 A callback ends training by raising `StopTraining` (early stopping) or `StopRequested` (a user's
 stop); the engine finishes calling the hook on the other callbacks first, then stops. A user's stop
-outranks early stopping; between two stops of one kind the first raised wins.
+outranks early stopping; between two stops of one kind the first raised wins. Once the test has begun
+there is nothing left to stop, and a stop raised then is ignored.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import torch
-
-    from rnnkit.training.engine import Trainer
+import torch
 
 
 class StopTraining(Exception):
@@ -60,26 +57,27 @@ class TestResult:
 
 
 class Callback:
-    """Receives training events; override what you need. No hook may depend on another callback
-    having run before it: each sees the same event, and hands its results on through the hooks."""
+    """Receives training events; override what you need. Every hook gets the `Trainer` first
+    (rnnkit.training.engine; not imported here, which imports this). No hook may depend on another
+    callback having run before it: each sees the same event, and hands its results on through the hooks."""
 
-    def on_train_start(self, trainer: Trainer) -> None: ...
-    def on_log(self, trainer: Trainer, record: dict) -> None: ...  # a line for the record: step, epoch, test
-    def on_batch_end(self, trainer: Trainer) -> None: ...  # every step: keep it cheap
-    def on_epoch_end(self, trainer: Trainer, record: dict) -> None: ...
-    def on_test_end(self, trainer: Trainer, result: TestResult) -> None: ...
-    def on_train_end(self, trainer: Trainer, record: dict) -> None: ...
-    def on_stop(self, trainer: Trainer) -> None: ...  # a user stopped the run (state is at a step boundary)
-    def on_exception(self, trainer: Trainer, error: BaseException) -> None: ...  # training failed with `error`
+    def on_train_start(self, trainer) -> None: ...
+    def on_log(self, trainer, record: dict) -> None: ...  # a line for the record: step, epoch, test
+    def on_batch_end(self, trainer) -> None: ...  # every step: keep it cheap
+    def on_epoch_end(self, trainer, record: dict) -> None: ...
+    def on_test_end(self, trainer, result: TestResult) -> None: ...
+    def on_train_end(self, trainer, record: dict) -> None: ...
+    def on_stop(self, trainer) -> None: ...  # a user stopped the run (state is at a step boundary)
+    def on_exception(self, trainer, error: BaseException) -> None: ...  # training failed with `error`
 
-    def on_save_checkpoint(self, trainer: Trainer, name: str, checkpoint: dict) -> None:
+    def on_save_checkpoint(self, trainer, name: str, checkpoint: dict) -> None:
         """Add this callback's entries to checkpoint `name` ("best" or "last") before it is kept."""
 
-    def on_checkpoint(self, trainer: Trainer, name: str, checkpoint: dict) -> None:
+    def on_checkpoint(self, trainer, name: str, checkpoint: dict) -> None:
         """Checkpoint `name` is complete: keep it (write it somewhere); do not change it."""
 
 
-def call_all(callbacks: list[Callback], hook: str, trainer: Trainer, *arguments) -> StopTraining | None:
+def call_all(callbacks: list[Callback], hook: str, trainer, *arguments) -> StopTraining | None:
     """Call `hook` on every callback; return the stop one of them raised (see the module docstring for
     which wins), instead of raising it halfway through the list."""
     stop = None
@@ -92,7 +90,7 @@ def call_all(callbacks: list[Callback], hook: str, trainer: Trainer, *arguments)
     return stop
 
 
-def call_all_on_exception(callbacks: list[Callback], trainer: Trainer, error: BaseException) -> None:
+def call_all_on_exception(callbacks: list[Callback], trainer, error: BaseException) -> None:
     """`on_exception` on every callback; a callback failing there is noted on `error`, which stays the one raised."""
     for callback in callbacks:
         try:
