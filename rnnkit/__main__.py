@@ -1,6 +1,6 @@
-"""`python -m rnnkit ...`: see `rnnkit.cli.main`."""
+"""`python -m rnnkit ...`: the command line (`rnnkit.cli`)."""
 import sys
 
-from rnnkit.cli.main import main
+from rnnkit.cli import main
 
 sys.exit(main())

@@ -109,7 +109,7 @@ def test_random_points_are_distinct_points_of_the_grid_and_repeatable():
 
 
 def test_tpe_finds_the_best_point_without_training_a_point_twice():
-    from rnnkit.analysis.sweep import tpe_search
+    from rnnkit.analysis.search import tpe_search
 
     grid = {("model", "hidden_size"): list(range(10)), ("train", "epochs"): list(range(1, 6))}
     calls = []

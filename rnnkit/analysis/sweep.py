@@ -11,7 +11,8 @@ Three ways through the grid (`--search`): `grid` trains every point; `random` tr
 points drawn without replacement (Bergstra & Bengio 2012: a few random points find good settings
 when only some options matter); `tpe` asks Optuna's Tree-structured Parzen Estimator for one point
 at a time, trains it, tells it the validation score and asks again, so later trials go where the
-good ones were. TPE is sequential by nature: it trains in the foreground, one trial after another.
+good ones were. TPE is sequential by nature: it trains in the foreground, one trial after another
+(its loop: `rnnkit.analysis.search`).
 """
 from __future__ import annotations
 
@@ -22,20 +23,19 @@ from typing import Any
 import pandas as pd
 
 from rnnkit.config.options import declared, kind_of
-from rnnkit.config.run import RunConfig
+from rnnkit.config.run import ModelConfig, RunConfig, TrainConfig
+from rnnkit.core.metrics import best_epoch_record
 from rnnkit.data.presets import build_config, seeded
 from rnnkit.data.tasks import get_task
 from rnnkit.runs.store import Run
 
 MAX_SWEEP_RUNS = 64
-SEARCHES = ("grid", "random", "tpe")
+SEARCHES = ("grid", "random", "tpe")  # the ways through a grid (`--search`)
 SECTIONS = ("task", "model", "train")
 NOT_SWEPT = {("train", "seed"), ("train", "num_threads")}
 
 
 def _fields(task: str, section: str) -> dict[str, Any]:
-    from rnnkit.config.run import ModelConfig, TrainConfig
-
     part = {"task": get_task(task).Options, "model": ModelConfig, "train": TrainConfig}[section]
     return {item.name: (item, declaration) for item, declaration in declared(part)}
 
@@ -145,45 +145,6 @@ def random_points(grid: dict[tuple[str, str], list[Any]], trials: int, seed: int
     return points
 
 
-def tpe_search(grid: dict[tuple[str, str], list[Any]], trials: int, score, maximise: bool,
-               seed: int = 0) -> list[tuple[dict, float | None]]:
-    """Optuna's TPE over the grid's values: `trials` distinct points, one at a time. `score(point)` trains
-    the point and returns its validation score (None: the run failed). A point TPE suggests again is told
-    its known score without training; the search ends early once every point of the grid has been tried.
-    Returns (point, score) in the order trained."""
-    import optuna
-    from optuna.distributions import CategoricalDistribution
-    from optuna.trial import TrialState
-
-    if trials < 1:
-        raise ValueError(f"--trials must be at least 1, not {trials}")
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    names = {f"{section}.{name}": (section, name) for section, name in grid}
-    distributions = {label: CategoricalDistribution(grid[key]) for label, key in names.items()}
-    total = 1
-    for values in grid.values():
-        total *= len(values)
-    sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(4, max(1, trials // 3)))
-    study = optuna.create_study(direction="maximize" if maximise else "minimize", sampler=sampler)
-    known: dict[tuple, float | None] = {}
-    trained: list[tuple[dict, float | None]] = []
-    asked = 0
-    while len(trained) < min(trials, total) and asked < 50 * trials:
-        asked += 1
-        trial = study.ask(distributions)
-        point = {names[label]: trial.params[label] for label in names}
-        key = tuple(repr(point[item]) for item in grid)
-        if key not in known:
-            known[key] = score(point)
-            trained.append((point, known[key]))
-        value = known[key]
-        if value is None:
-            study.tell(trial, state=TrialState.FAIL)
-        else:
-            study.tell(trial, value)
-    return trained
-
-
 def _axes_of(run: Run) -> dict[tuple[str, str], Any]:
     """The run's options as (section, name) -> value (`reports.run_settings`: paths left out)."""
     from rnnkit.analysis.reports import run_settings
@@ -203,11 +164,8 @@ def varying_options(runs: list[Run]) -> list[tuple[str, str]]:
 
 def best_epoch_validation(run: Run) -> dict[str, Any]:
     """The validation scores of the run's best epoch (the one its selection metric picked); {} before one."""
-    epochs = run.metrics("epoch")
-    if not epochs:
-        return {}
-    best = epochs[-1].get("best_epoch")
-    return next((record["validation"] for record in epochs if record["epoch"] == best), {})
+    record = best_epoch_record(run.metrics("epoch"))
+    return record.get("validation", {}) if record else {}
 
 
 def sweep_frame(runs: list[Run]) -> pd.DataFrame:

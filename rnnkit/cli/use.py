@@ -1,4 +1,4 @@
-"""Using trained models from the command line: `eval`, `predict` and `inside` (part of `rnnkit.cli.main`).
+"""Using trained models from the command line: `eval`, `predict` and `inside`.
 
     python -m rnnkit predict demo:names-lstm Nakamura Dvořák 王      # one line per input
     python -m rnnkit predict RUN --examples 5                         # synthetic and weather tasks
@@ -16,11 +16,16 @@ import argparse
 import json
 import sys
 
-from rnnkit.runs.store import RunStore, find_run
+import torch
+
+from rnnkit.analysis.ensemble import evaluate_ensembles
+from rnnkit.analysis.inference import Predictor, evaluate_run
+from rnnkit.analysis.inside import inspect
+from rnnkit.data.tasks.poems import DEFAULT_TEMPERATURE, as_lines, check_poem
+from rnnkit.runs.store import RunError, RunStore, find_run
 
 
-def add_commands(commands) -> None:
-    evaluate = commands.add_parser("eval", help="evaluate a run's checkpoint on a split")
+def add_eval(evaluate: argparse.ArgumentParser) -> None:
     evaluate.add_argument("run_id", help="run to evaluate (or demo:NAME); with --ensemble a group id")
     evaluate.add_argument("--split", choices=("test", "validation", "train"), default="test", help="which split")
     evaluate.add_argument("--checkpoint", choices=("best", "last"), default="best", help="which checkpoint")
@@ -28,8 +33,28 @@ def add_commands(commands) -> None:
                           help="the group's runs of each architecture predict together (probabilities averaged): "
                                "the ensemble's scores beside the members' mean")
 
-    predict = commands.add_parser("predict", help="run a trained model on your own input",
-                                  description=__doc__.split("\n\n")[1])
+
+def command_eval(args: argparse.Namespace, store: RunStore) -> int:
+    if args.ensemble:
+        runs = store.runs(group=args.run_id)
+        if not runs:
+            raise RunError(f"no group {args.run_id!r} in {store.root}; `python -m rnnkit runs` shows the groups")
+        results = evaluate_ensembles(runs, split=args.split, progress=_to_stderr)
+        print(json.dumps(results, indent=2, ensure_ascii=False))
+        return 0
+    metrics = evaluate_run(find_run(store, args.run_id), split=args.split, checkpoint=args.checkpoint,
+                           progress=_to_stderr)
+    print(json.dumps(metrics, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _to_stderr(text: str) -> None:
+    """Progress of a command whose standard output is JSON: on standard error, so the JSON stays parseable."""
+    print(text, file=sys.stderr, flush=True)
+
+
+def add_predict(predict: argparse.ArgumentParser) -> None:
+    predict.description = __doc__.split("\n\n")[1]
     predict.add_argument("run_id", help="run to use, or a shipped demo model as demo:NAME (e.g. demo:names-lstm)")
     predict.add_argument("inputs", nargs="*", help="texts or names to classify")
     predict.add_argument("--examples", type=int, default=0,
@@ -50,101 +75,7 @@ def add_commands(commands) -> None:
     poems.add_argument("--seed", type=int, default=0, help="sampling seed")
 
 
-    calibrate = commands.add_parser("calibrate", help="fit a finished classifier's temperature and balanced "
-                                    "decision on its validation split (done after every training run; this is "
-                                    "for runs and demos trained before)")
-    calibrate.add_argument("run_id", help="run to calibrate, or a shipped demo model as demo:NAME")
-
-    inside = commands.add_parser("inside", help="look inside a trained model on one input (as the Inside page)",
-                                 description="For one input: ||dL/dh_t|| per step (top layer; against the truth "
-                                             "for an example, else the model's own answer), every gate's mean per "
-                                             "step, the PCA path of h_t, and integrated-gradients attributions per "
-                                             "step. Readable summary, or everything with --json.")
-    inside.add_argument("run_id", help="run to look into, or a shipped demo model as demo:NAME")
-    source = inside.add_mutually_exclusive_group()
-    source.add_argument("--text", default=None, help="a text, name or poem line (default: the task's example)")
-    source.add_argument("--example", type=int, default=None, help="a ready-made example by number (recall, "
-                        "adding, weather)")
-    inside.add_argument("--json", action="store_true", help="print every number as JSON")
-
-
-def command_inside(args: argparse.Namespace, store: RunStore) -> int:
-    from rnnkit.analysis.inference import Predictor
-    from rnnkit.analysis.inside import inspect
-
-    predictor = Predictor.from_run(find_run(store, args.run_id))
-    report = inspect(predictor, text=args.text, example=args.example)
-    if args.json:
-        print(json.dumps(report, indent=1, ensure_ascii=False))
-        return 0
-    steps = report["steps"]
-    print(f"{report['arch']}: {len(steps)} steps; {report['output']}")
-    gradient = report["gradient"]["h"]
-    print(f"||dL/dh_t|| at step 1: {gradient[0]:.3e}, at the last step: {gradient[-1]:.3e} "
-          f"(ratio {report['gradient_ratio']:.2e})")
-    for gate, means in report["gate_means"].items():
-        print(f"mean {gate:9} first {means[0]:+.3f}  last {means[-1]:+.3f}  lowest {min(means):+.3f}")
-    if report.get("attribution"):
-        ranked = sorted(zip(steps, report["attribution"]["per_step"]), key=lambda pair: -abs(pair[1]))[:5]
-        print("attribution (top 5 steps): " + ", ".join(f"{step} {score:+.3f}" for step, score in ranked))
-    return 0
-
-
-def command_calibrate(args: argparse.Namespace, store: RunStore) -> int:
-    from rnnkit.config.run import RunConfig
-    from rnnkit.config.spec import TaskSpec
-    from rnnkit.data.tasks import get_task
-    from rnnkit.training.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
-    from rnnkit.training.evaluator import Evaluator, resolve_device
-    from rnnkit.training.posthoc import fit_model
-
-    run = find_run(store, args.run_id)
-    payload = load_checkpoint(run.best_path)
-    config, spec = RunConfig.from_dict(payload["config"]), TaskSpec.from_dict(payload["spec"])
-    if spec.job != "classify":
-        raise ValueError(f"run {run.run_id} is not a classifier: there is nothing to calibrate")
-    data = get_task(config.task.name).load(config.task, config.train.split_seed)
-    device = resolve_device(config.train.device)
-    evaluator = Evaluator(spec, device, config.train.batch_size * 2)
-    model = model_from_checkpoint(payload, device)
-    result = fit_model(evaluator, model, data)
-    save_checkpoint(run.best_path, {**payload, "posthoc": result})
-    run.append_metrics({"kind": "posthoc", "epoch": int(payload.get("epoch", 0)), **result})
-    test = result["test"]
-    print(f"{run.run_id}: temperature {result['temperature']:.3f}; test ECE {test['ece']:.4f} -> "
-          f"{test['ece_calibrated']:.4f}, NLL {test['nll']:.4f} -> {test['nll_calibrated']:.4f}; balanced decision "
-          f"tau {result['tau']:g}: test accuracy {test['balanced']['accuracy']:.4f}, "
-          f"macro-F1 {test['balanced']['macro_f1']:.4f}")
-    return 0
-
-
-def _to_stderr(text: str) -> None:
-    """Progress of a command whose standard output is JSON: on standard error, so the JSON stays parseable."""
-    print(text, file=sys.stderr, flush=True)
-
-
-def command_eval(args: argparse.Namespace, store: RunStore) -> int:
-    from rnnkit.analysis.inference import evaluate_run
-
-    if args.ensemble:
-        from rnnkit.analysis.ensemble import evaluate_ensembles
-        from rnnkit.runs.store import RunError
-
-        runs = store.runs(group=args.run_id)
-        if not runs:
-            raise RunError(f"no group {args.run_id!r} in {store.root}; `python -m rnnkit runs` shows the groups")
-        results = evaluate_ensembles(runs, split=args.split, progress=_to_stderr)
-        print(json.dumps(results, indent=2, ensure_ascii=False))
-        return 0
-    metrics = evaluate_run(find_run(store, args.run_id), split=args.split, checkpoint=args.checkpoint,
-                           progress=_to_stderr)
-    print(json.dumps(metrics, indent=2, ensure_ascii=False))
-    return 0
-
-
 def command_predict(args: argparse.Namespace, store: RunStore) -> int:
-    from rnnkit.analysis.inference import Predictor
-
     predictor = Predictor.from_run(find_run(store, args.run_id))
     if predictor.spec.job == "language_model":
         rows = _poems(predictor, args)
@@ -161,10 +92,6 @@ def command_predict(args: argparse.Namespace, store: RunStore) -> int:
 
 
 def _poems(predictor, args) -> list[dict]:
-    import torch
-
-    from rnnkit.data.tasks.poems import DEFAULT_TEMPERATURE, as_lines, check_poem
-
     if args.inputs or args.examples:
         raise ValueError("a poem model takes --start, --acrostic and --samples, not inputs or --examples")
     if not 1 <= args.samples <= 20:
@@ -206,3 +133,41 @@ def _line(row: dict, unit: str) -> str:
         error = sum(abs(p - t) for p, t in zip(values, row["target"])) / len(values)
         text += f"; mean absolute error against the truth {error:.3f} {unit}".rstrip()
     return text
+
+
+def add_inside(inside: argparse.ArgumentParser) -> None:
+    inside.description = ("For one input: ||dL/dh_t|| per step (top layer; against the truth for an example, else "
+                          "the model's own answer), every gate's mean per step, the PCA path of h_t, and "
+                          "integrated-gradients attributions per step. Readable summary, or everything with --json.")
+    inside.add_argument("run_id", help="run to look into, or a shipped demo model as demo:NAME")
+    source = inside.add_mutually_exclusive_group()
+    source.add_argument("--text", default=None, help="a text, name or poem line (default: the task's example)")
+    source.add_argument("--example", type=int, default=None, help="a ready-made example by number (recall, "
+                        "adding, weather)")
+    inside.add_argument("--json", action="store_true", help="print every number as JSON")
+
+
+def command_inside(args: argparse.Namespace, store: RunStore) -> int:
+    predictor = Predictor.from_run(find_run(store, args.run_id))
+    report = inspect(predictor, text=args.text, example=args.example)
+    if args.json:
+        print(json.dumps(report, indent=1, ensure_ascii=False))
+        return 0
+    steps = report["steps"]
+    print(f"{report['arch']}: {len(steps)} steps; {report['output']}")
+    gradient = report["gradient"]["h"]
+    print(f"||dL/dh_t|| at step 1: {gradient[0]:.3e}, at the last step: {gradient[-1]:.3e} "
+          f"(ratio {report['gradient_ratio']:.2e})")
+    for gate, means in report["gate_means"].items():
+        print(f"mean {gate:9} first {means[0]:+.3f}  last {means[-1]:+.3f}  lowest {min(means):+.3f}")
+    if report.get("attribution"):
+        ranked = sorted(zip(steps, report["attribution"]["per_step"]), key=lambda pair: -abs(pair[1]))[:5]
+        print("attribution (top 5 steps): " + ", ".join(f"{step} {score:+.3f}" for step, score in ranked))
+    return 0
+
+
+COMMANDS = {  # name -> (adds its flags, runs it); the one-line helps are in rnnkit.cli.parser
+    "eval": (add_eval, command_eval),
+    "predict": (add_predict, command_predict),
+    "inside": (add_inside, command_inside),
+}

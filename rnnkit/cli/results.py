@@ -1,0 +1,98 @@
+"""Results for other tools and readers: `report`, `export` and `calibrate`.
+
+    python -m rnnkit report GROUP --html report.html        # one offline HTML file: figures and tables
+    python -m rnnkit export GROUP --tensorboard tb/         # TensorBoard event files
+    python -m rnnkit calibrate demo:names-lstm              # post-hoc fit of a run trained before it existed
+
+A reference is a run id or a group id (`report`, `export`); `calibrate` takes a run or `demo:NAME`.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rnnkit.runs.store import RunError, RunStore, find_run
+
+
+def add_report(report: argparse.ArgumentParser) -> None:
+    report.add_argument("reference", help="a run id or a group id")
+    report.add_argument("--html", required=True, metavar="FILE", help="where to write the report")
+
+
+def command_report(args: argparse.Namespace, store: RunStore) -> int:
+    from rnnkit.core.files import write_atomic
+    from rnnkit.ui.report import html_report
+
+    runs = _run_or_group(store, args.reference)
+    document = html_report(runs, f"rnnkit: {args.reference}")
+    write_atomic(Path(args.html), lambda handle: handle.write(document.encode("utf-8")))
+    print(f"wrote {args.html} ({len(runs)} run(s), {len(document) / 1e6:.1f} MB)")
+    return 0
+
+
+def add_export(export: argparse.ArgumentParser) -> None:
+    export.description = ("TensorBoard event files (scalars per step and epoch, hparams, the confusion matrix as an "
+                          "image, the learned embedding for the projector) of a run or of every run of a group.")
+    export.add_argument("reference", help="a run id or a group id")
+    export.add_argument("--tensorboard", required=True, metavar="DIR", help="folder for the event files "
+                        "(then: tensorboard --logdir DIR)")
+
+
+def command_export(args: argparse.Namespace, store: RunStore) -> int:
+    from rnnkit.analysis.export import export_tensorboard
+
+    runs = _run_or_group(store, args.reference)
+    for folder in export_tensorboard(runs, Path(args.tensorboard)):
+        print(f"wrote {folder}")
+    print(f"view them with: tensorboard --logdir {args.tensorboard}")
+    return 0
+
+
+def add_calibrate(calibrate: argparse.ArgumentParser) -> None:
+    calibrate.add_argument("run_id", help="run to calibrate, or a shipped demo model as demo:NAME")
+
+
+def command_calibrate(args: argparse.Namespace, store: RunStore) -> int:
+    from rnnkit.config.run import RunConfig
+    from rnnkit.config.spec import TaskSpec
+    from rnnkit.data.tasks import get_task
+    from rnnkit.training.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
+    from rnnkit.training.evaluator import Evaluator, resolve_device
+    from rnnkit.training.posthoc import fit_model
+
+    run = find_run(store, args.run_id)
+    payload = load_checkpoint(run.best_path)
+    config, spec = RunConfig.from_dict(payload["config"]), TaskSpec.from_dict(payload["spec"])
+    if spec.job != "classify":
+        raise ValueError(f"run {run.run_id} is not a classifier: there is nothing to calibrate")
+    data = get_task(config.task.name).load(config.task, config.train.split_seed)
+    device = resolve_device(config.train.device)
+    evaluator = Evaluator(spec, device, config.train.batch_size * 2)
+    model = model_from_checkpoint(payload, device)
+    result = fit_model(evaluator, model, data)
+    save_checkpoint(run.best_path, {**payload, "posthoc": result})
+    run.append_metrics({"kind": "posthoc", "epoch": int(payload.get("epoch", 0)), **result})
+    test = result["test"]
+    print(f"{run.run_id}: temperature {result['temperature']:.3f}; test ECE {test['ece']:.4f} -> "
+          f"{test['ece_calibrated']:.4f}, NLL {test['nll']:.4f} -> {test['nll_calibrated']:.4f}; balanced decision "
+          f"tau {result['tau']:g}: test accuracy {test['balanced']['accuracy']:.4f}, "
+          f"macro-F1 {test['balanced']['macro_f1']:.4f}")
+    return 0
+
+
+def _run_or_group(store: RunStore, reference: str) -> list:
+    try:
+        return [store.get(reference)]
+    except RunError:
+        runs = store.runs(group=reference)
+        if not runs:
+            raise RunError(f"no run or group {reference!r} in {store.root}; `python -m rnnkit runs` "
+                           "lists them") from None
+        return runs
+
+
+COMMANDS = {  # name -> (adds its flags, runs it); the one-line helps are in rnnkit.cli.parser
+    "report": (add_report, command_report),
+    "export": (add_export, command_export),
+    "calibrate": (add_calibrate, command_calibrate),
+}

@@ -1,0 +1,146 @@
+"""Experiments over many runs: `sweep` (a grid, random or TPE search) and `horizon` (recall against T).
+
+    python -m rnnkit sweep --task recall --arch lstm,gru --grid model.hidden_size=32,64 --detach
+    python -m rnnkit sweep ... --search tpe --trials 12 --objective macro_f1   # one trial after another
+    python -m rnnkit horizon --lengths 10,50,100 --arch lstm,gru               # waits, prints a table
+
+The configs come from `rnnkit.analysis.sweep` / `.search` / `.horizon`; this file parses and prints.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+from rnnkit.analysis.horizon import ARCHITECTURES, LENGTHS, horizon_configs, horizon_table
+from rnnkit.analysis.search import Trial, tpe_sweep
+from rnnkit.analysis.sweep import SEARCHES, parse_grid, random_configs, sweep_configs, sweep_frame
+from rnnkit.cli.flags import chosen_preset, parse_architectures
+from rnnkit.cli.outcomes import exit_status
+from rnnkit.core.metrics import higher_is_better
+from rnnkit.data.tasks import task_names
+from rnnkit.runs.groups import share_threads
+from rnnkit.runs.store import RunStore, new_group_id
+
+
+def add_sweep(sweep: argparse.ArgumentParser) -> None:
+    sweep.description = ("A grid over any options: every combination of the --grid values (x architectures x seeds) "
+                         "becomes one run of one group of kind 'sweep'. Compare then shows the sweep view (parallel "
+                         "coordinates, the table ranked by validation score, the best configuration).")
+    sweep.add_argument("--task", choices=task_names(), default="recall", help="what to learn (default: recall)")
+    sweep.add_argument("--preset", default=None, help="preset under the grid (default: quick where the task has it)")
+    sweep.add_argument("--arch", default=None,
+                       help="architecture(s), comma-separated (default: the preset's, else lstm)")
+    sweep.add_argument("--grid", action="append", default=[], metavar="SECTION.OPTION=V1,V2",
+                       help="a swept option and its values, e.g. model.hidden_size=32,64; repeat per option")
+    sweep.add_argument("--seeds", type=int, default=1, help="runs per grid point (default: 1)")
+    sweep.add_argument("--search", choices=SEARCHES, default="grid",
+                       help="grid: every point; random: --trials distinct points drawn at random; tpe: Optuna's "
+                            "TPE picks each next point from the scores so far (trains in the foreground)")
+    sweep.add_argument("--trials", type=int, default=8,
+                       help="points to train with --search random|tpe (default: 8)")
+    sweep.add_argument("--search-seed", type=int, default=0, help="seeds the random / TPE choice of points")
+    sweep.add_argument("--objective", default=None,
+                       help="--search tpe: the validation metric to optimise, read at each run's best epoch "
+                            "(default: the task's selection metric, e.g. accuracy; names: try macro_f1)")
+    sweep.add_argument("--detach", action="store_true", help="queue the runs in the background and return")
+
+
+def command_sweep(args: argparse.Namespace, store: RunStore) -> int:
+    if args.seeds < 1:
+        raise ValueError(f"--seeds must be at least 1, not {args.seeds}")
+    preset = chosen_preset(args)
+    group = new_group_id()
+    architectures = parse_architectures(args.arch) if args.arch is not None else None
+    grid = parse_grid(args.task, args.grid)
+    given = [flag for flag, value, default in (("--trials", args.trials, 8), ("--search-seed", args.search_seed, 0),
+                                               ("--objective", args.objective, None)) if value != default]
+    if args.search == "grid" and given:
+        raise ValueError(f"{', '.join(given)} only apply to --search random or tpe; a grid trains every point")
+    if args.search == "random" and args.objective is not None:
+        raise ValueError("--objective only applies to --search tpe (a random search does not look at scores)")
+    if args.search == "tpe":
+        return _tpe(args, store, preset, grid, architectures, group)
+    if args.search == "random":
+        configs = random_configs(args.task, preset, grid, args.trials, architectures=architectures, seeds=args.seeds,
+                                 group=group, seed=args.search_seed)
+    else:
+        configs = sweep_configs(args.task, preset, grid, architectures=architectures, seeds=args.seeds, group=group)
+    if args.detach:  # the group trains at once: its runs share the cores
+        store.start(share_threads(configs))
+        print(f"sweep {group}: {len(configs)} runs queued; watch with `python -m rnnkit runs --group {group}`")
+        return 0
+    from rnnkit.worker.execute import execute
+
+    runs = [store.create(config) for config in configs]
+    outcomes = [execute(run) for run in runs]
+    _print_sweep(runs)
+    return exit_status(outcomes)
+
+
+def _tpe(args: argparse.Namespace, store: RunStore, preset: str | None, grid: dict,
+         architectures: list[str] | None, group: str) -> int:
+    """--search tpe: one trial at a time in this process (`rnnkit.analysis.search`), a line per trial."""
+    if args.detach:
+        raise ValueError("--search tpe chooses each trial from the scores before it, so it trains in the "
+                         "foreground; leave out --detach, or use --search random")
+    from rnnkit.worker.execute import execute
+
+    result = tpe_sweep(store, args.task, preset, grid, args.trials, execute, architectures=architectures,
+                       seeds=args.seeds, group=group, objective=args.objective, seed=args.search_seed,
+                       on_trial=_print_trial)
+    if result.stopped:
+        print("the search was stopped; the trials so far:")
+    _print_sweep(result.runs)
+    return exit_status(result.outcomes, accepted=("completed",))
+
+
+def _print_trial(trial: Trial) -> None:
+    shown = " ".join(f"{section}.{name}={value}" for (section, name), value in trial.point.items())
+    print(f"trial {trial.number}: {shown} -> validation {trial.monitor} "
+          f"{'failed' if trial.value is None else f'{trial.value:.4f}'}", flush=True)
+
+
+def _print_sweep(runs: list) -> None:
+    frame = sweep_frame(runs)
+    monitor = next((name for name in frame["monitor"] if name), "")
+    if monitor:
+        frame = frame.sort_values("best validation", ascending=not higher_is_better(monitor), na_position="last")
+    print(frame.drop(columns=["run"]).to_string(index=False))
+
+
+def add_horizon(horizon: argparse.ArgumentParser) -> None:
+    horizon.description = ("recall at several sequence lengths T for each architecture, one group of kind 'horizon' "
+                           "through the queue (the recall task's 'horizon' preset); waits for it and prints test "
+                           "accuracy per architecture and T.")
+    horizon.add_argument("--lengths", default=",".join(map(str, LENGTHS)),
+                         help=f"sequence lengths, comma-separated (default: {','.join(map(str, LENGTHS))})")
+    horizon.add_argument("--arch", default=",".join(ARCHITECTURES),
+                         help=f"architectures, comma-separated (default: {','.join(ARCHITECTURES)})")
+    horizon.add_argument("--detach", action="store_true", help="queue the group and return")
+
+
+def command_horizon(args: argparse.Namespace, store: RunStore) -> int:
+    try:
+        lengths = tuple(int(text) for text in args.lengths.split(",") if text.strip())
+    except ValueError:
+        raise ValueError("--lengths takes whole numbers separated by commas, e.g. 5,10,20,50,100,150") from None
+    group = new_group_id()
+    started = time.monotonic()
+    runs = store.start(horizon_configs(lengths, tuple(parse_architectures(args.arch)), group=group))
+    print(f"horizon {group}: {len(runs)} runs queued")
+    if args.detach:
+        print(f"watch with `python -m rnnkit runs --group {group}`")
+        return 0
+    while any(run.is_active() for run in runs):
+        store.queue.dispatch()
+        time.sleep(2.0)
+    table = horizon_table(runs)
+    print(table.pivot(index="sequence_length", columns="arch", values="test_accuracy").to_string())
+    print(f"wall time: {time.monotonic() - started:.0f} s")
+    return exit_status(table["state"])
+
+
+COMMANDS = {  # name -> (adds its flags, runs it); the one-line helps are in rnnkit.cli.parser
+    "sweep": (add_sweep, command_sweep),
+    "horizon": (add_horizon, command_horizon),
+}
