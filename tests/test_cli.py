@@ -119,3 +119,63 @@ def test_a_sweep_without_arch_keeps_the_presets_architecture(tmp_path, monkeypat
     assert main(["sweep", "--task", "imdb", "--preset", "quick", "--grid", "model.hidden_size=32,64", "--detach",
                  "--checkpoints-dir", str(tmp_path)]) == 0
     assert [config.model.arch for config in started] == ["gru", "gru"]
+
+
+# ------------------------------------------------------------------------ a light start, one home per policy
+def _imported_modules(*args):
+    """The modules `python -X importtime -m rnnkit ARGS` imports (importtime writes one line each to stderr)."""
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "rnnkit", *args], capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+
+
+def test_help_builds_only_the_command_table(tmp_path):
+    """`--help` lists every command without loading the tasks (nor torch); only the named command's flags are
+    built. (`runs` reads metrics through rnnkit.analysis.reports, whose imports decide whether torch loads.)"""
+    assert not _imported_modules("--help") & {"torch", "streamlit", "pandas", "rnnkit.data.tasks", "rnnkit.cli.flags"}
+    assert not _imported_modules("runs", "--checkpoints-dir", str(tmp_path)) & {
+        "streamlit", "rnnkit.data.tasks", "rnnkit.cli.flags", "rnnkit.worker.execute"}
+
+
+def test_detached_runs_of_one_group_share_the_cores_and_explicit_threads_stay(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from rnnkit.runs.launcher import parallel_threads
+    from rnnkit.runs.store import RunStore
+
+    started = []
+
+    def start(self, configs):
+        started.extend(configs)
+        return [SimpleNamespace(run_id=f"run-{index}") for index, _config in enumerate(configs)]
+
+    monkeypatch.setattr(RunStore, "start", start)
+    command = ["train", "--arch", "rnn,gru", "--seeds", "2", "--detach", "--checkpoints-dir", str(tmp_path)]
+    assert main(command) == 0
+    assert len(started) == 4 and len({config.group for config in started}) == 1
+    assert {config.train.num_threads for config in started} == {parallel_threads(4)}
+    started.clear()
+    assert main([*command, "--threads", "1"]) == 0
+    assert {config.train.num_threads for config in started} == {1}
+
+
+def test_a_full_queue_says_why_in_one_line(tmp_path, monkeypatch, capsys):
+    from rnnkit.runs.queue import QueueFull
+    from rnnkit.runs.store import RunStore
+
+    def refuse(self, configs):
+        raise QueueFull("a group may have at most 1 runs; this one has 2", "group_size", 2, 1)
+
+    monkeypatch.setattr(RunStore, "start", refuse)
+    assert main(["train", "--arch", "rnn,gru", "--detach", "--checkpoints-dir", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == "error: A group may have at most 1 runs; this one has 2.\n"
+
+
+def test_the_exit_status_of_a_command_from_its_runs_outcomes():
+    from rnnkit.cli.outcomes import exit_status
+
+    assert exit_status(["completed", "stopped"]) == 0  # a run stopped on request ended as asked
+    assert exit_status(["completed", "failed"]) == exit_status(["interrupted"]) == 1
+    assert exit_status([]) == 1
+    assert exit_status(["completed", "stopped"], accepted=("completed",)) == 1  # a search cut short
