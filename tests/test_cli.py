@@ -179,3 +179,26 @@ def test_the_exit_status_of_a_command_from_its_runs_outcomes():
     assert exit_status(["completed", "failed"]) == exit_status(["interrupted"]) == 1
     assert exit_status([]) == 1
     assert exit_status(["completed", "stopped"], accepted=("completed",)) == 1  # a search cut short
+
+
+HIDE_STREAMLIT = """
+import importlib.abc, sys
+class Hidden(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] == "streamlit":
+            raise ModuleNotFoundError(f"No module named {name!r}")
+sys.meta_path.insert(0, Hidden())
+from rnnkit.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_report_writes_html_where_streamlit_is_not_installed(tmp_path, capsys):
+    assert main(["train", "--dry-run", "--checkpoints-dir", str(tmp_path)]) == 0
+    capsys.readouterr()
+    main(["runs", "--json", "--checkpoints-dir", str(tmp_path)])
+    run_id = json.loads(capsys.readouterr().out)[0]["run_id"]
+    result = subprocess.run([sys.executable, "-c", HIDE_STREAMLIT, "report", run_id, "--html", str(tmp_path / "r.html"),
+                             "--checkpoints-dir", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "<html" in (tmp_path / "r.html").read_text(encoding="utf-8").lower()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rnnkit.core.files import write_atomic
 from rnnkit.runs.store import RunError, RunStore, find_run
 
 
@@ -20,8 +21,7 @@ def add_report(report: argparse.ArgumentParser) -> None:
 
 
 def command_report(args: argparse.Namespace, store: RunStore) -> int:
-    from rnnkit.core.files import write_atomic
-    from rnnkit.ui.report import html_report
+    from rnnkit.analysis.html_report import html_report  # plotly; no streamlit
 
     runs = _run_or_group(store, args.reference)
     document = html_report(runs, f"rnnkit: {args.reference}")
