@@ -27,7 +27,6 @@ import plotly.graph_objects as go
 
 from rnnkit.analysis import figures as charts
 from rnnkit.analysis import reports
-from rnnkit.model.catalog import check_model_config
 from rnnkit.model.jobs import get_job
 from rnnkit.runs.folder import ACTIVE_STATES, Run, RunError
 from rnnkit.runs.groups import group_configs, share_threads
@@ -79,9 +78,7 @@ def compare(task: str, architectures: list[str] | str | None = None, preset: str
     """
     if isinstance(architectures, str):
         architectures = [architectures]
-    configs = share_threads(group_configs(task, preset, architectures, overrides, seeds=seeds))
-    for config in configs:  # an unknown architecture stops here, before any run folder exists
-        check_model_config(config.model)
+    configs = share_threads(group_configs(task, preset, architectures, overrides, seeds=seeds))  # checked there
     store = RunStore(root)
     runs = store.start(configs)
     group = Group(configs[0].group, tuple(runs), store)

@@ -13,6 +13,7 @@ from typing import Any
 
 from rnnkit.config import RunConfig
 from rnnkit.data.presets import build_config, seeded
+from rnnkit.model.catalog import check_model_config
 from rnnkit.runs.launcher import parallel_threads
 from rnnkit.runs.store import new_group_id
 
@@ -22,7 +23,8 @@ def group_configs(task: str, preset: str | None, architectures: list[str] | None
                   group: str | None = None, kind: str = "") -> list[RunConfig]:
     """The configs of one comparison group: one run per architecture and seed. `architectures` None (or
     [None]) trains the preset's own architecture; preset None or "none" means the plain defaults. A group
-    of more than one run gets a new group id unless `group` names one."""
+    of more than one run gets a new group id unless `group` names one. Every config is checked by the task
+    (its options) and the cell registry (architecture, implementation) before it is returned."""
     if architectures is not None and not architectures:
         raise ValueError("choose at least one architecture")
     if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
@@ -37,6 +39,7 @@ def group_configs(task: str, preset: str | None, architectures: list[str] | None
         for arch in archs:
             model = {**overrides.get("model", {}), **({"arch": arch} if arch else {})}
             config = build_config(task, preset, {**overrides, "model": model}, group=group)
+            check_model_config(config.model)  # an unknown architecture is refused before any folder exists
             configs.append(seeded(dataclasses.replace(config, kind=kind) if kind else config, offset))
     return configs
 
