@@ -173,7 +173,7 @@ def test_a_full_queue_says_why_in_one_line(tmp_path, monkeypatch, capsys):
 
 
 def test_the_exit_status_of_a_command_from_its_runs_outcomes():
-    from rnnkit.cli.outcomes import exit_status
+    from rnnkit.runs.folder import exit_status
 
     assert exit_status(["completed", "stopped"]) == 0  # a run stopped on request ended as asked
     assert exit_status(["completed", "failed"]) == exit_status(["interrupted"]) == 1

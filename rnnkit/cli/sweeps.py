@@ -15,9 +15,9 @@ from rnnkit.analysis.horizon import ARCHITECTURES, LENGTHS, horizon_configs, hor
 from rnnkit.analysis.search import Trial, tpe_sweep
 from rnnkit.analysis.sweep import SEARCHES, parse_grid, random_configs, sweep_configs, sweep_frame
 from rnnkit.cli.flags import chosen_preset, parse_architectures
-from rnnkit.cli.outcomes import exit_status
 from rnnkit.core.metrics import higher_is_better
 from rnnkit.data.tasks import task_names
+from rnnkit.runs.folder import exit_status
 from rnnkit.runs.groups import share_threads
 from rnnkit.runs.store import RunStore, new_group_id
 

@@ -13,10 +13,10 @@ import argparse
 import os
 
 from rnnkit.cli.flags import add_config_flags, configs_from_args
-from rnnkit.cli.outcomes import exit_status
 from rnnkit.config.run import architecture_names
 from rnnkit.data.presets import get_preset, preset_names
 from rnnkit.data.tasks import task_names
+from rnnkit.runs.folder import exit_status
 from rnnkit.runs.store import RunStore
 
 

@@ -24,7 +24,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Iterable, Protocol
 
 from rnnkit.config.run import RunConfig
 from rnnkit.core.files import disk_full, is_disk_full, write_json_atomic
@@ -32,6 +32,16 @@ from rnnkit.core.jsonl import read_records
 
 STATES = ("queued", "running", "completed", "failed", "stopped", "interrupted")
 ACTIVE_STATES = ("queued", "running")
+FINISHED_STATES = ("completed", "stopped")  # ended as asked: a run stopped on request is not a failure
+
+
+def exit_status(outcomes: Iterable[str], accepted: tuple[str, ...] = FINISHED_STATES) -> int:
+    """The exit status of a process or command from how its runs ended: the one rule every face and the
+    worker use. 0 when there were runs and each ended in an `accepted` state, else 1 (a failed or
+    interrupted run, or none at all; 2, refused before anything ran, is the command line's). A search a
+    stop cuts short passes accepted=("completed",): its remaining trials never ran."""
+    outcomes = list(outcomes)
+    return 0 if outcomes and all(outcome in accepted for outcome in outcomes) else 1
 TRANSIENT_STATUS_FIELDS = ("state", "error", "stop_reason", "phase", "resumed_from", "eta_seconds", "resume_step")
 NUMBER = (int, float)
 RECORD_FIELDS = {  # kind -> field -> type(s) every such metrics.jsonl line holds

@@ -21,9 +21,9 @@ from rnnkit.core.files import DiskFull, remove_stale_temporaries, write_json_ato
 from rnnkit.data.tasks import get_task
 from rnnkit.model.budget import OFF, core_parameters, matched_hidden_size
 from rnnkit.model.heads import build_model, count_parameters
+from rnnkit.runs.folder import Run, RunError, exit_status
 from rnnkit.runs.launcher import lower_priority, process_identity
 from rnnkit.runs.queue import dispatch_after_run
-from rnnkit.runs.store import Run, RunError
 from rnnkit.training.checkpoint import CheckpointError, load_checkpoint
 from rnnkit.training.engine import Callback, Diverged, Trainer, resolve_device
 from rnnkit.worker.callbacks import (
@@ -141,7 +141,7 @@ def execute_group(runs: list[Run], resume: bool = False) -> int:
                 os.dup2(log, 1)
                 os.dup2(log, 2)
                 write_json_atomic(run.worker_path, {**process_identity(), "command": "forked by execute_group"})
-                code = 0 if execute(run, resume=resume) in ("completed", "stopped") else 1
+                code = exit_status([execute(run, resume=resume)])
                 dispatch_after_run(run)  # room for the next waiting group
             finally:
                 sys.stdout.flush()
