@@ -3,12 +3,13 @@ import streamlit as st
 
 from rnnkit import ui
 from rnnkit.analysis import reports
+from rnnkit.analysis.html_report import html_report
 from rnnkit.analysis.retrain import reproduce_command
 from rnnkit.runs.access import may_change
 from rnnkit.runs.store import RunError
-from rnnkit.ui import charts, report, seeds, tables
+from rnnkit.ui import charts, seeds, tables
 from rnnkit.ui import sweep as sweep_view
-from rnnkit.ui.i18n import _
+from rnnkit.ui.i18n import _, language
 
 ui.require_entry_point("compare")
 
@@ -70,7 +71,7 @@ left.download_button(_("Download metrics (CSV)"), reports.metrics_csv(selected),
 if right.button(_("Prepare an HTML report"), key="compare_report",
                 help=_("One file with these runs' tables and figures (seeds, sweep, calibration where they "
                        "apply) that opens in any browser, offline")):
-    right.download_button(_("Download the report (HTML)"), report.html_report(selected, _("rnnkit comparison")),
+    right.download_button(_("Download the report (HTML)"), html_report(selected, _("rnnkit comparison"), language()),
                           file_name="rnnkit-report.html", mime="text/html", key="compare_report_download")
 with st.expander(_("Commands that train these runs again")):
     st.caption(_("Each line trains the run again from the command line, with every setting it had (same seed: "

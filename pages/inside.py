@@ -3,7 +3,7 @@ embeddings, and the memory-horizon experiment."""
 import streamlit as st
 
 from rnnkit import ui
-from rnnkit.ui import inside, playground
+from rnnkit.ui import inside, models
 from rnnkit.ui.i18n import _
 
 ui.require_entry_point("inside")
@@ -12,11 +12,11 @@ st.title(_("Inside the network"))
 st.caption(_("Pick a trained model (yours or a demo) and a view. Every view works for every task; "
              "the memory-horizon experiment trains its own group."))
 stores = [("your run", ui.store()), ("demo", ui.demo_store())]
-view = st.segmented_control(_("View"), inside.VIEWS, format_func=inside.view_title, default="gradients",
+view = st.segmented_control(_("View"), list(inside.VIEWS), format_func=inside.view_title, default="gradients",
                             key="inside_view") or "gradients"
 path = None
-if view != "horizon":
-    path = playground.pick_model(stores, prefix="inside")
+if inside.needs_model(view):
+    path = models.pick_model(stores, prefix="inside")
     if path is None:
         st.info(_("No trained model yet: train one on the Train page "
                   "(or regenerate the demos with `python -m rnnkit.worker.demos`)."))

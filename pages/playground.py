@@ -2,13 +2,13 @@
 import streamlit as st
 
 from rnnkit import ui
-from rnnkit.ui import playground
+from rnnkit.ui import models, playground
 from rnnkit.ui.i18n import _
 
 ui.require_entry_point("playground")
 
 st.title(_("Playground"))
-path = playground.pick_model([("your run", ui.store()), ("demo", ui.demo_store())])
+path = models.pick_model([("your run", ui.store()), ("demo", ui.demo_store())])
 if path is None:
     st.info(_("No trained model yet: train one on the Train page "
               "(or regenerate the demos with `python -m rnnkit.worker.demos`)."))

@@ -8,7 +8,7 @@ from rnnkit import ui
 from rnnkit.config.run import architecture_names
 from rnnkit.data.presets import get_preset, preset_names
 from rnnkit.data.tasks import get_task, task_names
-from rnnkit.runs.queue import QueueFull
+from rnnkit.runs.queue import QueueFull, queue_full_message
 from rnnkit.ui import sweep as sweep_view
 from rnnkit.ui.i18n import _
 
@@ -49,7 +49,7 @@ with setup:
             st.session_state["train_watch"] = ui.start_runs(task, preset, architectures, overrides,
                                                             seeds=int(seed_count))
         except QueueFull as error:
-            ui.safe.error(ui.queue_full_message(error))
+            ui.safe.error(queue_full_message(error, _))
         except (ValueError, OSError) as error:  # bad settings, or no space left for the run folders
             ui.safe.error(error)
     with st.expander(_("Sweep: a grid of settings")):
@@ -63,7 +63,7 @@ with setup:
                 st.session_state["train_watch"] = ui.start_sweep(task, preset, architectures, overrides,
                                                                  int(seed_count), grid, points=int(points))
             except QueueFull as error:
-                ui.safe.error(ui.queue_full_message(error))
+                ui.safe.error(queue_full_message(error, _))
             except (ValueError, OSError) as error:
                 ui.safe.error(error)
     if link_problem:

@@ -187,9 +187,9 @@ def test_playground_forecast_and_synthetic_sections(app_env):
 def _epoch_slider_script():
     import streamlit as st
 
-    from rnnkit.ui.live import _epoch_slider
+    from rnnkit.ui.curves import epoch_slider
     epochs = st.session_state.get("epochs", 2)
-    st.markdown(f"shown: {_epoch_slider(list(range(1, epochs + 1)), 'cm')}")
+    st.markdown(f"shown: {epoch_slider(list(range(1, epochs + 1)), 'cm')}")
 
 
 def test_confusion_epoch_slider_follows_training_until_moved_back():

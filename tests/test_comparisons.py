@@ -1,6 +1,10 @@
 """Honest comparisons: seeds (paired by design), equal parameter budgets, and a verdict whose
 statistics agree with scipy."""
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,6 +12,7 @@ import torch
 from scipy import stats as scipy_stats
 
 from rnnkit.analysis import reports
+from rnnkit.analysis.html_report import verdict_sentence
 from rnnkit.analysis.stats import compare, seeds_needed, summarise
 from rnnkit.cli.main import main
 from rnnkit.config.run import ModelConfig
@@ -18,10 +23,10 @@ from rnnkit.model.budget import TOLERANCE, matched_hidden_size
 from rnnkit.model.heads import build_model
 from rnnkit.runs.store import RunStore
 from rnnkit.training.engine import Trainer
-from rnnkit.ui.seeds import verdict_sentence
 from rnnkit.worker.execute import execute
 from tests.apptest import page
 
+ROOT = Path(__file__).resolve().parent.parent
 QUIET = {"stream": io.StringIO(), "install_signals": False}
 TINY = {"task": {"sequence_length": 8, "num_samples": 160}, "model": {"hidden_size": 16},
         "train": {"epochs": 1, "batch_size": 16, "log_every_steps": 5}}
@@ -297,6 +302,28 @@ def test_the_html_report_is_one_offline_file_with_escaped_text(app_env, tmp_path
     assert "<script src=" not in document and "plotly.js v" in document  # the JavaScript is inside
     assert "<h2>Runs</h2>" in document and "<h2>Calibration</h2>" in document
     assert main(["report", "nope", "--html", str(target), "--checkpoints-dir", str(app_env.root)]) == 2
+
+
+def test_the_html_report_needs_no_streamlit(app_env, tmp_path):
+    """`rnnkit report --html` works where streamlit is not installed: a sitecustomize on PYTHONPATH hides it
+    (`import streamlit` raises ImportError), and the report is written from a subprocess all the same."""
+    hidden = tmp_path / "hide_streamlit"
+    hidden.mkdir()
+    (hidden / "sitecustomize.py").write_text("import sys\nsys.modules['streamlit'] = None\n", encoding="utf-8")
+    target = tmp_path / "report.html"
+    script = ("import sys\n"
+              "from rnnkit.analysis.html_report import html_report\n"
+              "from rnnkit.runs.store import RunStore\n"
+              "runs = RunStore(sys.argv[1]).runs(group='gtest')\n"
+              "open(sys.argv[2], 'w', encoding='utf-8').write(html_report(runs, 'rnnkit: gtest'))\n"
+              "try:\n    import streamlit\nexcept ImportError:\n    print('no streamlit')\n")
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hidden), str(ROOT)])}
+    result = subprocess.run([sys.executable, "-c", script, str(app_env.root), str(target)], cwd=tmp_path,
+                            env=environment, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "no streamlit"
+    document = target.read_text(encoding="utf-8")
+    assert document.startswith("<!doctype html>") and "<h2>Runs</h2>" in document
 
 
 def test_compare_prepares_the_html_report_on_request(app_env):

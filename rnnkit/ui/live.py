@@ -6,50 +6,26 @@ reruns every second without redrawing the rest of the page.
 from __future__ import annotations
 
 import statistics
-from pathlib import Path
 
 import streamlit as st
 
 from rnnkit.analysis import reports
-from rnnkit.config.run import RunConfig
+from rnnkit.analysis.figures import FRACTION_METRICS
 from rnnkit.core.metrics import higher_is_better, metric_title
 from rnnkit.model.cells import cell_names
 from rnnkit.model.jobs import get_job
 from rnnkit.runs.access import may_change
-from rnnkit.runs.queue import QueueFull
+from rnnkit.runs.queue import QueueFull, queue_full_message
 from rnnkit.runs.store import Run, RunError
-from rnnkit.ui import charts, safe
+from rnnkit.ui import safe
+from rnnkit.ui.curves import confusion_panel, job_of, metric_charts
 from rnnkit.ui.i18n import _
-from rnnkit.ui.launch import queue_full_message
+from rnnkit.ui.labels import format_score, format_seconds, state_word
+from rnnkit.ui.session import store
 
 LIVE_REFRESH_SECONDS = 2.0
 STARTUP_REFRESH_SECONDS = 0.5
 QUEUED_REFRESH_SECONDS = 5.0
-
-
-def store():
-    from rnnkit.ui import store as run_store
-
-    return run_store()
-
-
-def format_score(metric: str, value: float | None) -> str:
-    """'100.0 %' for accuracy and macro-F1, '2.19' for errors and perplexity, '–' for no value."""
-    if value is None:
-        return "–"
-    return f"{value * 100:.1f} %" if metric in charts.FRACTION_METRICS else f"{value:.3g}"
-
-
-def format_seconds(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return _("{minutes} min {seconds} s").format(minutes=seconds // 60, seconds=f"{seconds % 60:02d}") \
-        if seconds >= 60 else _("{seconds} s").format(seconds=seconds)
-
-
-def state_word(state: str) -> str:
-    words = {"queued": _("queued"), "running": _("running"), "completed": _("completed"), "failed": _("failed"),
-             "stopped": _("stopped"), "interrupted": _("interrupted")}
-    return words.get(state, state)
 
 
 def progress_text(status: dict) -> str:
@@ -104,7 +80,7 @@ def run_rows(runs: list[Run], key: str) -> None:
                 try:
                     run_store.resume(run.run_id)
                 except QueueFull as error:
-                    safe.error(queue_full_message(error))
+                    safe.error(queue_full_message(error, _))
                 except RunError as error:
                     safe.error(error)
         if status["state"] in ("failed", "interrupted") and status["error"]:
@@ -118,7 +94,7 @@ def result_summary(runs: list[Run]) -> None:
     finished = [(run, status) for run, status in finished if status["state"] == "completed" and status["test"]]
     if not finished:
         return
-    monitor = finished[0][1]["monitor"] or get_job(_job(finished[0][0])).headline[0]
+    monitor = finished[0][1]["monitor"] or get_job(job_of(finished[0][0])).headline[0]
     done = {run.run_id: status["test"].get(monitor) for run, status in finished
             if status["test"].get(monitor) is not None}
     scored = []  # (name, mean, text)
@@ -130,7 +106,7 @@ def result_summary(runs: list[Run]) -> None:
         text = f"{name} {format_score(monitor, mean)}"
         if len(values) > 1:
             spread = statistics.stdev(values)
-            shown = f"{spread * 100:.1f}" if monitor in charts.FRACTION_METRICS else f"{spread:.2g}"
+            shown = f"{spread * 100:.1f}" if monitor in FRACTION_METRICS else f"{spread:.2g}"
             text = _("{model} {mean} ± {std} ({count} seeds)").format(
                 model=name, mean=format_score(monitor, mean), std=shown, count=len(values))
         scored.append((name, mean, text))
@@ -151,63 +127,6 @@ def result_summary(runs: list[Run]) -> None:
     if waiting:
         line += " " + _("{count} run(s) not finished.").format(count=waiting)
     st.success(line, icon=":material/emoji_events:")
-
-
-def metric_charts(runs: list[Run], key: str) -> None:
-    """Loss (step-level) and the job's headline metrics, all runs overlaid."""
-    epochs = reports.epoch_frame(runs)
-    left, right = st.columns(2)
-    left.plotly_chart(charts.loss_figure(reports.step_frame(runs), epochs), key=f"{key}_loss")
-    metrics = get_job(_job(runs[0])).headline
-    if epochs.empty:
-        right.info(_("Validation metrics appear after the first epoch."))
-        return
-    chance = reports.chance_accuracy(runs[0])
-    right.plotly_chart(charts.metric_figure(epochs, metrics[0], reports.baselines(runs[0]), chance),
-                       key=f"{key}_metric0")
-    probes = [(reports.run_label(run), reports.arch_of(run), run.metrics("probe")[-1]) for run in runs
-              if run.metrics("probe")]
-    if len(metrics) > 1 or probes:
-        left, right = st.columns(2)
-        if len(metrics) > 1:
-            left.plotly_chart(charts.metric_figure(epochs, metrics[1], reports.baselines(runs[0]), chance),
-                              key=f"{key}_metric1")
-        if probes:
-            (right if len(metrics) > 1 else left).plotly_chart(charts.gradient_reach_figure(probes),
-                                                                key=f"{key}_gradient")
-
-
-def _job(run: Run) -> str:
-    """classify | regress | language_model, from the task spec the run recorded when it started."""
-    starts = run.metrics("start")
-    return starts[-1]["spec"]["job"] if starts else "classify"
-
-
-def _epoch_slider(epochs: list[int], key: str) -> int:
-    """An epoch slider that follows new epochs while the run trains, unless the user moved it back."""
-    latest = f"{key}_latest"
-    if key not in st.session_state or st.session_state[key] == st.session_state.get(latest):
-        st.session_state[key] = epochs[-1]
-    st.session_state[latest] = epochs[-1]
-    return st.select_slider(_("epoch"), epochs, key=key)
-
-
-def confusion_panel(runs: list[Run], key: str) -> None:
-    """Confusion matrix of one run at a chosen epoch, and its per-class precision/recall/F1."""
-    finished = [run for run in runs if run.metrics("epoch")]
-    if not finished or _job(finished[0]) != "classify":
-        return
-    labels = unique_labels({run.run_id: reports.run_label(run) for run in finished})
-    chosen = st.selectbox(_("Confusion matrix of"), list(labels), format_func=labels.get, key=f"{key}_cm_run")
-    run = next(r for r in finished if r.run_id == chosen)
-    epochs = [record["epoch"] for record in run.metrics("epoch")]
-    epoch = epochs[0] if len(epochs) == 1 else _epoch_slider(epochs, f"{key}_cm_epoch_{chosen}")
-    normalise = st.toggle(_("normalise rows (recall)"), key=f"{key}_cm_norm")
-    matrix, names, per_class = reports.confusion(run, epoch)
-    left, right = st.columns([3, 2])
-    title = _("{run}, epoch {epoch}, validation split").format(run=labels[chosen], epoch=epoch)
-    left.plotly_chart(charts.confusion_figure(matrix, names, normalise, title), key=f"{key}_cm")
-    right.dataframe(charts.per_class_frame(per_class, names), hide_index=True, key=f"{key}_pc")
 
 
 def live_view(group: str) -> None:
@@ -270,46 +189,3 @@ def queue_note(run_store, runs: list[Run]) -> None:
               "{capacity} at once) and {groups} group(s) are waiting. It starts by itself.").format(
         training=summary["training_runs"], capacity=summary["capacity"], groups=summary["waiting_groups"]),
         icon=":material/hourglass_top:")
-
-
-def group_options() -> list[str]:
-    seen: list[str] = []
-    for run in store().runs():
-        try:
-            group = run.config().group
-        except RunError:
-            continue
-        if group and group not in seen:
-            seen.append(group)
-    return seen
-
-
-def run_choices(runs: list[Run]) -> dict[str, str]:
-    """run id -> 'lstm · recall · 2026-11-22 12:01:05 · alice' for pickers (with the owner in classroom
-    mode). Labels are unique: Streamlit's pickers tell options apart by their label, so two runs of
-    one architecture started in the same second get the end of their run id added."""
-    choices = {}
-    for run in runs:
-        try:
-            config: RunConfig = run.config()
-        except RunError:
-            continue
-        stamp = run.run_id[:15]
-        owner = run.owner()
-        choices[run.run_id] = (f"{reports.run_label(run)} · {config.task.name} · "
-                               f"{stamp[:8]} {stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}"
-                               + (f" · {owner}" if owner else ""))
-    return unique_labels(choices)
-
-
-def unique_labels(labels: dict[str, str]) -> dict[str, str]:
-    """run id (or path) -> label, with the end of the id added where two labels are the same:
-    Streamlit's pickers tell options apart by their label, so equal labels would pick the wrong run."""
-    counts: dict[str, int] = {}
-    for label in labels.values():
-        counts[label] = counts.get(label, 0) + 1
-    def tail(key: str) -> str:  # "…-ef97" of a run id, or of the run folder of a checkpoint path
-        path = Path(key)
-        return (path.parent.name if path.suffix == ".pt" else path.name)[-4:]
-
-    return {key: f"{label} · {tail(key)}" if counts[label] > 1 else label for key, label in labels.items()}

@@ -1,109 +1,32 @@
 """Playground widgets: try a trained model on your own input, one section per kind of input.
 A task says which kind it takes (`Task.playground`: text, name, forecast, poem, sequence), so a new
-task appears here without a change to this file.
+task appears here without a change to this file. The model comes from `rnnkit.ui.models`' picker.
 
-Pick a task first; the model defaults to your best finished run of that task (by its test score),
-else the task's shipped demo. Every input goes through the task's own encoder (same tokeniser, same
-vocabulary as in training); what it refuses (empty text, the wrong script, unknown characters, too
-long) comes back as a ValueError whose message is shown as plain text, and what it had to replace
-(ř -> r, 风 -> 風) is said. User text and generated text are shown as text, never as markdown.
+Every input goes through the task's own encoder (same tokeniser, same vocabulary as in training); what
+it refuses (empty text, the wrong script, unknown characters, too long) comes back as a ValueError whose
+message is shown as plain text, and what it had to replace (ř -> r, 风 -> 風) is said. User text and
+generated text are shown as text, never as markdown.
 """
 from __future__ import annotations
 
-from pathlib import Path
-from typing import NamedTuple
-
+import plotly.express as px
 import streamlit as st
 import torch
 
-from rnnkit.analysis import reports
 from rnnkit.analysis.inference import Predictor
-from rnnkit.core.metrics import higher_is_better, metric_title
-from rnnkit.data.tasks import get_task, task_names
+from rnnkit.core.metrics import metric_title
+from rnnkit.data.inputs import read_example, read_text
 from rnnkit.data.tasks.poems import DEFAULT_TEMPERATURE, as_lines, check_poem, line_lengths
-from rnnkit.runs.access import may_change
-from rnnkit.runs.store import RunStore
 from rnnkit.ui import charts, safe
 from rnnkit.ui.i18n import _
-from rnnkit.ui.live import format_score, unique_labels
-
-
-class Model(NamedTuple):
-    path: str  # best.pt
-    task: str
-    label: str  # for the picker
-    score: float | None  # test score of the task's selection metric (None: not tested yet)
-    demo: bool
-
-
-def available_models(stores: list[tuple[str, RunStore]]) -> list[Model]:
-    """Every run with a best.pt (your runs first, then the shipped demos). In classroom mode a student
-    tries only their own models (a model carries what it was trained on: vocabulary, class names)."""
-    models = []
-    for origin, store in stores:
-        for run in store.runs():
-            if not run.best_path.exists():
-                continue
-            if origin != "demo" and not may_change(store.user, run.owner()):
-                continue
-            try:
-                summary = reports.run_summary(run)
-            except ValueError:
-                continue
-            if "task" not in summary:
-                continue
-            score = summary["test"].get(summary["monitor"]) if summary["monitor"] else None
-            where = _("demo") if origin == "demo" else _("your run")
-            label = f"{where}: {reports.run_label(run)} · {run.run_id}"
-            if score is not None:
-                label += " · " + _("test {metric} {value}").format(metric=_(metric_title(summary["monitor"])),
-                                                                   value=format_score(summary["monitor"], score))
-            models.append(Model(str(run.best_path), summary["task"], label, score, origin == "demo"))
-    return models
-
-
-def default_model(models: list[Model]) -> Model:
-    """The best finished run of the task by its test score, else the task's demo, else the first."""
-    task = get_task(models[0].task)
-    better = higher_is_better(task.selection_metric)
-    tested = [model for model in models if model.score is not None and not model.demo]
-    if tested:
-        return sorted(tested, key=lambda model: model.score, reverse=better)[0]
-    demos = [model for model in models if model.demo]
-    return (demos or models)[0]
-
-
-def pick_model(stores: list[tuple[str, RunStore]], prefix: str = "play") -> str | None:
-    """Task, then model widgets (keys `<prefix>_task`, `<prefix>_model`); returns the chosen best.pt path
-    (None when nothing is trained)."""
-    models = available_models(stores)
-    tasks = [name for name in task_names() if any(model.task == name for model in models)]
-    if not tasks:
-        return None
-    task_key, model_key = f"{prefix}_task", f"{prefix}_model"
-    if st.session_state.get(task_key) not in tasks:  # first visit: the task of your latest run, else the first
-        st.session_state[task_key] = next((model.task for model in models if not model.demo), tasks[0])
-    task = st.selectbox(_("Task"), tasks, format_func=lambda name: _(get_task(name).title), key=task_key)
-    of_task = [model for model in models if model.task == task]
-    paths = [model.path for model in of_task]
-    if st.session_state.get(model_key) not in paths:
-        st.session_state[model_key] = default_model(of_task).path
-    labels = unique_labels({model.path: model.label for model in of_task})
-    return st.selectbox(_("Model (default: your best finished run, else the demo)"), paths, format_func=labels.get,
-                        key=model_key)
-
-
-@st.cache_resource(max_entries=6)
-def load_predictor(path: str, modified: float) -> Predictor:
-    """Cached per file and modification time, so a newer best.pt is picked up."""
-    return Predictor.from_file(path)
+from rnnkit.ui.inside.attributions import show_attributions
+from rnnkit.ui.labels import format_score
+from rnnkit.ui.models import predictor_of
 
 
 def show(path: str) -> None:
-    try:
-        predictor = load_predictor(path, Path(path).stat().st_mtime)
-    except (ValueError, OSError) as error:  # a broken best.pt: say so, and keep the page working
-        safe.error(_("This model cannot be loaded: {error}").format(error=error))
+    predictor = predictor_of(path)
+    if predictor is None:  # a broken best.pt: said, and the page keeps working
         return
     test = predictor.test_metrics
     if test:
@@ -148,9 +71,6 @@ def classify_text(predictor: Predictor) -> None:
         _replaced_note(result.get("replaced", []))
         st.plotly_chart(charts.probability_figure(result["top"]), key="play_probabilities")
         if explain:  # the class shown above (the balanced decision may differ from the raw argmax)
-            from rnnkit.data.inputs import read_text
-            from rnnkit.ui.inside import show_attributions
-
             try:
                 model_input = read_text(predictor, text)
             except ValueError as error:
@@ -178,9 +98,6 @@ def forecast(predictor: Predictor) -> None:
         mae = sum(abs(p - a) for p, a in zip(values, actual)) / len(actual)
         column.metric(_("MAE {what}").format(what=label), f"{mae:.2f} °C")
     if st.toggle(_("show which input days and features mattered (integrated gradients)"), key="play_explain_forecast"):
-        from rnnkit.data.inputs import read_example
-        from rnnkit.ui.inside import show_attributions
-
         show_attributions(predictor, read_example(predictor, index), "play_attributions")
 
 
@@ -232,8 +149,6 @@ def synthetic(predictor: Predictor) -> None:
     number = st.number_input(_("example number"), 0, 10_000, 0, key="play_example")
     dataset = predictor.task.examples(predictor.artifacts, int(number) + 1, seed=4242)
     result = predictor.predict_examples(int(number) + 1, seed=4242)[int(number)]
-    import plotly.express as px
-
     figure = px.imshow(dataset.inputs[int(number)].T.numpy(), aspect="auto", color_continuous_scale="RdBu",
                        labels={"x": _("time step"), "y": _("input channel")}, title=_("input sequence"))
     st.plotly_chart(figure, key="play_sequence")

@@ -1,9 +1,8 @@
-"""User text is data, never markup. Streamlit renders alerts, captions and headers as markdown, and
-plotly renders a few HTML tags in chart labels, so anything that may echo what a user typed or what
-a user's file holds (error messages, class names, replaced characters) goes through here first."""
+"""User text is data, never markup. Streamlit renders alerts, captions and headers as markdown, so
+anything that may echo what a user typed or what a user's file holds (error messages, class names,
+replaced characters) goes through here first. Chart labels are escaped where the figures are built
+(`rnnkit.analysis.figures.chart_text`: plotly renders a few HTML tags)."""
 from __future__ import annotations
-
-import html
 
 import streamlit as st
 
@@ -18,8 +17,3 @@ def plain(text: object) -> str:
 
 def error(text: object) -> None:
     st.error(plain(text))
-
-
-def chart_text(text: object) -> str:
-    """A label for a plotly chart: HTML escaped (plotly would render <a>, <b>, <br> ...)."""
-    return html.escape(str(text))

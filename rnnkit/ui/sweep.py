@@ -6,46 +6,18 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
+from rnnkit.analysis.html_report import is_sweep
+from rnnkit.analysis.reports import run_settings
 from rnnkit.analysis.sweep import sweep_frame
 from rnnkit.core.metrics import higher_is_better, metric_title
-from rnnkit.runs.store import Run, RunError
+from rnnkit.runs.store import Run
 from rnnkit.ui import charts, safe
 from rnnkit.ui.i18n import _
+from rnnkit.ui.labels import format_score
 
-
-def is_sweep(runs: list[Run]) -> bool:
-    kinds = set()
-    for run in runs:
-        try:
-            kinds.add(run.config().kind)
-        except RunError:
-            continue
-    return "sweep" in kinds
-
-
-def parallel_figure(frame: pd.DataFrame, axes: list[str], metric: str) -> go.Figure:
-    scale = 100.0 if metric in charts.FRACTION_METRICS else 1.0
-    dimensions = []
-    for axis in axes:
-        values = frame[axis]
-        if all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in values):
-            dimensions.append({"label": axis, "values": list(values)})
-        else:  # words and switches: one tick per value
-            names = sorted({str(value) for value in values})
-            dimensions.append({"label": axis, "values": [names.index(str(value)) for value in values],
-                               "tickvals": list(range(len(names))), "ticktext": names})
-    scores = [value * scale if value is not None and not pd.isna(value) else None for value in frame["best validation"]]
-    dimensions.append({"label": _("best validation {metric}").format(metric=_(metric_title(metric))),
-                       "values": [value if value is not None else 0 for value in scores]})
-    figure = go.Figure(go.Parcoords(dimensions=dimensions, line={
-        "color": [value if value is not None else 0 for value in scores], "colorscale": "Viridis",
-        "showscale": True, "reversescale": not higher_is_better(metric)}))
-    figure.update_layout(title=_("the sweep: drag along an axis to pick a range"), **charts.layout(height=460))
-    figure.update_layout(margin={"l": 70, "r": 40, "t": 110, "b": 30}, title_y=0.97)  # axis names sit above
-    return figure
+__all__ = ["is_sweep", "sweep_section", "link_of", "grid_box"]
 
 
 def sweep_section(runs: list[Run], key: str) -> None:
@@ -58,7 +30,7 @@ def sweep_section(runs: list[Run], key: str) -> None:
     st.caption(_("Each line is one run: where it sits on each swept setting, and its best validation score. "
                  "The ranking uses the validation split only; the test score is shown for the record."))
     if axes:
-        st.plotly_chart(parallel_figure(frame, axes, metric), key=f"{key}_parallel")
+        st.plotly_chart(charts.parallel_figure(frame, axes, metric), key=f"{key}_parallel")
     shown = frame
     columns = st.columns(max(len(axes), 1))
     for column, axis in zip(columns, axes):
@@ -86,15 +58,11 @@ def sweep_section(runs: list[Run], key: str) -> None:
 
 
 def charts_score(metric: str, value) -> str:
-    from rnnkit.ui.live import format_score
-
     return format_score(metric, None if value is None or pd.isna(value) else float(value))
 
 
 def link_of(run: Run, axes: list[str]) -> dict[str, str]:
     """The Train form's link for `run`: its task, preset, architecture and swept settings."""
-    from rnnkit.analysis.reports import run_settings
-
     config = run.config()
     settings = run_settings(run)
     params = {"task": config.task.name, "preset": config.preset or "none", "arch": config.model.arch}

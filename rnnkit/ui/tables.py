@@ -6,12 +6,15 @@ import pandas as pd
 import streamlit as st
 
 from rnnkit.analysis import reports
+from rnnkit.analysis.figures import FRACTION_METRICS
+from rnnkit.analysis.html_report import count_text
 from rnnkit.core.metrics import metric_title
-from rnnkit.runs.store import Run, RunError
+from rnnkit.runs.access import may_change
+from rnnkit.runs.store import Run, RunError, delete_run
 from rnnkit.ui import safe
-from rnnkit.ui.charts import FRACTION_METRICS
 from rnnkit.ui.i18n import _
-from rnnkit.ui.live import state_word
+from rnnkit.ui.labels import state_word
+from rnnkit.ui.session import store
 
 
 def _header(column: str) -> str:
@@ -42,11 +45,6 @@ def runs_table(runs: list[Run], key: str) -> None:
     st.dataframe(frame, hide_index=True, key=key)
 
 
-def count_text(values) -> list[str]:
-    """Counts as the tables show them: '20,362', or '–' for none (one type per column, as Arrow wants)."""
-    return [f"{int(value):,}" if isinstance(value, (int, float)) and not pd.isna(value) else "–" for value in values]
-
-
 def _score(metric: str, value) -> str:
     if value is None or pd.isna(value):
         return "–"
@@ -56,10 +54,6 @@ def _score(metric: str, value) -> str:
 def delete_section(runs: list[Run], key: str) -> None:
     """Delete the chosen runs for good: only those this user may change (their own; a teacher any)
     and that have ended, after a confirmation. The run store checks again."""
-    from rnnkit.runs.access import may_change
-    from rnnkit.runs.store import delete_run
-    from rnnkit.ui import store
-
     run_store = store()
     mine = [run for run in runs if may_change(run_store.user, run.owner()) and not run.is_active()]
     with st.expander(_("Delete runs")):

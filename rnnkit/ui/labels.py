@@ -1,0 +1,76 @@
+"""How runs read on screen: scores, durations and states in the session's language, unique labels for
+pickers, and the pickers' choices (groups, runs)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rnnkit.analysis import reports
+from rnnkit.analysis.figures import FRACTION_METRICS
+from rnnkit.config.run import RunConfig
+from rnnkit.runs.store import Run, RunError
+from rnnkit.ui.i18n import _
+from rnnkit.ui.session import store
+
+
+def format_score(metric: str, value: float | None) -> str:
+    """'100.0 %' for accuracy and macro-F1, '2.19' for errors and perplexity, '–' for no value."""
+    if value is None:
+        return "–"
+    return f"{value * 100:.1f} %" if metric in FRACTION_METRICS else f"{value:.3g}"
+
+
+def format_seconds(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return _("{minutes} min {seconds} s").format(minutes=seconds // 60, seconds=f"{seconds % 60:02d}") \
+        if seconds >= 60 else _("{seconds} s").format(seconds=seconds)
+
+
+def state_word(state: str) -> str:
+    words = {"queued": _("queued"), "running": _("running"), "completed": _("completed"), "failed": _("failed"),
+             "stopped": _("stopped"), "interrupted": _("interrupted")}
+    return words.get(state, state)
+
+
+def group_options() -> list[str]:
+    """The groups of this session's runs, newest first."""
+    seen: list[str] = []
+    for run in store().runs():
+        try:
+            group = run.config().group
+        except RunError:
+            continue
+        if group and group not in seen:
+            seen.append(group)
+    return seen
+
+
+def run_choices(runs: list[Run]) -> dict[str, str]:
+    """run id -> 'lstm · recall · 2026-11-22 12:01:05 · alice' for pickers (with the owner in classroom
+    mode). Labels are unique: Streamlit's pickers tell options apart by their label, so two runs of
+    one architecture started in the same second get the end of their run id added."""
+    choices = {}
+    for run in runs:
+        try:
+            config: RunConfig = run.config()
+        except RunError:
+            continue
+        stamp = run.run_id[:15]
+        owner = run.owner()
+        choices[run.run_id] = (f"{reports.run_label(run)} · {config.task.name} · "
+                               f"{stamp[:8]} {stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}"
+                               + (f" · {owner}" if owner else ""))
+    return unique_labels(choices)
+
+
+def unique_labels(labels: dict[str, str]) -> dict[str, str]:
+    """run id (or path) -> label, with the end of the id added where two labels are the same:
+    Streamlit's pickers tell options apart by their label, so equal labels would pick the wrong run."""
+    counts: dict[str, int] = {}
+    for label in labels.values():
+        counts[label] = counts.get(label, 0) + 1
+
+    def tail(key: str) -> str:  # "…-ef97" of a run id, or of the run folder of a checkpoint path
+        path = Path(key)
+        return (path.parent.name if path.suffix == ".pt" else path.name)[-4:]
+
+    return {key: f"{label} · {tail(key)}" if counts[label] > 1 else label for key, label in labels.items()}

@@ -1,0 +1,102 @@
+"""The model picker of the Playground and the Inside page: every trained model this session may try
+(your runs first, then the shipped demos), a task then a model widget, and the cached loader.
+
+Pick a task first; the model defaults to your best finished run of that task (by its test score),
+else the task's shipped demo. In classroom mode a student tries only their own models (a model
+carries what it was trained on: vocabulary, class names).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import streamlit as st
+
+from rnnkit.analysis import reports
+from rnnkit.analysis.inference import Predictor
+from rnnkit.core.metrics import higher_is_better, metric_title
+from rnnkit.data.tasks import get_task, task_names
+from rnnkit.runs.access import may_change
+from rnnkit.runs.store import RunStore
+from rnnkit.ui import safe
+from rnnkit.ui.i18n import _
+from rnnkit.ui.labels import format_score, unique_labels
+
+
+class Model(NamedTuple):
+    path: str  # best.pt
+    task: str
+    label: str  # for the picker
+    score: float | None  # test score of the task's selection metric (None: not tested yet)
+    demo: bool
+
+
+def available_models(stores: list[tuple[str, RunStore]]) -> list[Model]:
+    """Every run with a best.pt (your runs first, then the shipped demos), in `stores` order."""
+    models = []
+    for origin, store in stores:
+        for run in store.runs():
+            if not run.best_path.exists():
+                continue
+            if origin != "demo" and not may_change(store.user, run.owner()):
+                continue
+            try:
+                summary = reports.run_summary(run)
+            except ValueError:
+                continue
+            if "task" not in summary:
+                continue
+            score = summary["test"].get(summary["monitor"]) if summary["monitor"] else None
+            where = _("demo") if origin == "demo" else _("your run")
+            label = f"{where}: {reports.run_label(run)} · {run.run_id}"
+            if score is not None:
+                label += " · " + _("test {metric} {value}").format(metric=_(metric_title(summary["monitor"])),
+                                                                   value=format_score(summary["monitor"], score))
+            models.append(Model(str(run.best_path), summary["task"], label, score, origin == "demo"))
+    return models
+
+
+def default_model(models: list[Model]) -> Model:
+    """The best finished run of the task by its test score, else the task's demo, else the first."""
+    task = get_task(models[0].task)
+    better = higher_is_better(task.selection_metric)
+    tested = [model for model in models if model.score is not None and not model.demo]
+    if tested:
+        return sorted(tested, key=lambda model: model.score, reverse=better)[0]
+    demos = [model for model in models if model.demo]
+    return (demos or models)[0]
+
+
+def pick_model(stores: list[tuple[str, RunStore]], prefix: str = "play") -> str | None:
+    """Task, then model widgets (keys `<prefix>_task`, `<prefix>_model`); returns the chosen best.pt path
+    (None when nothing is trained)."""
+    models = available_models(stores)
+    tasks = [name for name in task_names() if any(model.task == name for model in models)]
+    if not tasks:
+        return None
+    task_key, model_key = f"{prefix}_task", f"{prefix}_model"
+    if st.session_state.get(task_key) not in tasks:  # first visit: the task of your latest run, else the first
+        st.session_state[task_key] = next((model.task for model in models if not model.demo), tasks[0])
+    task = st.selectbox(_("Task"), tasks, format_func=lambda name: _(get_task(name).title), key=task_key)
+    of_task = [model for model in models if model.task == task]
+    paths = [model.path for model in of_task]
+    if st.session_state.get(model_key) not in paths:
+        st.session_state[model_key] = default_model(of_task).path
+    labels = unique_labels({model.path: model.label for model in of_task})
+    return st.selectbox(_("Model (default: your best finished run, else the demo)"), paths, format_func=labels.get,
+                        key=model_key)
+
+
+@st.cache_resource(max_entries=6)
+def load_predictor(path: str, modified: float) -> Predictor:
+    """Cached per file and modification time, so a newer best.pt is picked up."""
+    return Predictor.from_file(path)
+
+
+def predictor_of(path: str) -> Predictor | None:
+    """The model at `path`, ready for input; None after a shown error (a broken best.pt keeps the page working)."""
+    try:
+        return load_predictor(path, Path(path).stat().st_mtime)
+    except (ValueError, OSError) as error:
+        safe.error(_("This model cannot be loaded: {error}").format(error=error))
+        return None
