@@ -5,9 +5,9 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from rnnkit import ui
-from rnnkit.config.run import architecture_names
 from rnnkit.data.presets import get_preset, preset_names
 from rnnkit.data.tasks import get_task, task_names
+from rnnkit.model.cells import cell_names
 from rnnkit.runs.queue import QueueFull, queue_full_message
 from rnnkit.ui import sweep as sweep_view
 from rnnkit.ui.i18n import _
@@ -36,7 +36,7 @@ with setup:
     if preset != "none":
         left.caption(_(get_preset(task, preset).get("description", "")))
     architectures = right.multiselect(_("Architectures: one run each, same data, seed and settings"),
-                                      architecture_names(), key="train_archs",
+                                      cell_names(), key="train_archs",
                                       help=_("reslstm is the residual LSTM of the IMDB lab report"))
     seed_count = right.number_input(_("Seeds per architecture"), min_value=1, max_value=10, step=1, key="train_seeds",
                                     help=_("3 or more: Compare shows mean ± std over seeds and says whether the "

@@ -16,6 +16,8 @@ from rnnkit.config.options import declared, kind_of, label_of
 from rnnkit.config.run import ModelConfig, TrainConfig
 from rnnkit.data.presets import build_config, preset_names
 from rnnkit.data.tasks import get_task
+from rnnkit.model.catalog import check_model_config, choices_of
+from rnnkit.model.cells import cell_names
 from rnnkit.ui.i18n import _
 from rnnkit.ui.upload import path_widget
 
@@ -81,7 +83,7 @@ def _widget(section: str, item, declaration):
         from rnnkit.ui.auth import current_user
 
         return path_widget(key, label, help_text, server_paths=may_use_server_paths(current_user()))
-    choices = declaration.valid_choices()
+    choices = choices_of(declaration)  # a catalog's names (e.g. the architectures) included
     if choices is not None:
         return st.selectbox(label, choices, key=key, help=help_text)
     kind = kind_of(item)
@@ -123,7 +125,6 @@ def share_query(task: str, preset: str, architectures: list[str], seeds: int,
 def apply_shared_link(params: dict[str, str]) -> str | None:
     """Fill the Train form from a shared link (once per link); returns what is wrong with a bad one.
     Every value is checked as the form would check it; nothing from the link is run or rendered."""
-    from rnnkit.config.run import architecture_names
     from rnnkit.data.tasks import task_names
 
     if "task" not in params or st.session_state.get("train_link") == params:
@@ -135,7 +136,7 @@ def apply_shared_link(params: dict[str, str]) -> str | None:
     if preset not in (*preset_names(task), "none"):
         return _("This link names an unknown preset.")
     archs = [arch for arch in params.get("arch", "").split(",") if arch]
-    if not archs or any(arch not in architecture_names() for arch in archs):
+    if not archs or any(arch not in cell_names() for arch in archs):
         return _("This link names an unknown architecture.")
     try:
         seeds = int(params.get("seeds", "1"))
@@ -157,7 +158,7 @@ def apply_shared_link(params: dict[str, str]) -> str | None:
         except ValueError:
             return _("This link holds a value that cannot be read.")
     try:
-        build_config(task, None if preset == "none" else preset, values)
+        check_model_config(build_config(task, None if preset == "none" else preset, values).model)
     except (ValueError, TypeError) as error:
         return _("This link's settings are not valid: {error}").format(error=error)
     st.session_state.update({"train_task": task, "train_preset": preset, "train_archs": archs, "train_seeds": seeds})
