@@ -4,10 +4,10 @@ Page config, the shared sidebar (language, projector mode, data folder) and navi
 Training never runs in this process: the Train page launches `python -m rnnkit train` workers and
 watches their folders.
 """
-import os
 
 import streamlit as st
 
+from rnnkit.core import settings
 from rnnkit.core.i18n import LANGUAGES
 from rnnkit.runs.access import may_use_server_paths
 from rnnkit.ui import safe, style
@@ -18,7 +18,7 @@ st.set_page_config(page_title="rnnkit", page_icon=":material/cycle:", layout="wi
 st.session_state["app_entry"] = True  # pages check this: see rnnkit.ui.require_entry_point
 # the sidebar's choices live under plain keys: Streamlit resets a widget's own state when the page changes
 SETTINGS = {"app_language": browser_language, "app_projector": lambda: False,
-            "app_data_dir": lambda: os.environ.get("RNNKIT_DATA_DIR", "")}
+            "app_data_dir": lambda: str(settings.data_dir() or "")}
 for name, default in SETTINGS.items():
     if name not in st.session_state:
         st.session_state[name] = default()
@@ -46,7 +46,7 @@ with st.sidebar:
                       help=_("Folder with the datasets (e.g. ../shared/data); "
                              "empty: $RNNKIT_DATA_DIR, then ~/.rnnkit/data"))
     else:
-        st.session_state["app_data_dir"] = os.environ.get("RNNKIT_DATA_DIR", "")
+        st.session_state["app_data_dir"] = str(settings.data_dir() or "")
     if current_user() is not None:
         role = _("teacher") if current_user().is_teacher else _("student")
         st.caption(safe.plain(_("Logged in as {name} ({role})").format(name=current_user().name, role=role)))

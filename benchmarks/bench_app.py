@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rnnkit.runs.store import RunStore  # noqa: E402
-from tests import browser  # noqa: E402
+from rnnkit.runs.store import RunStore
+from tests import browser
 
 PAGES = ("Home", "Train", "Compare", "Playground")
 

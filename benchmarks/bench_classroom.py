@@ -30,11 +30,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rnnkit.runs.access import User, hash_code  # noqa: E402
-from rnnkit.runs.queue import Limits, default_capacity  # noqa: E402
-from rnnkit.runs.store import RunStore  # noqa: E402
-from rnnkit.ui.launch import group_configs  # noqa: E402
-from tests import browser  # noqa: E402
+from rnnkit.runs.access import User, hash_code
+from rnnkit.runs.queue import Limits, default_capacity
+from rnnkit.runs.store import RunStore
+from rnnkit.ui.launch import group_configs
+from tests import browser
 
 ARCHITECTURES = ["rnn", "lstm", "gru"]
 FINAL = ("completed", "failed", "stopped", "interrupted")

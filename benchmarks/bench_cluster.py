@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rnnkit.runs.launcher import LocalLauncher  # noqa: E402
-from rnnkit.runs.ray_jobs import RayLauncher  # noqa: E402
-from rnnkit.runs.store import RunStore  # noqa: E402
-from rnnkit.ui.launch import group_configs  # noqa: E402
-from tests.ray_cluster import local_cluster  # noqa: E402
+from rnnkit.runs.launcher import LocalLauncher
+from rnnkit.runs.ray_jobs import RayLauncher
+from rnnkit.runs.store import RunStore
+from rnnkit.ui.launch import group_configs
+from tests.ray_cluster import local_cluster
 
 SETTINGS = {"task": {"sequence_length": 50, "num_samples": 1500}, "model": {"hidden_size": 32},
             "train": {"epochs": 3}}

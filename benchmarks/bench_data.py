@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rnnkit.data.presets import build_config  # noqa: E402
-from rnnkit.data.tasks import get_task  # noqa: E402
+from rnnkit.data.presets import build_config
+from rnnkit.data.tasks import get_task
 
 
 def timed_load(task: str, preset: str) -> float:

@@ -28,13 +28,13 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rnnkit.config.run import ModelConfig, RunConfig, TaskConfig, TrainConfig  # noqa: E402
-from rnnkit.data.tasks import get_task  # noqa: E402
-from rnnkit.model.backbones import FusedBackbone, ScratchBackbone  # noqa: E402
-from rnnkit.model.heads import build_model  # noqa: E402
-from rnnkit.runs.store import RunStore  # noqa: E402
-from rnnkit.training.engine import Trainer  # noqa: E402
-from rnnkit.worker.callbacks import Checkpointer, EarlyStopping, MetricsWriter, StopCheck  # noqa: E402
+from rnnkit.config.run import ModelConfig, RunConfig, TaskConfig, TrainConfig
+from rnnkit.data.tasks import get_task
+from rnnkit.model.backbones import FusedBackbone, ScratchBackbone
+from rnnkit.model.heads import build_model
+from rnnkit.runs.store import RunStore
+from rnnkit.training.engine import Trainer
+from rnnkit.worker.callbacks import Checkpointer, EarlyStopping, MetricsWriter, StopCheck
 
 
 def alternate(first, second, repeats: int) -> tuple[float, float]:

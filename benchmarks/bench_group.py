@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rnnkit.data.presets import build_config  # noqa: E402
-from rnnkit.runs.launcher import parallel_threads  # noqa: E402
-from rnnkit.runs.store import RunStore, new_group_id  # noqa: E402
+from rnnkit.data.presets import build_config
+from rnnkit.runs.launcher import parallel_threads
+from rnnkit.runs.store import RunStore, new_group_id
 
 ARCHITECTURES = ("rnn", "lstm", "gru")
 

@@ -17,14 +17,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import torch.nn.functional as F  # noqa: E402
+import torch.nn.functional as F
 
-from rnnkit.analysis.inside import gradient_flow, reach_ratio  # noqa: E402
-from rnnkit.data.presets import build_config  # noqa: E402
-from rnnkit.data.tasks import get_task  # noqa: E402
-from rnnkit.runs.store import RunStore  # noqa: E402
-from rnnkit.training.checkpoint import load_checkpoint, model_from_checkpoint  # noqa: E402
-from rnnkit.worker.execute import execute  # noqa: E402
+from rnnkit.analysis.inside import gradient_flow, reach_ratio
+from rnnkit.data.presets import build_config
+from rnnkit.data.tasks import get_task
+from rnnkit.runs.store import RunStore
+from rnnkit.training.checkpoint import load_checkpoint, model_from_checkpoint
+from rnnkit.worker.execute import execute
 
 ARCHITECTURES = ("rnn", "lstm", "gru")
 PROBE = 64  # test sequences in the probe batch

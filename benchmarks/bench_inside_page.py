@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rnnkit.data.presets import build_config  # noqa: E402
-from rnnkit.runs.store import RunStore  # noqa: E402
-from rnnkit.worker.execute import execute  # noqa: E402
-from tests import browser  # noqa: E402
+from rnnkit.data.presets import build_config
+from rnnkit.runs.store import RunStore
+from rnnkit.worker.execute import execute
+from tests import browser
 
 STEPS, HIDDEN, REPEATS = 200, 128, 5
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rnnkit.core.jsonl import read_records as read_metrics  # noqa: E402
+from rnnkit.core.jsonl import read_records as read_metrics
 
 
 def main() -> None:

@@ -25,13 +25,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rnnkit.analysis.inference import Predictor  # noqa: E402
-from rnnkit.data.presets import build_config  # noqa: E402
-from rnnkit.data.tasks import get_task, task_names  # noqa: E402
-from rnnkit.data.tasks.poems import check_poem  # noqa: E402
-from rnnkit.model.jobs import get_job  # noqa: E402
-from rnnkit.runs.store import RunStore  # noqa: E402
-from rnnkit.worker.execute import execute  # noqa: E402
+from rnnkit.analysis.inference import Predictor
+from rnnkit.data.presets import build_config
+from rnnkit.data.tasks import get_task, task_names
+from rnnkit.data.tasks.poems import check_poem
+from rnnkit.model.jobs import get_job
+from rnnkit.runs.store import RunStore
+from rnnkit.worker.execute import execute
 
 TASKS = tuple(name for name in task_names() if get_task(name).sources)  # every task with real data
 POEM_SAMPLES = 100

@@ -25,11 +25,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rnnkit.analysis import reports  # noqa: E402
-from rnnkit.data.presets import build_config, seeded  # noqa: E402
-from rnnkit.runs.store import RunStore, new_group_id  # noqa: E402
-from rnnkit.ui.seeds import verdict_sentence  # noqa: E402
-from rnnkit.worker.execute import execute  # noqa: E402
+
+from rnnkit.analysis import seeds
+from rnnkit.data.presets import build_config, seeded
+from rnnkit.runs.store import RunStore, new_group_id
+from rnnkit.ui.seeds import verdict_sentence
+from rnnkit.worker.execute import execute
 
 COMPARISONS = {  # report -> task, metric, variants: name -> (model overrides, the report's number)
     "000": ("imdb", "accuracy", {"lstm": ({"arch": "lstm"}, 0.8262), "gru": ({"arch": "gru"}, 0.8438)}),
@@ -87,8 +88,8 @@ def main() -> None:
             shown = f"{statistics.mean(values):.4f} ± {spread:.4f}" if values else "-"
             report = f"{number:.4f}" if number is not None else "-"
             print(f"{variant:10} {report:>8} {shown:>20}   {' '.join(f'{value:.4f}' for value in values)}")
-        groups = reports.variants([run for members in runs.values() for run in members])
-        for verdict in reports.seed_verdicts(groups, metric):
+        groups = seeds.variants([run for members in runs.values() for run in members])
+        for verdict in seeds.seed_verdicts(groups, metric):
             print("  " + verdict_sentence(verdict, metric))
         print(f"  group {group} in {store.root}")
 

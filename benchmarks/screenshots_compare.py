@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests import browser  # noqa: E402
+from tests import browser
 
 
 def shoot(checkpoints: Path, heading: str, target: Path) -> None:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rnnkit.runs.store import RunStore  # noqa: E402
-from tests import browser  # noqa: E402
+from rnnkit.runs.store import RunStore
+from tests import browser
 
 VIEWS = {  # picture -> (view, task, model label part, figure text to wait for, scroll to)
     "inside_gradients.png": ("Gradient flow", "Recall", "lstm", "gradient reaching each step", "Models (default"),

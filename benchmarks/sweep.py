@@ -24,11 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rnnkit.analysis.sweep import parse_grid, sweep_configs, sweep_frame  # noqa: E402
-from rnnkit.core.metrics import higher_is_better  # noqa: E402
-from rnnkit.data.presets import build_config  # noqa: E402
-from rnnkit.runs.store import RunStore, new_group_id  # noqa: E402
-from rnnkit.worker.execute import execute  # noqa: E402
+from rnnkit.analysis.sweep import parse_grid, sweep_configs, sweep_frame
+from rnnkit.core.metrics import higher_is_better
+from rnnkit.data.presets import build_config
+from rnnkit.runs.store import RunStore, new_group_id
+from rnnkit.worker.execute import execute
 
 
 def main() -> None:

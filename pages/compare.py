@@ -2,7 +2,7 @@
 import streamlit as st
 
 from rnnkit import ui
-from rnnkit.analysis import reports
+from rnnkit.analysis import frames, reports
 from rnnkit.analysis.html_report import html_report
 from rnnkit.analysis.retrain import reproduce_command
 from rnnkit.runs.access import may_change
@@ -43,7 +43,7 @@ if seeds.has_seeds(selected):  # several seeds per architecture: bands, interval
     st.subheader(_("Every run"))
 ui.metric_charts(selected, key="compare")
 
-matrices = [(run, reports.confusion(run)) for run in selected]
+matrices = [(run, frames.confusion(run)) for run in selected]
 matrices = [(run, found) for run, found in matrices if found]
 if matrices:
     normalise = st.toggle(_("normalise confusion matrices (rows show recall)"), key="compare_normalise")
@@ -56,7 +56,7 @@ if matrices:
             for run, (_matrix, names, per_class) in matrices]
     st.plotly_chart(charts.f1_bars(bars), key="compare_f1")
 
-reliability = reports.reliability_rows(selected)
+reliability = frames.reliability_rows(selected)
 if reliability:
     st.subheader(_("Calibration"))
     st.caption(_("How sure a model is against how often it is right: on the diagonal a model is as sure as it is "
@@ -66,7 +66,7 @@ if reliability:
     st.plotly_chart(charts.reliability_figure(reliability), key="compare_reliability")
 
 left, right = st.columns(2)
-left.download_button(_("Download metrics (CSV)"), reports.metrics_csv(selected), file_name="rnnkit-metrics.csv",
+left.download_button(_("Download metrics (CSV)"), frames.metrics_csv(selected), file_name="rnnkit-metrics.csv",
                      mime="text/csv", key="compare_download")
 if right.button(_("Prepare an HTML report"), key="compare_report",
                 help=_("One file with these runs' tables and figures (seeds, sweep, calibration where they "

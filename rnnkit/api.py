@@ -26,7 +26,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from rnnkit.analysis import figures as charts
-from rnnkit.analysis import reports
+from rnnkit.analysis import frames, reports, seeds
 from rnnkit.model.jobs import get_job
 from rnnkit.runs.folder import ACTIVE_STATES, Run, RunError
 from rnnkit.runs.groups import group_configs, share_threads
@@ -136,10 +136,10 @@ def metrics(group: RunsLike, per: str = "run", root: str | os.PathLike | None = 
         per="epoch"  one row per run and epoch: train_/val_ loss and the task's metrics
         per="step"   one row per logged training step: the loss (x = epochs elapsed, fractional)
     """
-    frames = {"run": reports.comparison_table, "epoch": reports.epoch_frame, "step": reports.step_frame}
-    if per not in frames:
-        raise ValueError(f"unknown per={per!r}; valid: {', '.join(frames)}")
-    return frames[per](list(_as_group(group, root).runs))
+    tables = {"run": reports.comparison_table, "epoch": frames.epoch_frame, "step": frames.step_frame}
+    if per not in tables:
+        raise ValueError(f"unknown per={per!r}; valid: {', '.join(tables)}")
+    return tables[per](list(_as_group(group, root).runs))
 
 
 def figures(group: RunsLike, language: str = "en", projector: bool = False,
@@ -150,14 +150,14 @@ def figures(group: RunsLike, language: str = "en", projector: bool = False,
     is "en" or "zh"; `projector` draws larger, as the dashboard's projector mode does. In a notebook,
     a figure shows itself; `figure.write_html(path)` saves it."""
     chosen = list(_as_group(group, root).runs)
-    epochs = reports.epoch_frame(chosen)
+    epochs = frames.epoch_frame(chosen)
     style = {"language": language, "projector": projector}
-    drawn = {"loss": charts.loss_figure(reports.step_frame(chosen), epochs, **style)}
+    drawn = {"loss": charts.loss_figure(frames.step_frame(chosen), epochs, **style)}
     if not epochs.empty:
         chance = reports.chance_accuracy(chosen[0])
         for metric in get_job(_job(chosen)).headline:
-            drawn[metric] = charts.metric_figure(epochs, metric, reports.baselines(chosen[0]), chance, **style)
-    variants = reports.variants(chosen)
+            drawn[metric] = charts.metric_figure(epochs, metric, frames.baselines(chosen[0]), chance, **style)
+    variants = seeds.variants(chosen)
     if any(len(members) > 1 for members in variants.values()):
         monitor = next((summary["monitor"] for summary in map(reports.run_summary, chosen) if summary.get("monitor")),
                        "")
@@ -167,11 +167,11 @@ def figures(group: RunsLike, language: str = "en", projector: bool = False,
               if run.metrics("probe")]
     if probes:
         drawn["gradient reach"] = charts.gradient_reach_figure(probes, **style)
-    reliability = reports.reliability_rows(chosen)
+    reliability = frames.reliability_rows(chosen)
     if reliability:
         drawn["calibration"] = charts.reliability_figure(reliability, **style)
     for run in chosen:
-        found = reports.confusion(run)
+        found = frames.confusion(run)
         if found:
             matrix, names, _per_class = found
             label = reports.run_label(run)

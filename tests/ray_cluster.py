@@ -49,7 +49,7 @@ def wait_for_jobs_api(address: str, timeout: float = 60.0) -> None:
         try:
             JobSubmissionClient(address).list_jobs()
             return
-        except Exception:  # noqa: BLE001 - the dashboard comes up a few seconds after `ray start`
+        except Exception:  # the dashboard comes up a few seconds after `ray start`
             if time.monotonic() > deadline:
                 raise
             time.sleep(1)

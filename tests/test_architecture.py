@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from rnnkit.analysis.frames import arch_colour
 from rnnkit.analysis.inference import Predictor
-from rnnkit.analysis.reports import arch_colour, comparison_table, run_summary
+from rnnkit.analysis.reports import comparison_table, run_summary
 from rnnkit.cli.main import build_parser, main
 from rnnkit.config.options import declared
 from rnnkit.config.run import ModelConfig, RunConfig, TaskConfig
@@ -98,8 +99,8 @@ def test_a_cell_must_declare_its_gates():
 # ----------------------------------------------------------------- options declared once
 def test_every_declared_option_is_a_flag_and_a_task_option_only_applies_to_its_task(capsys):
     parser = build_parser()
-    train = parser._subparsers._group_actions[0].choices["train"]  # noqa: SLF001 - introspecting argparse
-    flags = {flag for action in train._actions for flag in action.option_strings}  # noqa: SLF001
+    train = parser._subparsers._group_actions[0].choices["train"]  # introspecting argparse
+    flags = {flag for action in train._actions for flag in action.option_strings}
     for name in task_names():
         for item, _ in declared(get_task(name).Options):
             assert "--" + item.name.replace("_", "-") in flags, (name, item.name)
@@ -199,7 +200,7 @@ def test_the_dashboard_never_imports_the_training_engine():
 
 
 def test_only_ui_modules_read_session_state():
-    allowed = {ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "rnnkit" / "ui").glob("*.py")}
+    allowed = {ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "rnnkit" / "ui").rglob("*.py")}
     offenders = [str(path.relative_to(ROOT)) for path in (ROOT / "rnnkit").rglob("*.py")
                  if path not in allowed and "session_state" in path.read_text(encoding="utf-8")]
     assert offenders == []

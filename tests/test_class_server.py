@@ -175,14 +175,14 @@ def test_a_million_line_metrics_file_renders_compare_within_3_seconds(tmp_path, 
 
 
 def test_another_students_file_path_is_not_in_compares_command_or_csv(tmp_path, monkeypatch):
-    from rnnkit.analysis import reports
+    from rnnkit.analysis import frames
 
     monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path))
     monkeypatch.setenv("RNNKIT_CACHE_DIR", str(tmp_path / "cache"))
     upload = uploads.save_upload("diary.csv", b"text,label\n" + b"good day,pos\nbad day,neg\n" * 10, BOB)
     run = RunStore(tmp_path, user=BOB).create(build_config("csv", None, {"task": {"file": str(upload)}}, group="g"))
     run.write_status("completed")
-    assert "task.file" not in reports.run_settings(run)
+    assert "task.file" not in frames.run_settings(run)
     for user, sees in ((ALICE, False), (BOB, True), (TEACHER, True)):
         app = classroom_page("compare", user, tmp_path)
         app.session_state["compare_runs"] = [run.run_id]

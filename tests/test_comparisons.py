@@ -11,12 +11,13 @@ import pytest
 import torch
 from scipy import stats as scipy_stats
 
-from rnnkit.analysis import reports
+from rnnkit.analysis import frames, seeds
 from rnnkit.analysis.html_report import verdict_sentence
 from rnnkit.analysis.stats import compare, seeds_needed, summarise
 from rnnkit.cli.main import main
 from rnnkit.config.run import ModelConfig
 from rnnkit.config.spec import TaskSpec
+from rnnkit.core.metrics import best_epoch_record
 from rnnkit.data.presets import build_config, seeded
 from rnnkit.data.tasks import get_task
 from rnnkit.model.budget import TOLERANCE, matched_hidden_size
@@ -124,7 +125,7 @@ def test_compare_shows_bands_a_table_and_the_verdict_over_seeds(tmp_path, monkey
             config = seeded(build_config("recall", None, {**TINY, "model": {**TINY["model"], "arch": arch}},
                                          group="gseeds"), seed)
             assert execute(store.create(config), **QUIET) == "completed"
-    groups = reports.variants(store.runs())
+    groups = seeds.variants(store.runs())
     assert sorted(groups) == ["gru", "rnn"] and all(len(members) == 3 for members in groups.values())
     app = page("compare").run()
     assert not app.exception, [e.value for e in app.exception]
@@ -289,7 +290,7 @@ def test_the_csv_holds_test_scores_seeds_and_every_option(app_env):
     import csv
 
     runs = app_env.runs(group="gtest")
-    rows = list(csv.DictReader(io.StringIO(reports.metrics_csv(runs))))
+    rows = list(csv.DictReader(io.StringIO(frames.metrics_csv(runs))))
     assert rows and {"test_accuracy", "train.seed", "model.hidden_size", "task.sequence_length", "group",
                      "kind"} <= set(rows[0])
     assert {row["group"] for row in rows} == {"gtest"} and all(row["test_accuracy"] for row in rows)
@@ -339,4 +340,4 @@ def test_the_seed_table_takes_the_best_epoch_the_last_record_names():
     epochs = [{"epoch": 1, "best_epoch": 1, "validation": {"accuracy": 0.5}},
               {"epoch": 2, "best_epoch": 2, "validation": {"accuracy": 0.8}},
               {"epoch": 3, "best_epoch": 2, "validation": {"accuracy": 0.7}}]
-    assert reports.best_epoch_record(epochs)["validation"]["accuracy"] == 0.8
+    assert best_epoch_record(epochs)["validation"]["accuracy"] == 0.8

@@ -13,7 +13,8 @@ from rnnkit.ui.catalog import all_messages
 from tests.apptest import page
 
 ROOT = Path(__file__).resolve().parent.parent
-UI_FILES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "rnnkit" / "ui").glob("*.py"))]
+UI_FILES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")),
+            *sorted((ROOT / "rnnkit" / "ui").rglob("*.py"))]
 WIDGETS = ("selectbox", "multiselect", "button", "toggle", "number_input", "text_input", "text_area", "slider",
            "select_slider", "radio", "checkbox")
 

@@ -139,7 +139,7 @@ def test_store_lists_nothing_for_a_missing_root(tmp_path):
 
 
 def test_long_runs_are_thinned_for_charts(store):
-    from rnnkit.analysis.reports import MAX_STEP_POINTS, step_frame
+    from rnnkit.analysis.frames import MAX_STEP_POINTS, step_frame
 
     run = store.create(build_config("recall", "quick"))
     for step in range(1, 5001):

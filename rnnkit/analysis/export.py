@@ -17,7 +17,7 @@ from typing import Iterable
 
 import numpy as np
 
-from rnnkit.analysis.reports import best_epoch_record
+from rnnkit.core.metrics import best_epoch_record
 from rnnkit.runs.store import Run, RunError
 
 MAX_EMBEDDING_ROWS = 5000  # the projector gets slow beyond this; the most frequent tokens come first

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from rnnkit.analysis import reports
-from rnnkit.analysis.reports import arch_colour
+from rnnkit.analysis import frames, reports
+from rnnkit.analysis.frames import arch_colour
 from rnnkit.core.i18n import translate
 from rnnkit.core.metrics import higher_is_better, metric_title
 
@@ -196,7 +196,7 @@ def band_figure(groups: dict[str, list], metric: str, mean_only: bool, *, langua
     scale = 100.0 if metric in FRACTION_METRICS else 1.0
     figure = go.Figure()
     for name, members in groups.items():
-        frame = reports.epoch_frame(members)
+        frame = frames.epoch_frame(members)
         column = f"val_{metric}"
         if frame.empty or column not in frame:
             continue

@@ -14,7 +14,7 @@ import time
 import pandas as pd
 import plotly.graph_objects as go
 
-from rnnkit.analysis import figures, reports
+from rnnkit.analysis import figures, frames, reports, seeds
 from rnnkit.analysis.figures import FRACTION_METRICS, translator
 from rnnkit.analysis.stats import Verdict
 from rnnkit.analysis.sweep import sweep_frame
@@ -37,7 +37,7 @@ def is_sweep(runs: list[Run]) -> bool:
 
 def has_seeds(runs: list[Run]) -> bool:
     """Whether some variant among these runs was trained with several seeds."""
-    return any(len(members) > 1 for members in reports.variants(runs).values())
+    return any(len(members) > 1 for members in seeds.variants(runs).values())
 
 
 def monitor_of(runs: list[Run]) -> str:
@@ -98,7 +98,7 @@ def seed_table(groups: dict[str, list[Run]], metric: str, language: str = "en") 
     """Per variant: seeds finished, sizes, mean ± std and the 95 % interval of the best validation and
     the test score, as text."""
     _ = translator(language)
-    frame = reports.seed_table(groups, metric)
+    frame = seeds.seed_table(groups, metric)
     title = _(metric_title(metric))
     shown = pd.DataFrame({
         _("model"): frame["model"], _("seeds finished"): frame["seeds"],
@@ -159,13 +159,13 @@ def html_report(runs: list[Run], title: str, language: str = "en") -> str:
         drawn.append(item)
         sections.append(f"<!--figure {len(drawn) - 1}-->")
 
-    epochs = reports.epoch_frame(runs)
-    figure(figures.loss_figure(reports.step_frame(runs), epochs, language=language))
+    epochs = frames.epoch_frame(runs)
+    figure(figures.loss_figure(frames.step_frame(runs), epochs, language=language))
     starts = [run.metrics("start") for run in runs]
     job = next((records[-1]["spec"]["job"] for records in starts if records), "classify")
     if not epochs.empty:
         for metric in get_job(job).headline:
-            figure(figures.metric_figure(epochs, metric, reports.baselines(runs[0]), reports.chance_accuracy(runs[0]),
+            figure(figures.metric_figure(epochs, metric, frames.baselines(runs[0]), reports.chance_accuracy(runs[0]),
                                          language=language))
     if is_sweep(runs):
         frame = sweep_frame(runs)
@@ -176,20 +176,20 @@ def html_report(runs: list[Run], title: str, language: str = "en") -> str:
             figure(figures.parallel_figure(frame, axes, metric, language=language))
         sections.append(_table(frame.drop(columns=["monitor"])))
     if has_seeds(runs):
-        groups = reports.variants(runs)
+        groups = seeds.variants(runs)
         metric = monitor_of(runs)
         sections.append(_heading(_("Over seeds")))
         figure(figures.band_figure(groups, metric, mean_only=True, language=language))
         sections.append(_table(seed_table(groups, metric, language)))
         sections.append(_heading(_("Verdict"), 3) + "<ul>" + "".join(
             f"<li>{html.escape(verdict_sentence(verdict, metric, language))}</li>"
-            for verdict in reports.seed_verdicts(groups, metric)) + "</ul>")
-    reliability = reports.reliability_rows(runs)
+            for verdict in seeds.seed_verdicts(groups, metric)) + "</ul>")
+    reliability = frames.reliability_rows(runs)
     if reliability:
         sections.append(_heading(_("Calibration")))
         figure(figures.reliability_figure(reliability, language=language))
     for run in runs:
-        found = reports.confusion(run)
+        found = frames.confusion(run)
         if found:
             matrix, names, _per_class = found
             figure(figures.confusion_figure(matrix, names, True, _("{run}, best epoch, validation split").format(

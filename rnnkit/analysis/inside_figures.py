@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from rnnkit.analysis.figures import chart_text, layout, line_width, translator
-from rnnkit.analysis.reports import arch_colour
+from rnnkit.analysis.frames import arch_colour
 from rnnkit.model.cells import get_cell
 
 BOUNDED = {"input": (0, 1), "forget": (0, 1), "output": (0, 1), "reset": (0, 1), "update": (0, 1),

@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from rnnkit.analysis.frames import run_settings
 from rnnkit.config.options import declared, kind_of
 from rnnkit.config.run import ModelConfig, RunConfig, TrainConfig
 from rnnkit.core.metrics import best_epoch_record
@@ -146,9 +147,7 @@ def random_points(grid: dict[tuple[str, str], list[Any]], trials: int, seed: int
 
 
 def _axes_of(run: Run) -> dict[tuple[str, str], Any]:
-    """The run's options as (section, name) -> value (`reports.run_settings`: paths left out)."""
-    from rnnkit.analysis.reports import run_settings
-
+    """The run's options as (section, name) -> value (`frames.run_settings`: paths left out)."""
     return {tuple(key.split(".", 1)): value for key, value in run_settings(run).items()
             if "." in key and tuple(key.split(".", 1)) not in NOT_SWEPT}
 

@@ -15,9 +15,11 @@ import os
 from typing import Any
 
 from rnnkit.config.options import declared, flag_of, kind_of
-from rnnkit.config.run import ModelConfig, TaskConfig, TrainConfig, architecture_names
+from rnnkit.config.run import ModelConfig, TaskConfig, TrainConfig
 from rnnkit.data.presets import preset_names
 from rnnkit.data.tasks import get_task, task_names
+from rnnkit.model.catalog import choices_of
+from rnnkit.model.cells import cell_names
 from rnnkit.runs.groups import group_configs, share_threads
 
 _TASK_OPTION, _TASK_ALIAS = "task_option.", "task_alias."  # argparse dests of the generated task flags
@@ -55,7 +57,7 @@ def add_config_flags(train: argparse.ArgumentParser) -> None:
 def _add_option(group, item, declaration, dest: str, flags: list[str], help_text: str) -> None:
     """One generated flag: a switch pair for booleans, a typed value otherwise; default None = not given."""
     kind = kind_of(item)
-    choices = declaration.valid_choices()
+    choices = choices_of(declaration)  # a catalog's names too (match parameters of: none + every architecture)
     if choices:
         help_text += f" ({' | '.join(map(str, choices))})"
     help_text = help_text.replace("%", "%%")  # argparse formats help with %: "within 2 %" must stay text
@@ -88,7 +90,7 @@ def chosen_preset(args: argparse.Namespace) -> str | None:
 
 def parse_architectures(text: str) -> list[str]:
     """'lstm,gru' -> ['lstm', 'gru']; an unknown or repeated name is an error that lists the valid ones."""
-    valid = architecture_names()
+    valid = cell_names()
     names = [name.strip().lower() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in valid]
     if unknown or not names:

@@ -13,9 +13,9 @@ import argparse
 import os
 
 from rnnkit.cli.flags import add_config_flags, configs_from_args
-from rnnkit.config.run import architecture_names
 from rnnkit.data.presets import get_preset, preset_names
 from rnnkit.data.tasks import task_names
+from rnnkit.model.cells import cell_names
 from rnnkit.runs.folder import exit_status
 from rnnkit.runs.store import RunStore
 
@@ -24,7 +24,7 @@ def add_train(train: argparse.ArgumentParser) -> None:
     train.description = "Train a model; several --arch values start one run each, as one comparison group."
     train.add_argument("--task", choices=task_names(), default="recall", help="what to learn (default: recall)")
     train.add_argument("--arch", default=None,
-                       help=f"architecture(s), comma-separated: {', '.join(architecture_names())} (default: the "
+                       help=f"architecture(s), comma-separated: {', '.join(cell_names())} (default: the "
                             "preset's, else lstm)")
     train.add_argument("--preset", default=None,
                        help="named hyperparameters of the task (`python -m rnnkit presets` lists each task's; "

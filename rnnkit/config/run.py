@@ -271,9 +271,3 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "version": CONFIG_VERSION,
             "task": {"name": name, "data_dir": data_dir, "options": old_task, "migrated": True}}
 
-
-def architecture_names() -> tuple[str, ...]:
-    """Moved to `rnnkit.model.cells.cell_names` (this layer knows no cell); kept while callers move over."""
-    from rnnkit.model.cells import cell_names
-
-    return cell_names()

@@ -9,8 +9,6 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from rnnkit.core.metrics import higher_is_better
-
 JOBS = ("classify", "regress", "language_model")
 IGNORE_INDEX = -100  # language-model targets at padded steps; cross_entropy skips them
 PADDING_INDEX = 0  # token id 0 is padding in every vocabulary
@@ -38,11 +36,6 @@ class TaskSpec:
             raise ValueError(f"unknown job {self.job!r}; valid: {', '.join(JOBS)}")
         if self.input_size <= 0 or self.output_size <= 0:
             raise ValueError(f"task sizes must be positive, got input {self.input_size}, output {self.output_size}")
-
-    @property
-    def selection_mode(self) -> str:
-        """'max' when a higher selection metric is better, else 'min'."""
-        return "max" if higher_is_better(self.selection_metric) else "min"
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

@@ -81,7 +81,7 @@ def resolve(source: DataSource, data_dir: str | None, progress: Callable[[str], 
         progress(f"downloading {source.url} ...")
         try:
             return _download(source)
-        except Exception as error:  # noqa: BLE001 - network errors come in many types
+        except Exception as error:  # network errors come in many types
             raise DataNotFound(missing_message(source, data_dir, f"download failed: {error}")) from error
     raise DataNotFound(missing_message(source, data_dir))
 

@@ -55,7 +55,6 @@ class RecurrentCell(nn.Module):
     gate_names: ClassVar[tuple[str, ...]] = ()  # blocks of weight_ih / weight_hh rows, in torch's order
     memory_gate: ClassVar[str | None] = None  # the gate that keeps memory: chrono init sets its bias
     write_gate: ClassVar[str | None] = None  # a gate chrono init sets to the opposite bias (LSTM input)
-    state_names: ClassVar[tuple[str, ...]] = ("h",)  # what the state holds: ("h",) or ("h", "c")
     fused_layer: ClassVar[str | None] = None  # torch.nn layer with the same parameters ("LSTM"), if any
     colour: ClassVar[str] = "#7f7f7f"  # its colour on every chart and page
     equations: ClassVar[tuple[str, ...]] = ()  # one line per gate, for display
@@ -121,7 +120,6 @@ class LSTMCell(RecurrentCell):
     name, title, colour = "lstm", "LSTM", "#1f77b4"
     gate_names = ("input", "forget", "candidate", "output")
     memory_gate, write_gate = "forget", "input"
-    state_names = ("h", "c")
     fused_layer = "LSTM"
     equations = (
         "i_t = σ(W_ii x_t + W_hi h_prev + b_i)", "f_t = σ(W_if x_t + W_hf h_prev + b_f)",

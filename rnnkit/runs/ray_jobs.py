@@ -84,7 +84,7 @@ class RayLauncher:
                     runtime_env={"env_vars": self._environment()},
                     metadata={"rnnkit_run": run.run_id, "owner": run.owner(), "group": config.group,
                               "num_cpus": str(cpus), "num_gpus": str(gpus)})
-            except Exception as error:  # noqa: BLE001 - connection refused, 500s: one message for the run
+            except Exception as error:  # connection refused, 500s: one message for the run
                 raise ClusterError(f"the Ray cluster at {self.address} refused run {run.run_id}: "
                                    f"{_first_line(error)}") from error
             write_json_atomic(run.worker_path, {"launcher": "ray", "ray_address": self.address,
@@ -131,7 +131,7 @@ class RayLauncher:
             return ""
         try:
             return self.client.get_job_logs(submission_id)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             raise ClusterError(f"could not read the logs of {submission_id} from {self.address}: "
                                f"{_first_line(error)}") from error
 
@@ -146,7 +146,7 @@ class RayLauncher:
                                    "pip install -r requirements-cluster.txt") from error
             try:
                 self._client = JobSubmissionClient(self.address)
-            except Exception as error:  # noqa: BLE001
+            except Exception as error:
                 raise ClusterError(f"no Ray cluster answers at {self.address} ({_first_line(error)}); start "
                                    "one with `ray start --head` or fix RNNKIT_RAY_ADDRESS") from error
         return self._client

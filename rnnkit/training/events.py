@@ -95,5 +95,5 @@ def call_all_on_exception(callbacks: list[Callback], trainer, error: BaseExcepti
     for callback in callbacks:
         try:
             callback.on_exception(trainer, error)
-        except Exception as failure:  # the first error is the one to report
+        except Exception as failure:  # noqa: BLE001 - the first error is the one to report
             error.add_note(f"{type(callback).__name__}.on_exception failed too: {type(failure).__name__}: {failure}")

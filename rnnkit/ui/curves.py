@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rnnkit.analysis import reports
+from rnnkit.analysis import frames, reports
 from rnnkit.model.jobs import get_job
 from rnnkit.runs.store import Run
 from rnnkit.ui import charts
@@ -14,22 +14,22 @@ from rnnkit.ui.labels import unique_labels
 
 def metric_charts(runs: list[Run], key: str) -> None:
     """Loss (step-level) and the job's headline metrics, all runs overlaid."""
-    epochs = reports.epoch_frame(runs)
+    epochs = frames.epoch_frame(runs)
     left, right = st.columns(2)
-    left.plotly_chart(charts.loss_figure(reports.step_frame(runs), epochs), key=f"{key}_loss")
+    left.plotly_chart(charts.loss_figure(frames.step_frame(runs), epochs), key=f"{key}_loss")
     metrics = get_job(job_of(runs[0])).headline
     if epochs.empty:
         right.info(_("Validation metrics appear after the first epoch."))
         return
     chance = reports.chance_accuracy(runs[0])
-    right.plotly_chart(charts.metric_figure(epochs, metrics[0], reports.baselines(runs[0]), chance),
+    right.plotly_chart(charts.metric_figure(epochs, metrics[0], frames.baselines(runs[0]), chance),
                        key=f"{key}_metric0")
     probes = [(reports.run_label(run), reports.arch_of(run), run.metrics("probe")[-1]) for run in runs
               if run.metrics("probe")]
     if len(metrics) > 1 or probes:
         left, right = st.columns(2)
         if len(metrics) > 1:
-            left.plotly_chart(charts.metric_figure(epochs, metrics[1], reports.baselines(runs[0]), chance),
+            left.plotly_chart(charts.metric_figure(epochs, metrics[1], frames.baselines(runs[0]), chance),
                               key=f"{key}_metric1")
         if probes:
             (right if len(metrics) > 1 else left).plotly_chart(charts.gradient_reach_figure(probes),
@@ -62,7 +62,7 @@ def confusion_panel(runs: list[Run], key: str) -> None:
     epochs = [record["epoch"] for record in run.metrics("epoch")]
     epoch = epochs[0] if len(epochs) == 1 else epoch_slider(epochs, f"{key}_cm_epoch_{chosen}")
     normalise = st.toggle(_("normalise rows (recall)"), key=f"{key}_cm_norm")
-    matrix, names, per_class = reports.confusion(run, epoch)
+    matrix, names, per_class = frames.confusion(run, epoch)
     left, right = st.columns([3, 2])
     title = _("{run}, epoch {epoch}, validation split").format(run=labels[chosen], epoch=epoch)
     left.plotly_chart(charts.confusion_figure(matrix, names, normalise, title), key=f"{key}_cm")

@@ -9,7 +9,7 @@ import statistics
 
 import streamlit as st
 
-from rnnkit.analysis import reports
+from rnnkit.analysis import frames, reports, seeds
 from rnnkit.analysis.figures import FRACTION_METRICS
 from rnnkit.core.metrics import higher_is_better, metric_title
 from rnnkit.model.cells import cell_names
@@ -68,7 +68,7 @@ def run_rows(runs: list[Run], key: str) -> None:
         status = reports.progress(run)
         status["queue_position"] = positions.get(run.run_id)
         name, bar, action = st.columns([2, 6, 1.3])
-        name.markdown(f"<span style='color:{reports.run_colour(run)}'>●</span> **{reports.run_label(run)}**",
+        name.markdown(f"<span style='color:{frames.run_colour(run)}'>●</span> **{reports.run_label(run)}**",
                       unsafe_allow_html=True, help=run.run_id)
         bar.progress(status["fraction"], text=progress_text(status))
         mine = may_change(run_store.user, run.owner())  # another student's run: watch only
@@ -98,7 +98,7 @@ def result_summary(runs: list[Run]) -> None:
     done = {run.run_id: status["test"].get(monitor) for run, status in finished
             if status["test"].get(monitor) is not None}
     scored = []  # (name, mean, text)
-    for name, members in reports.variants(runs).items():
+    for name, members in seeds.variants(runs).items():
         values = [done[run.run_id] for run in members if run.run_id in done]
         if not values:
             continue

@@ -7,8 +7,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from rnnkit.analysis import html_report, reports
+from rnnkit.analysis import html_report
 from rnnkit.analysis.html_report import has_seeds, monitor_of
+from rnnkit.analysis.seeds import seed_verdicts, variants
 from rnnkit.analysis.stats import Verdict
 from rnnkit.core.metrics import higher_is_better, metric_title
 from rnnkit.runs.store import Run
@@ -30,7 +31,7 @@ def seed_table(groups: dict[str, list[Run]], metric: str) -> pd.DataFrame:
 
 def seeds_section(runs: list[Run], key: str) -> None:
     """Compare's view of a group with several seeds per architecture."""
-    groups = reports.variants(runs)
+    groups = variants(runs)
     metric = monitor_of(runs)
     st.subheader(_("Over seeds"))
     st.caption(_("Runs that differ only in their seed are taken together. Seed i gives every architecture the "
@@ -38,7 +39,7 @@ def seeds_section(runs: list[Run], key: str) -> None:
     mean_only = st.toggle(_("mean ± std bands (off: every seed's curve)"), value=True, key=f"{key}_bands")
     st.plotly_chart(charts.band_figure(groups, metric, mean_only), key=f"{key}_band_chart")
     st.dataframe(seed_table(groups, metric), hide_index=True, key=f"{key}_seed_table")
-    verdicts = reports.seed_verdicts(groups, metric)
+    verdicts = seed_verdicts(groups, metric)
     if verdicts:
         st.markdown("**" + _("Verdict") + "**")
         for verdict in verdicts:

@@ -8,8 +8,8 @@ import json
 import pandas as pd
 import streamlit as st
 
+from rnnkit.analysis.frames import run_settings
 from rnnkit.analysis.html_report import is_sweep
-from rnnkit.analysis.reports import run_settings
 from rnnkit.analysis.sweep import sweep_frame
 from rnnkit.core.metrics import higher_is_better, metric_title
 from rnnkit.runs.store import Run

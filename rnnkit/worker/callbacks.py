@@ -82,7 +82,7 @@ class GradientProbe(Callback):
             flow = gradient_flow(trainer.model, lambda outputs: trainer.job.loss(outputs, targets), inputs,
                                  batch.lengths)
             summary = probe_summary(flow, trainer.model.backbone.directions)
-        except Exception as error:  # a probe must never end a training run
+        except Exception as error:  # noqa: BLE001 - a probe must never end a training run
             self.stream.write(f"gradient probe switched off: {type(error).__name__}: {error}\n")
             self.probe = None
             return
@@ -107,7 +107,7 @@ class PosthocFit(Callback):
         started = time.perf_counter()
         try:  # the weights are the best epoch's (Trainer.test loaded them)
             fitted = fit_model(trainer.evaluator, trainer.model, trainer.data, test=result.outputs)
-        except Exception as error:  # calibration must never fail a finished run
+        except Exception as error:  # noqa: BLE001 - calibration must never fail a finished run
             self.stream.write(f"post-hoc calibration skipped: {type(error).__name__}: {error}\n")
             return
         self.result = fitted

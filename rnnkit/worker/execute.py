@@ -92,7 +92,7 @@ def execute(
     except (KeyboardInterrupt, SystemExit):
         run.write_status("stopped", stop_reason="interrupted from the terminal")
         raise
-    except Exception as error:  # every failure must reach status.json
+    except Exception as error:  # noqa: BLE001 - every failure must reach status.json
         run.write_status("failed", error=f"{type(error).__name__}: {error}")
         traceback.print_exc(file=sys.stderr)
         return "failed"
