@@ -252,3 +252,56 @@ def test_names_fixture_still_trains_through_the_generated_flags(tmp_path):
     assert code == 0
     run = RunStore(tmp_path / "runs").runs()[0]
     assert run.config().task.options.class_weighted is True
+
+
+# ------------------------------------------------------------- folders written before the layers
+LAYERS_LEGACY = Path(__file__).resolve().parent / "legacy" / "v2"  # written by 9a4de0a, the last flat package
+
+
+def test_run_folders_written_before_the_layers_list_compare_predict_and_resume(tmp_path):
+    shutil.copytree(LAYERS_LEGACY, tmp_path / "runs")
+    store = RunStore(tmp_path / "runs")
+    runs = {run.config().model.arch: run for run in store.runs(group="gv2")}
+    assert {arch: run_summary(run)["state"] for arch, run in runs.items()} == {
+        "lstm": "completed", "reslstm": "completed", "gru": "stopped"}
+    assert runs["reslstm"].config().model.impl == "scratch"  # what the old preset rule wrote; still trains so
+    assert len(comparison_table(list(runs.values()))) == 3
+    for arch in ("lstm", "reslstm"):
+        predictions = Predictor.from_run(runs[arch]).predict_examples(3)
+        assert len(predictions) == 3 and all("label" in prediction for prediction in predictions)
+    gru = store.prepare_resume(runs["gru"].run_id)
+    before = [record["epoch"] for record in gru.metrics("epoch")]
+    assert execute(gru, resume=True, stream=io.StringIO(), install_signals=False) == "completed"
+    after = [record["epoch"] for record in gru.metrics("epoch")]
+    assert after == list(range(1, len(after) + 1)) and len(after) > len(before) and after[:len(before)] == before
+
+
+def pickled_globals(path: Path) -> set[str]:
+    """The module.name of every class or function a torch checkpoint's pickle refers to."""
+    import pickletools
+    import zipfile
+
+    found = set()
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if name.endswith("data.pkl"):
+                strings = []
+                for opcode, argument, _ in pickletools.genops(archive.read(name)):
+                    if opcode.name in ("SHORT_BINUNICODE", "BINUNICODE", "UNICODE"):
+                        strings.append(argument)
+                    elif opcode.name == "STACK_GLOBAL":
+                        found.add(".".join(strings[-2:]))
+                    elif opcode.name == "GLOBAL":
+                        found.add(argument.replace(" ", "."))
+    return found
+
+
+def test_checkpoints_hold_no_class_paths_a_move_could_break():
+    """Demo and fixture checkpoints are plain dicts: nothing in them names an rnnkit module, so moving a
+    module never breaks loading them (and they load with weights_only=True)."""
+    paths = sorted((ROOT / "checkpoints" / "demo").rglob("*.pt")) + sorted((ROOT / "tests" / "legacy").rglob("*.pt"))
+    assert len(paths) >= 10
+    for path in paths:
+        assert not [name for name in pickled_globals(path) if name.startswith("rnnkit")], path
+        assert isinstance(torch.load(path, map_location="cpu", weights_only=True), dict), path
+    assert any(name.startswith("torch.") for name in pickled_globals(paths[0]))  # the scan does see globals
