@@ -10,6 +10,7 @@ import pandas as pd
 
 from rnnkit.analysis.reports import arch_of, run_label
 from rnnkit.config.options import declared
+from rnnkit.core.metrics import best_epoch_record
 from rnnkit.data.tasks import get_task
 from rnnkit.model.cells import CELLS
 from rnnkit.runs.folder import Run, RunError
@@ -67,8 +68,8 @@ def confusion(run: Run, epoch: int | None = None) -> tuple[list[list[int]], list
     records = run.metrics("epoch")
     if not records or "confusion_matrix" not in records[-1]["validation"]:
         return None
-    chosen = epoch or records[-1]["best_epoch"]
-    record = next((r for r in records if r["epoch"] == chosen), records[-1])
+    record = (next((r for r in records if r["epoch"] == epoch), records[-1]) if epoch
+              else best_epoch_record(records))
     names = class_names(run, len(record["validation"]["confusion_matrix"]))
     return record["validation"]["confusion_matrix"], names, record["validation"]["per_class"]
 
