@@ -1,7 +1,9 @@
 """The command line: help everywhere, one-line errors that list valid values, dry runs, a group."""
 import json
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -132,10 +134,11 @@ def _imported_modules(*args):
 
 def test_help_builds_only_the_command_table(tmp_path):
     """`--help` lists every command without loading the tasks (nor torch); only the named command's flags are
-    built. (`runs` reads metrics through rnnkit.analysis.reports, whose imports decide whether torch loads.)"""
+    built. `runs` lists real run folders (the demos) without torch or pandas."""
     assert not _imported_modules("--help") & {"torch", "streamlit", "pandas", "rnnkit.data.tasks", "rnnkit.cli.flags"}
-    assert not _imported_modules("runs", "--checkpoints-dir", str(tmp_path)) & {
-        "streamlit", "rnnkit.data.tasks", "rnnkit.cli.flags", "rnnkit.worker.execute"}
+    shutil.copytree(Path(__file__).resolve().parent.parent / "checkpoints" / "demo", tmp_path / "store")
+    assert not _imported_modules("runs", "--checkpoints-dir", str(tmp_path / "store")) & {
+        "torch", "pandas", "streamlit", "rnnkit.data.tasks", "rnnkit.cli.flags", "rnnkit.worker.execute"}
 
 
 def test_detached_runs_of_one_group_share_the_cores_and_explicit_threads_stay(tmp_path, monkeypatch):
