@@ -4,7 +4,7 @@ The public API (docs/python-api.md):
 
     from rnnkit import api                  # notebooks: compare, wait, runs, metrics, figures (rnnkit.api)
     from rnnkit import RunConfig, ModelConfig, TrainConfig, TaskConfig, build_config
-    from rnnkit import get_task, build_model, Trainer, Evaluator, RunStore, Predictor
+    from rnnkit import get_task, build_model, Trainer, Evaluator, RunStore, Predictor, execute
     from rnnkit import register_cell, Task, option
 
 Every name loads on first use (module `__getattr__`), so `import rnnkit` imports neither torch nor

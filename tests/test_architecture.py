@@ -305,3 +305,22 @@ def test_checkpoints_hold_no_class_paths_a_move_could_break():
         assert not [name for name in pickled_globals(path) if name.startswith("rnnkit")], path
         assert isinstance(torch.load(path, map_location="cpu", weights_only=True), dict), path
     assert any(name.startswith("torch.") for name in pickled_globals(paths[0]))  # the scan does see globals
+
+
+def test_a_new_run_reads_like_an_old_run_of_the_same_model(tmp_path):
+    """impl='auto' is resolved when a group is built, so the run folder records what trains: a new residual
+    LSTM run and one written before impl='auto' existed get the same label, and runs differing only in how
+    they chose the implementation are seeds of one variant."""
+    from rnnkit.analysis.reports import run_label
+    from rnnkit.analysis.seeds import variants
+    from rnnkit.runs.groups import group_configs
+
+    shutil.copytree(LAYERS_LEGACY, tmp_path / "old")
+    old = next(run for run in RunStore(tmp_path / "old").runs() if run.config().model.arch == "reslstm")
+    store = RunStore(tmp_path / "new")
+    new = store.create(group_configs("recall", "quick", ["reslstm"])[0])
+    assert new.config().model.impl == "scratch" and run_label(new) == run_label(old)
+    explicit = group_configs("recall", "quick", ["lstm"], {"model": {"impl": "fused"}}, group="g")
+    automatic = group_configs("recall", "quick", ["lstm"], {"train": {"seed": 1}}, group="g")
+    runs = [store.create(config) for config in explicit + automatic]
+    assert [len(members) for members in variants(runs).values()] == [2]

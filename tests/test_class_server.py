@@ -104,7 +104,7 @@ def test_a_student_over_the_disk_quota_starts_and_uploads_nothing(tmp_path, monk
     store = RunStore(tmp_path / "runs", RecordingLauncher(), user=ALICE, limits=limits)
     run = finished_run(store)
     (run.path / "last.pt").write_bytes(b"\0" * 1_200_000)
-    with pytest.raises(QueueFull, match="you use 1 MB of your 1 MB of disk") as refused:
+    with pytest.raises(QueueFull, match="You use 1 MB of your 1 MB of disk") as refused:
         store.start([build_config("recall", None, TINY)])
     assert refused.value.reason == "disk"
     RunStore(tmp_path / "runs", RecordingLauncher(), user=BOB, limits=limits).start(

@@ -105,7 +105,8 @@ def test_resume_refuses_a_completed_run_and_stop_an_unknown_one(tmp_path, capsys
     ("train --task shopping --preset best --arch lstm,rnn", ["lstm", "rnn"]),
 ])
 def test_without_arch_a_preset_trains_its_own_architecture(command, archs):
-    from rnnkit.cli.main import build_parser, configs_from_args
+    from rnnkit.cli.flags import configs_from_args
+    from rnnkit.cli.parser import build_parser
 
     configs = configs_from_args(build_parser().parse_args(command.split()))
     assert [config.model.arch for config in configs] == archs
@@ -168,7 +169,7 @@ def test_a_full_queue_says_why_in_one_line(tmp_path, monkeypatch, capsys):
     from rnnkit.runs.store import RunStore
 
     def refuse(self, configs):
-        raise QueueFull("a group may have at most 1 runs; this one has 2", "group_size", 2, 1)
+        raise QueueFull("group_size", 2, 1)
 
     monkeypatch.setattr(RunStore, "start", refuse)
     assert main(["train", "--arch", "rnn,gru", "--detach", "--checkpoints-dir", str(tmp_path)]) == 2

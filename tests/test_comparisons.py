@@ -207,7 +207,8 @@ def test_the_reproduce_command_rebuilds_the_same_config(task):
     import shlex
 
     from rnnkit.analysis.retrain import reproduce_command
-    from rnnkit.cli.main import build_parser, configs_from_args
+    from rnnkit.cli.flags import configs_from_args
+    from rnnkit.cli.parser import build_parser
     from rnnkit.data.presets import preset_names
 
     for preset in preset_names(task):

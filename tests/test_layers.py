@@ -82,3 +82,29 @@ def test_no_module_is_over_300_lines():
     long = {str(path.relative_to(ROOT)): lines for path in sorted((ROOT / "rnnkit").rglob("*.py"))
             if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert not long, f"split these by concern (at most {MAX_LINES} lines): {long}"
+
+
+def test_an_installed_package_without_its_checkout_keeps_runs_out_of_site_packages(tmp_path, monkeypatch):
+    from rnnkit.core import settings
+
+    monkeypatch.delenv("RNNKIT_CHECKPOINTS_DIR", raising=False)
+    monkeypatch.setenv("RNNKIT_CACHE_DIR", str(tmp_path / "cache"))
+    assert settings.checkpoints_dir() == ROOT / "checkpoints"  # a checkout: its own folder
+    monkeypatch.setattr(settings, "PROJECT_ROOT", tmp_path / "site-packages")  # no app.py beside the package
+    assert settings.checkpoints_dir() == tmp_path / "cache" / "checkpoints"
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path / "mine"))
+    assert settings.checkpoints_dir() == tmp_path / "mine"
+
+
+def test_pages_and_app_never_import_training_or_the_worker():
+    """The contracts cover rnnkit/; the pages and app.py are the dashboard too."""
+    import ast
+
+    offenders = []
+    for path in [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([node.module or ""] if isinstance(node, ast.ImportFrom)
+                     else [alias.name for alias in node.names] if isinstance(node, ast.Import) else [])
+            offenders += [f"{path.name}: {name}" for name in names
+                          if name.startswith(("rnnkit.training", "rnnkit.worker"))]
+    assert not offenders

@@ -223,3 +223,25 @@ def test_the_live_view_shows_a_waiting_groups_position(tmp_path, monkeypatch):
     texts = [element.proto.text for element in app.get("progress")]
     assert texts == ["waiting in the queue · position 1"] * 2
     assert "This group waits for its turn" in app.info[0].value
+
+
+def test_the_capacity_has_one_rule_and_malformed_stored_limits_give_the_default():
+    assert Limits(capacity=3).resolved_capacity() == 3
+    assert Limits().resolved_capacity() == default_capacity()
+    assert Limits.capacity_of({"capacity": 2}) == 2
+    for hostile in ({"capacity": "9"}, {"capacity": True}, {"capacity": -1}, {"capacity": [1]}, [], None, "x"):
+        assert Limits.capacity_of(hostile) == default_capacity(), hostile
+
+
+def test_a_group_shares_the_cores_and_explicit_threads_stay(monkeypatch):
+    from rnnkit.runs import groups
+
+    monkeypatch.setattr(groups, "parallel_threads", lambda runs: 8 // runs)
+    configs = groups.group_configs("recall", "quick", ["rnn", "reslstm"], seeds=2)
+    assert [config.model.impl for config in configs] == ["fused", "scratch"] * 2  # auto, resolved once
+    assert len({config.group for config in configs}) == 1 and [c.train.seed for c in configs] == [0, 0, 1, 1]
+    assert {config.train.num_threads for config in groups.share_threads(configs)} == {2}
+    explicit = groups.group_configs("recall", "quick", ["gru"], {"train": {"num_threads": 1}}, seeds=2)
+    assert {config.train.num_threads for config in groups.share_threads(explicit)} == {1}
+    with pytest.raises(ValueError, match="unknown architecture 'foo'"):
+        groups.group_configs("recall", "quick", ["foo"])

@@ -154,3 +154,15 @@ def test_tpe_and_random_sweeps_from_the_cli(tmp_path, capsys):
 def test_search_options_that_cannot_apply_are_refused(tmp_path, capsys, extra, message):
     assert main(["sweep", "--task", "recall", *TINY_GRID, *extra, "--checkpoints-dir", str(tmp_path)]) != 0
     assert message in capsys.readouterr().err and not RunStore(tmp_path).runs()
+
+
+def test_a_sweep_refuses_an_unknown_architecture_and_stores_the_implementation_it_trains(tmp_path, capsys):
+    command = ["sweep", "--task", "recall", "--preset", "none", *TINY_GRID, "--checkpoints-dir", str(tmp_path)]
+    assert main([*command, "--grid", "model.arch=foo,lstm"]) == 2
+    assert "unknown architecture 'foo'; valid: rnn, lstm, gru, reslstm" in capsys.readouterr().err
+    assert main(["sweep", "--task", "recall", "--preset", "none", "--arch", "reslstm", "--grid", "model.impl=fused",
+                 *TINY_GRID, "--checkpoints-dir", str(tmp_path)]) == 2
+    assert "exists only as impl='scratch'" in capsys.readouterr().err
+    assert RunStore(tmp_path).runs() == []  # refused before any folder exists
+    configs = sweep_configs("recall", None, parse_grid("recall", ["model.arch=reslstm,gru"]))
+    assert {config.model.arch: config.model.impl for config in configs} == {"reslstm": "scratch", "gru": "fused"}

@@ -17,7 +17,15 @@ from collections import defaultdict
 
 import torch
 
-from rnnkit.runs.store import Run
+from rnnkit.analysis.reports import run_label
+from rnnkit.config.run import RunConfig
+from rnnkit.config.spec import TaskSpec
+from rnnkit.core.metrics import calibration, classification_metrics, higher_is_better, regression_metrics
+from rnnkit.data.tasks import get_task
+from rnnkit.runs.folder import Run
+from rnnkit.training.checkpoint import load_checkpoint, model_from_checkpoint
+from rnnkit.training.evaluator import Evaluator, resolve_device
+from rnnkit.training.posthoc import fit_temperature
 
 
 def average_probabilities(outputs: list[torch.Tensor], temperatures: list[float] | None = None) -> torch.Tensor:
@@ -29,7 +37,6 @@ def average_probabilities(outputs: list[torch.Tensor], temperatures: list[float]
 def score(spec, outputs: list[torch.Tensor], targets: torch.Tensor, temperatures: list[float]) -> dict:
     """The ensemble's metrics: accuracy, macro-F1 and ECE of the averaged probabilities (classifiers),
     MAE and RMSE of the averaged forecast in the target's unit (regression)."""
-    from rnnkit.core.metrics import calibration, classification_metrics, regression_metrics
 
     if spec.job == "classify":
         probabilities = average_probabilities(outputs, temperatures)
@@ -48,8 +55,6 @@ def calibrate_ensemble(validation: list[tuple[torch.Tensor, torch.Tensor]], outp
                        targets: torch.Tensor, temperatures: list[float]) -> dict:
     """The ensemble's own temperature, fitted on the validation split to the log of its averaged
     probabilities (averaging calibrated members makes it under-confident), and its test ECE with it."""
-    from rnnkit.core.metrics import calibration
-    from rnnkit.training.posthoc import fit_temperature
 
     members = [logits for logits, _targets in validation]
     validation_log = average_probabilities(members, temperatures).clamp_min(1e-12).log()
@@ -62,13 +67,6 @@ def calibrate_ensemble(validation: list[tuple[torch.Tensor, torch.Tensor]], outp
 
 def evaluate_ensembles(runs: list[Run], split: str = "test", progress=print) -> dict[str, dict]:
     """Per architecture label of the group: the ensemble's scores, the members' mean, the member count."""
-    from rnnkit.analysis.reports import run_label
-    from rnnkit.config.run import RunConfig
-    from rnnkit.config.spec import TaskSpec
-    from rnnkit.core.metrics import higher_is_better
-    from rnnkit.data.tasks import get_task
-    from rnnkit.training.checkpoint import load_checkpoint, model_from_checkpoint
-    from rnnkit.training.evaluator import Evaluator, resolve_device
 
     members: dict[str, list[Run]] = defaultdict(list)
     for run in runs:

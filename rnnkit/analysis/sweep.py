@@ -28,6 +28,7 @@ from rnnkit.config.run import ModelConfig, RunConfig, TrainConfig
 from rnnkit.core.metrics import best_epoch_record
 from rnnkit.data.presets import build_config, seeded
 from rnnkit.data.tasks import get_task
+from rnnkit.model.catalog import check_model_config
 from rnnkit.runs.store import Run
 
 MAX_SWEEP_RUNS = 64
@@ -112,7 +113,8 @@ def point_config(task: str, preset: str | None, point: dict[tuple[str, str], Any
     if arch is not None and ("model", "arch") not in point:
         layered["model"]["arch"] = arch
     config = build_config(task, preset, layered, group=group)
-    return seeded(dataclasses.replace(config, kind="sweep"), offset)
+    # as a group's runs: an unknown architecture is refused here, and impl is stored resolved
+    return seeded(dataclasses.replace(config, kind="sweep", model=check_model_config(config.model)), offset)
 
 
 def random_configs(task: str, preset: str | None, grid: dict[tuple[str, str], list[Any]], trials: int,

@@ -9,7 +9,7 @@ every bad value ends with a one-line message that says what is allowed (exit sta
     rnnkit/cli/flags.py      flags generated from the option declarations; flags -> run configs
     rnnkit/cli/training.py   train, resume, presets          rnnkit/cli/runs.py     runs, stop, logs, delete, queue
     rnnkit/cli/use.py        eval, predict, inside           rnnkit/cli/results.py  report, export, calibrate
-    rnnkit/cli/sweeps.py     sweep, horizon                  rnnkit/cli/outcomes.py exit status from run outcomes
+    rnnkit/cli/sweeps.py     sweep, horizon                  (exit statuses: rnnkit.runs.folder.exit_status)
 """
 from __future__ import annotations
 
@@ -44,13 +44,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # e.g. `... | head`: the reader has gone
         return 0
-
-
-def __getattr__(name: str):
-    """`from rnnkit.cli.main import configs_from_args` (tests, scripts) without loading the task registry for
-    every command line: it is imported on first use."""
-    if name == "configs_from_args":
-        from rnnkit.cli.flags import configs_from_args
-
-        return configs_from_args
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

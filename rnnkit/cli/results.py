@@ -53,25 +53,10 @@ def add_calibrate(calibrate: argparse.ArgumentParser) -> None:
 
 
 def command_calibrate(args: argparse.Namespace, store: RunStore) -> int:
-    from rnnkit.config.run import RunConfig
-    from rnnkit.config.spec import TaskSpec
-    from rnnkit.data.tasks import get_task
-    from rnnkit.training.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
-    from rnnkit.training.evaluator import Evaluator, resolve_device
-    from rnnkit.training.posthoc import fit_model
+    from rnnkit.analysis.calibrate import calibrate_run
 
     run = find_run(store, args.run_id)
-    payload = load_checkpoint(run.best_path)
-    config, spec = RunConfig.from_dict(payload["config"]), TaskSpec.from_dict(payload["spec"])
-    if spec.job != "classify":
-        raise ValueError(f"run {run.run_id} is not a classifier: there is nothing to calibrate")
-    data = get_task(config.task.name).load(config.task, config.train.split_seed)
-    device = resolve_device(config.train.device)
-    evaluator = Evaluator(spec, device, config.train.batch_size * 2)
-    model = model_from_checkpoint(payload, device)
-    result = fit_model(evaluator, model, data)
-    save_checkpoint(run.best_path, {**payload, "posthoc": result})
-    run.append_metrics({"kind": "posthoc", "epoch": int(payload.get("epoch", 0)), **result})
+    result = calibrate_run(run)
     test = result["test"]
     print(f"{run.run_id}: temperature {result['temperature']:.3f}; test ECE {test['ece']:.4f} -> "
           f"{test['ece_calibrated']:.4f}, NLL {test['nll']:.4f} -> {test['nll_calibrated']:.4f}; balanced decision "

@@ -2,6 +2,7 @@
 
     variable                 default                         read by
     RNNKIT_CHECKPOINTS_DIR   <project>/checkpoints           the run store (CLI, dashboard, workers)
+                             (an installed package without its checkout: ~/.rnnkit/checkpoints)
     RNNKIT_DATA_DIR          (none)                          the data sources: where datasets are looked for
     RNNKIT_CACHE_DIR         ~/.rnnkit                       downloads (data/), preprocessing cache, uploads/
     RNNKIT_OFFLINE           (off)                           any value: never download, say what is missing
@@ -28,7 +29,8 @@ class Setting:
 
 
 SETTINGS = (
-    Setting("RNNKIT_CHECKPOINTS_DIR", "<project>/checkpoints", "where run folders are kept"),
+    Setting("RNNKIT_CHECKPOINTS_DIR", "<project>/checkpoints (installed without the checkout: ~/.rnnkit/checkpoints)",
+            "where run folders are kept"),
     Setting("RNNKIT_DATA_DIR", "none", "a folder with the real datasets, searched before the download cache"),
     Setting("RNNKIT_CACHE_DIR", "~/.rnnkit", "downloads (data/), the preprocessing cache and uploads (uploads/)"),
     Setting("RNNKIT_OFFLINE", "off", "any value: never download a dataset; a missing one is an error saying where"),
@@ -45,8 +47,14 @@ def _value(name: str) -> str:
 
 
 def checkpoints_dir() -> Path:
+    """$RNNKIT_CHECKPOINTS_DIR, else the checkout's checkpoints/ (beside app.py), else, for a package
+    installed without its checkout (`pip install .`), ~/.rnnkit/checkpoints: never site-packages."""
     configured = _value("RNNKIT_CHECKPOINTS_DIR")
-    return Path(configured).expanduser() if configured else PROJECT_ROOT / "checkpoints"
+    if configured:
+        return Path(configured).expanduser()
+    if (PROJECT_ROOT / "app.py").is_file():
+        return PROJECT_ROOT / "checkpoints"
+    return cache_dir() / "checkpoints"
 
 
 def data_dir() -> Path | None:

@@ -17,6 +17,7 @@ from torch import nn
 from rnnkit.config.run import ModelConfig
 from rnnkit.config.spec import TaskSpec
 from rnnkit.model.catalog import resolve_impl
+from rnnkit.model.heads import build_model
 
 TOLERANCE = 0.02
 OFF = "none"
@@ -31,8 +32,6 @@ def core_parameters(model: nn.Module) -> int:
 
 
 def _core_count(config: ModelConfig, spec: TaskSpec, hidden: int) -> int:
-    from rnnkit.model.heads import build_model
-
     sized = dataclasses.replace(config, hidden_size=hidden, match_parameters=OFF)
     return core_parameters(build_model(sized, spec))
 

@@ -5,6 +5,8 @@ The config layer declares those options (`catalog="architectures"`) without know
 faces (CLI flags, the Train form) and the model builder ask here."""
 from __future__ import annotations
 
+import dataclasses
+
 from rnnkit.config.options import Option
 from rnnkit.config.run import ARCHITECTURES, ModelConfig
 from rnnkit.model.cells import cell_names, get_cell
@@ -25,11 +27,12 @@ def resolve_impl(arch: str, impl: str) -> str:
 
 def check_model_config(config: ModelConfig) -> ModelConfig:
     """Raise ValueError (listing the valid names) for an unknown architecture, an implementation the cell
-    lacks or an unknown `match_parameters`; returns the config."""
-    resolve_impl(config.arch, config.impl)
+    lacks or an unknown `match_parameters`; returns the config with `impl` resolved (never "auto"), which
+    is what a run folder records: runs of one model read the same whether they chose auto or not."""
+    impl = resolve_impl(config.arch, config.impl)
     if config.match_parameters != "none":
         get_cell(config.match_parameters)
-    return config
+    return config if impl == config.impl else dataclasses.replace(config, impl=impl)
 
 
 def choices_of(declaration: Option) -> tuple | None:

@@ -39,7 +39,8 @@ def group_configs(task: str, preset: str | None, architectures: list[str] | None
         for arch in archs:
             model = {**overrides.get("model", {}), **({"arch": arch} if arch else {})}
             config = build_config(task, preset, {**overrides, "model": model}, group=group)
-            check_model_config(config.model)  # an unknown architecture is refused before any folder exists
+            # an unknown architecture is refused before any folder exists; impl is stored resolved
+            config = dataclasses.replace(config, model=check_model_config(config.model))
             configs.append(seeded(dataclasses.replace(config, kind=kind) if kind else config, offset))
     return configs
 

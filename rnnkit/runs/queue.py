@@ -27,16 +27,13 @@ import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from filelock import FileLock, Timeout
 
 from rnnkit.core import settings
 from rnnkit.core.files import write_json_atomic
-from rnnkit.runs.folder import ACTIVE_STATES, RUN_ID_PATTERN, Run, RunError, _group_of
-
-if TYPE_CHECKING:
-    from rnnkit.runs.folder import Launcher
+from rnnkit.runs.folder import ACTIVE_STATES, RUN_ID_PATTERN, Launcher, Run, RunError, _group_of
 
 QUEUE_FOLDER = ".queue"
 LOCK_WAIT_SECONDS = 10.0  # changing the queue waits this long for a dispatcher that holds the lock
@@ -84,19 +81,18 @@ class Limits:
 
 
 class QueueFull(RunError):
-    """This user may not queue another group now (the message says why and what to do). `reason` is
-    'group_size', 'waiting' or 'disk' (MB), with `count` and `limit`, so the dashboard can word it in
-    its language."""
+    """This user may not queue another group now. `reason` is 'group_size', 'waiting' or 'disk' (MB), with
+    `count` and `limit`; the message (English) comes from `queue_full_message`, which the dashboard calls
+    with its own translation function."""
 
-    def __init__(self, message: str, reason: str, count: int, limit: int) -> None:
-        super().__init__(message)
+    def __init__(self, reason: str, count: int, limit: int) -> None:
         self.reason, self.count, self.limit = reason, count, limit
-
+        super().__init__(queue_full_message(self))
 
 
 def queue_full_message(error: QueueFull, _: Callable[[str], str] = str) -> str:
-    """Why the queue refused a Start, with what to do: the one wording the CLI and the dashboard share
-    (`_` translates: the dashboard passes its own, the CLI keeps English)."""
+    """Why the queue refused a Start, with what to do: the one wording the CLI, the API and the dashboard
+    share (`_` translates: the dashboard passes its own, the CLI keeps English)."""
     if error.reason == "disk":
         return _("You use {count} MB of your {limit} MB of disk. Delete some of your runs (Compare, "
                  "Delete runs) before starting new ones.").format(count=error.count, limit=error.limit)
@@ -105,6 +101,7 @@ def queue_full_message(error: QueueFull, _: Callable[[str], str] = str) -> str:
             limit=error.limit, count=error.count)
     return _("You already have {count} group(s) waiting in the queue (at most {limit}). Wait until one "
              "starts, or stop one.").format(count=error.count, limit=error.limit)
+
 
 class Queue:
     """The waiting groups of one run store, and the dispatcher that starts them through `launcher`."""
@@ -176,14 +173,11 @@ class Queue:
     def check_room(self, owner: str, limits: Limits, size: int) -> None:
         """Raise QueueFull when `owner` may not queue a group of `size` runs now."""
         if limits.max_group_runs is not None and size > limits.max_group_runs:
-            raise QueueFull(f"a group may have at most {limits.max_group_runs} runs; this one has {size}",
-                            "group_size", size, limits.max_group_runs)
+            raise QueueFull("group_size", size, limits.max_group_runs)
         if limits.max_waiting is not None:
             mine = sum(1 for _path, entry in self.entries() if entry.get("owner") == owner)
             if mine >= limits.max_waiting:
-                raise QueueFull(f"you already have {mine} group(s) waiting in the queue (at most "
-                                f"{limits.max_waiting}); wait until one starts, or stop one",
-                                "waiting", mine, limits.max_waiting)
+                raise QueueFull("waiting", mine, limits.max_waiting)
 
     def _write_entry(self, runs: list[Run], owner: str, limits: Limits, resume: bool) -> None:
         group = _group_of(runs[0]) or runs[0].run_id

@@ -30,14 +30,11 @@ import json
 import shlex
 import time
 import urllib.request
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rnnkit.core import settings
 from rnnkit.core.files import write_json_atomic
-from rnnkit.runs.folder import RunError
-
-if TYPE_CHECKING:
-    from rnnkit.runs.folder import Run
+from rnnkit.runs.folder import Run, RunError
 
 CACHE_SECONDS = 2.0  # one list_jobs call serves every run's status for this long (the dashboard polls)
 ACTIVE_JOB_STATES = ("PENDING", "RUNNING")

@@ -91,8 +91,7 @@ class RunStore:
             return
         used = (disk_usage(self.runs(), self.user) + extra_bytes) / 1e6
         if used >= quota:
-            raise QueueFull(f"you use {used:.0f} MB of your {quota} MB of disk; delete some of your runs "
-                            "(Compare, Delete runs) before starting new ones", "disk", round(used), quota)
+            raise QueueFull("disk", round(used), quota)
 
     def _run(self, run_id: str) -> Run:
         return Run(run_id, self.root / run_id, self.launcher)

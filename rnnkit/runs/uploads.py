@@ -15,15 +15,12 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
 from rnnkit.config.run import option_values
 from rnnkit.core import settings
-from rnnkit.runs.folder import RunError
-
-if TYPE_CHECKING:
-    from rnnkit.runs.access import User
-    from rnnkit.runs.folder import Run
+from rnnkit.runs.access import User
+from rnnkit.runs.folder import Run, RunError
 
 UPLOAD_DAYS = 7
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")

@@ -100,6 +100,12 @@ def fit_model(evaluator, model, data, test: tuple[torch.Tensor, torch.Tensor] | 
     return fit(evaluator.outputs(model, data.validation), test, data.train.targets, data.spec.class_names)
 
 
+
+def posthoc_record(epoch: int, fitted: dict, seconds: float) -> dict:
+    """The `posthoc` line of metrics.jsonl for a fit of `epoch`'s weights: one shape, whoever fits (the
+    worker after testing, or `python -m rnnkit calibrate` later)."""
+    return {"kind": "posthoc", "epoch": int(epoch), **fitted, "seconds": round(seconds, 3)}
+
 def _ece_pair(logits: torch.Tensor, targets: torch.Tensor, temperature: float) -> dict:
     result = {}
     for name, scale in (("ece", 1.0), ("ece_calibrated", temperature)):

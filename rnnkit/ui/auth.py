@@ -1,7 +1,7 @@
 """Classroom mode in the dashboard: who is logged in, and the login form.
 
 Without `mode = "classroom"` in `.streamlit/secrets.toml` the dashboard is in single-user mode and
-nobody logs in. With it (see rnnkit/access.py), every page asks who you are first: a school account
+nobody logs in. With it (see rnnkit/runs/access.py), every page asks who you are first: a school account
 through Streamlit's `st.login` (OpenID Connect) where secrets.toml has an [auth] table, and/or a name
 and personal code from the roster. The user is kept in the session (`app_user`), and the run store
 gets it, so its checks apply.

@@ -15,9 +15,11 @@ import streamlit as st
 from rnnkit.config.options import declared, kind_of, label_of
 from rnnkit.config.run import ModelConfig, TrainConfig
 from rnnkit.data.presets import build_config, preset_names
-from rnnkit.data.tasks import get_task
+from rnnkit.data.tasks import get_task, task_names
 from rnnkit.model.catalog import check_model_config, choices_of
 from rnnkit.model.cells import cell_names
+from rnnkit.runs.access import may_use_server_paths
+from rnnkit.ui.auth import current_user
 from rnnkit.ui.i18n import _
 from rnnkit.ui.upload import path_widget
 
@@ -79,8 +81,6 @@ def _widget(section: str, item, declaration):
     if key not in st.session_state:
         apply_preset()
     if declaration.path:
-        from rnnkit.runs.access import may_use_server_paths
-        from rnnkit.ui.auth import current_user
 
         return path_widget(key, label, help_text, server_paths=may_use_server_paths(current_user()))
     choices = choices_of(declaration)  # a catalog's names (e.g. the architectures) included
@@ -125,7 +125,6 @@ def share_query(task: str, preset: str, architectures: list[str], seeds: int,
 def apply_shared_link(params: dict[str, str]) -> str | None:
     """Fill the Train form from a shared link (once per link); returns what is wrong with a bad one.
     Every value is checked as the form would check it; nothing from the link is run or rendered."""
-    from rnnkit.data.tasks import task_names
 
     if "task" not in params or st.session_state.get("train_link") == params:
         return None

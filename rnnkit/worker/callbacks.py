@@ -18,9 +18,10 @@ from typing import TextIO
 
 from rnnkit.config.run import RunConfig
 from rnnkit.core.metrics import METRICS, best_epoch_record, is_better
-from rnnkit.runs.store import Run
+from rnnkit.runs.folder import Run
 from rnnkit.training.checkpoint import save_checkpoint
 from rnnkit.training.engine import Callback, StopRequested, StopTraining, TestResult, Trainer
+from rnnkit.training.posthoc import fit_model, posthoc_record
 
 
 class MetricsWriter(Callback):
@@ -100,8 +101,6 @@ class PosthocFit(Callback):
         self.result: dict | None = None
 
     def on_test_end(self, trainer: Trainer, result: TestResult) -> None:
-        from rnnkit.training.posthoc import fit_model
-
         if trainer.spec.job != "classify" or trainer.best_model_state is None or not len(trainer.data.validation):
             return
         started = time.perf_counter()
@@ -111,8 +110,7 @@ class PosthocFit(Callback):
             self.stream.write(f"post-hoc calibration skipped: {type(error).__name__}: {error}\n")
             return
         self.result = fitted
-        self.run.append_metrics({"kind": "posthoc", "epoch": result.record["epoch"], **fitted,
-                                 "seconds": round(time.perf_counter() - started, 3)})
+        self.run.append_metrics(posthoc_record(result.record["epoch"], fitted, time.perf_counter() - started))
         test = fitted["test"]
         self.stream.write(f"[{self.run.run_id}] calibrated: temperature {fitted['temperature']:.2f}, test ECE "
                           f"{test['ece']:.4f} -> {test['ece_calibrated']:.4f}; balanced decision tau "
