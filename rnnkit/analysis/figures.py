@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 
 from rnnkit.analysis import frames, reports
 from rnnkit.analysis.frames import arch_colour
+from rnnkit.core.display import neutralise_bidi
 from rnnkit.core.i18n import translate
 from rnnkit.core.metrics import higher_is_better, metric_title
 
@@ -35,8 +36,10 @@ def translator(language: str) -> Callable[[str], str]:
 
 
 def chart_text(text: object) -> str:
-    """A label for a plotly chart: HTML escaped (plotly would render <a>, <b>, <br> ...)."""
-    return html.escape(str(text))
+    """A label for a plotly chart: <, > and & escaped (plotly would render <a>, <b>, <br> ...), quotes left as
+    they are (plotly shows an escaped quote literally as &quot;: there are no attributes to break out of), and
+    bidirectional controls shown as escapes (they would reorder the label)."""
+    return html.escape(neutralise_bidi(text), quote=False)
 
 
 def layout(height: int = 340, projector: bool = False, **extra) -> dict:

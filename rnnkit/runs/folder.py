@@ -100,6 +100,7 @@ class Run:
     stop_path = property(lambda self: self.path / "stop.request")
     log_path = property(lambda self: self.path / "train.log")
     embedding_start_path = property(lambda self: self.path / "embedding_start.pt")  # the embedding before training
+    limits_path = property(lambda self: self.path / "limits.json")  # what the run may use, set when it is started
 
     # ----------------------------------------------------------------------------- configuration
     def config(self) -> RunConfig:
@@ -176,6 +177,14 @@ class Run:
             return json.loads(self.worker_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
+
+    def limits(self) -> dict[str, Any]:
+        """limits.json: what this run may use, written by the run store when it starts the run (e.g. a
+        student's `time_limit_seconds`); {} when none were set. The worker enforces them."""
+        return _read_object(self.limits_path)
+
+    def write_limits(self, **limits: Any) -> None:
+        write_json_atomic(self.limits_path, limits)
 
     def write_status(self, state: str, **fields: Any) -> None:
         if state not in STATES:

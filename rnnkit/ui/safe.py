@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import streamlit as st
 
+from rnnkit.core.display import neutralise_bidi
+
 MARKDOWN_SPECIALS = set("\\`*_{}[]()#+-.!|<>~$:=^&")
 
 
 def plain(text: object) -> str:
     """`text` with every markdown control character escaped, so it shows literally: no links,
-    images, emphasis, colours or icons come out of it."""
-    return "".join("\\" + character if character in MARKDOWN_SPECIALS else character for character in str(text))
+    images, emphasis, colours or icons come out of it (and no reordering: bidi controls show as escapes)."""
+    return "".join("\\" + character if character in MARKDOWN_SPECIALS else character
+                   for character in neutralise_bidi(text))
 
 
 def error(text: object) -> None:
