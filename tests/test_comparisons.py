@@ -118,7 +118,6 @@ def test_seeds_make_one_group_and_seed_i_means_the_same_split_and_order(tmp_path
 def test_compare_shows_bands_a_table_and_the_verdict_over_seeds(tmp_path, monkeypatch):
     monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path))
     store = RunStore(tmp_path)
-    from rnnkit.data.presets import seeded
 
     for seed in range(3):
         for arch in ("rnn", "gru"):
@@ -210,9 +209,11 @@ def test_the_reproduce_command_rebuilds_the_same_config(task):
     from rnnkit.cli.flags import configs_from_args
     from rnnkit.cli.parser import build_parser
     from rnnkit.data.presets import preset_names
+    from rnnkit.runs.groups import group_configs
 
     for preset in preset_names(task):
-        config = seeded(build_config(task, preset, {"model": {"arch": "gru"}, "train": {"num_threads": 1}}), 3)
+        # built as every face builds a run (impl resolved), so the command holds what the run folder holds
+        config = group_configs(task, preset, ["gru"], {"train": {"num_threads": 1, "seed": 3}}, group="")[0]
         command = reproduce_command(config)
         assert command.startswith(f"python -m rnnkit train --task {task} --arch gru --preset none")
         rebuilt = configs_from_args(build_parser().parse_args(shlex.split(command)[3:]))[0]
