@@ -25,9 +25,8 @@ from typing import Any, Callable, Union
 import pandas as pd
 import plotly.graph_objects as go
 
-from rnnkit.analysis import figures as charts
-from rnnkit.analysis import frames, reports, seeds
-from rnnkit.model.jobs import get_job
+from rnnkit.analysis import frames, reports
+from rnnkit.analysis.figure_set import figure_set
 from rnnkit.runs.folder import ACTIVE_STATES, Run, RunError
 from rnnkit.runs.groups import group_configs, share_threads
 from rnnkit.runs.store import RunStore, find_run
@@ -149,45 +148,10 @@ def figures(group: RunsLike, language: str = "en", projector: bool = False,
     group with several seeds), "gradient reach", "calibration" and "confusion <run label>". `language`
     is "en" or "zh"; `projector` draws larger, as the dashboard's projector mode does. In a notebook,
     a figure shows itself; `figure.write_html(path)` saves it."""
-    chosen = list(_as_group(group, root).runs)
-    epochs = frames.epoch_frame(chosen)
-    style = {"language": language, "projector": projector}
-    drawn = {"loss": charts.loss_figure(frames.step_frame(chosen), epochs, **style)}
-    if not epochs.empty:
-        chance = reports.chance_accuracy(chosen[0])
-        for metric in get_job(_job(chosen)).headline:
-            drawn[metric] = charts.metric_figure(epochs, metric, frames.baselines(chosen[0]), chance, **style)
-    variants = seeds.variants(chosen)
-    if any(len(members) > 1 for members in variants.values()):
-        monitor = next((summary["monitor"] for summary in map(reports.run_summary, chosen) if summary.get("monitor")),
-                       "")
-        if monitor:
-            drawn["over seeds"] = charts.band_figure(variants, monitor, mean_only=True, **style)
-    probes = [(reports.run_label(run), reports.arch_of(run), run.metrics("probe")[-1]) for run in chosen
-              if run.metrics("probe")]
-    if probes:
-        drawn["gradient reach"] = charts.gradient_reach_figure(probes, **style)
-    reliability = frames.reliability_rows(chosen)
-    if reliability:
-        drawn["calibration"] = charts.reliability_figure(reliability, **style)
-    for run in chosen:
-        found = frames.confusion(run)
-        if found:
-            matrix, names, _per_class = found
-            label = reports.run_label(run)
-            name = f"confusion {label}" if f"confusion {label}" not in drawn else f"confusion {run.run_id}"
-            title = charts.translator(language)("{run}, best epoch, validation split").format(run=label)
-            drawn[name] = charts.confusion_figure(matrix, names, True, title, **style)
-    return drawn
+    return figure_set(list(_as_group(group, root).runs), language, projector)
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-def _job(members: list[Run]) -> str:
-    """classify | regress | language_model, from the task spec the first started run recorded."""
-    starts = next((records for records in (run.metrics("start") for run in members) if records), [])
-    return starts[-1]["spec"]["job"] if starts else "classify"
-
-
 def _as_group(group: RunsLike, root: str | os.PathLike | None) -> Group:
     """A Group from what the user holds: a Group, a Run, a run or group id, or a list of those."""
     if isinstance(group, Group):

@@ -306,6 +306,11 @@ def test_the_html_report_is_one_offline_file_with_escaped_text(app_env, tmp_path
     assert "<script src=" not in document and "plotly.js v" in document  # the JavaScript is inside
     assert "<h2>Runs</h2>" in document and "<h2>Calibration</h2>" in document
     assert main(["report", "nope", "--html", str(target), "--checkpoints-dir", str(app_env.root)]) == 2
+    # the report draws the figures the Python API returns (one choice: rnnkit.analysis.figure_set)
+    from rnnkit import api
+
+    drawn = api.figures("gtest", root=app_env.root)
+    assert {"loss", "accuracy", "calibration"} <= set(drawn) and document.count("Plotly.newPlot") == len(drawn)
 
 
 def test_the_html_report_needs_no_streamlit(app_env, tmp_path):

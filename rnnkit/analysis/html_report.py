@@ -14,7 +14,8 @@ import time
 import pandas as pd
 import plotly.graph_objects as go
 
-from rnnkit.analysis import figures, frames, reports, seeds
+from rnnkit.analysis import figures, reports, seeds
+from rnnkit.analysis.figure_set import figure_set, job_of, monitor_of
 from rnnkit.analysis.figures import FRACTION_METRICS, translator
 from rnnkit.analysis.stats import Verdict
 from rnnkit.analysis.sweep import sweep_frame
@@ -38,15 +39,6 @@ def is_sweep(runs: list[Run]) -> bool:
 def has_seeds(runs: list[Run]) -> bool:
     """Whether some variant among these runs was trained with several seeds."""
     return any(len(members) > 1 for members in seeds.variants(runs).values())
-
-
-def monitor_of(runs: list[Run]) -> str:
-    """The metric the runs select their best epoch by (accuracy before any epoch has finished)."""
-    for run in runs:
-        epochs = run.metrics("epoch")
-        if epochs:
-            return epochs[-1]["monitor"]
-    return "accuracy"
 
 
 # ------------------------------------------------------------------------------ the seeds, in words
@@ -159,14 +151,11 @@ def html_report(runs: list[Run], title: str, language: str = "en") -> str:
         drawn.append(item)
         sections.append(f"<!--figure {len(drawn) - 1}-->")
 
-    epochs = frames.epoch_frame(runs)
-    figure(figures.loss_figure(frames.step_frame(runs), epochs, language=language))
-    starts = [run.metrics("start") for run in runs]
-    job = next((records[-1]["spec"]["job"] for records in starts if records), "classify")
-    if not epochs.empty:
-        for metric in get_job(job).headline:
-            figure(figures.metric_figure(epochs, metric, frames.baselines(runs[0]), reports.chance_accuracy(runs[0]),
-                                         language=language))
+    drawn_by_name = figure_set(runs, language)  # the same figures as the dashboard and the Python API
+    figure(drawn_by_name["loss"])
+    for metric in get_job(job_of(runs)).headline:
+        if metric in drawn_by_name:
+            figure(drawn_by_name[metric])
     if is_sweep(runs):
         frame = sweep_frame(runs)
         axes = [column for column in frame.columns if "." in column]
@@ -175,25 +164,23 @@ def html_report(runs: list[Run], title: str, language: str = "en") -> str:
         if axes:
             figure(figures.parallel_figure(frame, axes, metric, language=language))
         sections.append(_table(frame.drop(columns=["monitor"])))
-    if has_seeds(runs):
+    if "over seeds" in drawn_by_name:
         groups = seeds.variants(runs)
         metric = monitor_of(runs)
         sections.append(_heading(_("Over seeds")))
-        figure(figures.band_figure(groups, metric, mean_only=True, language=language))
+        figure(drawn_by_name["over seeds"])
         sections.append(_table(seed_table(groups, metric, language)))
         sections.append(_heading(_("Verdict"), 3) + "<ul>" + "".join(
             f"<li>{html.escape(verdict_sentence(verdict, metric, language))}</li>"
             for verdict in seeds.seed_verdicts(groups, metric)) + "</ul>")
-    reliability = frames.reliability_rows(runs)
-    if reliability:
+    if "gradient reach" in drawn_by_name:
+        figure(drawn_by_name["gradient reach"])
+    if "calibration" in drawn_by_name:
         sections.append(_heading(_("Calibration")))
-        figure(figures.reliability_figure(reliability, language=language))
-    for run in runs:
-        found = frames.confusion(run)
-        if found:
-            matrix, names, _per_class = found
-            figure(figures.confusion_figure(matrix, names, True, _("{run}, best epoch, validation split").format(
-                run=reports.run_label(run)), language=language))
+        figure(drawn_by_name["calibration"])
+    for name, item in drawn_by_name.items():
+        if name.startswith("confusion "):
+            figure(item)
     body = "\n".join(sections)
     for index, item in enumerate(drawn):
         body = body.replace(f"<!--figure {index}-->", item.to_html(

@@ -8,7 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from rnnkit.analysis import html_report
-from rnnkit.analysis.html_report import has_seeds, monitor_of
+from rnnkit.analysis.figure_set import monitor_of
+from rnnkit.analysis.html_report import has_seeds
 from rnnkit.analysis.seeds import seed_verdicts, variants
 from rnnkit.analysis.stats import Verdict
 from rnnkit.core.metrics import higher_is_better, metric_title
