@@ -2,12 +2,14 @@
 
 A config dataclass declares each user-facing field with `option(default, help, ...)`:
 
-    hidden_size: int = option(64, "units per direction and layer", minimum=1)
+    hidden_size: int = option(64, "units per direction and layer", minimum=1, maximum=4096)
 
 and the rest is derived from that one line:
 
     validation     `check(instance)` in `__post_init__`: type, choices, bounds, with a message that
-                   names the valid values
+                   names the setting and the valid values or range. Every number has a lower and an
+                   upper bound (a student may not ask for 10**9 epochs or a hidden size of 10**6) and
+                   must be finite: NaN and infinity are refused, whatever the bounds
     command line   `rnnkit.cli.main` turns every option into a flag (`--hidden-size`, plus `flags` such as
                    the short `--lr` kept for compatibility)
     dashboard      `rnnkit.ui.form` turns every option with `widget=True` into a widget with its
@@ -18,6 +20,7 @@ Nothing here imports torch or streamlit.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
@@ -32,8 +35,9 @@ class Option:
     catalog: str | None = None  # the values also come from a registry one layer up, which checks them (e.g.
     #                             "architectures": the cell registry, `rnnkit.model.cells.choices_of`)
     minimum: float | None = None  # smallest allowed value (inclusive)
-    below: float | None = None  # values must be smaller than this (exclusive)
     above: float | None = None  # values must be larger than this (exclusive)
+    maximum: float | None = None  # largest allowed value (inclusive): every number has this or `below`
+    below: float | None = None  # values must be smaller than this (exclusive)
     flags: tuple[str, ...] = ()  # extra command-line spellings kept for compatibility, e.g. ("--lr",)
     widget: bool = True  # offered on the Train page
     command_line: bool = True  # gets a generated flag (False: the CLI has its own, e.g. --arch)
@@ -44,6 +48,23 @@ class Option:
     def valid_choices(self) -> tuple | None:
         """The allowed values this layer knows (a catalog's names are added by the registry that owns it)."""
         return self.choices
+
+    def allows(self, value: float) -> bool:
+        """Whether a number lies within the declared bounds (NaN and infinity never do)."""
+        return (_finite(value)
+                and (self.minimum is None or value >= self.minimum) and (self.above is None or value > self.above)
+                and (self.maximum is None or value <= self.maximum) and (self.below is None or value < self.below))
+
+    def range_text(self, kind: type = float) -> str:
+        """The allowed range in words: "in [0, 2147483647]", "> 0 and ≤ 10", "in [0, 1)" ("" if unbounded)."""
+        low = _number(self.minimum if self.minimum is not None else self.above, kind)
+        high = _number(self.maximum if self.maximum is not None else self.below, kind)
+        closing = "]" if self.maximum is not None else ")"
+        if self.minimum is not None and high:
+            return f"in [{low}, {high}{closing}"
+        lower = f"{'≥' if self.minimum is not None else '>'} {low}" if low else ""
+        upper = f"{'≤' if self.maximum is not None else '<'} {high}" if high else ""
+        return " and ".join(part for part in (lower, upper) if part)
 
 
 def option(default: Any, help: str, **details: Any) -> Any:
@@ -85,13 +106,11 @@ def check(instance) -> None:
         if choices is not None and declaration.catalog is None and value not in choices:
             shown = ", ".join(str(choice) for choice in choices)
             raise ValueError(f"unknown {item.name.replace('_', ' ')} {value!r}; valid: {shown}")
-        if declaration.minimum is not None and value < declaration.minimum:
-            raise ValueError(f"{item.name} must be ≥ {declaration.minimum:g}, got {value}")
-        if declaration.above is not None and value <= declaration.above:
-            raise ValueError(f"{item.name} must be > {declaration.above:g}, got {value}")
-        if declaration.below is not None and value >= declaration.below:
-            low = f"{declaration.minimum:g}" if declaration.minimum is not None else "-inf"
-            raise ValueError(f"{item.name} must be in [{low}, {declaration.below:g}), got {value}")
+        kind = kind_of(item)
+        if kind in (int, float) and not declaration.allows(value):
+            finite = "" if _finite(value) else "a finite number "
+            range_text = declaration.range_text(kind)
+            raise ValueError(f"{item.name} must be {finite}{range_text or 'finite'}, got {_shown(value)}")
 
 
 def _check_type(item: dataclasses.Field, value: Any) -> None:
@@ -109,6 +128,27 @@ def _check_type(item: dataclasses.Field, value: Any) -> None:
 
 
 _KIND_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
+
+
+def _number(bound: float | None, kind: type) -> str:
+    """A bound as the message shows it: whole numbers in full (seeds: 2147483647), others short (1e+06)."""
+    if bound is None:
+        return ""
+    whole = kind is int or (float(bound).is_integer() and abs(bound) < 1e12)
+    return str(int(bound)) if whole else f"{bound:g}"
+
+
+def _finite(value: float) -> bool:
+    """Not NaN or ±infinity (a whole number always is finite, even one too large for a float)."""
+    return isinstance(value, int) or math.isfinite(value)
+
+
+def _shown(value: float) -> str:
+    """A refused number as the message shows it; a whole number of hundreds of digits by its length only
+    (Python refuses to print one of more than 4300)."""
+    if isinstance(value, int) and value.bit_length() > 256:
+        return f"a whole number of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def build(cls: type, values: dict[str, Any], what: str):

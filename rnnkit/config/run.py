@@ -34,6 +34,11 @@ NGRAM_BUCKETS = 32_768  # hashed n-gram rows of `ModelConfig.ngrams` (its help t
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULES = ("constant", "cosine")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+# hard upper bounds, refusing absurd values before anything is allocated (a classroom's own, lower caps on
+# epochs, size and time are the run store's); every shipped preset is well inside them
+MAX_WIDTH = 4096  # hidden and embedding size: an LSTM layer of 4096 has 134 M weights
+MAX_EPOCHS = 1000  # epochs, and patience in epochs
+MAX_SEED = 2**31 - 1  # seeds: what torch, numpy and Python's random all accept
 
 
 ARCHITECTURES = "architectures"  # the catalog of `arch` and `match_parameters`: the cell registry's names
@@ -132,13 +137,15 @@ class ModelConfig(Options):
     impl: str = option("auto", "fused: torch's nn.RNN/LSTM/GRU (cuDNN/oneDNN), the fastest; scratch: rnnkit's "
                        "hand-written cells, step by step (cells without a fused twin exist only here); auto: fused "
                        "where the cell has it, else scratch", label="implementation", choices=IMPLEMENTATIONS)
-    hidden_size: int = option(64, "units per direction and layer", label="hidden size", above=0)
-    num_layers: int = option(1, "stacked recurrent layers", label="layers", above=0)
+    hidden_size: int = option(64, "units per direction and layer", label="hidden size", above=0,
+                              maximum=MAX_WIDTH)
+    num_layers: int = option(1, "stacked recurrent layers", label="layers", above=0, maximum=16)
     bidirectional: bool = option(False, "also read each sequence backwards", when=_not_language_model)
     dropout: float = option(0.0, "dropout between layers and before the head, in [0, 1)", minimum=0.0, below=1.0,
                             step=0.05)
     embedding_size: int = option(64, "token embedding width (tasks with pretrained vectors use theirs)",
-                                 label="embedding size", above=0, when=_token_embedding)
+                                 label="embedding size", above=0, maximum=MAX_WIDTH,
+                                 when=_token_embedding)
     ngrams: int = option(1, "also embed the 2..n-grams of tokens that end at each step, hashed into "
                          "32,768 buckets and added to the token's vector (fastText's trick; names: "
                          "a name's -ski, -ov, Ng-); 1 = tokens only", choices=(1, 2, 3), when=_token_embedding)
@@ -157,13 +164,15 @@ class ModelConfig(Options):
 class TrainConfig(Options):
     """How to optimise: optimiser, schedule, stopping rules, hardware."""
 
-    epochs: int = option(10, "passes over the training split", above=0)
-    batch_size: int = option(64, "sequences per optimiser step", label="batch size", above=0)
+    epochs: int = option(10, "passes over the training split", above=0, maximum=MAX_EPOCHS)
+    batch_size: int = option(64, "sequences per optimiser step", label="batch size", above=0, maximum=8192)
     optimizer: str = option("adam", "optimiser", choices=OPTIMIZERS)
-    learning_rate: float = option(3e-3, "step size (> 0)", label="learning rate", above=0.0, flags=("--lr",))
-    weight_decay: float = option(0.0, "L2 penalty, decoupled for adamw (≥ 0)", label="weight decay", minimum=0.0)
+    learning_rate: float = option(3e-3, "step size (> 0)", label="learning rate", above=0.0, maximum=10.0,
+                                  flags=("--lr",))
+    weight_decay: float = option(0.0, "L2 penalty, decoupled for adamw (≥ 0)", label="weight decay", minimum=0.0,
+                                 maximum=1.0)
     gradient_clip: float = option(1.0, "max global gradient norm (0: no clipping)", label="gradient clip",
-                                  minimum=0.0, flags=("--clip",))
+                                  minimum=0.0, maximum=1000.0, flags=("--clip",))
     schedule: str = option("constant", "learning-rate schedule: constant, or cosine: from the learning rate down to "
                            "0 over the planned epochs, step by step (Loshchilov & Hutter 2017)",
                            label="learning-rate schedule", choices=SCHEDULES)
@@ -171,25 +180,28 @@ class TrainConfig(Options):
                                     "all classes (0.1 is common; validation and test losses stay plain), in [0, 1)",
                                     label="label smoothing", minimum=0.0, below=1.0, step=0.05, when=_has_classes)
     patience: int = option(0, "stop after this many epochs without a better validation score (0 = never)",
-                           label="early-stop patience", minimum=0)
+                           label="early-stop patience", minimum=0, maximum=MAX_EPOCHS)
     stop_at_score: float = option(0.0, "stop once the validation score reaches this (e.g. 1.0 = 100 % accuracy; "
-                                  "0 = never)", label="stop at validation score", minimum=0.0)
+                                  "0 = never)", label="stop at validation score", minimum=0.0,
+                                  maximum=1_000_000.0)
     balanced_loss: float = option(0.0, "classifiers: logit-adjusted loss (Menon et al. 2021), trained on logits + "
                                   "tau x log(class frequency) so the plain prediction gives rare classes a fair "
-                                  "chance; tau, 0 = off", label="balanced loss tau", minimum=0.0)
-    seed: int = option(0, "seeds the data split, the initial weights and the batch order", minimum=0)
+                                  "chance; tau, 0 = off", label="balanced loss tau", minimum=0.0,
+                                  maximum=10.0)
+    seed: int = option(0, "seeds the data split, the initial weights and the batch order", minimum=0,
+                         maximum=MAX_SEED)
     data_seed: int = option(-1, "seeds the data split (and generated data) on its own; -1: the seed above. Seeds "
                             "of a group that share it share their test set, so they can be ensembled",
-                            label="data seed", minimum=-1)
+                            label="data seed", minimum=-1, maximum=MAX_SEED)
     device: str = option("auto", "where to train: auto (cuda, then mps, then cpu) | cpu | cuda | mps", choices=DEVICES)
     amp: bool = option(True, "mixed precision on CUDA (ignored elsewhere)", widget=False)
     log_every_steps: int = option(10, "write a step-level loss point every N optimiser steps", above=0,
-                                  widget=False, flags=("--log-every",))
-    num_threads: int = option(0, "CPU threads for torch (0: torch's default)", minimum=0, widget=False,
-                              flags=("--threads",))
+                                  maximum=1_000_000, widget=False, flags=("--log-every",))
+    num_threads: int = option(0, "CPU threads for torch (0: torch's default)", minimum=0, maximum=1024,
+                              widget=False, flags=("--threads",))
     checkpoint_every_seconds: float = option(120.0, "also save last.pt within an epoch this often (0: only at "
                                              "epoch ends); a stop always saves the step it ended on",
-                                             minimum=0.0, widget=False)
+                                             minimum=0.0, maximum=86_400.0, widget=False)
     compile: bool = option(False, "torch.compile the training steps: about a minute of compiling per batch "
                            "shape on a CPU, then faster steps (scratch LSTM 128: 1.31x -> 0.95x of torch's fused "
                            "layer); only for tasks whose sequences all have one length (recall, adding, weather)",

@@ -51,13 +51,18 @@ class NoOptions(Options):
 
 
 # options several tasks share: declared once here, listed in each task's Options
+MAX_TEXT_LENGTH = 10_000  # tokens kept per text (IMDB's best preset keeps 800)
+MAX_VOCABULARY = 1_000_000  # tokens kept (a vocabulary never grows past the data's distinct tokens anyway)
+
+
 def max_length_option(default_text: str = "the task's default") -> Any:
-    return option(0, f"tokens kept per text (0: {default_text})", label="max length (tokens)", minimum=0)
+    return option(0, f"tokens kept per text (0: {default_text})", label="max length (tokens)", minimum=0,
+                  maximum=MAX_TEXT_LENGTH)
 
 
 def vocab_size_option() -> Any:
     return option(0, "most frequent tokens kept (0: the task's default)", label="vocabulary size (0 = default)",
-                  minimum=0)
+                  minimum=0, maximum=MAX_VOCABULARY)
 
 
 def class_weighted_option() -> Any:

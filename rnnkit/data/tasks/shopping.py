@@ -106,7 +106,7 @@ class ShoppingOptions(Options):
     max_length: int = max_length_option(f"{DEFAULT_MAX_LENGTH}")
     vocab_size: int = vocab_size_option()
     word_vector_size: int = option(128, "word2vec dimensions (the embedding then has this width)",
-                                   label="word2vec size", above=0)
+                                   label="word2vec size", above=0, maximum=1024)
     freeze_embeddings: bool = option(False, "keep the word2vec vectors fixed while training", label="freeze word2vec")
     class_weighted: bool = class_weighted_option()
 

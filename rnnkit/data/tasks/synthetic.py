@@ -33,8 +33,10 @@ SPLIT = (0.1, 0.1)  # validation, test fractions
 
 @dataclass(frozen=True)
 class SyntheticOptions(Options):
-    sequence_length: int = option(150, "time steps T per sequence", label="sequence length T", above=0)
-    num_samples: int = option(6000, "sequences generated (split 80/10/10)", label="sequences", above=0)
+    sequence_length: int = option(150, "time steps T per sequence", label="sequence length T", above=0,
+                                  maximum=10_000)
+    num_samples: int = option(6000, "sequences generated (split 80/10/10)", label="sequences", above=0,
+                              maximum=1_000_000)
 
 
 def _full_lengths(count: int, time_steps: int) -> torch.Tensor:
