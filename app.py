@@ -9,12 +9,12 @@ import streamlit as st
 
 from rnnkit.core import settings
 from rnnkit.core.i18n import LANGUAGES
-from rnnkit.runs.access import may_use_server_paths
 from rnnkit.ui import safe, style
-from rnnkit.ui.auth import current_user, log_out
+from rnnkit.ui.auth import current_user, log_out, may_use_server_paths, require_valid_settings
 from rnnkit.ui.i18n import _, browser_language
 
 st.set_page_config(page_title="rnnkit", page_icon=":material/cycle:", layout="wide")
+require_valid_settings()  # a secrets file that exists but is unusable keeps every page closed
 st.session_state["app_entry"] = True  # pages check this: see rnnkit.ui.require_entry_point
 # the sidebar's choices live under plain keys: Streamlit resets a widget's own state when the page changes
 SETTINGS = {"app_language": browser_language, "app_projector": lambda: False,
@@ -41,7 +41,7 @@ with st.sidebar:
              on_change=keep("app_language"))
     st.toggle(_("Projector mode"), key="app_projector_widget", on_change=keep("app_projector"),
               help=_("Larger text and lines, and the running group's charts first: for a class watching a projector"))
-    if may_use_server_paths(current_user()):  # students of a class never type server paths
+    if may_use_server_paths():  # students of a class, and anyone before logging in, never see server paths
         st.text_input(_("Data folder"), key="app_data_dir_widget", on_change=keep("app_data_dir"), max_chars=1024,
                       help=_("Folder with the datasets (e.g. ../shared/data); "
                              "empty: $RNNKIT_DATA_DIR, then ~/.rnnkit/data"))

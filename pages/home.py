@@ -4,7 +4,7 @@ import streamlit as st
 from rnnkit import ui
 from rnnkit.data.sources import DataNotFound, resolve
 from rnnkit.data.tasks import get_task
-from rnnkit.ui import safe, tables
+from rnnkit.ui import auth, safe, tables
 from rnnkit.ui.i18n import _
 
 ui.require_entry_point("home")
@@ -43,6 +43,9 @@ for row in missing:
                 st.success(_("Saved to {path}").format(path=resolve(source, data_dir, progress=lambda text: None)))
             except DataNotFound as error:
                 safe.error(error)
+
+if auth.current_user() is not None and auth.current_user().is_teacher:
+    auth.lockouts()  # names and addresses locked out after failed logins, each with Unlock
 
 st.subheader(_("Latest runs"))
 runs = ui.store().runs()[:10]

@@ -1,6 +1,6 @@
 """Classroom mode: a roster with hashed codes, owners on runs, and checks in the run store that the
 dashboard's buttons only mirror. Two AppTest users cannot stop each other's runs; a student sees no
-server-path field."""
+server-path field (tests/test_login.py: failing closed, the roster's checks, the login throttle)."""
 import io
 from pathlib import Path
 
@@ -11,6 +11,7 @@ from rnnkit.cli.main import main
 from rnnkit.data.presets import build_config
 from rnnkit.runs.access import Roster, User, hash_code, may_change, verify_code
 from rnnkit.runs.store import RunError, RunStore, delete_run
+from rnnkit.runs.throttle import LoginThrottle
 from tests.apptest import page
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,6 +94,10 @@ def test_the_dashboard_asks_for_a_login_in_classroom_mode(tmp_path, monkeypatch)
     app.button[0].click().run()
     assert "wrong" in app.error[0].value
     app.text_input(key="auth_code").set_value("alice-code")
+    app.button[0].click().run()
+    assert "try again" in app.error[0].value and "app_user" not in app.session_state  # a wrong code costs a wait
+    for key in ("name:alice", "client:local"):  # (tests/test_login.py lets the time pass instead)
+        LoginThrottle(tmp_path / ".login").unlock(key)
     app.button[0].click().run()
     assert app.session_state["app_user"] == {"name": "alice", "role": "student"}
 

@@ -23,10 +23,17 @@ format) and say who is who by e-mail address:
     teachers = ["zhang.min@school.edu"]
     students = ["li.wei@school.edu", ...]      # or: student_domains = ["school.edu"]
 
-Codes are stored only as scrypt hashes (standard library), compared in constant time. Every run
-records its owner; students see the class's runs but may change (stop, resume, delete) only their
-own, and never use server paths; teachers may do everything. The run store enforces this
-(`RunStore(user=...)`), not only the buttons.
+The settings fail closed: a secrets file that exists but cannot be read, or whose [rnnkit] table is
+wrong in any way (an unknown key or mode, a roster entry without a valid hash, two names that differ
+only in case, spaces or invisible characters), is a `SettingsError` saying where and what, and the
+dashboard stays closed; only the absence of the file means single-user mode (`check_settings`).
+The messages never quote the file: they give the parser's line and the entry's position.
+
+Codes are stored only as scrypt hashes (standard library), compared in constant time; the strength of
+a code is checked where it is given in plain (`hash-code`). Every run records its owner; students see
+the class's runs but may change (stop, resume, delete) only their own, and never use server paths;
+teachers may do everything. The run store enforces this (`RunStore(user=...)`), not only the buttons.
+Failed logins are throttled on the server (rnnkit/runs/throttle.py); `unlock` lifts a lockout.
 """
 from __future__ import annotations
 
@@ -34,13 +41,32 @@ import argparse
 import getpass
 import hashlib
 import hmac
+import re
 import secrets
 import sys
+import time
+import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping
+
+from rnnkit.runs.queue import Limits
+from rnnkit.runs.throttle import LoginThrottle
 
 ROLES = ("student", "teacher")
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}  # interactive-login cost (RFC 7914's recommendation)
+SCRYPT_MAX_MEMORY = 32 * 1024 * 1024  # what hashlib.scrypt may use by default: 128 * r * n bytes must fit
+MIN_CODE_LENGTH = 6
+COMMON_CODES = {"123456", "1234567", "12345678", "password", "qwerty", "abcdef", "abc123", "111111", "letmein"}
+MODES = ("classroom", "single-user")
+SETTINGS_KEYS = ("mode", "users", "teachers", "students", "student_domains", "login_provider", "queue")
+ENTRY_KEYS = ("role", "code_hash")
+HASH_FORMAT = re.compile(r"scrypt\$(\d{1,8})\$(\d{1,3})\$(\d{1,3})\$([0-9a-f]{32,128})\$([0-9a-f]{128})")
+SECRETS_FILE = ".streamlit/secrets.toml"
+
+
+class SettingsError(ValueError):
+    """The classroom settings exist but cannot be used; the message says where and what, never quoting them."""
 
 
 @dataclass(frozen=True)
@@ -59,8 +85,26 @@ def may_change(user: User | None, owner: str) -> bool:
 
 
 def may_use_server_paths(user: User | None) -> bool:
-    """Type a path on the server (a data folder, a CSV file): single-user mode and teachers only."""
+    """Type a path on the server (a data folder, a CSV file): single-user mode and teachers only.
+    In classroom mode nobody logged in is not single-user mode: the dashboard asks `auth.may_use_server_paths`."""
     return user is None or user.is_teacher
+
+
+def normalise_name(name: object) -> str:
+    """The name as the roster and the login throttle compare it: NFKC, no invisible or control
+    characters, spaces collapsed, case folded ("alice ", "Alice" and "alice\\u200b" are one name)."""
+    text = unicodedata.normalize("NFKC", str(name))
+    text = "".join(character for character in text if unicodedata.category(character) not in ("Cf", "Cc"))
+    return " ".join(text.split()).casefold()
+
+
+def code_strength_problem(code: str) -> str | None:
+    """Why a personal code is too weak, or None."""
+    if len(code) < MIN_CODE_LENGTH:
+        return f"use a code of at least {MIN_CODE_LENGTH} characters"
+    if len(set(code)) < 3 or code.casefold() in COMMON_CODES:
+        return "this code is too easy to guess: mix at least three different characters, not a common code"
+    return None
 
 
 def hash_code(code: str, salt: bytes | None = None) -> str:
@@ -69,28 +113,64 @@ def hash_code(code: str, salt: bytes | None = None) -> str:
     return f"scrypt${SCRYPT['n']}${SCRYPT['r']}${SCRYPT['p']}${salt.hex()}${digest.hex()}"
 
 
+def hash_problem(stored: object) -> str | None:
+    """Why `stored` is not a code hash this roster accepts (hash-code's format, at least its cost), or None."""
+    match = HASH_FORMAT.fullmatch(stored) if isinstance(stored, str) else None
+    if match is None:
+        return "code_hash is not a hash made by `python -m rnnkit.runs.access hash-code` (scrypt$N$r$p$salt$digest)"
+    n, r, p = (int(group) for group in match.groups()[:3])
+    if n < SCRYPT["n"] or n & (n - 1) or r < SCRYPT["r"] or not 1 <= p <= 16 or 128 * r * n > SCRYPT_MAX_MEMORY:
+        return (f"code_hash has a cost outside N {SCRYPT['n']}..{SCRYPT_MAX_MEMORY // 1024}, r >= 8, p 1..16: "
+                "make it again with hash-code")
+    return None
+
+
 def verify_code(code: str, stored: str) -> bool:
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
         if scheme != "scrypt":
             return False
         candidate = hashlib.scrypt(code.encode("utf-8"), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, MemoryError):
         return False
     return hmac.compare_digest(candidate.hex(), digest)
 
 
 class Roster:
-    """The class: name -> (role, code hash), from the [rnnkit.users] tables of secrets.toml."""
+    """The class: name -> (role, code hash), from the [rnnkit.users] tables of secrets.toml, validated
+    as it is read (SettingsError naming the entry's position: 1 is the first [rnnkit.users.NAME] table)."""
 
-    def __init__(self, users: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(self, users: Mapping[str, Any]) -> None:
+        if not isinstance(users, Mapping):
+            raise SettingsError("[rnnkit.users] must be a table of [rnnkit.users.NAME] tables")
         self.users: dict[str, tuple[str, str]] = {}
-        for name, entry in users.items():
-            role, code_hash = entry.get("role"), entry.get("code_hash")
-            if role not in ROLES or not isinstance(code_hash, str):
-                raise ValueError(f"roster entry {name!r} needs role = student|teacher and a code_hash "
-                                 "(python -m rnnkit.runs.access hash-code)")
-            self.users[name] = (role, code_hash)
+        self.keys: dict[str, str] = {}  # normalised name -> the roster's spelling
+        first_of: dict[str, int] = {}
+        for position, (name, entry) in enumerate(users.items(), start=1):
+            where = f"[rnnkit.users] entry {position}"
+            key = normalise_name(name)
+            if not key or len(key) > 64 or name != " ".join(name.split()) or key != name.casefold():
+                raise SettingsError(f"{where}: a name needs 1 to 64 visible characters, no invisible ones "
+                                    "and no spaces at either end")
+            if key in first_of:
+                raise SettingsError(f"{where} has the same name as entry {first_of[key]} once case, spaces and "
+                                    "invisible characters are ignored: give each person one distinct name")
+            if not isinstance(entry, Mapping):
+                raise SettingsError(f"{where} must be a table with role and code_hash")
+            if "code" in entry:
+                raise SettingsError(f"{where} holds a plain code: store only its hash "
+                                    "(python -m rnnkit.runs.access hash-code), then remove the code")
+            unknown = sorted(str(item) for item in entry if item not in ENTRY_KEYS)
+            if unknown:
+                raise SettingsError(f"{where} has {len(unknown)} unknown key(s); an entry has only role and code_hash")
+            if entry.get("role") not in ROLES:
+                raise SettingsError(f"{where}: role must be one of {', '.join(ROLES)}")
+            problem = hash_problem(entry.get("code_hash"))
+            if problem:
+                raise SettingsError(f"{where}: {problem}")
+            first_of[key] = position
+            self.users[name] = (entry["role"], entry["code_hash"])
+            self.keys[key] = name
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any] | None) -> "Roster | None":
@@ -100,13 +180,93 @@ class Roster:
             return None
         return cls(settings.get("users", {}) or {})
 
+    def entry(self, name: str) -> tuple[str, str, str] | None:
+        """(roster name, role, code hash) of the person `name` means, however it is cased or spaced."""
+        roster_name = self.keys.get(normalise_name(name))
+        return None if roster_name is None else (roster_name, *self.users[roster_name])
+
     def authenticate(self, name: str, code: str) -> User | None:
-        entry = self.users.get(name.strip())
-        if entry is None:
+        found = self.entry(name)
+        if found is None:
             verify_code(code, hash_code("timing"))  # same work for unknown names
             return None
-        role, code_hash = entry
-        return User(name.strip(), role) if verify_code(code, code_hash) else None
+        roster_name, role, code_hash = found
+        return User(roster_name, role) if verify_code(code, code_hash) else None
+
+
+def check_settings(secrets: Mapping[str, Any] | None, where: str = SECRETS_FILE) -> dict[str, Any] | None:
+    """The [rnnkit] table of the secrets when it asks for classroom mode, validated; None for single-user
+    mode, which only a missing secrets file (`secrets` None) or `mode = "single-user"` gives.
+    SettingsError for anything else, naming `where` (the file)."""
+    if secrets is None:
+        return None
+    settings = secrets.get("rnnkit") if isinstance(secrets, Mapping) else None
+    if settings is None:
+        raise SettingsError(f"{where} has no [rnnkit] table: add one with mode = \"classroom\" (or \"single-user\" "
+                            "to run without logins), or remove the file")
+    if not isinstance(settings, Mapping):
+        raise SettingsError(f"{where}: rnnkit must be a table ([rnnkit])")
+    unknown = sorted(str(key) for key in settings if key not in SETTINGS_KEYS)
+    if unknown:
+        raise SettingsError(f"{where}: [rnnkit] has {len(unknown)} unknown key(s); the known keys are "
+                            f"{', '.join(SETTINGS_KEYS)} (see docs/settings.md)")
+    if settings.get("mode") not in MODES:
+        raise SettingsError(f"{where}: [rnnkit] mode must be one of {', '.join(MODES)}")
+    if settings["mode"] == "single-user":
+        return None
+    for key in ("teachers", "students", "student_domains"):
+        value = settings.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise SettingsError(f"{where}: [rnnkit] {key} must be a list of texts")
+    if not isinstance(settings.get("login_provider", ""), str):
+        raise SettingsError(f"{where}: [rnnkit] login_provider must be a text (a provider of the [auth] table)")
+    if not isinstance(settings.get("queue", {}), Mapping):
+        raise SettingsError(f"{where}: [rnnkit.queue] must be a table")
+    try:
+        Limits.for_student(dict(settings.get("queue", {})))  # the students' caps, checked now, not at their first Start
+    except ValueError as error:
+        raise SettingsError(f"{where}: {error}") from None
+    try:
+        roster = Roster.from_settings(settings)
+    except SettingsError as error:
+        raise SettingsError(f"{where}: {error}") from None
+    school = any(settings.get(key) for key in ("teachers", "students", "student_domains"))
+    if not roster.users and not (school and "auth" in secrets):
+        raise SettingsError(f"{where}: classroom mode needs [rnnkit.users.NAME] entries, or an [auth] table with "
+                            "teachers/students/student_domains in [rnnkit]: nobody could log in")
+    return dict(settings)
+
+
+def secrets_file_problem(path: str | Path) -> str | None:
+    """What is wrong with an existing secrets file, as the TOML parser says it (which line, what), never
+    quoting the file; None when it reads and parses."""
+    import tomllib  # here, not at the top: the CLI also runs on Python 3.10, which has none (the dashboard needs 3.11)
+
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as error:
+        return f"{path} cannot be read ({error.strerror or type(error).__name__}): check its permissions"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        return f"{path}, line {line}: not UTF-8 text; save it as UTF-8"
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        return f"{path}: not valid TOML: {_parser_message(str(error))}"
+    except RecursionError:
+        return f"{path}: not valid TOML: nested too deeply"
+    return None
+
+
+def _parser_message(message: str) -> str:
+    """tomllib's message with its place, without the pieces of the file it may quote (a character, a key):
+    only quoted TOML punctuation (the '=' it expected) stays."""
+    place = re.search(r"\(at (line \d+, column \d+|end of document)\)$", message)
+    what = message[:place.start()] if place else message
+    what = re.sub(r"\(.*\)|'(?![=\[\]{},.]')[^']*'|\"[^\"]*\"", "", what)
+    return f"{' '.join(what.split()) or 'cannot parse'}{' at ' + place.group(1) if place else ''}"
 
 
 def user_from_identity(email: object, settings: Mapping[str, Any]) -> User | None:
@@ -127,14 +287,55 @@ def user_from_identity(email: object, settings: Mapping[str, Any]) -> User | Non
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rnnkit.runs.access",
-                                     description="Make the code_hash of a roster entry for .streamlit/secrets.toml.")
-    parser.add_argument("command", choices=("hash-code",), help="hash-code: read a personal code, print its hash")
-    parser.parse_args(argv)
-    code = getpass.getpass("personal code: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
-    if len(code) < 6:
-        print("error: use a code of at least 6 characters", file=sys.stderr)
+                                     description="Classroom mode from the server's terminal: make a code's hash, "
+                                                 "check the secrets file, see and lift login lockouts.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("hash-code", help="read a personal code, print its code_hash for a roster entry")
+    check = commands.add_parser("check", help="check a secrets file as the dashboard will read it")
+    check.add_argument("path", nargs="?", default=SECRETS_FILE, help=f"the secrets file (default {SECRETS_FILE})")
+    commands.add_parser("locks", help="list the names and addresses locked out after failed logins")
+    unlock = commands.add_parser("unlock", help="lift the login lockout of a name (or, with --client, an address)")
+    unlock.add_argument("name", help="the name as on the roster (any case), or the address with --client")
+    unlock.add_argument("--client", action="store_true", help="NAME is a client address, not a roster name")
+    unlock.add_argument("--checkpoints-dir", default=None, help="the run store root (default: as the dashboard)")
+    args = parser.parse_args(argv)
+    if args.command == "hash-code":
+        code = getpass.getpass("personal code: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+        problem = code_strength_problem(code)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
+        print(hash_code(code))
+        return 0
+    if args.command == "check":
+        return _check_file(Path(args.path))
+    throttle = LoginThrottle(getattr(args, "checkpoints_dir", None) and Path(args.checkpoints_dir) / ".login")
+    if args.command == "locks":
+        for key, until in throttle.locked():
+            print(f"{key}\tlocked until {time.strftime('%H:%M:%S', time.localtime(until))}")
+        return 0
+    key = f"client:{args.name.strip()}" if args.client else f"name:{normalise_name(args.name)}"
+    print(f"{key}: {'unlocked' if throttle.unlock(key) else 'was not locked'}")
+    return 0
+
+
+def _check_file(path: Path) -> int:
+    import tomllib  # see secrets_file_problem
+
+    if not path.is_file():
+        print(f"{path}: no such file: the dashboard runs in single-user mode")
+        return 0
+    problem = secrets_file_problem(path)
+    try:
+        if problem is None:
+            settings = check_settings(tomllib.loads(path.read_text(encoding="utf-8")), str(path))
+    except SettingsError as error:
+        problem = str(error)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
-    print(hash_code(code))
+    mode = "classroom" if settings else "single-user"
+    print(f"{path}: {mode} mode{f', {len(Roster.from_settings(settings).users)} roster entries' if settings else ''}")
     return 0
 
 
