@@ -60,6 +60,8 @@ def _add_option(group, item, declaration, dest: str, flags: list[str], help_text
     choices = choices_of(declaration)  # a catalog's names too (match parameters of: none + every architecture)
     if choices:
         help_text += f" ({' | '.join(map(str, choices))})"
+    elif kind in (int, float) and declaration.range_text(kind) not in help_text:  # e.g. "; > 0 and ≤ 4096"
+        help_text += f"; {declaration.range_text(kind)}"
     help_text = help_text.replace("%", "%%")  # argparse formats help with %: "within 2 %" must stay text
     if kind is bool:
         group.add_argument(*flags, dest=dest, action=argparse.BooleanOptionalAction, default=None, help=help_text)

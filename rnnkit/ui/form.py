@@ -93,12 +93,19 @@ def _widget(section: str, item, declaration):
         if isinstance(st.session_state.get(key), int):  # JSON presets may write 0 for 0.0
             st.session_state[key] = float(st.session_state[key])
         low = declaration.minimum if declaration.minimum is not None else declaration.above
-        return st.number_input(label, min_value=low, step=declaration.step, format="%.4g", key=key, help=help_text)
+        return st.number_input(label, min_value=_float_or_none(low), max_value=_float_or_none(declaration.maximum),
+                               step=declaration.step, format="%.4g", key=key, help=help_text)
     if kind is int:
         low = declaration.minimum if declaration.minimum is not None else (
             int(declaration.above) + 1 if declaration.above is not None else None)
-        return st.number_input(label, min_value=low, step=1, key=key, help=help_text)
+        high = int(declaration.maximum) if declaration.maximum is not None else None
+        return st.number_input(label, min_value=low, max_value=high, step=1, key=key, help=help_text)
     return st.text_input(label, key=key, help=help_text) or None
+
+
+def _float_or_none(bound: float | None) -> float | None:
+    """A float widget's bound as a float (streamlit wants every number of one widget of one type)."""
+    return None if bound is None else float(bound)
 
 
 # ------------------------------------------------------------------------------ shareable links
