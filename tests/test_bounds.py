@@ -5,6 +5,7 @@ built in Python, a preset with overrides, a config document, the command line. T
 valid, and the dashboard's number widgets carry the same upper bounds."""
 import json
 import math
+import re
 
 import pytest
 
@@ -234,3 +235,21 @@ def test_the_train_forms_number_widgets_carry_the_declared_upper_bounds(tmp_path
             assert widgets[f"train_{section}_{item.name}"].max == declaration.maximum, item.name
             checked += 1
     assert checked >= 10  # hidden size, layers, epochs, batch size, learning rate, ..., the task's own
+
+
+@pytest.mark.parametrize("name,text", [("train.learning_rate", "NaN"), ("train.stop_at_score", "Infinity"),
+                                       ("train.epochs", "1000000000"), ("train.seed", str(2**80)),
+                                       ("model.hidden_size", "1000000"), ("task.num_samples", "100000000000"),
+                                       ("train.epochs", "true")])
+def test_a_shared_link_with_an_absurd_value_is_refused_naming_the_setting(name, text, tmp_path, monkeypatch):
+    from tests.apptest import page
+
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path))
+    app = page("train")
+    app.query_params.update({"task": "recall", "arch": "lstm", name: text})
+    app.run()
+    assert not app.exception, [error.value for error in app.exception]
+    errors = [re.sub(r"\\(.)", r"\1", error.value) for error in app.error]  # as read: markdown escapes undone
+    setting = name.split(".")[1]
+    assert any(f"settings are not valid: {setting} must be" in error for error in errors), errors
+    assert app.number_input(key="train_train_epochs").value == build_config("recall", "quick").train.epochs
