@@ -214,6 +214,8 @@ def test_a_teacher_unlocks_a_name_from_the_command_line(tmp_path, capsys):
     while not throttle.check_in("alice", "client"):
         pass
     assert throttle.check_in("alice", "client") > 0
+    assert access.main(["locks", "--checkpoints-dir", str(tmp_path)]) == 0
+    assert "name:alice\tlocked until" in capsys.readouterr().out
     assert access.main(["unlock", "Alice ", "--checkpoints-dir", str(tmp_path)]) == 0
     assert "name:alice: unlocked" in capsys.readouterr().out
     assert throttle.check_in("alice", "client") == 0.0

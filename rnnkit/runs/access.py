@@ -293,11 +293,12 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("hash-code", help="read a personal code, print its code_hash for a roster entry")
     check = commands.add_parser("check", help="check a secrets file as the dashboard will read it")
     check.add_argument("path", nargs="?", default=SECRETS_FILE, help=f"the secrets file (default {SECRETS_FILE})")
-    commands.add_parser("locks", help="list the names and addresses locked out after failed logins")
+    locks = commands.add_parser("locks", help="list the names and addresses locked out after failed logins")
     unlock = commands.add_parser("unlock", help="lift the login lockout of a name (or, with --client, an address)")
     unlock.add_argument("name", help="the name as on the roster (any case), or the address with --client")
     unlock.add_argument("--client", action="store_true", help="NAME is a client address, not a roster name")
-    unlock.add_argument("--checkpoints-dir", default=None, help="the run store root (default: as the dashboard)")
+    for command in (locks, unlock):
+        command.add_argument("--checkpoints-dir", default=None, help="the run store root (default: as the dashboard)")
     args = parser.parse_args(argv)
     if args.command == "hash-code":
         code = getpass.getpass("personal code: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
