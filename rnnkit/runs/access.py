@@ -149,7 +149,8 @@ class Roster:
         for position, (name, entry) in enumerate(users.items(), start=1):
             where = f"[rnnkit.users] entry {position}"
             key = normalise_name(name)
-            if not key or len(key) > 64 or name != " ".join(name.split()) or key != name.casefold():
+            if not isinstance(name, str) or not key or len(key) > 64 or name != " ".join(name.split()) \
+                    or key != name.casefold():
                 raise SettingsError(f"{where}: a name needs 1 to 64 visible characters, no invisible ones "
                                     "and no spaces at either end")
             if key in first_of:
