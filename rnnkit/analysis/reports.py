@@ -1,7 +1,8 @@
 """Run folders -> what a run is and where it stands: labels, progress, one summary row per run, the
 comparison table and every setting as columns. Light (no torch, pandas on first use), so `python -m
 rnnkit runs` answers at once; chart frames are `rnnkit.analysis.frames`, statistics over seeds
-`rnnkit.analysis.seeds`.
+`rnnkit.analysis.seeds`. A damaged run folder gives a row that says so (its config unreadable), never an
+exception: the records `Run.metrics` returns have their kind's fields, the rest is checked here.
 """
 from __future__ import annotations
 
@@ -41,11 +42,11 @@ def progress(run: Run) -> dict[str, Any]:
     done_epochs = epoch_records[-1]["epoch"] if epoch_records else 0
     step = steps[-1] if steps and (not epoch_records or steps[-1]["epoch"] > done_epochs) else None
     fraction = done_epochs / epochs if epochs else 0.0
-    if step is not None and epochs:
+    if step is not None and epochs and step["steps_per_epoch"] > 0:
         fraction = (step["epoch"] - 1 + step["step"] / step["steps_per_epoch"]) / epochs
     if state == "completed":
         fraction = 1.0
-    eta = (step or (epoch_records[-1] if epoch_records else {})).get("eta_seconds")
+    eta = _number((step or (epoch_records[-1] if epoch_records else {})).get("eta_seconds"))
     tests = run.metrics("test")
     return {"state": state, "phase": status.get("phase", ""), "epoch": done_epochs, "epochs": epochs,
             "step": step["step"] if step else None, "steps_per_epoch": step["steps_per_epoch"] if step else None,
@@ -60,8 +61,9 @@ def chance_accuracy(run: Run) -> float | None:
     starts = run.metrics("start")
     if not starts or starts[-1]["spec"].get("job") != "classify":
         return None
-    classes = len(starts[-1]["spec"].get("class_names", ())) or starts[-1]["spec"].get("output_size", 0)
-    return 1.0 / classes if classes else None
+    names, size = starts[-1]["spec"].get("class_names"), starts[-1]["spec"].get("output_size")
+    classes = len(names) if isinstance(names, list) and names else size if isinstance(size, int) else 0
+    return 1.0 / classes if classes > 0 else None
 
 
 def _safe_epochs(run: Run) -> int:
@@ -87,7 +89,7 @@ def run_summary(run: Run) -> dict[str, Any]:
         "label": run_label(run), "impl": config.model.impl, "group": config.group,
         "epoch": epochs[-1]["epoch"] if epochs else 0, "epochs": config.train.epochs, "monitor": monitor,
         "best_epoch": epochs[-1]["best_epoch"] if epochs else None,
-        "best_validation": epochs[-1]["best_value"] if epochs else None,
+        "best_validation": _number(epochs[-1].get("best_value")) if epochs else None,
         "test": {k: v for k, v in tests[-1]["test"].items() if isinstance(v, float)} if tests else {},
         "parameters": status.get("parameters"), "error": status.get("error", ""),
         "seconds_per_epoch": sum(r["epoch_seconds"] for r in epochs) / len(epochs) if epochs else None,
@@ -112,6 +114,11 @@ def comparison_table(runs: list[Run]) -> pd.DataFrame:
             "samples / s": _round(summary.get("samples_per_second"), 0),
         })
     return pd.DataFrame(rows)
+
+
+def _number(value: Any) -> float | None:
+    """A figure from a metrics line, or None when the line holds something else there."""
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _round(value, digits):

@@ -1,7 +1,13 @@
-"""Read an append-only JSON-lines file (a run's metrics.jsonl) incrementally.
+"""Read JSON that anyone may have written: one bounded parser, and a JSON-lines file (a run's
+metrics.jsonl) read incrementally.
+
+Run folders, queue entries and the like are files a crash, a hand or a hostile user may have written,
+so every reader goes through `parse_json` / `read_json_file`: a size cap, no `RecursionError` from
+nested brackets (`"[" * 100000`), a nesting cap below what any later code that walks the value could
+trip on, and one exception (`UnreadableJson`) whose message never quotes the content.
 
 The dashboard refreshes every second and reads each run's metrics several times per refresh, so
-parsing the whole file each time would grow with the run. This reader remembers, per file, how far
+parsing the whole file each time would grow with the run. `read_records` remembers, per file, how far
 it got and parses only what was appended since.
 """
 from __future__ import annotations
@@ -20,6 +26,64 @@ MAX_PARSED_LINES = 50_000  # per read of a larger file: every start/epoch/test l
 MAX_READ_BYTES = 1_000_000_000
 _CHUNK_BYTES = 8_000_000
 _STEP = b'"kind":"step"'
+MAX_DEPTH = 32  # nesting of arrays and objects; our own files go 4 deep, Python's recursion limit ~1000
+
+
+class UnreadableJson(ValueError):
+    """Text that is not a usable JSON value: too large, not UTF-8, not JSON, or nested too deep. The
+    message says which, never what the text holds."""
+
+
+def parse_json(data: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
+    """`json.loads(data)`, for text anyone may have written: nesting deeper than `max_depth` (and the
+    `RecursionError` of nested brackets) and undecodable bytes are an `UnreadableJson`."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UnreadableJson("it is not UTF-8 text") from None
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        raise UnreadableJson(f"it is nested more than {max_depth} levels deep") from None
+    except json.JSONDecodeError as error:
+        raise UnreadableJson(f"it is not JSON (line {error.lineno}, column {error.colno})") from None
+    except ValueError:  # e.g. an integer of more than 4300 digits
+        raise UnreadableJson("it holds a value JSON readers refuse") from None
+    if _deeper_than(value, max_depth):
+        raise UnreadableJson(f"it is nested more than {max_depth} levels deep") from None
+    return value
+
+
+def read_json_file(path: str | os.PathLike, max_bytes: int) -> Any:
+    """The JSON value of a file of at most `max_bytes` (read no further than that). A missing file raises
+    FileNotFoundError (also one that vanishes while it is read); anything else wrong, `UnreadableJson`."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise
+    except OSError as error:  # a folder in its place, no permission, an I/O error
+        raise UnreadableJson(f"it cannot be read ({error.strerror or type(error).__name__})") from None
+    if len(data) > max_bytes:
+        raise UnreadableJson(f"it is larger than {max_bytes:,} bytes, far more than such a file holds")
+    if not data:
+        raise UnreadableJson("it is empty")
+    return parse_json(data)
+
+
+def _deeper_than(value: Any, max_depth: int) -> bool:
+    """Whether `value` nests lists and dicts more than `max_depth` deep (iterative: never recurses)."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > max_depth:
+            return True
+        pending.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def read_records(path: Path) -> tuple[dict[str, Any], ...]:
@@ -64,9 +128,9 @@ def _parse(data: bytes) -> list[dict[str, Any]]:
     lines = data.splitlines() if len(data) <= SAMPLE_ABOVE_BYTES else _sample(data)
     parsed = []
     for line in lines:
-        try:
-            record = json.loads(line)
-        except ValueError:
+        try:  # a line with few brackets cannot nest deeply: skip the depth walk (most lines)
+            record = json.loads(line) if line.count(b"[") + line.count(b"{") <= MAX_DEPTH else parse_json(line)
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, nested too deep: not a record
             continue
         if isinstance(record, dict):  # a line that is a list, a string or null is not a record
             parsed.append(record)

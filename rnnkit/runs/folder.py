@@ -15,10 +15,17 @@ Writers never leave half a file: JSON files are replaced atomically and metrics 
 with one `write` each. Readers skip a last line that has no newline yet, and records that lack what
 their kind must hold. A run whose process the launcher says is gone is reported `interrupted`,
 however its status.json reads.
+
+Any of these files may be damaged or hostile (nested brackets 200 KB deep, a list, binary bytes, empty,
+huge, gone while it is read, a string where a number belongs). Every reader here tolerates that: a bad
+config.json is a `RunError` naming the run, a bad status.json (also one with a field of the wrong type)
+reads `failed` with what is wrong, and a bad worker.json, limits.json or metrics line reads as absent.
+The messages say what is wrong, never what the file holds.
 """
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import time
@@ -28,7 +35,7 @@ from typing import Any, Iterable, Protocol
 
 from rnnkit.config.run import RunConfig
 from rnnkit.core.files import disk_full, is_disk_full, write_json_atomic
-from rnnkit.core.jsonl import read_records
+from rnnkit.core.jsonl import UnreadableJson, read_json_file, read_records
 
 STATES = ("queued", "running", "completed", "failed", "stopped", "interrupted")
 ACTIVE_STATES = ("queued", "running")
@@ -53,6 +60,13 @@ RECORD_FIELDS = {  # kind -> field -> type(s) every such metrics.jsonl line hold
     "probe": {"epoch": int, "distance": list, "h": list},
     "posthoc": {"epoch": int, "temperature": NUMBER, "tau": NUMBER, "test": dict},
 }
+STATUS_FIELDS = {  # status.json field -> the type(s) it must have (or null, read as absent)
+    "pid": int, "host": str, "start_time": int, "token": str, "error": str, "stop_reason": str, "phase": str,
+    "device": str, "resumed_from": str, "epoch": int, "epochs": int, "step": int, "steps_per_epoch": int,
+    "best_epoch": int,
+    "resume_step": int, "parameters": int, "core_parameters": int, "eta_seconds": NUMBER, "started_at": NUMBER,
+    "finished_at": NUMBER, "updated_at": NUMBER}
+WORKER_FIELDS = {"pid": int, "host": str, "start_time": int, "token": str}  # what decides "is it our worker"
 GONE = {"state": "interrupted", "error": "the training process is gone (killed or crashed)"}
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
@@ -72,6 +86,8 @@ def validate_run_id(run_id: str) -> str:
 
 _CONFIG_CACHE: dict[tuple[str, int, int], RunConfig] = {}  # (path, mtime, size) -> parsed config
 MAX_CONFIG_BYTES = 1_000_000  # a real config.json is about 2 KB
+MAX_SMALL_FILE_BYTES = 100_000  # status.json, worker.json, limits.json: well under 1 KB when we write them
+MAX_MESSAGE_CHARACTERS = 300  # a config error names a key; a 900 KB key name is not a message
 
 
 class Launcher(Protocol):
@@ -112,7 +128,7 @@ class Run:
                 return _CONFIG_CACHE[key]
             if stat.st_size > MAX_CONFIG_BYTES:
                 raise ValueError(f"it is {stat.st_size / 1e6:.0f} MB, far more than a run config holds")
-            document = json.loads(self.config_path.read_text(encoding="utf-8"))
+            document = read_json_file(self.config_path, MAX_CONFIG_BYTES)
             if not isinstance(document, dict):
                 raise ValueError("config.json must hold a JSON object")
             document.pop("run", None)
@@ -124,9 +140,14 @@ class Run:
         except FileNotFoundError:
             raise RunError(f"run {self.run_id} has no config.json ({self.config_path}); "
                            "the folder is incomplete") from None
-        except (ValueError, TypeError) as error:
+        except UnreadableJson as error:
             raise RunError(f"run {self.run_id}: config.json is unreadable ({error}); "
-                           "fix or delete the folder") from error
+                           "fix or delete the folder") from None
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:  # a wrong type inside
+            reason = str(error) if isinstance(error, ValueError) else \
+                f"a setting of the wrong kind ({type(error).__name__})"
+            raise RunError(f"run {self.run_id}: config.json is unreadable ({_shortened(reason)}); "
+                           "fix or delete the folder") from None
 
     def record_resolved_config(self, config: RunConfig, **facts: Any) -> None:
         """Replace config.json's settings with what the worker resolved at start (e.g. a matched hidden
@@ -142,13 +163,22 @@ class Run:
 
     # ------------------------------------------------------------------------------------ status
     def raw_status(self) -> dict[str, Any]:
+        """status.json as written (no liveness check); its known fields have their types (a field of the
+        wrong type is left out), and a file that is not a status reads `failed` with what is wrong."""
         try:
-            status = json.loads(self.status_path.read_text(encoding="utf-8"))
-            return status if isinstance(status, dict) else {"state": "failed", "error": "status.json is not an object"}
+            status = read_json_file(self.status_path, MAX_SMALL_FILE_BYTES)
         except FileNotFoundError:
             return {"state": "queued"}
-        except ValueError as error:
+        except UnreadableJson as error:
             return {"state": "failed", "error": f"status.json is unreadable: {error}"}
+        if not isinstance(status, dict):
+            return {"state": "failed", "error": "status.json is unreadable: it is not a JSON object"}
+        if status.get("state") not in STATES:
+            return {"state": "failed", "error": "status.json is unreadable: it names no known run state"}
+        wrong = _wrongly_typed(status, STATUS_FIELDS)
+        if wrong:
+            return {"state": "failed", "error": f"status.json is unreadable: its field {wrong} has the wrong type"}
+        return {name: value for name, value in status.items() if value is not None or name not in STATUS_FIELDS}
 
     def status(self) -> dict[str, Any]:
         """The status, with a run whose process is gone reported as `interrupted`."""
@@ -172,16 +202,19 @@ class Run:
         return owner if isinstance(owner, str) else ""
 
     def worker(self) -> dict[str, Any]:
-        """worker.json: the process that was launched for this run (pid, host, start time)."""
-        try:
-            return json.loads(self.worker_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        """worker.json: the process that was launched for this run (pid, host, start time, token); {} when
+        there is none, or it is unreadable (a field of the wrong type included)."""
+        worker = _read_object(self.worker_path, MAX_SMALL_FILE_BYTES)
+        if _wrongly_typed(worker, WORKER_FIELDS):
             return {}
+        return {name: value for name, value in worker.items() if value is not None or name not in WORKER_FIELDS}
 
     def limits(self) -> dict[str, Any]:
         """limits.json: what this run may use, written by the run store when it starts the run (e.g. a
-        student's `time_limit_seconds`); {} when none were set. The worker enforces them."""
-        return _read_object(self.limits_path)
+        student's `time_limit_seconds`); {} when none were set. The worker enforces them. Only positive
+        finite numbers are limits: anything else in the file is left out."""
+        return {name: value for name, value in _read_object(self.limits_path, MAX_SMALL_FILE_BYTES).items()
+                if _is_number(value) and math.isfinite(value) and value > 0}
 
     def write_limits(self, **limits: Any) -> None:
         write_json_atomic(self.limits_path, limits)
@@ -224,7 +257,7 @@ class Run:
             return list(records)
         required = RECORD_FIELDS.get(kind, {})
         return [record for record in records if record.get("kind") == kind
-                and all(isinstance(record.get(name), types) for name, types in required.items())]
+                and all(_has_type(record.get(name), types) for name, types in required.items())]
 
     def metrics_size(self) -> int:
         try:
@@ -259,10 +292,32 @@ def _group_of(run: Run) -> str:
     return group if isinstance(group, str) else ""
 
 
-def _read_object(path: Path) -> dict[str, Any]:
-    """A JSON file's object; {} when it is missing, unreadable or not an object (a bad run folder)."""
+def _read_object(path: Path, max_bytes: int = MAX_CONFIG_BYTES) -> dict[str, Any]:
+    """A JSON file's object; {} when it is missing, unreadable, too large, too deep or not an object."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        document = read_json_file(path, max_bytes)
+    except (FileNotFoundError, UnreadableJson):
         return {}
     return document if isinstance(document, dict) else {}
+
+
+def _has_type(value: Any, types: Any) -> bool:
+    """isinstance, except that True and False are not numbers (JSON's `true` is no epoch)."""
+    return isinstance(value, types) and not (isinstance(value, bool) and types in (int, NUMBER))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, NUMBER) and not isinstance(value, bool)
+
+
+def _wrongly_typed(document: dict[str, Any], types: dict[str, Any]) -> str:
+    """The first field of `types` whose value in `document` is neither null nor of its type ('' if none)."""
+    for name, expected in types.items():
+        value = document.get(name)
+        if value is not None and not _has_type(value, expected):
+            return name
+    return ""
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE_CHARACTERS else text[:MAX_MESSAGE_CHARACTERS] + " ..."
