@@ -245,3 +245,76 @@ def test_a_group_shares_the_cores_and_explicit_threads_stay(monkeypatch):
     assert {config.train.num_threads for config in groups.share_threads(explicit)} == {1}
     with pytest.raises(ValueError, match="unknown architecture 'foo'"):
         groups.group_configs("recall", "quick", ["foo"])
+
+
+def test_a_students_group_larger_than_the_capacity_starts_as_room_frees(tmp_path):
+    """24 runs on a 2-core server start 2 at a time, keeping their place; a teacher's group starts whole."""
+    launcher = RecordingLauncher()
+    alice = RunStore(tmp_path, launcher, user=ALICE, limits=Limits.for_student({"capacity": 2}))
+    group = [run.run_id for run in alice.start(configs(5, "a1"))]
+    bob = [run.run_id for run in RunStore(tmp_path, launcher, user=BOB,
+                                          limits=Limits.for_student({"capacity": 2})).start(configs(1, "b1"))]
+    assert launcher.launched == [group[:2]]
+    assert alice.queue.positions() == {**dict.fromkeys(group[2:], 1), **dict.fromkeys(bob, 2)}
+    assert alice.queue.dispatch() == 0  # no room: nothing more starts
+    finish(alice, group[:1])
+    assert alice.queue.dispatch() == 1 and launcher.launched[-1] == group[2:3]  # one freed place, one run
+    finish(alice, group[1:3])
+    alice.queue.dispatch()
+    assert launcher.launched[-1] == group[3:5] and alice.queue.positions() == dict.fromkeys(bob, 1)
+    finish(alice, group[3:])
+    alice.queue.dispatch()
+    assert launcher.launched[-1] == bob
+    teacher = RunStore(tmp_path / "t", launcher, user=TEACHER, limits=Limits(capacity=2))
+    assert [run.run_id for run in teacher.start(configs(5, "t1"))] == launcher.launched[-1]  # whole, as before
+
+
+def test_a_students_group_never_takes_the_machine_past_the_capacity(tmp_path):
+    launcher = RecordingLauncher()
+    RunStore(tmp_path, launcher, user=BOB, limits=Limits(capacity=3)).start(configs(2, "b1"))
+    alice = RunStore(tmp_path, launcher, user=ALICE, limits=Limits.for_student({"capacity": 3}))
+    group = [run.run_id for run in alice.start(configs(3, "a1"))]  # fits the capacity, not the free room
+    assert launcher.launched[-1] == group[:1] and alice.queue.summary()["training_runs"] == 3
+
+
+def test_a_teachers_caps_refuse_a_students_config_that_names_the_setting(tmp_path):
+    launcher = RecordingLauncher()
+    limits = Limits.for_student({"max_epochs": 5, "max_hidden_size": 64, "max_run_minutes": 10})
+    alice = RunStore(tmp_path, launcher, user=ALICE, limits=limits)
+    too_long = build_config("recall", None, {**TINY, "train": {**TINY["train"], "epochs": 6}})
+    too_wide = build_config("recall", None, {**TINY, "model": {"hidden_size": 128}})
+    for config, setting, message in ((too_long, "epochs", "at most 5 epochs per run; this run asks for 6"),
+                                     (too_wide, "hidden_size", "hidden size of at most 64; this run asks for 128")):
+        with pytest.raises(QueueFull, match=message) as refused:
+            alice.start([configs(1, "ok")[0], config])
+        assert refused.value.reason == setting and setting in str(refused.value)
+    assert alice.runs() == [] and launcher.launched == []  # nothing was created for a refused group
+    run = alice.start([build_config("recall", None, {**TINY, "model": {"hidden_size": 64}})])[0]
+    assert run.limits() == {"time_limit_seconds": 600}  # the worker ends it as stopped (time limit)
+    assert RunStore(tmp_path, launcher, user=ALICE, limits=Limits.for_student()).start(
+        configs(1, "d"))[0].limits() == {"time_limit_seconds": 1800}  # a student's default: 30 minutes
+    teacher = RunStore(tmp_path, launcher, user=TEACHER, limits=Limits(capacity=10))
+    assert teacher.start([too_long, too_wide])[0].limits() == {}  # no caps and no time limit for teachers
+
+
+def test_caps_hold_when_a_student_resumes_and_the_resumed_run_gets_a_time_limit(tmp_path):
+    launcher = RecordingLauncher()
+    two_epochs = build_config("recall", None, {**TINY, "train": {**TINY["train"], "epochs": 2}})
+    run = RunStore(tmp_path, launcher, user=ALICE, limits=Limits.for_student()).start([two_epochs])[0]
+    run.write_status("stopped")
+    run.limits_path.unlink()
+    RunStore(tmp_path, launcher, user=ALICE, limits=Limits.for_student({"max_run_minutes": 5})).resume(run.run_id)
+    assert run.limits() == {"time_limit_seconds": 300} and run.status()["state"] == "running"
+    run.write_status("stopped")
+    lowered = Limits.for_student({"max_epochs": 1})  # the teacher lowered the cap since it started
+    with pytest.raises(QueueFull, match="at most 1 epochs per run; this run asks for 2"):
+        RunStore(tmp_path, launcher, user=ALICE, limits=lowered).resume(run.run_id)
+    assert run.status()["state"] == "stopped"  # refused before anything changed
+
+
+@pytest.mark.parametrize("settings,name", [({"max_epochs": 0}, "max_epochs"), ({"max_hidden_size": "big"},
+                                           "max_hidden_size"), ({"max_run_minutes": 2.5}, "max_run_minutes"),
+                                           ({"max_run_minutes": None}, "max_run_minutes")])
+def test_bad_caps_are_refused_with_the_setting_named(settings, name):
+    with pytest.raises(ValueError, match=rf"\[rnnkit.queue\] {name} must be a positive whole number"):
+        Limits.for_student(settings)

@@ -14,14 +14,24 @@ end calls `dispatch()`: the dashboard (on Start and on every live refresh), the 
 dispatcher at a time holds the lock; the others return at once, since that one does the work.
 
 Admission, first come first served: while fewer than `capacity` runs train (default: the CPU cores),
-the oldest waiting group starts, whole; a group whose owner already has `max_running` groups
-training is passed over (others' groups behind it may go), and a user may have at most
-`max_waiting` groups waiting and `max_group_runs` runs per group. In single-user mode and for
-teachers only the capacity applies. The launcher (local processes, or a cluster) starts the group.
+the oldest waiting group starts; a group whose owner already has `max_running` groups training is
+passed over (others' groups behind it may go), and a user may have at most `max_waiting` groups
+waiting and `max_group_runs` runs per group. In single-user mode and for teachers only the capacity
+applies, and a group starts whole (a teacher's 24-run demonstration starts at once, sharing the cores).
+A student's group (`within_capacity`) never takes the machine past the capacity: it starts as many of
+its runs as there is room for and keeps its place at the head of the queue with the rest, which start
+as room frees (24 runs on a 2-core server: 2 at a time).
+
+A student's run also has caps (`max_epochs`, `max_hidden_size`, refused at Start by `check_caps`) and a
+time limit (`max_run_minutes`, default 30, which the run store writes into the run's limits.json and the
+worker enforces). All come from [rnnkit.queue] of secrets.toml (`Limits.for_student`).
+
+Queue entries are files anyone with access to the folder could have written: an entry that is not a
+readable queue entry is removed by the dispatcher, and every field is checked before it is used, so a
+hostile entry never stops the queue for the others.
 """
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections import defaultdict
@@ -33,10 +43,14 @@ from filelock import FileLock, Timeout
 
 from rnnkit.core import settings
 from rnnkit.core.files import write_json_atomic
+from rnnkit.core.jsonl import UnreadableJson, read_json_file
 from rnnkit.runs.folder import ACTIVE_STATES, RUN_ID_PATTERN, Launcher, Run, RunError, _group_of
 
 QUEUE_FOLDER = ".queue"
 LOCK_WAIT_SECONDS = 10.0  # changing the queue waits this long for a dispatcher that holds the lock
+MAX_ENTRY_BYTES = 100_000  # an entry of 24 runs is about 2 KB
+STUDENT_RUN_MINUTES = 30  # a student's run ends as `stopped (time limit)` after this long, unless the teacher says
+CAPS = {"max_epochs": ("train", "epochs"), "max_hidden_size": ("model", "hidden_size")}  # cap -> the setting
 
 
 def default_capacity() -> int:
@@ -52,20 +66,41 @@ class Limits:
     max_waiting: int | None = None        # groups of one user waiting in the queue
     max_group_runs: int | None = None     # runs in one group
     disk_quota_mb: int | None = None      # run folders + uploads of one user
+    within_capacity: bool = False         # a group starts only as far as the capacity has room (students)
+    max_epochs: int | None = None         # epochs of one run (a student's config above it is refused)
+    max_hidden_size: int | None = None    # hidden size of one run (likewise)
+    max_run_minutes: int | None = None    # wall time of one run; the worker stops it as `stopped (time limit)`
 
     @classmethod
     def for_student(cls, settings: dict[str, Any] | None = None) -> "Limits":
         """A student's limits: 1 group training + 2 waiting, 24 runs per group (a 5-seed x 3-architecture
-        comparison or a small sweep fits), 500 MB of disk, or what [rnnkit.queue] of secrets.toml says."""
+        comparison or a small sweep fits), 500 MB of disk, 30 minutes per run, groups within the capacity,
+        or what [rnnkit.queue] of secrets.toml says (also `max_epochs` and `max_hidden_size`, no cap unless
+        set: the options' own upper bounds apply)."""
         settings = dict(settings or {})
         values = {"capacity": settings.get("capacity", 0), "max_running": settings.get("max_running_groups", 1),
                   "max_waiting": settings.get("max_waiting_groups", 2),
                   "max_group_runs": settings.get("max_group_runs", 24),
-                  "disk_quota_mb": settings.get("disk_quota_mb", 500)}
+                  "disk_quota_mb": settings.get("disk_quota_mb", 500),
+                  "max_epochs": settings.get("max_epochs"), "max_hidden_size": settings.get("max_hidden_size"),
+                  "max_run_minutes": settings.get("max_run_minutes", STUDENT_RUN_MINUTES)}
         for name, value in values.items():
+            if value is None and name in ("max_epochs", "max_hidden_size"):
+                continue
             if not isinstance(value, int) or isinstance(value, bool) or value < (0 if name == "capacity" else 1):
                 raise ValueError(f"[rnnkit.queue] {name} must be a positive whole number, not {value!r}")
-        return cls(**values)
+        return cls(**values, within_capacity=True)
+
+    def check_caps(self, config: Any) -> None:
+        """Raise QueueFull (reason: the setting's name) when `config` (a RunConfig) asks for more than a cap."""
+        for cap, (section, setting) in CAPS.items():
+            limit, value = getattr(self, cap), getattr(getattr(config, section), setting)
+            if limit is not None and isinstance(value, int) and value > limit:
+                raise QueueFull(setting, value, limit)
+
+    def run_limits(self) -> dict[str, int]:
+        """What a run started under these limits may use: limits.json's fields (the worker enforces them)."""
+        return {"time_limit_seconds": self.max_run_minutes * 60} if self.max_run_minutes else {}
 
     def resolved_capacity(self) -> int:
         """Runs training at once on this store: the configured capacity, else $RNNKIT_QUEUE_CAPACITY, else one
@@ -81,9 +116,9 @@ class Limits:
 
 
 class QueueFull(RunError):
-    """This user may not queue another group now. `reason` is 'group_size', 'waiting' or 'disk' (MB), with
-    `count` and `limit`; the message (English) comes from `queue_full_message`, which the dashboard calls
-    with its own translation function."""
+    """This user may not queue this group now. `reason` is 'group_size', 'waiting', 'disk' (MB), or the
+    setting over a teacher's cap ('epochs', 'hidden_size'), with `count` and `limit`; the message (English)
+    comes from `queue_full_message`, which the dashboard calls with its own translation function."""
 
     def __init__(self, reason: str, count: int, limit: int) -> None:
         self.reason, self.count, self.limit = reason, count, limit
@@ -96,6 +131,12 @@ def queue_full_message(error: QueueFull, _: Callable[[str], str] = str) -> str:
     if error.reason == "disk":
         return _("You use {count} MB of your {limit} MB of disk. Delete some of your runs (Compare, "
                  "Delete runs) before starting new ones.").format(count=error.count, limit=error.limit)
+    if error.reason == "epochs":
+        return _("This class allows at most {limit} epochs per run; this run asks for {count}. Lower "
+                 "epochs and start again.").format(limit=error.limit, count=error.count)
+    if error.reason == "hidden_size":
+        return _("This class allows a hidden size of at most {limit}; this run asks for {count}. Lower "
+                 "hidden_size and start again.").format(limit=error.limit, count=error.count)
     if error.reason == "group_size":
         return _("A group may have at most {limit} runs; this one has {count}.").format(
             limit=error.limit, count=error.count)
@@ -117,23 +158,27 @@ class Queue:
         return FileLock(str(self.folder / "lock"))
 
     def entries(self) -> list[tuple[Path, dict[str, Any]]]:
-        """The waiting groups, oldest first (an unreadable entry file is skipped)."""
+        """The waiting groups, oldest first, each with its fields checked (an unreadable entry is skipped)."""
+        return [(path, entry) for path, entry in self._entry_files() if entry is not None]
+
+    def _entry_files(self) -> list[tuple[Path, dict[str, Any] | None]]:
+        """Every entry file, oldest first, with its entry; None for one that is not a readable entry."""
         if not self.folder.is_dir():
             return []
-        found = []
+        found: list[tuple[Path, dict[str, Any] | None]] = []
         for path in sorted(self.folder.glob("*.json")):
             try:
-                entry = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+                found.append((path, _checked_entry(read_json_file(path, MAX_ENTRY_BYTES), path)))
+            except FileNotFoundError:  # taken out (started, emptied) while we looked
                 continue
-            if isinstance(entry, dict) and isinstance(entry.get("runs"), list):
-                found.append((path, entry))
+            except UnreadableJson:
+                found.append((path, None))
         return found
 
     def positions(self) -> dict[str, int]:
         """run id -> position of its group in the queue (1 = starts next)."""
         return {run_id: index for index, (_path, entry) in enumerate(self.entries(), start=1)
-                for run_id in entry["runs"] if isinstance(run_id, str)}
+                for run_id in entry["runs"]}
 
     def _training(self, waiting: set[str]) -> list[Run]:
         """Runs that hold a share of the machine: queued-and-admitted or running, process alive."""
@@ -155,7 +200,7 @@ class Queue:
         """Waiting groups and runs, training runs, and the capacity (for the dashboard and `rnnkit queue`)."""
         entries = self.entries()
         waiting = {run_id for _path, entry in entries for run_id in entry["runs"]}
-        limits = entries[0][1].get("limits") if entries and isinstance(entries[0][1].get("limits"), dict) else {}
+        limits = entries[0][1]["limits"] if entries else {}
         return {"waiting_groups": len(entries), "waiting_runs": len(waiting),
                 "training_runs": len(self._training(waiting)),
                 "capacity": Limits.capacity_of(limits)}  # what the next admission uses
@@ -210,7 +255,11 @@ class Queue:
             return self._dispatch_locked()
 
     def _dispatch_locked(self) -> int:
-        entries = self.entries()
+        files = self._entry_files()
+        for path, entry in files:  # our writer replaces entries atomically: an unreadable one is junk
+            if entry is None:
+                path.unlink(missing_ok=True)
+        entries = [(path, entry) for path, entry in files if entry is not None]
         waiting = {run_id for _path, entry in entries for run_id in entry["runs"]}
         training = self._training(waiting)
         running_groups: dict[str, set[str]] = defaultdict(set)
@@ -218,29 +267,50 @@ class Queue:
             running_groups[run.owner()].add(_group_of(run) or run.run_id)
         count, launched = len(training), 0
         for path, entry in entries:
-            runs = [Run(run_id, self.root / run_id, self.launcher) for run_id in entry["runs"]
-                    if isinstance(run_id, str) and RUN_ID_PATTERN.match(run_id)]
+            runs = [Run(run_id, self.root / run_id, self.launcher) for run_id in entry["runs"]]
             runs = [run for run in runs if run.path.is_dir() and run.raw_status().get("state") == "queued"]
             if not runs:  # all of the group were stopped or deleted while waiting
                 path.unlink(missing_ok=True)
                 continue
-            limits = entry.get("limits") if isinstance(entry.get("limits"), dict) else {}
-            if count >= Limits.capacity_of(limits):
+            limits, owner, group = entry["limits"], entry["owner"], entry["group"]
+            capacity = Limits.capacity_of(limits)
+            if count >= capacity:
                 break  # first come, first served: nobody overtakes the oldest group for lack of room
-            owner = entry.get("owner", "")
             max_running = limits.get("max_running")
-            if max_running is not None and len(running_groups[owner]) >= max_running:
+            if max_running is not None and len(running_groups[owner] - {group}) >= max_running:
                 continue  # this user's next group waits for their running one; the others' may go
+            starting, rest = (runs[:capacity - count], runs[capacity - count:]) if limits.get("within_capacity") \
+                else (runs, [])
             try:
-                self.launcher.launch(runs, resume=bool(entry.get("resume")))
+                self.launcher.launch(starting, resume=entry["resume"])
             except Exception as error:  # noqa: BLE001 - a launch failure ends these runs, not the queue
-                for run in runs:
+                for run in starting:
                     run.write_status("failed", error=f"could not start: {type(error).__name__}: {error}")
-            path.unlink(missing_ok=True)
-            count += len(runs)
-            launched += len(runs)
-            running_groups[owner].add(entry.get("group", path.stem))
+            if rest:  # the rest of a student's group keeps its place and starts as room frees
+                write_json_atomic(path, {**entry, "runs": [run.run_id for run in rest]})
+            else:
+                path.unlink(missing_ok=True)
+            count += len(starting)
+            launched += len(starting)
+            running_groups[owner].add(group)
         return launched
+
+
+def _checked_entry(document: Any, path: Path) -> dict[str, Any] | None:
+    """A queue entry with every field of the expected type (run ids that are run ids, limits whose caps are
+    positive whole numbers), or None when `document` is not an entry at all."""
+    if not isinstance(document, dict) or not isinstance(document.get("runs"), list):
+        return None
+    runs = [run_id for run_id in document["runs"]
+            if isinstance(run_id, str) and RUN_ID_PATTERN.match(run_id) and ".." not in run_id]
+    stored = document.get("limits") if isinstance(document.get("limits"), dict) else {}
+    limits: dict[str, Any] = {name: value for name, value in stored.items()
+                              if isinstance(value, int) and not isinstance(value, bool) and value > 0}
+    limits["within_capacity"] = stored.get("within_capacity") is True
+    group, owner = document.get("group"), document.get("owner")
+    return {**document, "runs": runs, "limits": limits, "resume": document.get("resume") is True,
+            "owner": owner if isinstance(owner, str) else "",
+            "group": group if isinstance(group, str) and group else path.stem}
 
 
 def dispatch_after_run(run: Run) -> None:

@@ -146,13 +146,26 @@ class RunStore:
 
     def start(self, configs: list[RunConfig]) -> list[Run]:
         """Create one run per config and queue them as one group (it starts at once when there is room);
-        returns at once. Raises QueueFull, creating nothing, when this user may not queue another group."""
+        returns at once. Raises QueueFull, creating nothing, when this user may not queue another group or
+        a config asks for more than this user's caps (the message names the setting). Each run gets this
+        user's run limits (a student's time limit) in its limits.json before it can start."""
         owner = self.user.name if self.user else ""
         self.queue.check_room(owner, self.limits, len(configs))
+        for config in configs:
+            self.limits.check_caps(config)
         self.check_disk_quota()
         runs = [self.create(config) for config in configs]
+        for run in runs:
+            self._write_run_limits(run)
         self.queue.submit(runs, owner, self.limits)
         return runs
+
+    def _write_run_limits(self, run: Run) -> None:
+        limits = self.limits.run_limits()
+        if limits:
+            run.write_limits(**limits)
+        else:
+            run.limits_path.unlink(missing_ok=True)  # a teacher's resume of a student's run: no student limit
 
     def prepare_resume(self, run_id: str) -> Run:
         """Check that a run can continue and mark it queued again (the caller then trains or launches)."""
@@ -175,7 +188,9 @@ class RunStore:
         self.check_may_change(run, "resume")
         owner = self.user.name if self.user else ""
         self.queue.check_room(owner, self.limits, 1)
+        self.limits.check_caps(run.config())  # caps lowered since it started hold for the rest of it too
         run = self.prepare_resume(run_id)
+        self._write_run_limits(run)  # the resumed attempt gets the time limit of whoever resumes it
         self.queue.submit([run], owner, self.limits, resume=True)
         return run
 
