@@ -39,10 +39,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import hashlib
-import hmac
-import re
-import secrets
 import sys
 import time
 import unicodedata
@@ -50,18 +46,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from rnnkit.runs.codes import code_strength_problem, hash_code, hash_problem, verify_code
 from rnnkit.runs.queue import Limits
+from rnnkit.runs.settings_file import secrets_file_problem
 from rnnkit.runs.throttle import LoginThrottle
 
 ROLES = ("student", "teacher")
-SCRYPT = {"n": 2**14, "r": 8, "p": 1}  # interactive-login cost (RFC 7914's recommendation)
-SCRYPT_MAX_MEMORY = 32 * 1024 * 1024  # what hashlib.scrypt may use by default: 128 * r * n bytes must fit
-MIN_CODE_LENGTH = 6
-COMMON_CODES = {"123456", "1234567", "12345678", "password", "qwerty", "abcdef", "abc123", "111111", "letmein"}
 MODES = ("classroom", "single-user")
 SETTINGS_KEYS = ("mode", "users", "teachers", "students", "student_domains", "login_provider", "queue")
 ENTRY_KEYS = ("role", "code_hash")
-HASH_FORMAT = re.compile(r"scrypt\$(\d{1,8})\$(\d{1,3})\$(\d{1,3})\$([0-9a-f]{32,128})\$([0-9a-f]{128})")
 SECRETS_FILE = ".streamlit/secrets.toml"
 
 
@@ -96,44 +89,6 @@ def normalise_name(name: object) -> str:
     text = unicodedata.normalize("NFKC", str(name))
     text = "".join(character for character in text if unicodedata.category(character) not in ("Cf", "Cc"))
     return " ".join(text.split()).casefold()
-
-
-def code_strength_problem(code: str) -> str | None:
-    """Why a personal code is too weak, or None."""
-    if len(code) < MIN_CODE_LENGTH:
-        return f"use a code of at least {MIN_CODE_LENGTH} characters"
-    if len(set(code)) < 3 or code.casefold() in COMMON_CODES:
-        return "this code is too easy to guess: mix at least three different characters, not a common code"
-    return None
-
-
-def hash_code(code: str, salt: bytes | None = None) -> str:
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(code.encode("utf-8"), salt=salt, **SCRYPT)
-    return f"scrypt${SCRYPT['n']}${SCRYPT['r']}${SCRYPT['p']}${salt.hex()}${digest.hex()}"
-
-
-def hash_problem(stored: object) -> str | None:
-    """Why `stored` is not a code hash this roster accepts (hash-code's format, at least its cost), or None."""
-    match = HASH_FORMAT.fullmatch(stored) if isinstance(stored, str) else None
-    if match is None:
-        return "code_hash is not a hash made by `python -m rnnkit.runs.access hash-code` (scrypt$N$r$p$salt$digest)"
-    n, r, p = (int(group) for group in match.groups()[:3])
-    if n < SCRYPT["n"] or n & (n - 1) or r < SCRYPT["r"] or not 1 <= p <= 16 or 128 * r * n > SCRYPT_MAX_MEMORY:
-        return (f"code_hash has a cost outside N {SCRYPT['n']}..{SCRYPT_MAX_MEMORY // 1024}, r >= 8, p 1..16: "
-                "make it again with hash-code")
-    return None
-
-
-def verify_code(code: str, stored: str) -> bool:
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            return False
-        candidate = hashlib.scrypt(code.encode("utf-8"), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p))
-    except (ValueError, TypeError, MemoryError):
-        return False
-    return hmac.compare_digest(candidate.hex(), digest)
 
 
 class Roster:
@@ -236,38 +191,6 @@ def check_settings(secrets: Mapping[str, Any] | None, where: str = SECRETS_FILE)
         raise SettingsError(f"{where}: classroom mode needs [rnnkit.users.NAME] entries, or an [auth] table with "
                             "teachers/students/student_domains in [rnnkit]: nobody could log in")
     return dict(settings)
-
-
-def secrets_file_problem(path: str | Path) -> str | None:
-    """What is wrong with an existing secrets file, as the TOML parser says it (which line, what), never
-    quoting the file; None when it reads and parses."""
-    import tomllib  # here, not at the top: the CLI also runs on Python 3.10, which has none (the dashboard needs 3.11)
-
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as error:
-        return f"{path} cannot be read ({error.strerror or type(error).__name__}): check its permissions"
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
-        return f"{path}, line {line}: not UTF-8 text; save it as UTF-8"
-    try:
-        tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        return f"{path}: not valid TOML: {_parser_message(str(error))}"
-    except RecursionError:
-        return f"{path}: not valid TOML: nested too deeply"
-    return None
-
-
-def _parser_message(message: str) -> str:
-    """tomllib's message with its place, without the pieces of the file it may quote (a character, a key):
-    only quoted TOML punctuation (the '=' it expected) stays."""
-    place = re.search(r"\(at (line \d+, column \d+|end of document)\)$", message)
-    what = message[:place.start()] if place else message
-    what = re.sub(r"\(.*\)|'(?![=\[\]{},.]')[^']*'|\"[^\"]*\"", "", what)
-    return f"{' '.join(what.split()) or 'cannot parse'}{' at ' + place.group(1) if place else ''}"
 
 
 def user_from_identity(email: object, settings: Mapping[str, Any]) -> User | None:

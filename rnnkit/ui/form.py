@@ -18,8 +18,7 @@ from rnnkit.data.presets import build_config, preset_names
 from rnnkit.data.tasks import get_task, task_names
 from rnnkit.model.catalog import check_model_config, choices_of
 from rnnkit.model.cells import cell_names
-from rnnkit.runs.access import may_use_server_paths
-from rnnkit.ui.auth import current_user
+from rnnkit.ui.auth import may_use_server_paths
 from rnnkit.ui.i18n import _
 from rnnkit.ui.upload import path_widget
 
@@ -82,7 +81,7 @@ def _widget(section: str, item, declaration):
         apply_preset()
     if declaration.path:
 
-        return path_widget(key, label, help_text, server_paths=may_use_server_paths(current_user()))
+        return path_widget(key, label, help_text, server_paths=may_use_server_paths())
     choices = choices_of(declaration)  # a catalog's names (e.g. the architectures) included
     if choices is not None:
         return st.selectbox(label, choices, key=key, help=help_text)
