@@ -1,12 +1,19 @@
-"""Background runs as real OS processes: launch, stop, kill -9 and resume."""
+"""Background runs as real OS processes: launch, stop, kill -9 and resume; a stop signals only a process
+that proves it is our worker (pid, start time and the launcher's token), whatever its path says."""
 import io
+import json
 import os
+import secrets
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from rnnkit.data.presets import build_config
+from rnnkit.runs.launcher import process_start_time
 from rnnkit.worker.execute import execute
 
 # small but slow enough that a run is still mid-epoch when the test acts on it
@@ -88,3 +95,122 @@ def test_sigterm_is_a_stop_request(store, signal_name):
     wait_for(lambda: run.metrics("step"), what="first step")
     os.kill(run.raw_status()["pid"], getattr(signal, signal_name))
     wait_for(lambda: run.status()["state"] == "stopped", timeout=20, what="stopped")
+
+
+def _status_of(run, process, **identity):
+    """Write a `running` status that names `process` as this host's worker."""
+    import socket
+
+    from rnnkit.runs.launcher import process_start_time
+
+    run.write_status("running", host=socket.gethostname(), pid=process.pid,
+                     start_time=process_start_time(process.pid), **identity)
+
+
+def _sleeper(tmp_path, token=None, folder="plain"):
+    """A Python that sleeps, started from `folder` (a virtual environment's python inside it)."""
+    python = tmp_path / folder / ".venv" / "bin" / "python"
+    python.parent.mkdir(parents=True, exist_ok=True)
+    if not python.exists():
+        python.symlink_to(sys.executable)
+    environment = {name: value for name, value in os.environ.items() if name != "RNNKIT_WORKER_TOKEN"}
+    if token:
+        environment["RNNKIT_WORKER_TOKEN"] = token
+    process = subprocess.Popen([str(python), "-c", "import time; time.sleep(60)"], env=environment,
+                               cwd=python.parent)
+    wait_for(lambda: process_start_time(process.pid) is not None, what="the sleeper to start")
+    return process
+
+
+def test_stop_never_signals_a_python_from_a_folder_named_rnnkit(store, tmp_path):
+    """A clone in `rnnkit/`: every Python of its virtual environment has `rnnkit` in its command line."""
+    run = store.create(build_config("recall", "quick"))
+    bystander = _sleeper(tmp_path, folder="rnnkit/rnnkit")
+    try:
+        assert "rnnkit" in Path(f"/proc/{bystander.pid}/cmdline").read_text()
+        for identity in ({}, {"token": "not-its-token"}):  # pid and start time right, no token / another's
+            _status_of(run, bystander, **identity)
+            store.stop(run.run_id)
+            time.sleep(0.3)
+            assert bystander.poll() is None  # still alive: nothing was signalled
+            run.clear_stop_request()
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+def test_stop_signals_the_process_that_proves_it_is_our_worker(store, tmp_path):
+    run = store.create(build_config("recall", "quick"))
+    token = secrets.token_hex(16)
+    other = _sleeper(tmp_path, token="a-different-launch")
+    worker = _sleeper(tmp_path, token=token)
+    try:
+        _status_of(run, other, token=token)  # the token is right, the process is not the one carrying it
+        store.stop(run.run_id)
+        time.sleep(0.3)
+        assert other.poll() is None
+        run.clear_stop_request()
+        _status_of(run, worker, token=token)
+        store.stop(run.run_id)
+        assert worker.wait(timeout=30) == -signal.SIGTERM
+    finally:
+        for process in (other, worker):
+            process.kill()
+            process.wait()
+
+
+def test_a_running_status_without_start_time_is_alive_only_while_its_pid_carries_the_token(store, tmp_path):
+    import socket
+
+    run = store.create(build_config("recall", "quick"))
+    token = secrets.token_hex(16)
+    worker, bystander = _sleeper(tmp_path, token=token), _sleeper(tmp_path)
+    try:
+        for process, state in ((worker, "running"), (bystander, "interrupted")):  # a reused pid: not ours
+            run.write_status("running", host=socket.gethostname(), pid=process.pid, token=token)
+            assert run.status()["state"] == state, process
+    finally:
+        for process in (worker, bystander):
+            process.kill()
+            process.wait()
+    run.write_status("running", host=socket.gethostname(), pid=worker.pid, token=token)
+    assert run.status()["state"] == "interrupted"  # gone
+
+
+def test_a_forked_group_child_records_its_own_identity_with_the_launchers_token(tmp_path):
+    """The verified identity is the child's (pid + start time + token), never its launcher's."""
+    from rnnkit.runs.launcher import is_our_process
+
+    script = ("import json, os, sys, time\n"
+              "from rnnkit.runs.launcher import process_identity\n"
+              "parent = process_identity()\n"
+              "if os.fork() == 0:\n"
+              "    print(json.dumps({'parent': parent, 'child': process_identity()}), flush=True)\n"
+              "    time.sleep(60)\n"
+              "    os._exit(0)\n"
+              "time.sleep(60)\n")
+    token = secrets.token_hex(16)
+    environment = {**os.environ, "RNNKIT_WORKER_TOKEN": token, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    launcher = subprocess.Popen([sys.executable, "-c", script], env=environment, stdout=subprocess.PIPE,
+                                start_new_session=True, text=True)
+    try:
+        identities = json.loads(launcher.stdout.readline())
+        parent, child = identities["parent"], identities["child"]
+        assert child["token"] == parent["token"] == token and child["pid"] != parent["pid"]
+        assert is_our_process(child) and is_our_process(parent)
+        assert not is_our_process({**child, "start_time": parent["start_time"] - 1})  # the pid, another time
+        assert not is_our_process({**child, "token": "forged"})
+    finally:
+        os.killpg(launcher.pid, signal.SIGKILL)
+        launcher.wait()
+
+
+def test_a_launched_worker_records_the_token_the_launcher_gave_it(store):
+    config = build_config("recall", None, {"task": {"sequence_length": 10, "num_samples": 200},
+                                           "train": {"epochs": 1, "batch_size": 32}})
+    run = store.create(config)
+    store.launcher.launch([run])
+    token = run.worker()["token"]
+    wait_for(lambda: run.status()["state"] == "completed", what="completion")
+    assert len(token) == 32 and run.raw_status()["token"] == run.worker()["token"] == token
+    assert run.raw_status()["pid"] == run.worker()["pid"]  # worker.json is the worker's own, not the launcher's

@@ -11,11 +11,20 @@
 (`default_launcher`). Both also say what an active run whose process is gone has become (`ended`)
 and where its output is (`logs`). Nothing here imports torch or the engine.
 
-A process is identified by (pid, host, start time), so a reused pid is never taken for the worker.
+A worker is identified by what a path cannot fake: (pid, host, start time) and a token. The launcher puts
+a fresh random token in the worker's environment (`RNNKIT_WORKER_TOKEN`) and in worker.json; the worker
+records its own pid, start time and that token (`process_identity`; a forked group child records its own
+pid and start time, the token it inherited). Whether a recorded process is our worker is read back from
+/proc (its start time, and the token in /proc/PID/environ, readable only for our own user's processes):
+a reused pid, or any process that merely has `rnnkit` in its command line, is not. `stop` signals only
+a process that proves all of it; a running status that has no start time is alive only while its pid
+carries the token.
 """
 from __future__ import annotations
 
+import hmac
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -31,6 +40,8 @@ from rnnkit.runs.ray_jobs import RayLauncher
 
 WORKER_NICENESS = 10  # background runs: below the dashboard and the terminal (they only wait a little)
 PACKAGE_PARENT = settings.PROJECT_ROOT  # on PYTHONPATH, so `python -m rnnkit` works from any folder
+TOKEN_VARIABLE = "RNNKIT_WORKER_TOKEN"  # set by the launcher in the worker's environment, recorded beside its pid
+MAX_ENVIRON_BYTES = 1_000_000  # /proc/PID/environ of a process is a few KB
 
 
 _LAUNCHERS: dict[str, Any] = {}
@@ -60,7 +71,8 @@ class LocalLauncher:
                 self.launch([run], resume)
             return
         root = runs[0].path.parent.resolve()
-        environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        token = secrets.token_hex(16)
+        environment = {**os.environ, "PYTHONUNBUFFERED": "1", TOKEN_VARIABLE: token}
         environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_PARENT), environment.get("PYTHONPATH")]))
         ids = [argument for run in runs for argument in ("--run-id", run.run_id)]
         command = [sys.executable, "-m", "rnnkit", "train", *ids, "--checkpoints-dir", str(root),
@@ -74,34 +86,65 @@ class LocalLauncher:
         # collect the exit status when it ends, so a long-lived dashboard keeps no zombie processes
         threading.Thread(target=process.wait, name=f"reap-{process.pid}", daemon=True).start()
         launcher = {"pid": process.pid, "host": socket.gethostname(),
-                    "start_time": process_start_time(process.pid), "command": command}
+                    "start_time": process_start_time(process.pid), "token": token, "command": command}
         for run in runs:  # until each forked child writes its own
             write_json_atomic(run.worker_path, launcher)
 
     def is_alive(self, run: "Run") -> bool:
-        """False when the recorded process is gone from this host; True when it runs, or runs elsewhere."""
+        """False when the recorded process is gone from this host (or is no longer the one recorded);
+        True when it runs, runs elsewhere, or no process was recorded (a run that was never launched)."""
         status = run.raw_status()
-        owner = status if status.get("state") == "running" else run.worker()
-        if not owner.get("pid") or owner.get("host") != socket.gethostname():
-            return True  # nothing to check here: trust the status file
-        return process_alive(owner["pid"], owner.get("start_time"))
+        running = status.get("state") == "running"
+        owner = status if running and "pid" in status else run.worker()
+        if "pid" not in owner or owner.get("host") != socket.gethostname():
+            return True  # nothing launched yet, or another machine's process: trust the status file
+        return is_our_process(owner)
 
     def stop(self, run: "Run") -> None:
-        """SIGTERM the worker, but only if it is verifiably the process that recorded itself: same pid,
-        same start time, and an rnnkit command line. Anything else (a reused pid, a hand-edited
-        status.json) is left alone; the stop.request file still ends the run within one batch."""
+        """SIGTERM the worker, but only if it proves to be the process that recorded itself: same pid, same
+        start time, and the launcher's token in its environment. Anything else (a reused pid, a hand-edited
+        status.json, a foreground run, another Python whose path says rnnkit) is left alone; the
+        stop.request file still ends the run within one batch."""
         status = run.raw_status()
-        pid = status.get("pid")
-        if status.get("state") != "running" or not isinstance(pid, int) or status.get("host") != socket.gethostname():
+        if status.get("state") != "running" or status.get("host") != socket.gethostname():
             return
-        if status.get("start_time") is None or process_start_time(pid) != status["start_time"]:
+        if "pid" not in status or "start_time" not in status or "token" not in status:
             return
-        if "rnnkit" not in process_command(pid):
+        if not is_our_process(status) or carries_token(status["pid"], status["token"]) is not True:
             return
         try:  # the worker turns SIGTERM into the same stop request
-            os.kill(pid, signal.SIGTERM)
+            os.kill(status["pid"], signal.SIGTERM)
         except (ProcessLookupError, PermissionError):
             pass
+
+
+def is_our_process(identity: dict[str, Any]) -> bool:
+    """Whether the process `identity` records (pid, start time, token; see `process_identity`) still runs
+    on this host: its start time matches, and it carries the token where one was recorded and its
+    environment can be read. Without a start time, only the token can prove it; without either, only a
+    system with no /proc to ask (macOS) trusts the pid."""
+    pid, start_time, token = identity.get("pid"), identity.get("start_time"), identity.get("token")
+    if not isinstance(pid, int) or pid <= 0 or not process_alive(pid, start_time):
+        return False
+    carries = carries_token(pid, token) if isinstance(token, str) else None
+    if carries is False:
+        return False  # the pid now belongs to a process we did not launch
+    if start_time is not None or carries:
+        return True
+    return not Path("/proc/self/stat").exists()
+
+
+def carries_token(pid: int, token: str) -> bool | None:
+    """Whether the process has RNNKIT_WORKER_TOKEN=`token` in its environment; None when that cannot be
+    read (no /proc, another user's process, gone)."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as handle:
+            environ = handle.read(MAX_ENVIRON_BYTES)
+    except OSError:
+        return None
+    expected = f"{TOKEN_VARIABLE}={token}".encode()
+    return any(hmac.compare_digest(entry, expected) for entry in environ.split(b"\0")
+               if entry.startswith(TOKEN_VARIABLE.encode() + b"="))
 
 
 def process_start_time(pid: int) -> int | None:
@@ -111,14 +154,6 @@ def process_start_time(pid: int) -> int | None:
     except (OSError, IndexError):
         return None
     return int(fields[19])
-
-
-def process_command(pid: int) -> str:
-    """The command line of a process (Linux), '' when it cannot be read."""
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
-    except OSError:
-        return ""
 
 
 def process_alive(pid: int | None, start_time: int | None = None) -> bool:
@@ -142,8 +177,12 @@ def _reap(pid: int) -> None:
 
 
 def process_identity() -> dict[str, Any]:
+    """This process as status.json and worker.json record it: pid, host, start time, and the token its
+    launcher gave it (none for a run started in the foreground, which `stop` then leaves to stop.request)."""
     pid = os.getpid()
-    return {"pid": pid, "host": socket.gethostname(), "start_time": process_start_time(pid)}
+    identity = {"pid": pid, "host": socket.gethostname(), "start_time": process_start_time(pid)}
+    token = os.environ.get(TOKEN_VARIABLE)
+    return {**identity, "token": token} if token else identity
 
 
 def lower_priority() -> None:
