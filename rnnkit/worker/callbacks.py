@@ -6,8 +6,9 @@ appends it), then `on_epoch_end` (GradientProbe appends its probe line, EarlySto
 assembles last.pt, to which `Checkpointer` adds how long metrics.jsonl was at that moment, so `resume`
 can cut off the lines written after it and no epoch or step is ever recorded twice. After the test,
 `PosthocFit` gets the test outputs (`on_test_end`) and adds its fit to best.pt (`on_save_checkpoint`).
-Within long epochs last.pt is also saved every `checkpoint_every_seconds` and when a user stops the run,
-with the step it had reached, so resume continues from that step instead of redoing the epoch.
+Within long epochs last.pt is also saved every `checkpoint_every_seconds` and when a user stops the run
+or its time limit ends it (`TimeLimit`), with the step it had reached, so resume continues from that step
+instead of redoing the epoch.
 """
 from __future__ import annotations
 
@@ -168,6 +169,24 @@ class StopCheck(Callback):
     def on_batch_end(self, trainer: Trainer) -> None:
         if self.signalled or self.run.stop_requested():
             raise StopRequested("stop requested")
+
+
+class TimeLimit(Callback):
+    """Ends the run like a user stop once `seconds` of wall time have passed since the worker started it
+    (loading the data counts): after the current batch, as `stopped` with stop_reason "time limit" and
+    last.pt at the step reached, so `resume` continues. It is checked after each batch, so a run that
+    starts past its limit still trains one batch and keeps a checkpoint."""
+
+    REASON = "time limit"
+
+    def __init__(self, seconds: float, clock=time.monotonic) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self.started = clock()
+
+    def on_batch_end(self, trainer: Trainer) -> None:
+        if self.clock() - self.started >= self.seconds:
+            raise StopRequested(self.REASON)
 
 
 class EarlyStopping(Callback):

@@ -2,7 +2,10 @@
 
 This is what a background worker (`python -m rnnkit train --run-id ID`) and a foreground
 `python -m rnnkit train ...` both call. Whatever happens, status.json ends in a final state:
-completed, stopped, or failed with the error text (a diverged loss says "diverged").
+completed, stopped, or failed with the error text (a diverged loss says "diverged", a run that ran out
+of memory "out of memory"). The run's limits.json is enforced here: `time_limit_seconds` ends it as
+`stopped` ("time limit", `TimeLimit`); a background worker also runs under a memory limit
+(`rnnkit.worker.limits`), which a foreground run in a terminal or a notebook does not.
 """
 from __future__ import annotations
 
@@ -34,7 +37,9 @@ from rnnkit.worker.callbacks import (
     MetricsWriter,
     PosthocFit,
     StopCheck,
+    TimeLimit,
 )
+from rnnkit.worker.limits import apply_memory_limit, memory_limit_for, out_of_memory_message
 
 
 def execute(
@@ -43,11 +48,16 @@ def execute(
     stream: TextIO | None = None,
     install_signals: bool = True,
     extra_callbacks: tuple[Callback, ...] = (),
+    memory_limit: bool = False,
 ) -> str:
     """Train `run` (from scratch, or from last.pt when `resume`); return the final state.
-    `extra_callbacks` join the run's own (`run_callbacks`); where they stand in the list changes nothing."""
+    `extra_callbacks` join the run's own (`run_callbacks`); where they stand in the list changes nothing.
+    `memory_limit`: this process is the run's own worker, so it limits its memory (`rnnkit.worker.limits`)."""
     stream = stream or sys.stdout  # looked up now: tests and notebooks replace sys.stdout
     config = run.config()
+    time_limit = run.limits().get("time_limit_seconds")
+    limits = [TimeLimit(time_limit)] if time_limit else []  # the clock starts now: loading the data counts
+    allowance = _limit_memory(config, stream) if memory_limit else None
     stop_check = StopCheck(run)
     if install_signals:
         stop_check.install_signal_handler()
@@ -67,7 +77,7 @@ def execute(
             model.load_embedding(data.embedding_vectors, freeze=data.freeze_embeddings)
         if not resume and not config.train.dry_run:
             save_embedding_start(run, model)
-        callbacks = [*run_callbacks(run, config, data.artifacts, stream, stop_check), *extra_callbacks]
+        callbacks = [*run_callbacks(run, config, data.artifacts, stream, stop_check), *limits, *extra_callbacks]
         trainer = Trainer(model, data, config.train, callbacks, device=device)
         if resume:
             _restore(run, trainer)
@@ -93,8 +103,12 @@ def execute(
         run.write_status("stopped", stop_reason="interrupted from the terminal")
         raise
     except Exception as error:  # noqa: BLE001 - every failure must reach status.json
-        run.write_status("failed", error=f"{type(error).__name__}: {error}")
-        traceback.print_exc(file=sys.stderr)
+        out_of_memory = out_of_memory_message(error, allowance)
+        run.write_status("failed", error=out_of_memory or f"{type(error).__name__}: {error}")
+        if out_of_memory:
+            print(f"error: {out_of_memory}", file=sys.stderr)
+        else:
+            traceback.print_exc(file=sys.stderr)
         return "failed"
     if result is None:
         run.write_status("stopped", stop_reason=trainer.stop_reason, epoch=trainer.state.epoch,
@@ -141,7 +155,7 @@ def execute_group(runs: list[Run], resume: bool = False) -> int:
                 os.dup2(log, 1)
                 os.dup2(log, 2)
                 write_json_atomic(run.worker_path, {**process_identity(), "command": "forked by execute_group"})
-                code = exit_status([execute(run, resume=resume)])
+                code = exit_status([execute(run, resume=resume, memory_limit=True)])
                 dispatch_after_run(run)  # room for the next waiting group
             finally:
                 sys.stdout.flush()
@@ -153,6 +167,22 @@ def execute_group(runs: list[Run], resume: bool = False) -> int:
         _, status = os.waitpid(pid, 0)
         outcome |= int(os.waitstatus_to_exitcode(status) != 0)
     return outcome
+
+
+def _limit_memory(config: RunConfig, stream: TextIO) -> int | None:
+    """Put this worker under its memory limit before it loads data; returns the run's allowance (None: no
+    limit here). Not for a GPU run: CUDA reserves far more address space than memory, and the GPU's memory
+    bounds the run itself. A config the estimate cannot read is left to fail where the run reads it."""
+    try:
+        if resolve_device(config.train.device).type != "cpu":
+            return None
+        sizes = memory_limit_for(config)
+    except ValueError:
+        return None
+    if sizes is None or apply_memory_limit(sizes[0]) is None:
+        return None
+    _say(stream, f"memory limit: {sizes[1] / 1e9:.1f} GB for this run ({sizes[0] / 1e9:.1f} GB of address space)")
+    return sizes[1]
 
 
 def _match_parameters(run: Run, config, spec, stream: TextIO):
