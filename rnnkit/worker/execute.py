@@ -177,7 +177,7 @@ def _limit_memory(config: RunConfig, stream: TextIO) -> int | None:
         if resolve_device(config.train.device).type != "cpu":
             return None
         sizes = memory_limit_for(config)
-    except ValueError:
+    except Exception:  # noqa: BLE001 - a safeguard that cannot be computed must not fail the run
         return None
     if sizes is None or apply_memory_limit(sizes[0]) is None:
         return None
