@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rnnkit.runs.access import User, hash_code
-from rnnkit.runs.queue import Limits, default_capacity
+from rnnkit.runs.limits import Limits, default_capacity
 from rnnkit.runs.store import RunStore
 from rnnkit.ui.launch import group_configs
 from tests import browser

@@ -8,7 +8,7 @@ from rnnkit import ui
 from rnnkit.data.presets import get_preset, preset_names
 from rnnkit.data.tasks import get_task, task_names
 from rnnkit.model.cells import cell_names
-from rnnkit.runs.queue import QueueFull, queue_full_message
+from rnnkit.runs.limits import QueueFull, queue_full_message
 from rnnkit.ui import sweep as sweep_view
 from rnnkit.ui.i18n import _
 

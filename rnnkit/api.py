@@ -73,7 +73,7 @@ def compare(task: str, architectures: list[str] | str | None = None, preset: str
     single settings on top of it, by section: {"task": {...}, "model": {...}, "train": {...}}.
     `root` is the run store's folder (default: $RNNKIT_CHECKPOINTS_DIR, else the project's checkpoints/).
     Raises ValueError for an unknown task, preset, architecture or setting (the message lists the valid
-    ones), and rnnkit.runs.queue.QueueFull when the queue has no room for the group.
+    ones), and rnnkit.runs.limits.QueueFull when the queue has no room for the group.
     """
     if isinstance(architectures, str):
         architectures = [architectures]

@@ -35,7 +35,7 @@ def test_every_subcommand_has_help(subcommand, capsys):
     (["--hidden-size", "-4"], "hidden_size must be > 0"),
     (["--num-layers", "0"], "num_layers must be > 0"),
     (["--dropout", "1.5"], "dropout must be in [0, 1)"),
-    (["--batch-size", "100000", "--num-samples", "100"], "larger than the training split"),
+    (["--batch-size", "4096", "--num-samples", "100"], "larger than the training split"),
     (["--preset", "fastest"], "unknown preset 'fastest' for task 'recall'; valid: quick, best"),
     (["--impl", "fused", "--arch", "reslstm"], "exists only as impl='scratch'"),
 ])
@@ -165,7 +165,7 @@ def test_detached_runs_of_one_group_share_the_cores_and_explicit_threads_stay(tm
 
 
 def test_a_full_queue_says_why_in_one_line(tmp_path, monkeypatch, capsys):
-    from rnnkit.runs.queue import QueueFull
+    from rnnkit.runs.limits import QueueFull
     from rnnkit.runs.store import RunStore
 
     def refuse(self, configs):

@@ -21,7 +21,7 @@ from rnnkit.core.jsonl import UnreadableJson, parse_json, read_json_file
 from rnnkit.data.presets import build_config
 from rnnkit.runs import folder
 from rnnkit.runs.access import User
-from rnnkit.runs.queue import Limits
+from rnnkit.runs.limits import Limits
 from rnnkit.runs.store import RunError, RunStore
 from rnnkit.worker.execute import execute
 from tests.apptest import page

@@ -10,7 +10,8 @@ from filelock import FileLock
 
 from rnnkit.data.presets import build_config
 from rnnkit.runs.access import User
-from rnnkit.runs.queue import Limits, Queue, QueueFull, default_capacity
+from rnnkit.runs.limits import Limits, QueueFull, default_capacity
+from rnnkit.runs.queue import Queue
 from rnnkit.runs.store import RunError, RunStore, delete_run
 from tests.apptest import page
 from tests.test_access import roster_settings

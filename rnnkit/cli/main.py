@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from rnnkit.cli.parser import build_parser, command_function, named_command
 from rnnkit.core.files import DiskFull
-from rnnkit.runs.queue import QueueFull, queue_full_message
+from rnnkit.runs.limits import QueueFull, queue_full_message
 from rnnkit.runs.store import RunError, RunStore
 
 if TYPE_CHECKING:  # for editors and type checkers; at run time it loads on first use (`__getattr__` below)

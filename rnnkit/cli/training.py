@@ -56,7 +56,7 @@ def command_train(args: argparse.Namespace, store: RunStore) -> int:
 
         outcomes = []
         for run in runs:
-            outcomes.append(execute(run, resume=args.resume))
+            outcomes.append(execute(run, resume=args.resume, memory_limit=True))  # a background worker: limited
             dispatch_after_run(run)  # a background worker's run is done: room for the next waiting group
         return exit_status(outcomes)
     configs = configs_from_args(args)

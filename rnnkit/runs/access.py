@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from rnnkit.runs.codes import code_strength_problem, hash_code, hash_problem, verify_code
-from rnnkit.runs.queue import Limits
+from rnnkit.runs.limits import Limits
 from rnnkit.runs.settings_file import secrets_file_problem
 from rnnkit.runs.throttle import LoginThrottle
 

@@ -36,6 +36,18 @@ from typing import Any, Iterable, Protocol
 from rnnkit.config.run import RunConfig
 from rnnkit.core.files import disk_full, is_disk_full, write_json_atomic
 from rnnkit.core.jsonl import UnreadableJson, read_json_file, read_records
+from rnnkit.runs.documents import (
+    MAX_CONFIG_BYTES,
+    MAX_SMALL_FILE_BYTES,
+    RECORD_FIELDS,
+    STATUS_FIELDS,
+    WORKER_FIELDS,
+    has_type,
+    is_number,
+    read_object,
+    shortened,
+    wrongly_typed,
+)
 
 STATES = ("queued", "running", "completed", "failed", "stopped", "interrupted")
 ACTIVE_STATES = ("queued", "running")
@@ -50,23 +62,6 @@ def exit_status(outcomes: Iterable[str], accepted: tuple[str, ...] = FINISHED_ST
     outcomes = list(outcomes)
     return 0 if outcomes and all(outcome in accepted for outcome in outcomes) else 1
 TRANSIENT_STATUS_FIELDS = ("state", "error", "stop_reason", "phase", "resumed_from", "eta_seconds", "resume_step")
-NUMBER = (int, float)
-RECORD_FIELDS = {  # kind -> field -> type(s) every such metrics.jsonl line holds
-    "start": {"spec": dict, "baselines": dict},
-    "step": {"epoch": int, "step": int, "steps_per_epoch": int, "loss": NUMBER},
-    "epoch": {"epoch": int, "epochs": int, "train": dict, "validation": dict, "best_epoch": int, "monitor": str,
-              "epoch_seconds": NUMBER, "samples_per_second": NUMBER},
-    "test": {"epoch": int, "test": dict},
-    "probe": {"epoch": int, "distance": list, "h": list},
-    "posthoc": {"epoch": int, "temperature": NUMBER, "tau": NUMBER, "test": dict},
-}
-STATUS_FIELDS = {  # status.json field -> the type(s) it must have (or null, read as absent)
-    "pid": int, "host": str, "start_time": int, "token": str, "error": str, "stop_reason": str, "phase": str,
-    "device": str, "resumed_from": str, "epoch": int, "epochs": int, "step": int, "steps_per_epoch": int,
-    "best_epoch": int,
-    "resume_step": int, "parameters": int, "core_parameters": int, "eta_seconds": NUMBER, "started_at": NUMBER,
-    "finished_at": NUMBER, "updated_at": NUMBER}
-WORKER_FIELDS = {"pid": int, "host": str, "start_time": int, "token": str}  # what decides "is it our worker"
 GONE = {"state": "interrupted", "error": "the training process is gone (killed or crashed)"}
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
@@ -85,9 +80,7 @@ def validate_run_id(run_id: str) -> str:
 
 
 _CONFIG_CACHE: dict[tuple[str, int, int], RunConfig] = {}  # (path, mtime, size) -> parsed config
-MAX_CONFIG_BYTES = 1_000_000  # a real config.json is about 2 KB
-MAX_SMALL_FILE_BYTES = 100_000  # status.json, worker.json, limits.json: well under 1 KB when we write them
-MAX_MESSAGE_CHARACTERS = 300  # a config error names a key; a 900 KB key name is not a message
+
 
 
 class Launcher(Protocol):
@@ -146,19 +139,19 @@ class Run:
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:  # a wrong type inside
             reason = str(error) if isinstance(error, ValueError) else \
                 f"a setting of the wrong kind ({type(error).__name__})"
-            raise RunError(f"run {self.run_id}: config.json is unreadable ({_shortened(reason)}); "
+            raise RunError(f"run {self.run_id}: config.json is unreadable ({shortened(reason)}); "
                            "fix or delete the folder") from None
 
     def record_resolved_config(self, config: RunConfig, **facts: Any) -> None:
         """Replace config.json's settings with what the worker resolved at start (e.g. a matched hidden
         size), keeping the run's own fields and adding `facts` to them."""
-        document = _read_object(self.config_path)
+        document = read_object(self.config_path)
         run_fields = document.get("run", {}) if isinstance(document.get("run"), dict) else {}
         write_json_atomic(self.config_path, {**config.to_dict(), "run": {**run_fields, **facts}})
 
     def info(self) -> dict[str, Any]:
         """config.json's extra fields: run_id, group, created."""
-        document = _read_object(self.config_path)
+        document = read_object(self.config_path)
         return document.get("run", {}) if isinstance(document.get("run"), dict) else {}
 
     # ------------------------------------------------------------------------------------ status
@@ -175,7 +168,7 @@ class Run:
             return {"state": "failed", "error": "status.json is unreadable: it is not a JSON object"}
         if status.get("state") not in STATES:
             return {"state": "failed", "error": "status.json is unreadable: it names no known run state"}
-        wrong = _wrongly_typed(status, STATUS_FIELDS)
+        wrong = wrongly_typed(status, STATUS_FIELDS)
         if wrong:
             return {"state": "failed", "error": f"status.json is unreadable: its field {wrong} has the wrong type"}
         return {name: value for name, value in status.items() if value is not None or name not in STATUS_FIELDS}
@@ -204,8 +197,8 @@ class Run:
     def worker(self) -> dict[str, Any]:
         """worker.json: the process that was launched for this run (pid, host, start time, token); {} when
         there is none, or it is unreadable (a field of the wrong type included)."""
-        worker = _read_object(self.worker_path, MAX_SMALL_FILE_BYTES)
-        if _wrongly_typed(worker, WORKER_FIELDS):
+        worker = read_object(self.worker_path, MAX_SMALL_FILE_BYTES)
+        if wrongly_typed(worker, WORKER_FIELDS):
             return {}
         return {name: value for name, value in worker.items() if value is not None or name not in WORKER_FIELDS}
 
@@ -213,8 +206,8 @@ class Run:
         """limits.json: what this run may use, written by the run store when it starts the run (e.g. a
         student's `time_limit_seconds`); {} when none were set. The worker enforces them. Only positive
         finite numbers are limits: anything else in the file is left out."""
-        return {name: value for name, value in _read_object(self.limits_path, MAX_SMALL_FILE_BYTES).items()
-                if _is_number(value) and math.isfinite(value) and value > 0}
+        return {name: value for name, value in read_object(self.limits_path, MAX_SMALL_FILE_BYTES).items()
+                if is_number(value) and math.isfinite(value) and value > 0}
 
     def write_limits(self, **limits: Any) -> None:
         write_json_atomic(self.limits_path, limits)
@@ -257,7 +250,7 @@ class Run:
             return list(records)
         required = RECORD_FIELDS.get(kind, {})
         return [record for record in records if record.get("kind") == kind
-                and all(_has_type(record.get(name), types) for name, types in required.items())]
+                and all(has_type(record.get(name), types) for name, types in required.items())]
 
     def metrics_size(self) -> int:
         try:
@@ -288,36 +281,5 @@ class Run:
 
 
 def _group_of(run: Run) -> str:
-    group = _read_object(run.config_path).get("group", "")
+    group = read_object(run.config_path).get("group", "")
     return group if isinstance(group, str) else ""
-
-
-def _read_object(path: Path, max_bytes: int = MAX_CONFIG_BYTES) -> dict[str, Any]:
-    """A JSON file's object; {} when it is missing, unreadable, too large, too deep or not an object."""
-    try:
-        document = read_json_file(path, max_bytes)
-    except (FileNotFoundError, UnreadableJson):
-        return {}
-    return document if isinstance(document, dict) else {}
-
-
-def _has_type(value: Any, types: Any) -> bool:
-    """isinstance, except that True and False are not numbers (JSON's `true` is no epoch)."""
-    return isinstance(value, types) and not (isinstance(value, bool) and types in (int, NUMBER))
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, NUMBER) and not isinstance(value, bool)
-
-
-def _wrongly_typed(document: dict[str, Any], types: dict[str, Any]) -> str:
-    """The first field of `types` whose value in `document` is neither null nor of its type ('' if none)."""
-    for name, expected in types.items():
-        value = document.get(name)
-        if value is not None and not _has_type(value, expected):
-            return name
-    return ""
-
-
-def _shortened(text: str) -> str:
-    return text if len(text) <= MAX_MESSAGE_CHARACTERS else text[:MAX_MESSAGE_CHARACTERS] + " ..."

@@ -32,7 +32,8 @@ from rnnkit.runs.folder import (  # noqa: F401 - the folder's names are part of 
     validate_run_id,
 )
 from rnnkit.runs.launcher import default_launcher
-from rnnkit.runs.queue import Limits, Queue, QueueFull
+from rnnkit.runs.limits import Limits, QueueFull
+from rnnkit.runs.queue import Queue
 from rnnkit.runs.uploads import disk_usage, release_uploads, uploaded_files
 
 DEMO_PREFIX = "demo:"  # `predict demo:names-lstm`: a shipped demo model instead of one of your runs

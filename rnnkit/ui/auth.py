@@ -29,7 +29,7 @@ from rnnkit.runs.access import (
     secrets_file_problem,
     user_from_identity,
 )
-from rnnkit.runs.queue import Limits
+from rnnkit.runs.limits import Limits
 from rnnkit.runs.throttle import LoginThrottle, ThrottleUnavailable
 from rnnkit.ui import safe
 from rnnkit.ui.i18n import _

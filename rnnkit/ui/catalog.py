@@ -22,7 +22,7 @@ from rnnkit.model.cells import CELLS
 
 PACKAGE = PROJECT_ROOT / "rnnkit"
 INTERFACE_MODULES = ("analysis/figures.py", "analysis/inside_figures.py", "analysis/html_report.py",
-                     "runs/queue.py")  # below the dashboard, but they word what it shows
+                     "runs/limits.py")  # below the dashboard, but they word what it shows
 
 
 def interface_files() -> list[Path]:

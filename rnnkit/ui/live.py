@@ -15,7 +15,7 @@ from rnnkit.core.metrics import higher_is_better, metric_title
 from rnnkit.model.cells import cell_names
 from rnnkit.model.jobs import get_job
 from rnnkit.runs.access import may_change
-from rnnkit.runs.queue import QueueFull, queue_full_message
+from rnnkit.runs.limits import QueueFull, queue_full_message
 from rnnkit.runs.store import Run, RunError
 from rnnkit.ui import safe
 from rnnkit.ui.curves import confusion_panel, job_of, metric_charts

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rnnkit.runs.queue import QueueFull, queue_full_message
+from rnnkit.runs.limits import QueueFull, queue_full_message
 from rnnkit.runs.uploads import save_upload
 from rnnkit.ui import safe
 from rnnkit.ui.auth import current_user

@@ -29,7 +29,7 @@ from pathlib import Path
 from rnnkit.config.run import RunConfig
 from rnnkit.model.memory import GIB, format_bytes, run_allowance
 from rnnkit.runs.groups import memory_needed
-from rnnkit.runs.queue import default_capacity
+from rnnkit.runs.limits import default_capacity
 
 VIRTUAL_SLACK = 4 * GIB  # address space a run maps beyond what it uses (measured: 0.6-1.6 GB for tiny runs)
 THREAD_RESERVE = 256 << 20  # per CPU core: a 64 MB malloc arena, an 8 MB stack, OpenBLAS's buffers

@@ -6,7 +6,7 @@ import streamlit as st
 
 from rnnkit.analysis.horizon import ARCHITECTURES, LENGTHS, horizon_configs, horizon_groups, horizon_table
 from rnnkit.model.cells import get_cell
-from rnnkit.runs.queue import QueueFull, queue_full_message
+from rnnkit.runs.limits import QueueFull, queue_full_message
 from rnnkit.ui import charts, safe
 from rnnkit.ui.i18n import _
 from rnnkit.ui.inside.common import Chosen, explain
