@@ -214,3 +214,22 @@ def test_a_write_into_a_deleted_folder_is_not_a_full_disk(tmp_path):
 
     assert not is_disk_full(OSError(errno.ENOENT, "gone"), tmp_path / "deleted-run")
     assert is_disk_full(OSError(errno.ENOSPC, "full"), tmp_path / "deleted-run")
+
+
+@pytest.mark.parametrize("section,name,value", [("train", "epochs", 10**9), ("train", "learning_rate", float("nan")),
+                                                ("train", "seed", 2**80), ("model", "hidden_size", 10**6)])
+def test_a_hand_edited_config_with_an_absurd_value_is_never_trained(tmp_path, capsys, section, name, value):
+    from rnnkit.runs.store import RunError
+
+    store = RunStore(tmp_path)
+    run = store.create(build_config("recall", None, {"task": {"sequence_length": 8, "num_samples": 100}}))
+    document = json.loads(run.config_path.read_text())
+    document[section][name] = value
+    run.config_path.write_text(json.dumps(document))  # NaN is written as the bare word NaN, which json reads back
+    with pytest.raises(ValueError, match=f"{name} must be "):  # first: were it read, 10**9 epochs would train
+        run.config()
+    with pytest.raises(RunError, match=f"config.json is unreadable \\({name} must be "):
+        execute(run, stream=io.StringIO(), install_signals=False)
+    assert not list(run.path.glob("*.pt"))
+    assert main(["runs", "--checkpoints-dir", str(tmp_path)]) == 0
+    assert f"{name} must be " in capsys.readouterr().out
