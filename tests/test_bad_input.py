@@ -233,3 +233,29 @@ def test_a_hand_edited_config_with_an_absurd_value_is_never_trained(tmp_path, ca
     assert not list(run.path.glob("*.pt"))
     assert main(["runs", "--checkpoints-dir", str(tmp_path)]) == 0
     assert f"{name} must be " in capsys.readouterr().out
+
+
+def test_a_config_no_run_may_train_ends_the_run_as_failed(tmp_path):
+    from rnnkit.runs.folder import RunError
+
+    run = RunStore(tmp_path).create(build_config("recall", "quick"))
+    document = json.loads(run.config_path.read_text(encoding="utf-8"))
+    document["train"]["epochs"] = 10**9  # edited by hand after the store checked it
+    run.config_path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(RunError, match="epochs"):
+        execute(run, stream=io.StringIO(), install_signals=False)
+    assert run.status()["state"] == "failed" and "epochs" in run.status()["error"]
+
+
+def test_matched_parameters_stay_within_the_hidden_size_bound():
+    from rnnkit.config.run import MAX_WIDTH, ModelConfig
+    from rnnkit.config.spec import TaskSpec
+    from rnnkit.model.budget import matched_hidden_size
+
+    spec = TaskSpec(job="classify", input_kind="features", selection_metric="accuracy", input_size=4, output_size=3,
+                    max_steps=10)
+    hidden, _count, _target = matched_hidden_size(ModelConfig(arch="gru", hidden_size=1100, match_parameters="lstm"),
+                                                  spec)
+    assert 1100 < hidden <= MAX_WIDTH
+    with pytest.raises(ValueError, match="hidden size above"):
+        matched_hidden_size(ModelConfig(arch="rnn", hidden_size=4000, match_parameters="lstm"), spec)

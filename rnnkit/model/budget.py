@@ -14,7 +14,7 @@ import dataclasses
 
 from torch import nn
 
-from rnnkit.config.run import ModelConfig
+from rnnkit.config.run import MAX_WIDTH, ModelConfig
 from rnnkit.config.spec import TaskSpec
 from rnnkit.model.catalog import resolve_impl
 from rnnkit.model.heads import build_model
@@ -42,9 +42,12 @@ def matched_hidden_size(config: ModelConfig, spec: TaskSpec) -> tuple[int, int, 
     target = _core_count(dataclasses.replace(config, arch=config.match_parameters,
                                              impl=_impl_for(config.match_parameters, config.impl)),
                          spec, config.hidden_size)
-    low, high = 1, max(4 * config.hidden_size, 8)
-    while _core_count(config, spec, high) < target:
-        high *= 2
+    low, high = 1, min(max(4 * config.hidden_size, 8), MAX_WIDTH)
+    while _core_count(config, spec, high) < target:  # the matched size is a config value: within its bound
+        if high == MAX_WIDTH:
+            raise ValueError(f"match_parameters={config.match_parameters!r} needs a {config.arch} hidden size above "
+                             f"{MAX_WIDTH}; choose a smaller hidden_size")
+        high = min(high * 2, MAX_WIDTH)
     while high - low > 1:  # the count grows with the hidden size: bisect to the last size below the target
         middle = (low + high) // 2
         if _core_count(config, spec, middle) <= target:

@@ -54,7 +54,11 @@ def execute(
     `extra_callbacks` join the run's own (`run_callbacks`); where they stand in the list changes nothing.
     `memory_limit`: this process is the run's own worker, so it limits its memory (`rnnkit.worker.limits`)."""
     stream = stream or sys.stdout  # looked up now: tests and notebooks replace sys.stdout
-    config = run.config()
+    try:
+        config = run.config()
+    except RunError as error:  # a config.json no run may train (edited by hand, hostile): the run ends here
+        run.write_status("failed", error=str(error))
+        raise
     time_limit = run.limits().get("time_limit_seconds")
     limits = [TimeLimit(time_limit)] if time_limit else []  # the clock starts now: loading the data counts
     allowance = _limit_memory(config, stream) if memory_limit else None
