@@ -10,6 +10,11 @@ the longest sequence in the batch, so there is no per-sample Python work in the 
 
 With `bucket=True` sequences of similar length are batched together (shuffled within chunks of
 50 batches, then sorted), which cuts padding on text by several times without losing randomness.
+
+Every classification task's data carries the trivial baseline beside 1/classes: always answering the
+TRAINING split's most common class, scored on validation and test (`MAJORITY_BASELINE` in `baselines` and
+`validation_baselines`; the worker's start record stores them, the charts draw them). On an imbalanced task it
+is far above chance: 51.8 % of the names test split is Russian, while 1/18 is 5.6 %.
 """
 from __future__ import annotations
 
@@ -20,6 +25,8 @@ import torch
 from torch import Tensor
 
 from rnnkit.config.spec import TaskSpec
+
+MAJORITY_BASELINE = "majority class"  # the baselines' name of "always answer the training split's commonest class"
 
 
 class Batch(NamedTuple):
@@ -103,6 +110,17 @@ class TaskData:
     bucket: bool = False  # batch by length (text tasks)
     freeze_embeddings: bool = False  # keep `embedding_vectors` fixed while training
 
+    def __post_init__(self) -> None:
+        if self.spec.job == "classify" and len(self.train):  # one home for every classifier's trivial baseline
+            majority = majority_class(self.train.targets, self.spec.output_size)
+            if len(self.test):
+                self.baselines = {MAJORITY_BASELINE: majority_metrics(self.test.targets, majority, self.spec),
+                                  **self.baselines}
+            if len(self.validation):
+                self.validation_baselines = {
+                    MAJORITY_BASELINE: majority_metrics(self.validation.targets, majority, self.spec),
+                    **self.validation_baselines}
+
     def check_splits(self) -> None:
         for name in ("train", "validation", "test"):
             if len(getattr(self, name)) == 0:
@@ -115,6 +133,22 @@ class TaskData:
                 f"batch_size {batch_size} is larger than the training split ({len(self.train)} sequences); "
                 f"use --batch-size {max(1, len(self.train) // 4)} or less"
             )
+
+
+def majority_class(targets: Tensor, num_classes: int) -> int:
+    """The most common class id of `targets` (the smallest id on a tie)."""
+    return int(torch.bincount(targets.long(), minlength=num_classes).argmax())
+
+
+def majority_metrics(targets: Tensor, majority: int, spec: TaskSpec) -> dict[str, float]:
+    """Accuracy and macro-F1 of answering `majority` for every example, scored as a model is
+    (`rnnkit.core.metrics.classification_metrics`): the accuracy is that class's share of `targets`, the
+    macro-F1 that class's F1 divided by the number of classes present."""
+    from rnnkit.core.metrics import classification_metrics
+
+    names = spec.class_names or tuple(str(index) for index in range(spec.output_size))
+    scored = classification_metrics(targets, torch.full_like(targets, majority), names)
+    return {"accuracy": scored["accuracy"], "macro_f1": scored["macro_f1"]}
 
 
 def split_indices(count: int, fractions: tuple[float, float], generator: torch.Generator) -> tuple[Tensor, ...]:
