@@ -5,6 +5,7 @@ from rnnkit import ui
 from rnnkit.analysis import frames, reports
 from rnnkit.analysis.html_report import html_report
 from rnnkit.analysis.retrain import reproduce_command
+from rnnkit.analysis.vocabulary import perplexity_note
 from rnnkit.runs.access import may_change
 from rnnkit.runs.store import RunError
 from rnnkit.ui import charts, seeds, tables
@@ -35,9 +36,12 @@ if not selected:
     st.stop()
 
 tables.runs_table(selected, key="compare_table")
-if sweep_view.is_sweep(selected):  # a grid of settings: parallel coordinates, ranking, the best one
+vocabulary_note = perplexity_note(selected, language())  # perplexities over different vocabularies
+if vocabulary_note:  # say so, and neither rank them nor give a verdict on them
+    st.warning(ui.safe.plain(vocabulary_note))
+if sweep_view.is_sweep(selected) and not vocabulary_note:  # a grid of settings: parallel coordinates, ranking
     sweep_view.sweep_section(selected, key="compare_sweep")
-if seeds.has_seeds(selected):  # several seeds per architecture: bands, intervals and a computed verdict
+if seeds.has_seeds(selected) and not vocabulary_note:  # several seeds per architecture: bands, verdict
     seeds.seeds_section(selected, key="compare_seeds")
     seeds.ensemble_section(selected, key="compare_seeds")
     st.subheader(_("Every run"))

@@ -1,18 +1,27 @@
-"""The memory-horizon experiment: `recall` at several sequence lengths T for RNN, LSTM and GRU, one
-group, then test accuracy against T: where each architecture's memory ends.
+"""The memory-horizon experiment: `recall` at several sequence lengths T for RNN, LSTM and GRU, each with
+several seeds, one group, then test accuracy against T (mean over seeds with its interval): where each
+architecture's memory ends.
 
-    python -m rnnkit horizon                       # T = 5, 10, 20, 50, 100, 150 x rnn, lstm, gru
-    python -m rnnkit horizon --lengths 10,100 --arch rnn,gru
+    python -m rnnkit horizon                       # T = 5, 10, 20, 50, 100, 150 x rnn, lstm, gru x 3 seeds
+    python -m rnnkit horizon --lengths 10,100 --arch rnn,gru --seeds 5
 
 The group is a sweep over `task.sequence_length` on the recall task's `horizon` preset (fewer
-sequences and epochs than `quick`, stopping at 100 % validation accuracy), of kind "horizon" so
+sequences and epochs than `quick`, stopping at 100 % validation accuracy), times the seeds (seed i of
+every (T, architecture) is the preset's seed + i, as in every multi-seed group), of kind "horizon" so
 Compare and Inside know to draw accuracy against T. It goes through the queue like any group.
+
+    horizon_table(runs)       one row per run: arch, T, seed, state, test accuracy
+    horizon_summary(table)    one row per (arch, T): mean, std, 95 % t interval, seeds tested, runs
+    horizon_cells(summary)    T x architecture, "mean ± std (n=seeds)" in %, for the page and the CLI
+
+Groups from before the seeds (one run per (T, architecture)) read the same way, with n=1 and no interval.
 """
 from __future__ import annotations
 
 import dataclasses
+import math
 
-from rnnkit.analysis.sweep import sweep_configs
+from rnnkit.analysis.sweep import MAX_SWEEP_RUNS, sweep_configs
 from rnnkit.config.run import RunConfig
 from rnnkit.runs.folder import Run
 from rnnkit.runs.groups import share_threads
@@ -21,13 +30,16 @@ TASK = "recall"
 PRESET = "horizon"
 LENGTHS = (5, 10, 20, 50, 100, 150)
 ARCHITECTURES = ("rnn", "lstm", "gru")
+SEEDS = 3  # runs per (T, architecture): enough for a mean with an interval, 3x the work of one
 KIND = "horizon"
 LENGTH_OPTION = ("task", "sequence_length")
+TABLE_COLUMNS = ["arch", "sequence_length", "seed", "state", "test_accuracy"]
+SUMMARY_COLUMNS = ["arch", "sequence_length", "mean", "std", "low", "high", "seeds", "runs"]
 
 
 def horizon_configs(lengths: tuple[int, ...] = LENGTHS, architectures: tuple[str, ...] = ARCHITECTURES,
-                    group: str = "") -> list[RunConfig]:
-    """One recall run per (T, architecture), one group of kind 'horizon', threads shared among them."""
+                    group: str = "", seeds: int = SEEDS) -> list[RunConfig]:
+    """One recall run per (T, architecture, seed), one group of kind 'horizon', threads shared among them."""
     lengths = tuple(lengths)
     if not lengths or any(not isinstance(length, int) or length < 2 for length in lengths):
         raise ValueError("sequence lengths must be whole numbers of at least 2, e.g. 5,10,20,50,100,150")
@@ -35,13 +47,28 @@ def horizon_configs(lengths: tuple[int, ...] = LENGTHS, architectures: tuple[str
         raise ValueError("each sequence length may appear once")
     if not architectures:
         raise ValueError("choose at least one architecture")
+    if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
+        raise ValueError(f"the number of seeds must be a whole number >= 1, not {seeds!r}")
+    count = len(lengths) * len(architectures) * seeds
+    if count > MAX_SWEEP_RUNS:
+        raise ValueError(f"this horizon experiment has {count} runs ({len(lengths)} lengths x {len(architectures)} "
+                         f"architectures x {seeds} seeds); at most {MAX_SWEEP_RUNS}: fewer lengths or seeds")
     configs = sweep_configs(TASK, PRESET, {LENGTH_OPTION: sorted(lengths)}, architectures=list(architectures),
-                            group=group)
+                            seeds=seeds, group=group)
     return share_threads([dataclasses.replace(config, kind=KIND) for config in configs])
 
 
+def seeds_within(max_group_runs: int | None, lengths: tuple[int, ...] = LENGTHS,
+                 architectures: tuple[str, ...] = ARCHITECTURES, wanted: int = SEEDS) -> int:
+    """The seeds per (T, architecture) a group of at most `max_group_runs` runs holds: `wanted`, fewer when
+    a classroom's limit is lower (at least 1: below that the queue refuses the group with its own message)."""
+    if max_group_runs is None:
+        return wanted
+    return max(1, min(wanted, max_group_runs // (len(lengths) * len(architectures))))
+
+
 def horizon_table(runs: list[Run]):
-    """One row per run (a DataFrame): architecture, T, state, test accuracy (None until tested)."""
+    """One row per run (a DataFrame): architecture, T, seed, state, test accuracy (None until tested)."""
     import pandas as pd
 
     rows = []
@@ -51,10 +78,56 @@ def horizon_table(runs: list[Run]):
         except ValueError:
             continue
         tests = run.metrics("test")
+        accuracy = tests[-1]["test"].get("accuracy") if tests else None
         rows.append({"arch": config.model.arch, "sequence_length": config.task.options.sequence_length,
-                     "state": run.status().get("state", ""),
-                     "test_accuracy": tests[-1]["test"].get("accuracy") if tests else None})
-    return pd.DataFrame(rows, columns=["arch", "sequence_length", "state", "test_accuracy"])
+                     "seed": config.train.seed, "state": run.status().get("state", ""),
+                     "test_accuracy": float(accuracy) if isinstance(accuracy, (int, float)) else None})
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def horizon_summary(table):
+    """One row per (architecture, T) in the order of `table`: test accuracy's mean, sample std (n - 1) and
+    95 % t interval of the mean over the tested seeds (`rnnkit.analysis.stats.summarise`), how many seeds
+    were tested and how many runs there are. With one tested seed std, low and high are None (no interval);
+    with none, all four are None. Fractions, like the table."""
+    import pandas as pd
+
+    from rnnkit.analysis.stats import summarise
+
+    rows = []
+    for (arch, length), part in table.groupby(["arch", "sequence_length"], sort=False):
+        values = [float(value) for value in part["test_accuracy"] if not _missing(value)]
+        summary = summarise(values) if values else None
+        spread = summary is not None and summary.count > 1
+        rows.append({"arch": arch, "sequence_length": int(length), "mean": summary.mean if summary else None,
+                     "std": summary.std if spread else None, "low": summary.low if spread else None,
+                     "high": summary.high if spread else None, "seeds": len(values), "runs": len(part)})
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def cell_text(row) -> str:
+    """'99.2 ± 0.8 (n=3)' in %: mean ± std over the tested seeds; '80.5 (n=1)' for one seed; '–' for none."""
+    if row["seeds"] == 0 or _missing(row["mean"]):
+        return "–"
+    if _missing(row["std"]) or row["seeds"] < 2:
+        return f"{row['mean'] * 100:.1f} (n=1)"
+    return f"{row['mean'] * 100:.1f} ± {row['std'] * 100:.1f} (n={row['seeds']})"
+
+
+def horizon_cells(summary):
+    """T (rows) x architecture (columns, in the summary's order), each cell `cell_text`."""
+    frame = summary.assign(text=[cell_text(row) for _index, row in summary.iterrows()])
+    cells = frame.pivot(index="sequence_length", columns="arch", values="text")
+    return cells.reindex(columns=list(dict.fromkeys(frame["arch"]))).sort_index().fillna("–")
+
+
+def one_seed_only(summary) -> bool:
+    """True when no (T, architecture) has two tested seeds: an old single-seed group (no error bars)."""
+    return bool(len(summary)) and int(summary["seeds"].max()) < 2
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def horizon_groups(store) -> list[str]:

@@ -8,23 +8,29 @@ import streamlit as st
 from rnnkit.analysis import reports
 from rnnkit.analysis.figures import FRACTION_METRICS
 from rnnkit.analysis.html_report import count_text
+from rnnkit.analysis.vocabulary import perplexity_label, vocabularies
 from rnnkit.core.metrics import metric_title
 from rnnkit.runs.access import may_change
 from rnnkit.runs.store import Run, RunError, delete_run
 from rnnkit.ui import safe
-from rnnkit.ui.i18n import _
+from rnnkit.ui.i18n import _, language
 from rnnkit.ui.labels import state_word
 from rnnkit.ui.session import store
 
 
-def _header(column: str) -> str:
+def _header(column: str, vocabulary: int | None = None) -> str:
+    """The column's title in the session's language; perplexity carries its vocabulary when all runs share one."""
     fixed = {"run": _("run"), "model": _("model"), "state": _("state"), "best epoch": _("best epoch"),
              "parameters": _("parameters"), "s / epoch": _("s / epoch"), "samples / s": _("samples / s")}
     if column in fixed:
         return fixed[column]
     for prefix, template in (("best val ", _("best validation {metric}")), ("test ", _("test {metric}"))):
         if column.startswith(prefix):
-            return template.format(metric=_(metric_title(column[len(prefix):])))
+            metric = column[len(prefix):]
+            title = _(metric_title(metric))
+            if metric == "perplexity" and vocabulary is not None:
+                title = perplexity_label(vocabulary, language(), title)
+            return template.format(metric=title)
     return column
 
 
@@ -33,14 +39,20 @@ def runs_table(runs: list[Run], key: str) -> None:
     frame = reports.comparison_table(runs)
     if frame.empty:
         return
+    sizes = vocabularies(runs)  # language-model runs: perplexity is only read with its vocabulary
+    shared = next(iter(sizes.values())) if len(set(sizes.values())) == 1 else None
     for column in frame.columns:
         if column.startswith(("best val ", "test ")):
             metric = column.split(" ")[-1]
             frame[column] = [_score(metric, value) for value in frame[column]]
+            if metric == "perplexity" and len(set(sizes.values())) > 1:  # several: each cell says its own
+                frame[column] = [text if text == "–" or run_id not in sizes else
+                                 perplexity_label(sizes[run_id], language(), text)
+                                 for run_id, text in zip(frame["run"], frame[column])]
     frame["state"] = frame["state"].map(lambda state: state_word(str(state)))
     if "parameters" in frame:  # one type per column: Arrow refuses ints mixed with "–"
         frame["parameters"] = count_text(frame["parameters"])
-    frame = frame.rename(columns=_header)
+    frame = frame.rename(columns=lambda column: _header(column, shared))
     frame = frame.astype(object).where(frame.notna(), "–")
     st.dataframe(frame, hide_index=True, key=key)
 

@@ -1,15 +1,30 @@
 """Inside view *Memory horizon*: the experiment in one click (recall at growing sequence lengths T for
-each architecture, as one group), then test accuracy against T, refreshed while the group trains."""
+each architecture, 3 seeds each, as one group), then test accuracy against T, mean over seeds with its
+95 % t interval, refreshed while the group trains. An old group of one seed per point shows its single
+values, without error bars, and says so."""
 from __future__ import annotations
 
 import streamlit as st
 
-from rnnkit.analysis.horizon import ARCHITECTURES, LENGTHS, horizon_configs, horizon_groups, horizon_table
+from rnnkit.analysis.horizon import (
+    ARCHITECTURES,
+    LENGTHS,
+    SEEDS,
+    horizon_cells,
+    horizon_configs,
+    horizon_groups,
+    horizon_summary,
+    horizon_table,
+    one_seed_only,
+    seeds_within,
+)
+from rnnkit.analysis.horizon_figures import horizon_figure
 from rnnkit.model.cells import get_cell
 from rnnkit.runs.limits import QueueFull, queue_full_message
-from rnnkit.ui import charts, safe
-from rnnkit.ui.i18n import _
+from rnnkit.ui import safe
+from rnnkit.ui.i18n import _, language
 from rnnkit.ui.inside.common import Chosen, explain
+from rnnkit.ui.style import projector
 
 NEEDS_MODEL = False  # it trains its own group
 REFRESH_SECONDS = 5  # the results refresh while the group trains
@@ -25,11 +40,20 @@ def show(chosen: Chosen, key: str) -> None:
               "step 1 and must name it after T steps of noise."),
             _("where each line drops to chance (10 %) its memory ends: the RNN's within a few dozen steps, the "
               "LSTM's and GRU's beyond 150."))
-    st.caption(_("One group: recall at T = {lengths} for {archs}; about 1-2 minutes on two cores.").format(
-        lengths=", ".join(map(str, LENGTHS)), archs=", ".join(get_cell(arch).title for arch in ARCHITECTURES)))
+    seeds = seeds_within(store.limits.max_group_runs)  # a classroom's group limit may hold fewer seeds
+    runs = len(LENGTHS) * len(ARCHITECTURES) * seeds
+    st.caption(_("One group: recall at T = {lengths} for {archs}, {seeds} seeds each ({runs} runs); about "
+                 "{minutes} minutes on two cores.").format(
+        lengths=", ".join(map(str, LENGTHS)), archs=", ".join(get_cell(arch).title for arch in ARCHITECTURES),
+        seeds=seeds, runs=runs, minutes="2-4" if seeds > 1 else "1-2"))
+    if seeds < SEEDS:
+        st.caption(_("Your classroom allows {limit} runs per group, so each point gets {seeds} seed(s) instead of "
+                     "{wanted}; a teacher can raise max_group_runs to {needed}.").format(
+            limit=store.limits.max_group_runs, seeds=seeds, wanted=SEEDS,
+            needed=len(LENGTHS) * len(ARCHITECTURES) * SEEDS))
     if st.button(_("Run the memory-horizon experiment"), type="primary", key=f"{key}_start"):
         try:
-            store.start(horizon_configs())
+            store.start(horizon_configs(seeds=seeds))
         except QueueFull as error:
             safe.error(queue_full_message(error, _))
         except ValueError as error:
@@ -47,13 +71,18 @@ def show(chosen: Chosen, key: str) -> None:
     def results() -> None:
         runs = store.runs(group=groups[0])
         table = horizon_table(runs)
+        summary = horizon_summary(table)
         finished = int(table["test_accuracy"].notna().sum())
         st.caption(_("Latest experiment: {done} of {total} runs tested.").format(done=finished, total=len(table)))
-        st.plotly_chart(charts.horizon_figure(table), key=f"{key}_figure")
-        pivot = table.pivot(index="sequence_length", columns="arch", values="test_accuracy") * 100
-        pivot.index.name = _("sequence length T")
-        pivot.columns = [get_cell(arch).title for arch in pivot.columns]
-        st.dataframe(pivot.round(1), key=f"{key}_table")
+        st.plotly_chart(horizon_figure(summary, language=language(), projector=projector()), key=f"{key}_figure")
+        if one_seed_only(summary):
+            st.caption(_("One seed per point in this experiment: single values, no error bars."))
+        cells = horizon_cells(summary)
+        cells.index.name = _("sequence length T")
+        cells.columns = [get_cell(arch).title for arch in cells.columns]
+        st.caption(_("Test accuracy (%): mean ± standard deviation over the seeds (n = seeds tested); the "
+                     "figure's bars are the 95 % t interval of the mean."))
+        st.dataframe(cells, key=f"{key}_table")
         if running and not any(run.is_active() for run in runs):
             st.rerun()  # the group has ended (finished, stopped or failed): stop refreshing
 

@@ -1,0 +1,226 @@
+"""The memory horizon over seeds (configs, the table's mean ± std and interval, the figure's error bars, old
+single-seed groups, the CLI's --seeds) and perplexity read with its vocabulary (the labels, the note that
+refuses a comparison across vocabularies, Compare via AppTest). Crafted run folders: nothing trains here."""
+import json
+import statistics
+
+import pytest
+
+from rnnkit.analysis.horizon import (
+    ARCHITECTURES,
+    LENGTHS,
+    SEEDS,
+    horizon_cells,
+    horizon_configs,
+    horizon_summary,
+    horizon_table,
+    one_seed_only,
+    seeds_within,
+)
+from rnnkit.runs.store import RunStore
+from tests.apptest import page
+
+T_975 = {1: 12.706204736174707, 2: 4.302652729911275, 3: 3.182446305284263}  # t quantiles by degrees of freedom
+
+
+# ------------------------------------------------------------------------------------ crafted run folders
+def finished(store: RunStore, config, accuracy: float | None):
+    """A run folder as training leaves it: completed with a test accuracy, or failed without one (None)."""
+    run = store.create(config)
+    if accuracy is None:
+        run.write_status("failed", error="crafted")
+    else:
+        run.append_metrics({"kind": "test", "epoch": 1, "test": {"accuracy": accuracy, "loss": 0.1}})
+        run.write_status("completed")
+    return run
+
+
+def crafted_accuracy(arch: str, length: int, offset: int) -> float | None:
+    """Accuracies with a spread that differs per point; (rnn, T=50) has one seed that failed, (gru, T=150) one
+    tested seed only; (lstm, 5) three equal values (zero spread)."""
+    if (arch, length) == ("rnn", 50) and offset == 2 or (arch, length) == ("gru", 150) and offset > 0:
+        return None
+    if (arch, length) == ("lstm", 5):
+        return 1.0
+    return round(min(1.0, 0.1 + 0.9 / (1 + length / (10 if arch == "rnn" else 400)) + 0.03 * offset ** 2), 4)
+
+
+def horizon_store(tmp_path, seeds: int = SEEDS, lengths=(5, 50, 150)) -> tuple[RunStore, list]:
+    store = RunStore(tmp_path / "checkpoints")
+    configs = horizon_configs(lengths, ARCHITECTURES, group="gh", seeds=seeds)
+    base = configs[0].train.seed
+    runs = [finished(store, config, crafted_accuracy(config.model.arch, config.task.options.sequence_length,
+                                                     config.train.seed - base)) for config in configs]
+    return store, runs
+
+
+# ------------------------------------------------------------------------------------- horizon configs
+def test_the_horizon_group_has_three_seeds_per_length_and_architecture_by_default():
+    configs = horizon_configs(group="g1")
+    assert len(configs) == len(LENGTHS) * len(ARCHITECTURES) * 3 == 54
+    assert {config.kind for config in configs} == {"horizon"} and {config.group for config in configs} == {"g1"}
+    points = {}
+    for config in configs:
+        points.setdefault((config.model.arch, config.task.options.sequence_length), []).append(config.train.seed)
+    base = min(config.train.seed for config in configs)
+    assert len(points) == 18 and all(sorted(seeds) == [base, base + 1, base + 2] for seeds in points.values())
+    assert len(horizon_configs((5, 10), ("rnn",), seeds=1)) == 2
+    with pytest.raises(ValueError, match="seeds"):
+        horizon_configs(seeds=0)
+    with pytest.raises(ValueError, match="72 runs"):  # 6 x 3 x 4 is past the group limit of a sweep
+        horizon_configs(seeds=4)
+
+
+def test_a_classroom_group_limit_gets_fewer_seeds_not_a_refusal():
+    assert seeds_within(None) == 3 and seeds_within(54) == 3 and seeds_within(60) == 3
+    assert seeds_within(53) == 2 and seeds_within(24) == 1 and seeds_within(10) == 1
+
+
+def test_the_cli_queues_seeds_and_prints_mean_and_std(tmp_path, monkeypatch, capsys):
+    from rnnkit.cli.main import main
+
+    started = []
+
+    def start(self, configs):  # the runs finish at once, with crafted accuracies
+        started.extend(configs)
+        base = configs[0].train.seed
+        return [finished(self, config, crafted_accuracy(config.model.arch, config.task.options.sequence_length,
+                                                        config.train.seed - base)) for config in configs]
+
+    monkeypatch.setattr(RunStore, "start", start)
+    assert main(["horizon", "--lengths", "5,50", "--arch", "rnn,lstm", "--seeds", "2", "--checkpoints-dir",
+                 str(tmp_path)]) == 0
+    assert len(started) == 8 and len({config.train.seed for config in started}) == 2
+    printed = capsys.readouterr().out
+    rnn_5 = [crafted_accuracy("rnn", 5, offset) * 100 for offset in range(2)]
+    expected = f"{statistics.fmean(rnn_5):.1f} ± {statistics.stdev(rnn_5):.1f} (n=2)"
+    assert "mean ± std" in printed and expected in printed
+    started.clear()
+    assert main(["horizon", "--lengths", "5", "--arch", "gru", "--detach", "--checkpoints-dir", str(tmp_path)]) == 0
+    assert len(started) == 3  # the default: 3 seeds
+    assert main(["horizon", "--seeds", "0", "--detach", "--checkpoints-dir", str(tmp_path)]) == 2
+
+
+# ---------------------------------------------------------------------------------- table and summary
+def test_the_summary_gives_mean_std_interval_and_seeds_per_point(tmp_path):
+    store, _runs = horizon_store(tmp_path)
+    table = horizon_table(store.runs(group="gh"))
+    assert len(table) == 27 and sorted(set(table["seed"] - table["seed"].min())) == [0, 1, 2]
+    summary = horizon_summary(table).set_index(["arch", "sequence_length"])
+    for arch in ARCHITECTURES:
+        for length in (5, 50, 150):
+            values = [value for offset in range(3)
+                      if (value := crafted_accuracy(arch, length, offset)) is not None]  # independent of the table
+            row = summary.loc[(arch, length)]
+            assert row["seeds"] == len(values) and row["runs"] == 3
+            assert row["mean"] == pytest.approx(statistics.fmean(values), abs=1e-12)
+            if len(values) < 2:
+                assert row["std"] is None or row["std"] != row["std"]  # None / NaN: no spread from one seed
+                continue
+            std = statistics.stdev(values)
+            half = T_975[len(values) - 1] * std / len(values) ** 0.5
+            assert row["std"] == pytest.approx(std, abs=1e-12)
+            assert (row["low"], row["high"]) == pytest.approx((statistics.fmean(values) - half,
+                                                               statistics.fmean(values) + half), abs=1e-9)
+    assert summary.loc[("lstm", 5)]["std"] == 0.0  # equal seeds: zero spread, an interval of width 0
+    cells = horizon_cells(horizon_summary(table))
+    assert list(cells.columns) == list(ARCHITECTURES) and list(cells.index) == [5, 50, 150]
+    assert cells.loc[150, "gru"] == f"{crafted_accuracy('gru', 150, 0) * 100:.1f} (n=1)"
+    assert cells.loc[5, "lstm"] == "100.0 ± 0.0 (n=3)" and not one_seed_only(horizon_summary(table))
+
+
+def test_the_figure_draws_the_mean_with_the_interval_as_error_bars(tmp_path):
+    from rnnkit.analysis.horizon_figures import horizon_figure
+
+    store, _runs = horizon_store(tmp_path)
+    figure = horizon_figure(horizon_summary(horizon_table(store.runs(group="gh"))))
+    assert "95 % t interval" in figure.layout.yaxis.title.text
+    from rnnkit.model.cells import get_cell
+
+    traces = {trace.name: trace for trace in figure.data}
+    assert set(traces) == {get_cell(arch).title for arch in ARCHITECTURES}
+    for arch in ARCHITECTURES:
+        trace = traces[get_cell(arch).title]
+        for index, length in enumerate(trace.x):
+            values = [v * 100 for offset in range(3) if (v := crafted_accuracy(arch, length, offset)) is not None]
+            mean = statistics.fmean(values)
+            assert trace.y[index] == pytest.approx(mean)
+            if len(values) < 2:  # one seed: no bar
+                assert trace.error_y.array[index] == 0 and trace.error_y.arrayminus[index] == 0
+                continue
+            half = T_975[len(values) - 1] * statistics.stdev(values) / len(values) ** 0.5
+            assert mean + trace.error_y.array[index] == pytest.approx(min(mean + half, 100.0))  # cut at 100 %
+            assert mean - trace.error_y.arrayminus[index] == pytest.approx(max(mean - half, 0.0))
+
+
+def test_an_old_single_seed_group_still_reads_and_says_it_has_no_error_bars(tmp_path, monkeypatch):
+    store, _runs = horizon_store(tmp_path, seeds=1, lengths=(5, 150))
+    summary = horizon_summary(horizon_table(store.runs(group="gh")))
+    assert one_seed_only(summary) and set(summary["seeds"]) == {1}
+    assert horizon_cells(summary).loc[150, "lstm"] == f"{crafted_accuracy('lstm', 150, 0) * 100:.1f} (n=1)"
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(store.root))
+    app = page("inside", inside_view="horizon").run()
+    assert not app.exception, app.exception
+    captions = " ".join(caption.value for caption in app.caption)
+    assert "no error bars" in captions and "2 of 6 runs tested" not in captions and "6 of 6" in captions
+    figure = json.loads(app.get("plotly_chart")[0].proto.spec)
+    assert all(not any(trace.get("error_y", {}).get("array", [0])) for trace in figure["data"])
+    assert "3 seeds each (54 runs)" in captions  # the button queues the seeded experiment
+
+
+# ------------------------------------------------------------------------------------------ vocabulary
+def poems_run(store: RunStore, vocabulary: int | None, seed: int, perplexity: float):
+    """A finished poems run whose task built a vocabulary of `vocabulary` tokens (None: not started)."""
+    from rnnkit.data.presets import build_config
+
+    config = build_config("poems", None, {"task": {"vocab_size": vocabulary or 3000},
+                                          "train": {"seed": seed, "epochs": 1}}, group="gv")
+    run = store.create(config)
+    if vocabulary is None:
+        return run
+    run.append_metrics({"kind": "start", "spec": {"job": "language_model", "input_kind": "tokens",
+                                                  "input_size": vocabulary, "output_size": vocabulary,
+                                                  "max_steps": 33, "selection_metric": "perplexity"},
+                        "baselines": {"validation": {}, "test": {}}})
+    run.append_metrics({"kind": "epoch", "epoch": 1, "epochs": 1, "train": {"loss": 5.0},
+                        "validation": {"loss": 5.1, "perplexity": perplexity + 1}, "best_epoch": 1,
+                        "best_value": perplexity + 1, "monitor": "perplexity", "epoch_seconds": 1.0,
+                        "samples_per_second": 100.0})
+    run.append_metrics({"kind": "test", "epoch": 1, "test": {"loss": 5.0, "perplexity": perplexity}})
+    run.write_status("completed")
+    return run
+
+
+def test_the_vocabulary_note_names_both_sizes_and_stays_quiet_on_one(tmp_path):
+    from rnnkit.analysis.vocabulary import perplexity_label, perplexity_note, vocabularies
+
+    store = RunStore(tmp_path / "checkpoints")
+    small = [poems_run(store, 3000, seed, 150.0) for seed in (0, 1)]
+    large = [poems_run(store, 5000, seed, 210.0) for seed in (0, 1)]
+    waiting = poems_run(store, None, 2, 0.0)
+    assert vocabularies([*small, *large, waiting]) == {**{run.run_id: 3000 for run in small},
+                                                       **{run.run_id: 5000 for run in large}}
+    note = perplexity_note([*large, *small, waiting])
+    assert note.startswith("Perplexities over different vocabularies (3,000 vs 5,000) are not comparable: "
+                           "more <unk> makes it easier")
+    assert perplexity_note([*small, waiting]) is None and perplexity_note([large[0]]) is None
+    assert perplexity_label(3000) == "perplexity (vocabulary 3,000)"
+    assert "3,000" in perplexity_note(small + large, "zh") and "5,000" in perplexity_note(small + large, "zh")
+
+
+def test_compare_labels_perplexity_with_its_vocabulary_and_refuses_a_verdict_across_two(tmp_path, monkeypatch):
+    store = RunStore(tmp_path / "checkpoints")
+    small = [poems_run(store, 3000, seed, 150.0) for seed in (0, 1)]
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(store.root))
+    app = page("compare", compare_runs=[run.run_id for run in small]).run()
+    assert not app.exception, app.exception
+    assert "test perplexity (vocabulary 3,000)" in app.dataframe[0].value.columns and not app.warning
+    large = [poems_run(store, 5000, seed, 210.0) for seed in (0, 1)]
+    app = page("compare", compare_runs=[run.run_id for run in small + large]).run()
+    assert not app.exception, app.exception
+    warning = app.warning[0].value.replace("\\", "")
+    assert "different vocabularies (3,000 vs 5,000) are not comparable: more <unk> makes it easier" in warning
+    cells = set(app.dataframe[0].value["test perplexity"])
+    assert cells == {"150.000 (vocabulary 3,000)", "210.000 (vocabulary 5,000)"}
+    assert "Over seeds" not in [header.value for header in app.subheader]  # no bands, no verdict
+    assert not any("beats" in text.value or "Verdict" in text.value for text in [*app.text, *app.markdown])
