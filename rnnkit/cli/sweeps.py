@@ -11,7 +11,15 @@ from __future__ import annotations
 import argparse
 import time
 
-from rnnkit.analysis.horizon import ARCHITECTURES, LENGTHS, horizon_configs, horizon_table
+from rnnkit.analysis.horizon import (
+    ARCHITECTURES,
+    LENGTHS,
+    SEEDS,
+    horizon_cells,
+    horizon_configs,
+    horizon_summary,
+    horizon_table,
+)
 from rnnkit.analysis.search import Trial, tpe_sweep
 from rnnkit.analysis.sweep import SEARCHES, parse_grid, random_configs, sweep_configs, sweep_frame
 from rnnkit.cli.flags import chosen_preset, parse_architectures
@@ -109,13 +117,16 @@ def _print_sweep(runs: list) -> None:
 
 
 def add_horizon(horizon: argparse.ArgumentParser) -> None:
-    horizon.description = ("recall at several sequence lengths T for each architecture, one group of kind 'horizon' "
-                           "through the queue (the recall task's 'horizon' preset); waits for it and prints test "
-                           "accuracy per architecture and T.")
+    horizon.description = ("recall at several sequence lengths T for each architecture and seed, one group of kind "
+                           "'horizon' through the queue (the recall task's 'horizon' preset); waits for it and prints "
+                           "test accuracy per architecture and T as mean ± std over the seeds (n = seeds tested).")
     horizon.add_argument("--lengths", default=",".join(map(str, LENGTHS)),
                          help=f"sequence lengths, comma-separated (default: {','.join(map(str, LENGTHS))})")
     horizon.add_argument("--arch", default=",".join(ARCHITECTURES),
                          help=f"architectures, comma-separated (default: {','.join(ARCHITECTURES)})")
+    horizon.add_argument("--seeds", type=int, default=SEEDS,
+                         help=f"runs per (T, architecture), seeds SEED, SEED+1, ... (default: {SEEDS}); the table "
+                              "gives mean ± std over them")
     horizon.add_argument("--detach", action="store_true", help="queue the group and return")
 
 
@@ -126,7 +137,9 @@ def command_horizon(args: argparse.Namespace, store: RunStore) -> int:
         raise ValueError("--lengths takes whole numbers separated by commas, e.g. 5,10,20,50,100,150") from None
     group = new_group_id()
     started = time.monotonic()
-    runs = store.start(horizon_configs(lengths, tuple(parse_architectures(args.arch)), group=group))
+    if args.seeds < 1:
+        raise ValueError(f"--seeds must be at least 1, not {args.seeds}")
+    runs = store.start(horizon_configs(lengths, tuple(parse_architectures(args.arch)), group=group, seeds=args.seeds))
     print(f"horizon {group}: {len(runs)} runs queued")
     if args.detach:
         print(f"watch with `python -m rnnkit runs --group {group}`")
@@ -135,7 +148,8 @@ def command_horizon(args: argparse.Namespace, store: RunStore) -> int:
         store.queue.dispatch()
         time.sleep(2.0)
     table = horizon_table(runs)
-    print(table.pivot(index="sequence_length", columns="arch", values="test_accuracy").to_string())
+    print("test accuracy (%), mean ± std over seeds (n = seeds tested):")
+    print(horizon_cells(horizon_summary(table)).to_string())
     print(f"wall time: {time.monotonic() - started:.0f} s")
     return exit_status(table["state"])
 
