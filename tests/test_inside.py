@@ -1,5 +1,6 @@
 """Inside the network (first part): fused weights run unchanged on the scratch cells, and the
-per-step gradient norms agree with a hand-unrolled RNN differentiated by torch autograd."""
+per-step gradient norms agree with a hand-unrolled RNN differentiated by torch autograd (mixed lengths:
+tests/test_gradient_flow.py)."""
 import dataclasses
 
 import pytest
@@ -42,14 +43,14 @@ def test_gradient_norms_match_a_hand_unrolled_rnn():
     config = ModelConfig(arch="rnn", hidden_size=6, pooling="last")
     model = build_model(config, SPEC).eval()
     inputs, lengths, targets = batch(equal=True)
-    flow = gradient_flow(model, lambda outputs: F.cross_entropy(outputs, targets), inputs, lengths)
+    flow = gradient_flow(model, lambda outputs: F.cross_entropy(outputs, targets, reduction="none"), inputs, lengths)
     rnn = model.backbone.rnn
     h = torch.zeros(4, 6)
     states = []
     for t in range(12):  # h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), torch's own definition
         h = torch.tanh(inputs[:, t] @ rnn.weight_ih_l0.T + rnn.bias_ih_l0 + h @ rnn.weight_hh_l0.T + rnn.bias_hh_l0)
         states.append(h)
-    loss = F.cross_entropy(model.head(h), targets)
+    loss = F.cross_entropy(model.head(h), targets, reduction="sum")  # each sequence's own loss, no 1/batch
     grads = torch.autograd.grad(loss, states)
     expected = [float(grad.norm(dim=-1).mean()) for grad in grads]
     assert flow[0]["h"] == pytest.approx(expected, rel=1e-4)
@@ -60,7 +61,7 @@ def test_an_lstm_records_h_and_c_for_every_layer_and_direction():
     config = ModelConfig(arch="lstm", hidden_size=4, num_layers=2, bidirectional=True)
     model = build_model(dataclasses.replace(config, impl="scratch"), SPEC)
     inputs, lengths, targets = batch()
-    flow = gradient_flow(model, lambda outputs: F.cross_entropy(outputs, targets), inputs, lengths)
+    flow = gradient_flow(model, lambda outputs: F.cross_entropy(outputs, targets, reduction="none"), inputs, lengths)
     assert len(flow) == 4 and all(set(tap) == {"h", "c"} and len(tap["h"]) == 12 for tap in flow)
     assert all(norm >= 0 for tap in flow for norm in tap["h"])
     assert all(layer.state_taps is None for directions in model.backbone.layers for layer in directions)
@@ -97,6 +98,8 @@ def test_every_epoch_logs_how_far_back_the_gradient_reaches(task, options, tmp_p
     assert [probe["epoch"] for probe in probes] == [1, 2]
     assert probes[0]["distance"][0] == 0 and probes[0]["distance"] == sorted(probes[0]["distance"])
     assert len(probes[0]["h"]) == len(probes[0]["distance"]) and all(norm >= 0 for norm in probes[0]["h"])
+    assert probes[0]["measure"] == "per-sequence" and probes[0]["h"][0] > 0  # the last step's gradient is kept
+    assert len(probes[0]["sequences"]) == len(probes[0]["distance"]) and probes[0]["sequences"][-1] >= 1
     quiet = {**overrides, "train": {**overrides["train"], "gradient_probe": False}}
     off = store.create(build_config(task, None, quiet))
     assert execute(off, stream=io.StringIO(), install_signals=False) == "completed"

@@ -144,7 +144,8 @@ class ScratchLayer(nn.Module):
         super().__init__()
         self.arch = arch
         self.cell = make_cell(arch, input_size, hidden_size)
-        self.state_taps: dict[str, list[Tensor]] | None = None  # set by rnnkit.analysis.inside.record_states
+        self.state_taps: dict[str, list[Tensor]] | None = None  # set by rnnkit.analysis.gradient_flow.record_states
+
     def forward(self, inputs: Tensor, lengths: Tensor, gate_log: dict | None = None) -> tuple[Tensor, Tensor]:
         batch, time_steps, _ = inputs.shape
         shortest = int(lengths.min())
@@ -156,20 +157,27 @@ class ScratchLayer(nn.Module):
         outputs = []
         for t, projected_t in enumerate(projected.unbind(0)):
             h_t, new_state = self.cell.step(projected_t, state, gate_log)
+            if self.state_taps is not None:  # rnnkit.analysis.gradient_flow: dL/dh_t, dL/dc_t
+                self._tap(new_state)
             if t >= shortest:  # some sequences have ended: their state stays as it was
                 new_state = _where(running[t], new_state, state)
             state = new_state
             outputs.append(h_t)
-            if self.state_taps is not None:  # rnnkit.analysis.inside: keep each state in the graph, for dL/dh_t
-                for name, value in (state._asdict() if isinstance(state, LSTMState) else {"h": state}).items():
-                    if value.requires_grad:
-                        value.retain_grad()
-                    self.state_taps.setdefault(name, []).append(value)
         outputs = torch.stack(outputs)  # (time, batch, hidden)
         if shortest < time_steps:
             outputs = outputs * running
         last = state.h if isinstance(state, LSTMState) else state
         return outputs.transpose(0, 1), last  # (batch, time, hidden)
+
+    def _tap(self, new_state) -> None:
+        """Keep step t's state in the graph with its gradient retained: the state the cell computed, before
+        the mask, i.e. the h_t that is the step's output AND, while the sequence runs, the next step's
+        input, so its gradient holds both paths (the masked copy would miss the output's). Rows that have
+        ended get a zero gradient here (their output is masked, the mask keeps their old state)."""
+        for name, value in (new_state._asdict() if isinstance(new_state, LSTMState) else {"h": new_state}).items():
+            if value.requires_grad:
+                value.retain_grad()
+            self.state_taps.setdefault(name, []).append(value)
 
 
 def _where(keep: Tensor, new, old):

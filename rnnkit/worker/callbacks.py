@@ -58,10 +58,11 @@ class MetricsWriter(Callback):
 
 
 class GradientProbe(Callback):
-    """After every epoch: ||dL/dh_t|| of the top layer on a fixed batch of validation sequences, at ~20
-    log-spaced distances from the last step, as a `probe` line of metrics.jsonl (the live view draws
-    how far back the gradient reaches, epoch by epoch). Runs on a scratch copy of the model, so
-    training is untouched; a probe that fails is reported once and switched off, never the run."""
+    """After every epoch: ||dL_b/dh_t|| of the top layer on a fixed batch of validation sequences, each
+    sequence's own loss measured from its own last real step, at ~20 log-spaced distances, as a `probe`
+    line of metrics.jsonl with `"measure": "per-sequence"` (the live view draws how far back the
+    gradient reaches, epoch by epoch). Runs on a scratch copy of the model, so training is untouched; a
+    probe that fails is reported once and switched off, never the run."""
 
     def __init__(self, run: Run, stream) -> None:
         self.run, self.stream, self.probe = run, stream, None
@@ -73,7 +74,7 @@ class GradientProbe(Callback):
             PROBE_SEQUENCES, trim_targets=trainer.job.per_step_targets)), None)
 
     def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
-        from rnnkit.analysis.inside import gradient_flow, probe_summary
+        from rnnkit.analysis.inside import gradient_flow, probe_summary, sequence_losses
 
         if self.probe is None:
             return
@@ -81,9 +82,10 @@ class GradientProbe(Callback):
         try:
             batch = self.probe
             inputs, targets = batch.inputs.to(trainer.device), batch.targets.to(trainer.device)
-            flow = gradient_flow(trainer.model, lambda outputs: trainer.job.loss(outputs, targets), inputs,
-                                 batch.lengths)
-            summary = probe_summary(flow, trainer.model.backbone.directions)
+            flow = gradient_flow(trainer.model,
+                                 lambda outputs: sequence_losses(trainer.job, outputs, batch.lengths, targets),
+                                 inputs, batch.lengths)
+            summary = probe_summary(flow, trainer.model.backbone.directions, batch.lengths)
         except Exception as error:  # noqa: BLE001 - a probe must never end a training run
             self.stream.write(f"gradient probe switched off: {type(error).__name__}: {error}\n")
             self.probe = None
