@@ -173,24 +173,31 @@ def reliability_figure(rows: list[tuple[str, str, dict]], *, language: str = "en
 
 def gradient_reach_figure(rows: list[tuple[str, str, dict]], *, language: str = "en",
                           projector: bool = False) -> go.Figure:
-    """Per run (label, arch, its latest probe record): ||dL/dh_t|| against the distance from the last
-    step, both axes logarithmic. A line that falls off a cliff is a gradient that vanishes."""
+    """Per run (label, arch, its latest probe record): ||dL_b/dh_t|| against the distance from each
+    sequence's own last step, both axes logarithmic. A line that falls off a cliff is a gradient that
+    vanishes. A probe line without `"measure"` is the old batch mean (padded rows mixed in, scaled by
+    1/batch): drawn dotted and named "old probe (padded rows mixed in)". Anything not a number is skipped."""
     _ = translator(language)
     figure = go.Figure()
     for label, arch, probe in rows:
-        pairs = [(distance + 1, norm) for distance, norm in zip(probe["distance"], probe["h"]) if norm > 0]
+        pairs = [(distance + 1, norm) for distance, norm in zip(probe["distance"], probe["h"])
+                 if isinstance(distance, int) and isinstance(norm, (int, float)) and norm > 0]
         if not pairs:
             continue
         figure.add_scatter(x=[pair[0] for pair in pairs], y=[pair[1] for pair in pairs], mode="lines+markers",
-                           name=chart_text(_("{model}, epoch {epoch}").format(model=label, epoch=probe["epoch"])),
-                           line={"color": arch_colour(arch), "width": line_width(2.5, projector)})
+                           name=chart_text(name + (_(" — old probe (padded rows mixed in)") if old else "")),
+                           line={"color": arch_colour(arch), "width": line_width(2.5, projector),
+                                 "dash": "dot" if old else "solid"})
     figure.update_layout(title=_("how far back the gradient reaches: ||dL/dh|| per step back"),
-                         xaxis_title=_("steps back from the last step (1 = the last)"), xaxis_type="log",
+                         xaxis_title=_("steps back from each sequence's own last step (1 = the last)"),
+                         xaxis_type="log",
                          yaxis_title="||dL/dh||", yaxis_type="log", yaxis_exponentformat="power",
                          **layout(projector=projector))
     return figure
 
 
+        old = probe.get("measure") is None
+        name = _("{model}, epoch {epoch}").format(model=label, epoch=probe["epoch"])
 def band_figure(groups: dict[str, list], metric: str, mean_only: bool, *, language: str = "en",
                 projector: bool = False) -> go.Figure:
     """Validation `metric` per epoch over seeds: the mean with a ± 1 std band per variant (or, with
