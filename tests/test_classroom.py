@@ -30,7 +30,8 @@ def test_a_finished_group_says_each_test_score_and_who_won(app_env):
     texts = [element.proto.text for element in app.get("progress")]
     assert all("test accuracy" in text and "%" in text for text in texts), texts
     summary = app.success[0].value
-    assert summary.startswith("Test accuracy: ") and "(chance: 10.0 %)" in summary and "Best: " in summary
+    assert summary.startswith("Test accuracy: ") and "(chance: 10.0 %; majority class: " in summary
+    assert "Best by validation accuracy: " in summary or "Tied on validation accuracy: " in summary
 
 
 def test_compare_shows_scores_in_percent_and_a_dash_for_missing_values(app_env):

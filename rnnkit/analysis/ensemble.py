@@ -4,10 +4,11 @@
 
 Each member's class probabilities (calibrated with its own temperature, where it has one) are
 averaged; a forecast averages the predictions. The ensemble is scored like one model, beside the
-members' mean, so the gain is visible. Members must have been tested on the same examples: the data
-split follows the data seed (the run's seed unless `--data-seed` is given), so seeds trained with
-`--seeds 3 --data-seed 0` share one split; members with different splits are refused, as their
-average would score examples some of them trained on.
+members' mean, so the gain is visible, and beside the best member, chosen by its best-epoch VALIDATION score
+(its score on the evaluated split is printed for the record: choosing it on that split would flatter it).
+Members must have been tested on the same examples: the data split follows the data seed (the run's seed
+unless `--data-seed` is given), so seeds trained with `--seeds 3 --data-seed 0` share one split; members with
+different splits are refused, as their average would score examples some of them trained on.
 """
 from __future__ import annotations
 
@@ -20,7 +21,13 @@ import torch
 from rnnkit.analysis.reports import run_label
 from rnnkit.config.run import RunConfig
 from rnnkit.config.spec import TaskSpec
-from rnnkit.core.metrics import calibration, classification_metrics, higher_is_better, regression_metrics
+from rnnkit.core.metrics import (
+    best_epoch_record,
+    calibration,
+    classification_metrics,
+    higher_is_better,
+    regression_metrics,
+)
 from rnnkit.data.tasks import get_task
 from rnnkit.runs.folder import Run
 from rnnkit.training.checkpoint import load_checkpoint, model_from_checkpoint
@@ -107,12 +114,28 @@ def evaluate_ensembles(runs: list[Run], split: str = "test", progress=print) -> 
                              "one data seed (e.g. --seeds 3 --data-seed 0) to ensemble them")
         ensemble = score(spec, outputs, targets, temperatures)
         mean = {name: sum(single[name] for single in singles) / len(singles) for name in ensemble}
-        best = max if higher_is_better(spec.selection_metric) else min
         results[label] = {"members": len(group), "ensemble": ensemble, "members_mean": mean,
-                          "best_member": best(single[spec.selection_metric] for single in singles)}
+                          "best_member": best_member(group, singles, spec.selection_metric, split)}
         if validation_outputs and len(validation_prints) == 1:  # one validation set (one data seed): its own T
             results[label].update(calibrate_ensemble(validation_outputs, outputs, targets, temperatures))
     return results
+
+
+def best_member(group: list[Run], singles: list[dict], metric: str, split: str) -> dict | None:
+    """The member with the best best-epoch validation `metric` (what its training selected its epoch by, so
+    no split is used twice), with that score and its score on `split` for the record; None when no member
+    recorded a validation score."""
+    candidates = []
+    for run, single in zip(group, singles):
+        record = best_epoch_record(run.metrics("epoch"))
+        value = (record or {}).get("validation", {}).get(metric)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            candidates.append((value, run.run_id, single[metric]))
+    if not candidates:
+        return None
+    sign = -1.0 if higher_is_better(metric) else 1.0
+    value, run_id, scored = min(candidates, key=lambda item: sign * item[0])  # the first on a tie
+    return {"run": run_id, "chosen_by": f"best-epoch validation {metric}", "validation": value, split: scored}
 
 
 def _fingerprint(dataset) -> str:

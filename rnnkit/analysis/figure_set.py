@@ -3,6 +3,7 @@ report share, so a notebook, a report and the dashboard show the same pictures o
 
     loss                      the step-level training loss of every run
     <metric>                  one per headline metric of the task's job (accuracy, macro_f1 / mae, rmse / perplexity)
+                              with its baselines: chance and the majority class (classifiers), the simple rules
     over seeds                mean of each variant with its band, where some variant has several seeds
     gradient reach            the per-epoch gradient probe, where the runs logged it
     calibration               the reliability diagram of the test split (classifiers that recorded it)
@@ -40,7 +41,7 @@ def figure_set(runs: list[Run], language: str = "en", projector: bool = False) -
     if not epochs.empty and runs:
         chance = reports.chance_accuracy(runs[0])
         for metric in get_job(job_of(runs)).headline:
-            drawn[metric] = figures.metric_figure(epochs, metric, frames.baselines(runs[0]), chance, **style)
+            drawn[metric] = figures.metric_figure(epochs, metric, reports.chart_baselines(runs[0]), chance, **style)
     variants = seeds.variants(runs)
     if any(len(members) > 1 for members in variants.values()):
         drawn["over seeds"] = figures.band_figure(variants, monitor_of(runs), mean_only=True, **style)

@@ -66,6 +66,35 @@ def chance_accuracy(run: Run) -> float | None:
     return 1.0 / classes if classes > 0 else None
 
 
+# the names of the trivial baselines; MAJORITY is rnnkit.data.datasets.MAJORITY_BASELINE (importing it loads torch)
+MAJORITY = "majority class"  # the training split's commonest class, scored on each split (recorded by new runs)
+MAJORITY_OF_TEST = "majority class (test split)"  # old runs: the test split's own commonest class, from its support
+
+
+def chart_baselines(run: Run, split: str = "validation") -> dict[str, dict[str, float]]:
+    """The flat lines a metric chart draws for `split` (name -> metrics): what the run recorded at its start
+    (weather's baselines, a classifier's majority class), and for a classifier that recorded no majority
+    class (runs from before it was recorded) the test split's majority class, worked out from the test
+    record's per-class support: accuracy = its share, macro-F1 = its F1 (2 share / (1 + share), as recall
+    is 1) / the number of classes present."""
+    starts = run.metrics("start")
+    if not starts:
+        return {}
+    recorded = starts[-1]["baselines"].get(split)
+    lines = dict(recorded) if isinstance(recorded, dict) else {}
+    if starts[-1]["spec"].get("job") != "classify" or MAJORITY in lines:
+        return lines
+    tests = run.metrics("test")
+    per_class = tests[-1]["test"].get("per_class") if tests else None
+    support = per_class.get("support") if isinstance(per_class, dict) else None
+    if isinstance(support, list) and support and all(_number(count) is not None and count >= 0 for count in support) \
+            and sum(support) > 0:
+        share = max(support) / sum(support)
+        present = sum(1 for count in support if count > 0)
+        lines[MAJORITY_OF_TEST] = {"accuracy": share, "macro_f1": 2 * share / (1 + share) / present}
+    return lines
+
+
 def _safe_epochs(run: Run) -> int:
     try:
         config = run.config()

@@ -5,7 +5,9 @@
 
 A grid line is SECTION.OPTION=V1,V2,... with SECTION one of task, model, train and OPTION any
 option of that section (the task's own for `task`); values are read as the option's type. The runs
-are ranked by their VALIDATION score; the test score is shown for the record, never used to choose.
+are ranked by their VALIDATION score; the test score is shown for the record, never used to choose. With
+several seeds per point (`--seeds`) the points are ranked by their SEED MEANS (`seed_mean_frame`), not by
+single runs: the best of many noisy runs is the luckiest one (the winner's curse).
 
 Three ways through the grid (`--search`): `grid` trains every point; `random` trains `--trials`
 points drawn without replacement (Bergstra & Bengio 2012: a few random points find good settings
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
 from typing import Any
 
 import pandas as pd
@@ -187,3 +190,31 @@ def sweep_frame(runs: list[Run]) -> pd.DataFrame:
         row["test"] = tests[-1]["test"].get(monitor) if tests and monitor else None
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def seed_mean_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """The table a sweep is ranked by, and whether it holds seed means: `frame` (`sweep_frame`, one row per
+    run) when every point has one run; else one row per point (the runs that share every swept setting, i.e.
+    its seeds) with the MEAN best-epoch validation score over its finished seeds, their standard deviation,
+    and the mean test score for the record. `run` is the point's first finished run (what "Train this" opens)."""
+    if frame.empty:
+        return frame, False
+    axes = [column for column in frame.columns if "." in column]
+    keys = [json.dumps([row[axis] for axis in axes], default=str) for _index, row in frame.iterrows()]
+    if len(set(keys)) == len(keys):
+        return frame, False
+    rows = []
+    for key in dict.fromkeys(keys):
+        point = frame[[other == key for other in keys]]
+        scored = point[point["best validation"].notna()]
+        validation = scored["best validation"].astype(float)
+        tests = point["test"].dropna().astype(float)
+        rows.append({"run": (scored if len(scored) else point)["run"].iloc[0],
+                     **{axis: point[axis].iloc[0] for axis in axes},
+                     "state": ", ".join(sorted({str(state) for state in point["state"]})),
+                     "monitor": next((name for name in point["monitor"] if name), ""),
+                     "seeds": f"{len(scored)}/{len(point)}",
+                     "best validation": float(validation.mean()) if len(validation) else None,
+                     "validation std": float(validation.std(ddof=1)) if len(validation) > 1 else None,
+                     "test": float(tests.mean()) if len(tests) else None})
+    return pd.DataFrame(rows), True

@@ -31,7 +31,8 @@ def add_eval(evaluate: argparse.ArgumentParser) -> None:
     evaluate.add_argument("--checkpoint", choices=("best", "last"), default="best", help="which checkpoint")
     evaluate.add_argument("--ensemble", action="store_true",
                           help="the group's runs of each architecture predict together (probabilities averaged): "
-                               "the ensemble's scores beside the members' mean")
+                               "the ensemble's scores beside the members' mean and the best member, chosen by "
+                               "best-epoch validation score (its --split score shown for the record)")
 
 
 def command_eval(args: argparse.Namespace, store: RunStore) -> int:

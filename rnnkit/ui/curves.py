@@ -1,5 +1,6 @@
-"""A group's charts: the loss and the job's headline metrics with all runs overlaid, the gradient
-probe, and the confusion matrix of one run with an epoch slider (the live view and Compare)."""
+"""A group's charts: the loss and the job's headline metrics with all runs overlaid (a classifier's with the
+chance and majority-class lines), the gradient probe, and the confusion matrix of one run with an epoch slider
+(the live view and Compare)."""
 from __future__ import annotations
 
 import streamlit as st
@@ -21,15 +22,15 @@ def metric_charts(runs: list[Run], key: str) -> None:
     if epochs.empty:
         right.info(_("Validation metrics appear after the first epoch."))
         return
-    chance = reports.chance_accuracy(runs[0])
-    right.plotly_chart(charts.metric_figure(epochs, metrics[0], frames.baselines(runs[0]), chance),
+    chance, baselines = reports.chance_accuracy(runs[0]), reports.chart_baselines(runs[0])  # flat lines
+    right.plotly_chart(charts.metric_figure(epochs, metrics[0], baselines, chance),
                        key=f"{key}_metric0")
     probes = [(reports.run_label(run), reports.arch_of(run), run.metrics("probe")[-1]) for run in runs
               if run.metrics("probe")]
     if len(metrics) > 1 or probes:
         left, right = st.columns(2)
         if len(metrics) > 1:
-            left.plotly_chart(charts.metric_figure(epochs, metrics[1], frames.baselines(runs[0]), chance),
+            left.plotly_chart(charts.metric_figure(epochs, metrics[1], baselines, chance),
                               key=f"{key}_metric1")
         if probes:
             (right if len(metrics) > 1 else left).plotly_chart(charts.gradient_reach_figure(probes),

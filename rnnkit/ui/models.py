@@ -1,9 +1,10 @@
 """The model picker of the Playground and the Inside page: every trained model this session may try
 (your runs first, then the shipped demos), a task then a model widget, and the cached loader.
 
-Pick a task first; the model defaults to your best finished run of that task (by its test score),
-else the task's shipped demo. In classroom mode a student tries only their own models (a model
-carries what it was trained on: vocabulary, class names).
+Pick a task first; the model defaults to your best finished run of that task by its best-epoch VALIDATION
+score (the test score is shown for the record, never used to choose), else the task's shipped demo. In
+classroom mode a student tries only their own models (a model carries what it was trained on: vocabulary,
+class names).
 """
 from __future__ import annotations
 
@@ -27,8 +28,9 @@ class Model(NamedTuple):
     path: str  # best.pt
     task: str
     label: str  # for the picker
-    score: float | None  # test score of the task's selection metric (None: not tested yet)
+    score: float | None  # test score of the task's selection metric (None: not tested yet), for the record
     demo: bool
+    validation: float | None = None  # best-epoch validation score of that metric: what the default is chosen by
 
 
 def available_models(stores: list[tuple[str, RunStore]]) -> list[Model]:
@@ -47,22 +49,28 @@ def available_models(stores: list[tuple[str, RunStore]]) -> list[Model]:
             if "task" not in summary:
                 continue
             score = summary["test"].get(summary["monitor"]) if summary["monitor"] else None
+            validation = summary.get("best_validation") if summary["monitor"] else None
             where = _("demo") if origin == "demo" else _("your run")
             label = f"{where}: {reports.run_label(run)} · {run.run_id}"
+            if validation is not None:
+                label += " · " + _("validation {metric} {value}").format(
+                    metric=_(metric_title(summary["monitor"])), value=format_score(summary["monitor"], validation))
             if score is not None:
                 label += " · " + _("test {metric} {value}").format(metric=_(metric_title(summary["monitor"])),
                                                                    value=format_score(summary["monitor"], score))
-            models.append(Model(str(run.best_path), summary["task"], label, score, origin == "demo"))
+            models.append(Model(str(run.best_path), summary["task"], label, score, origin == "demo", validation))
     return models
 
 
 def default_model(models: list[Model]) -> Model:
-    """The best finished run of the task by its test score, else the task's demo, else the first."""
+    """The best finished run of the task by its best-epoch validation score (never by its test score), else
+    the task's demo, else the first."""
     task = get_task(models[0].task)
     better = higher_is_better(task.selection_metric)
-    tested = [model for model in models if model.score is not None and not model.demo]
-    if tested:
-        return sorted(tested, key=lambda model: model.score, reverse=better)[0]
+    finished = [model for model in models if model.score is not None and model.validation is not None
+                and not model.demo]
+    if finished:
+        return sorted(finished, key=lambda model: model.validation, reverse=better)[0]
     demos = [model for model in models if model.demo]
     return (demos or models)[0]
 
@@ -83,8 +91,8 @@ def pick_model(stores: list[tuple[str, RunStore]], prefix: str = "play") -> str 
     if st.session_state.get(model_key) not in paths:
         st.session_state[model_key] = default_model(of_task).path
     labels = unique_labels({model.path: model.label for model in of_task})
-    return st.selectbox(_("Model (default: your best finished run, else the demo)"), paths, format_func=labels.get,
-                        key=model_key)
+    return st.selectbox(_("Model (default: your best finished run by validation score, else the demo)"), paths,
+                        format_func=labels.get, key=model_key)
 
 
 @st.cache_resource(max_entries=6)

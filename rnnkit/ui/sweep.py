@@ -1,6 +1,7 @@
 """Compare's sweep view: parallel coordinates over the swept options and the score (drag along an
-axis to brush), the runs ranked by validation score with a filter per option, and the best
-configuration with a button that opens it on Train. Also the Train page's grid box."""
+axis to brush), the runs ranked by validation score (with several seeds per point: the points ranked by
+their seeds' mean) with a filter per option, and the best configuration with a button that opens it on
+Train. Also the Train page's grid box."""
 from __future__ import annotations
 
 import json
@@ -10,7 +11,7 @@ import streamlit as st
 
 from rnnkit.analysis.frames import run_settings
 from rnnkit.analysis.html_report import is_sweep
-from rnnkit.analysis.sweep import sweep_frame
+from rnnkit.analysis.sweep import seed_mean_frame, sweep_frame
 from rnnkit.core.metrics import higher_is_better, metric_title
 from rnnkit.runs.store import Run
 from rnnkit.ui import charts, safe
@@ -31,7 +32,10 @@ def sweep_section(runs: list[Run], key: str) -> None:
                  "The ranking uses the validation split only; the test score is shown for the record."))
     if axes:
         st.plotly_chart(charts.parallel_figure(frame, axes, metric), key=f"{key}_parallel")
-    shown = frame
+    shown, by_seeds = seed_mean_frame(frame)
+    if by_seeds:  # one row per point: the best single seed would be the luckiest, not the best setting
+        st.caption(_("Several seeds per setting: each row is one setting, ranked by the mean of its seeds' best "
+                     "validation scores (not by its luckiest run); the test score is their mean, for the record."))
     columns = st.columns(max(len(axes), 1))
     for column, axis in zip(columns, axes):
         values = sorted({json.dumps(value) for value in frame[axis]})
@@ -39,8 +43,9 @@ def sweep_section(runs: list[Run], key: str) -> None:
         shown = shown[[json.dumps(value) in chosen for value in shown[axis]]]
     ranked = shown.sort_values("best validation", ascending=not higher_is_better(metric), na_position="last")
     table = ranked.drop(columns=["monitor"]).copy()
-    for column in ("best validation", "test"):
-        table[column] = [charts_score(metric, value) for value in table[column]]
+    for column in ("best validation", "validation std", "test"):
+        if column in table:
+            table[column] = [charts_score(metric, value) for value in table[column]]
     table = table.astype(str)
     st.dataframe(table, hide_index=True, key=f"{key}_table")
     finished = ranked[ranked["best validation"].notna()]
@@ -48,8 +53,11 @@ def sweep_section(runs: list[Run], key: str) -> None:
         return
     best = finished.iloc[0]
     settings = ", ".join(f"{axis} = {best[axis]}" for axis in axes)
-    st.success(safe.plain(_("Best on validation: {settings} ({metric} {score}).").format(
-        settings=settings, metric=_(metric_title(metric)), score=charts_score(metric, best["best validation"]))))
+    won = _("Best on validation: {settings} ({metric} {score}).").format(
+        settings=settings, metric=_(metric_title(metric)), score=charts_score(metric, best["best validation"]))
+    if by_seeds:
+        won += " " + _("Mean over its seeds ({seeds} finished).").format(seeds=best["seeds"])
+    st.success(safe.plain(won))
     if st.button(_("Train this"), key=f"{key}_train_best",
                  help=_("Opens Train with this configuration filled in")):
         run = next(run for run in runs if run.run_id == best["run"])
