@@ -5,7 +5,8 @@ same blue on every page and in every report.
 
 Made to be read from the back of a classroom: every axis has a title, training lines are solid enough to
 see, scores that are fractions (accuracy, macro-F1) are drawn as percentages on a fixed 0-100 % axis (so noise
-never looks like learning), classification charts carry the chance line, and `projector=True` makes
+never looks like learning), classification charts carry the chance line (1/classes) and the majority-class
+line (always answering the commonest class: on an imbalanced task far higher), and `projector=True` makes
 everything larger. No streamlit here: the dashboard (through rnnkit/ui/charts.py, with the session's
 language and projector mode), the HTML report and notebooks draw the same figures. Every name from a run
 folder or a user's file goes through `chart_text` (plotly renders a few HTML tags in labels).
@@ -77,7 +78,9 @@ def loss_figure(steps: pd.DataFrame, epochs: pd.DataFrame, *, language: str = "e
 
 def metric_figure(epochs: pd.DataFrame, metric: str, baselines: dict[str, dict[str, float]] | None = None,
                   chance: float | None = None, *, language: str = "en", projector: bool = False) -> go.Figure:
-    """Validation (solid) and training (dashed) `metric` per epoch, with baselines and chance as flat lines."""
+    """Validation (solid) and training (dashed) `metric` per epoch, with the baselines (`reports.chart_baselines`:
+    the forecasts' simple rules, a classifier's majority class on accuracy and macro-F1) and chance (accuracy)
+    as flat dotted lines."""
     _ = translator(language)
     scale = 100.0 if metric in FRACTION_METRICS else 1.0
     train, validation = _("train"), _("validation")
@@ -91,20 +94,27 @@ def metric_figure(epochs: pd.DataFrame, metric: str, baselines: dict[str, dict[s
             figure.add_scatter(x=part["epoch"], y=part[f"train_{metric}"] * scale, mode="lines", legendgroup=run,
                                name=f"{label} {train}",
                                line={"color": colour, "width": line_width(1.5, projector), "dash": "dash"})
-    lines = dict(baselines or {})
+    lines = {baseline_name(name, language): values for name, values in (baselines or {}).items()}
     if chance is not None and metric == "accuracy":
-        lines[_("chance")] = {metric: chance}
-    for name, values in lines.items():
-        if metric in values:
-            shown = f"{values[metric] * scale:.1f} %" if scale == 100 else f"{values[metric]:.2f}"
-            figure.add_hline(y=values[metric] * scale, line_dash="dot", line_color="#888",
-                             line_width=line_width(2, projector), annotation_text=f"{name}: {shown}",
-                             annotation_position="top left")
+        lines[_("chance (1/classes)")] = {metric: chance}
+    drawn = [(name, values[metric]) for name, values in lines.items() if metric in values]
+    # two lines close together (chance and a balanced task's majority class) get their labels on opposite sides
+    for (name, value), position in zip(drawn, ("top left", "bottom right", "top right", "bottom left") * 4):
+        shown = f"{value * scale:.1f} %" if scale == 100 else f"{value:.2f}"
+        figure.add_hline(y=value * scale, line_dash="dot", line_color="#888", line_width=line_width(2, projector),
+                         annotation_text=f"{chart_text(name)}: {shown}", annotation_position=position)
     title = metric_title(metric)
     axis = {"yaxis_range": [0, 101], "yaxis_ticksuffix": " %"} if scale == 100 else {}
     figure.update_layout(title=_("{metric} per epoch").format(metric=_(title)), xaxis_title=_("epoch"),
                          yaxis_title=_(title), xaxis_dtick=1, **layout(projector=projector, **axis))
     return figure
+
+
+def baseline_name(name: str, language: str = "en") -> str:
+    """A recorded baseline's name in `language` (the names are English keys of the start record)."""
+    _ = translator(language)
+    known = {reports.MAJORITY: _("majority class"), reports.MAJORITY_OF_TEST: _("majority class (test split)")}
+    return known.get(name) or _(name)
 
 
 def confusion_figure(matrix: list[list[int]], class_names: list[str], normalise: bool, title: str, *,

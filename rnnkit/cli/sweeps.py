@@ -21,7 +21,7 @@ from rnnkit.analysis.horizon import (
     horizon_table,
 )
 from rnnkit.analysis.search import Trial, tpe_sweep
-from rnnkit.analysis.sweep import SEARCHES, parse_grid, random_configs, sweep_configs, sweep_frame
+from rnnkit.analysis.sweep import SEARCHES, parse_grid, random_configs, seed_mean_frame, sweep_configs, sweep_frame
 from rnnkit.cli.flags import chosen_preset, parse_architectures
 from rnnkit.core.metrics import higher_is_better
 from rnnkit.data.tasks import task_names
@@ -109,11 +109,19 @@ def _print_trial(trial: Trial) -> None:
 
 
 def _print_sweep(runs: list) -> None:
-    frame = sweep_frame(runs)
+    """The sweep's table, best validation first; with several seeds per point, one row per point ranked by
+    the mean of its seeds (the best single run of many is the luckiest: the winner's curse)."""
+    frame, by_seeds = seed_mean_frame(sweep_frame(runs))
+    if frame.empty:
+        print("no run of this sweep has a readable config")
+        return
     monitor = next((name for name in frame["monitor"] if name), "")
     if monitor:
         frame = frame.sort_values("best validation", ascending=not higher_is_better(monitor), na_position="last")
     print(frame.drop(columns=["run"]).to_string(index=False))
+    if by_seeds:
+        print(f"ranked by the mean best-epoch validation {monitor} over each point's seeds, not by single runs; "
+              "test is the seeds' mean, for the record")
 
 
 def add_horizon(horizon: argparse.ArgumentParser) -> None:
