@@ -194,6 +194,8 @@ def gradient_reach_figure(rows: list[tuple[str, str, dict]], *, language: str = 
                  if isinstance(distance, int) and isinstance(norm, (int, float)) and norm > 0]
         if not pairs:
             continue
+        old = probe.get("measure") is None
+        name = _("{model}, epoch {epoch}").format(model=label, epoch=probe["epoch"])
         figure.add_scatter(x=[pair[0] for pair in pairs], y=[pair[1] for pair in pairs], mode="lines+markers",
                            name=chart_text(name + (_(" — old probe (padded rows mixed in)") if old else "")),
                            line={"color": arch_colour(arch), "width": line_width(2.5, projector),
@@ -206,8 +208,6 @@ def gradient_reach_figure(rows: list[tuple[str, str, dict]], *, language: str = 
     return figure
 
 
-        old = probe.get("measure") is None
-        name = _("{model}, epoch {epoch}").format(model=label, epoch=probe["epoch"])
 def band_figure(groups: dict[str, list], metric: str, mean_only: bool, *, language: str = "en",
                 projector: bool = False) -> go.Figure:
     """Validation `metric` per epoch over seeds: the mean with a ± 1 std band per variant (or, with
