@@ -214,3 +214,14 @@ def test_a_legacy_run_folders_probe_still_draws():
     assert probes and all("measure" not in probe for _, _, probe in probes)
     figure = json.loads(gradient_reach_figure(probes).to_json())
     assert len(figure["data"]) == len(probes) and all("old probe" in trace["name"] for trace in figure["data"])
+
+
+def test_mixed_lengths_are_drawn_by_the_steps_back_from_each_last_step():
+    from rnnkit.analysis.inside_figures import gradient_flow_figure
+
+    norms = [float(step) for step in range(1, 21)]  # aligned at the end: the last entry is distance 0
+    figure = json.loads(gradient_flow_figure([("gru", "gru", "h", norms)], "t", from_last=True).to_json())
+    assert figure["data"][0]["x"] == list(range(20, 0, -1)) and figure["data"][0]["y"] == norms
+    assert figure["layout"]["xaxis"]["autorange"] == "reversed"
+    per_step = json.loads(gradient_flow_figure([("gru", "gru", "h", norms)], "t").to_json())
+    assert per_step["data"][0]["x"] == list(range(1, 21))

@@ -28,18 +28,22 @@ def gate_title(name: str, language: str = "en") -> str:
 
 
 def gradient_flow_figure(lines: list[tuple[str, str, str, list[float]]], title: str, *, language: str = "en",
-                         projector: bool = False) -> go.Figure:
-    """Per line (label, arch, state name, norms per step): ||dL/d state_t|| against the step, log scale;
-    the cell state c is dashed."""
+                         projector: bool = False, from_last: bool = False) -> go.Figure:
+    """Per line (label, arch, state name, norms as `gradient_flow` gives them, aligned at the end):
+    ||dL/d state_t|| against the step, log scale; the cell state c is dashed. `from_last` (sequences of
+    mixed lengths): against the steps back from each sequence's own last step, the last on the right."""
     _ = translator(language)
     figure = go.Figure()
     for label, arch, name, norms in lines:
-        steps = [step + 1 for step, norm in enumerate(norms) if norm > 0]
-        figure.add_scatter(x=steps, y=[norm for norm in norms if norm > 0], mode="lines", name=chart_text(label),
+        kept = [(step, norm) for step, norm in enumerate(norms) if norm > 0]
+        x = [len(norms) - step if from_last else step + 1 for step, _norm in kept]
+        figure.add_scatter(x=x, y=[norm for _step, norm in kept], mode="lines", name=chart_text(label),
                            line={"color": arch_colour(arch), "width": line_width(2.5, projector),
                                  "dash": "dash" if name == "c" else "solid"})
-    figure.update_layout(title=title, xaxis_title=_("step t"), yaxis_title="||dL/dh_t||", yaxis_type="log",
-                         yaxis_exponentformat="power", **layout(380, projector=projector))
+    axis = ({"xaxis_title": _("steps back from each sequence's own last step (1 = the last)"),
+             "xaxis_autorange": "reversed"} if from_last else {"xaxis_title": _("step t")})
+    figure.update_layout(title=title, yaxis_title="||dL/dh_t||", yaxis_type="log", yaxis_exponentformat="power",
+                         **axis, **layout(380, projector=projector))
     return figure
 
 

@@ -1,5 +1,6 @@
-"""Inside view *Gradient flow*: ||dL/dh_t|| per step for several models on the same input, and the
-gradient probe each run logged per epoch while it trained."""
+"""Inside view *Gradient flow*: ||dL/dh_t|| per step for several models on the same input (a batch of
+examples: each with its own loss, counted from its own last step), and the gradient probe each run logged
+per epoch while it trained (old probes, from before the per-sequence measure, dotted and named so)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -45,7 +46,7 @@ def show(chosen: Chosen, key: str) -> None:
         number = int(st.number_input(_("first example of the batch"), 0, last, 0, key=f"{key}_example"))
     else:
         text = st.text_input(_("Input"), value=text, max_chars=5000, key=f"{key}_text_{predictor.task.name}")
-    lines, probes = [], []
+    lines, probes, mixed, examples = [], [], False, 1
     for model_path in picked:
         other = predictor_of(model_path)
         if other is None:
@@ -61,6 +62,8 @@ def show(chosen: Chosen, key: str) -> None:
             safe.error(f"{_short_label(model_path)}: {error}")
             continue
         arch, directions = other.config.model.arch, other.model.backbone.directions
+        examples = max(examples, len(model_input.lengths))
+        mixed = mixed or int(model_input.lengths.min()) != int(model_input.lengths.max())
         label = _short_label(model_path)
         layers = range(0, len(flow), directions) if every_layer else [len(flow) - directions]
         for index in layers:
@@ -71,11 +74,18 @@ def show(chosen: Chosen, key: str) -> None:
         probes.extend((label, arch, probe) for probe in (run.metrics("probe")[-1:] if run else []))
     if not lines:
         return
-    st.plotly_chart(charts.gradient_flow_figure(lines, _("gradient reaching each step: ||dL/dh_t||")),
+    st.plotly_chart(charts.gradient_flow_figure(lines, _("gradient reaching each step: ||dL/dh_t||"), from_last=mixed),
                     key=f"{key}_flow")
+    if examples > 1:
+        st.caption(_("The mean over {count} examples, each with its own loss and counted from its own last step; "
+                     "padding is never averaged in.").format(count=examples))
     if probes:
         st.caption(_("Logged during training (the latest epoch of each run), on its own validation probe:"))
         st.plotly_chart(charts.gradient_reach_figure(probes), key=f"{key}_logged")
+        if any(probe.get("measure") is None for _label, _arch, probe in probes):
+            st.caption(_("Dotted: an old probe, logged before gradients were measured per sequence. It mixed "
+                         "padded rows into a batch mean (divided by the batch size): read only its shape, and "
+                         "compare it only with other old probes."))
 
 
 def _run_of(path: str) -> Run | None:
