@@ -28,7 +28,6 @@ runs that train at once (the queue capacity), and never less than twice its esti
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from torch import nn
 
 from rnnkit.config.run import ModelConfig, TrainConfig
 from rnnkit.config.spec import TaskSpec
-from rnnkit.model.budget import OFF, matched_hidden_size
+from rnnkit.model.budget import resolve_match
 from rnnkit.model.catalog import resolve_impl
 from rnnkit.model.cells import get_cell
 from rnnkit.model.heads import build_model
@@ -78,9 +77,8 @@ class MemoryEstimate:
 def count_parameters(model: ModelConfig, spec: TaskSpec) -> tuple[int, int]:
     """(all parameters, those of token embeddings) of the model `model` builds for `spec`, counted on the
     meta device (nothing is allocated). `match_parameters` is resolved first, as the worker will."""
+    model = resolve_match(model, spec)[0]  # the sizes the worker will train (hidden, and embedding if searched)
     with torch.device("meta"):
-        if model.match_parameters != OFF:
-            model = dataclasses.replace(model, hidden_size=matched_hidden_size(model, spec)[0], match_parameters=OFF)
         built = build_model(model, spec)
     embedding = sum(parameter.numel() for module in built.modules() if isinstance(module, nn.Embedding)
                     for parameter in module.parameters())
@@ -89,13 +87,15 @@ def count_parameters(model: ModelConfig, spec: TaskSpec) -> tuple[int, int]:
 
 def estimate_memory(model: ModelConfig, train: TrainConfig, spec: TaskSpec, data_bytes: int = 0) -> MemoryEstimate:
     """What a run of `model` trained with `train` on a task of `spec` needs (see the module docstring);
-    `data_bytes` is the caller's estimate of the task's own tensors."""
+    `data_bytes` is the caller's estimate of the task's own tensors. `match_parameters` is resolved first,
+    as the worker will: an RNN matched to an LSTM trains at about twice the hidden size."""
+    model = resolve_match(model, spec)[0]
     parameters, _ = count_parameters(model, spec)
     slots = OPTIMIZER_SLOTS.get(train.optimizer, 2)
     weights = parameters * (WEIGHT_COPIES + slots) * BYTES_PER_VALUE
     batch, steps = train.batch_size, spec.max_steps
     directions = 2 if model.bidirectional else 1
-    hidden = model.hidden_size  # matched sizes differ by a few units; the factor has the slack
+    hidden = model.hidden_size  # the resolved size: the one the worker trains
     per_step = hidden * directions * model.num_layers * activation_factor(model.arch, model.impl)
     if spec.input_kind == "tokens":
         per_step += 2 * max(model.ngrams, 1) * (spec.embedding_size or model.embedding_size)  # + reversed copies

@@ -22,7 +22,7 @@ from rnnkit.analysis.embeddings import save_embedding_start
 from rnnkit.config.run import RunConfig
 from rnnkit.core.files import DiskFull, remove_stale_temporaries, write_json_atomic
 from rnnkit.data.tasks import get_task
-from rnnkit.model.budget import OFF, core_parameters, matched_hidden_size
+from rnnkit.model.budget import OFF, core_parameters, resolve_match
 from rnnkit.model.heads import build_model, count_parameters
 from rnnkit.runs.folder import Run, RunError, exit_status
 from rnnkit.runs.launcher import lower_priority, process_identity
@@ -190,18 +190,17 @@ def _limit_memory(config: RunConfig, stream: TextIO) -> int | None:
 
 
 def _match_parameters(run: Run, config, spec, stream: TextIO):
-    """Resolve `match_parameters` to a hidden size now that the task's sizes are known, and record the
-    resolved config in the run folder (the reference's size and counts under run.matched)."""
+    """Resolve `match_parameters` now that the task's sizes are known (`rnnkit.model.budget.resolve_match`:
+    the hidden size, and the embedding size where that alone misses the tolerance), record the resolved
+    config in config.json and the match under run.matched and status.json's `parameter_match`, and say it
+    in the log: a match outside the tolerance as a warning."""
     import dataclasses
 
-    hidden, count, target = matched_hidden_size(config.model, spec)
-    matched = {"reference": config.model.match_parameters, "reference_hidden_size": config.model.hidden_size,
-               "hidden_size": hidden, "core_parameters": count, "reference_core_parameters": target}
-    config = dataclasses.replace(config, model=dataclasses.replace(config.model, hidden_size=hidden,
-                                                                    match_parameters=OFF))
-    run.record_resolved_config(config, matched=matched)
-    _say(stream, f"[{run.run_id}] hidden size {hidden}: {count:,} recurrent + head parameters, "
-                 f"{matched['reference']} at {matched['reference_hidden_size']} has {target:,}")
+    model, match = resolve_match(config.model, spec)
+    config = dataclasses.replace(config, model=model)
+    run.record_resolved_config(config, matched=match.to_dict())
+    run.write_status("running", parameter_match=match.to_dict())
+    _say(stream, f"[{run.run_id}] {match.summary()}")
     return config
 
 
