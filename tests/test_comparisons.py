@@ -13,7 +13,8 @@ from scipy import stats as scipy_stats
 
 from rnnkit.analysis import frames, seeds
 from rnnkit.analysis.html_report import verdict_sentence
-from rnnkit.analysis.stats import compare, seeds_needed, summarise
+from rnnkit.analysis.power import seeds_needed
+from rnnkit.analysis.stats import compare, summarise
 from rnnkit.cli.main import main
 from rnnkit.config.run import ModelConfig
 from rnnkit.config.spec import TaskSpec
@@ -47,29 +48,35 @@ def test_the_summary_is_the_t_interval_of_the_mean():
         summarise([])
 
 
-def test_the_verdict_is_scipys_paired_t_test_with_a_bootstrap_interval():
+def test_the_verdict_is_scipys_paired_t_test_and_its_t_interval():
     gru, lstm = [0.861, 0.848, 0.857, 0.866, 0.852], [0.842, 0.839, 0.836, 0.851, 0.838]
-    verdict = compare("gru", "lstm", gru, lstm, detectable=0.01)
+    verdict = compare("gru", "lstm", gru, lstm, detectable=0.01, floor=0.001)  # the floor is below the spread
     assert verdict.p_value == pytest.approx(scipy_stats.ttest_rel(gru, lstm).pvalue)
     differences = np.subtract(gru, lstm)
     assert verdict.difference == pytest.approx(differences.mean())
-    assert verdict.std == pytest.approx(differences.std(ddof=1))
-    assert verdict.low <= verdict.difference <= verdict.high and verdict.significant
+    assert verdict.std == verdict.spread == pytest.approx(differences.std(ddof=1))
+    low, high = scipy_stats.t.interval(0.95, 4, loc=differences.mean(), scale=scipy_stats.sem(differences))
+    assert (verdict.low, verdict.high) == (pytest.approx(low), pytest.approx(high)) and verdict.significant
     sentence = verdict_sentence(verdict, "accuracy")
-    assert sentence.startswith("gru beats lstm on test accuracy by 1.6 points ± ") and "p = 0.00" in sentence
-    assert verdict.seeds_needed == seeds_needed(verdict.std, 0.01)
+    assert sentence == ("gru beats lstm on test accuracy by 1.6 points over 5 seeds (paired t-test p = 0.0017; "
+                        f"95 % interval {low * 100:+.1f} to {high * 100:+.1f} points).")
 
 
-def test_no_significant_difference_says_how_many_seeds_would_tell():
-    verdict = compare("gru", "lstm", [0.85, 0.83, 0.86], [0.84, 0.85, 0.84], detectable=0.01)
-    assert not verdict.significant
-    assert verdict.seeds_needed == seeds_needed(verdict.std, 0.01)
+def test_no_significant_difference_says_how_many_seeds_would_tell_with_its_range():
+    verdict = compare("gru", "lstm", [0.85, 0.83, 0.86], [0.84, 0.85, 0.84], detectable=0.01, floor=0.001)
+    assert not verdict.significant and verdict.low < 0 < verdict.high
+    # the range: seeds_needed at the ends of the 95 % chi-square interval of the spread (2 degrees of freedom)
+    low_std = verdict.std * np.sqrt(2 / scipy_stats.chi2.ppf(0.975, 2))
+    high_std = verdict.std * np.sqrt(2 / scipy_stats.chi2.ppf(0.025, 2))
+    assert verdict.seeds_needed == (seeds_needed(low_std, 0.01), seeds_needed(high_std, 0.01))
+    observed = (seeds_needed(low_std, abs(verdict.difference)), seeds_needed(high_std, abs(verdict.difference)))
     sentence = verdict_sentence(verdict, "accuracy")
-    assert sentence.startswith("No significant difference between gru and lstm at 3 seeds (p = ")
-    observed = seeds_needed(verdict.std, abs(verdict.difference))
-    assert f"A difference of {abs(verdict.difference) * 100:.1f} points, as measured, would need about {observed} " \
-        "seeds to show." in sentence
-    assert sentence.endswith(f"To detect 1.0 points: about {verdict.seeds_needed} seeds.")
+    assert sentence.startswith("No significant difference between gru and lstm at 3 seeds (paired t-test p = 0.81; "
+                               "95 % interval ")
+    assert observed[1] is None and f"Seeds needed to show the measured 0.3 points: {observed[0]} to more than " \
+        "10,000 seeds (95 % range)." in sentence
+    assert sentence.endswith(f"To detect 1.0 points: {verdict.seeds_needed[0]} to {verdict.seeds_needed[1]} seeds "
+                             "(95 % range).")
 
 
 def test_seeds_needed_is_the_power_of_the_paired_t_test():
@@ -77,18 +84,22 @@ def test_seeds_needed_is_the_power_of_the_paired_t_test():
     assert seeds_needed(0.01, 0.01) == 10 and seeds_needed(0.02, 0.01) == 34
     assert seeds_needed(0.01, 0.0) is None and seeds_needed(0.0, 0.01) == 2
     assert seeds_needed(1.0, 0.0001, limit=50) is None
+    # large counts too (scipy's noncentral t gives nan far out; the search never goes there): n ≈ 7.85 / effect²
+    assert seeds_needed(0.13, 0.01) == 1329 and seeds_needed(0.05, 0.01) == 199
 
 
-def test_one_seed_identical_scores_and_a_constant_difference_are_said_plainly():
+def test_below_three_seeds_no_seeds_needed_is_offered():
+    two = compare("gru", "lstm", [0.85, 0.83], [0.84, 0.85], detectable=0.01, floor=0.001)
+    assert two.seeds_needed is None and two.seeds_needed_observed is None
+    assert "seeds needed" not in verdict_sentence(two, "accuracy").lower()
+    assert "To detect" not in verdict_sentence(two, "accuracy")
+
+
+def test_one_seed_says_it_cannot_tell():
     one = compare("gru", "lstm", [0.9], [0.8], detectable=0.01)
-    assert one.p_value is None
+    assert one.p_value is None and one.low is None and not one.significant
     assert verdict_sentence(one, "accuracy") == ("gru vs lstm: one seed cannot tell; start the comparison with 3 "
                                                  "or more seeds.")
-    same = compare("gru", "lstm", [0.9, 0.8, 0.7], [0.9, 0.8, 0.7], detectable=0.01)
-    assert same.p_value is None
-    assert "exactly the same test accuracy at all 3 seeds" in verdict_sentence(same, "accuracy")
-    constant = compare("gru", "lstm", [0.9, 0.8], [0.88, 0.78], detectable=0.01)
-    assert "by 2.0 points at every one of the 2 seeds" in verdict_sentence(constant, "accuracy")
     with pytest.raises(ValueError, match="one value of each architecture per seed"):
         compare("a", "b", [1.0], [1.0, 2.0], 0.01)
 

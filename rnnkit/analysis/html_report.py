@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from rnnkit.analysis import figures, reports, seeds
 from rnnkit.analysis.figure_set import figure_set, job_of, monitor_of
 from rnnkit.analysis.figures import FRACTION_METRICS, translator
+from rnnkit.analysis.power import LIMIT
 from rnnkit.analysis.stats import Verdict
 from rnnkit.analysis.sweep import sweep_frame
 from rnnkit.core.metrics import metric_title
@@ -56,34 +57,73 @@ def points(metric: str, value: float, language: str = "en") -> str:
 
 
 def verdict_sentence(verdict: Verdict, metric: str, language: str = "en") -> str:
-    """One sentence per pair of variants, computed from the verdict, never written by hand."""
+    """One sentence per pair of variants, computed from the verdict, never written by hand. One wording for
+    every spread (exact ties, equal and near-equal gaps go through the same floored t-test)."""
     _ = translator(language)
-    title = _(metric_title(metric))
     if verdict.seeds < 2:
         return _("{a} vs {b}: one seed cannot tell; start the comparison with 3 or more seeds.").format(
             a=verdict.a, b=verdict.b)
-    if verdict.std == 0 and verdict.difference == 0:
-        return _("{a} and {b} score exactly the same test {metric} at all {seeds} seeds.").format(
-            a=verdict.a, b=verdict.b, metric=title, seeds=verdict.seeds)
+    interval = _interval_of_difference(metric, verdict.low, verdict.high, language)
+    if verdict.pairs > 1:
+        test = _("paired t-test, Holm-corrected over {pairs} pairs: adjusted {p}; {level} % interval {interval}")
+    else:
+        test = _("paired t-test {p}; {level} % interval {interval}")
+    test = test.format(pairs=verdict.pairs, p=p_text(verdict.adjusted_p), level=level_text(verdict.confidence),
+                       interval=interval)
     difference = points(metric, verdict.difference, language)
-    if verdict.std == 0:
-        return _("{a} beats {b} on test {metric} by {difference} at every one of the {seeds} seeds.").format(
-            a=verdict.a, b=verdict.b, metric=title, difference=difference, seeds=verdict.seeds)
     if verdict.significant:
-        return _("{a} beats {b} on test {metric} by {difference} ± {spread} over {seeds} seeds (paired t-test "
-                 "p = {p}; 95 % bootstrap interval {low} to {high}).").format(
-            a=verdict.a, b=verdict.b, metric=title, difference=difference,
-            spread=points(metric, verdict.std, language), seeds=verdict.seeds, p=f"{verdict.p_value:.2g}",
-            low=_signed(metric, verdict.low), high=_signed(metric, verdict.high))
-    text = _("No significant difference between {a} and {b} at {seeds} seeds (p = {p}).").format(
-        a=verdict.a, b=verdict.b, seeds=verdict.seeds, p=f"{verdict.p_value:.2g}")
+        return _("{a} beats {b} on test {metric} by {difference} over {seeds} seeds ({test}).").format(
+            a=verdict.a, b=verdict.b, metric=_(metric_title(metric)), difference=difference, seeds=verdict.seeds,
+            test=test)
+    text = _("No significant difference between {a} and {b} at {seeds} seeds ({test}).").format(
+        a=verdict.a, b=verdict.b, seeds=verdict.seeds, test=test)
     if verdict.seeds_needed_observed is not None:
-        text += " " + _("A difference of {observed}, as measured, would need about {needed} seeds to show.").format(
-            observed=difference, needed=verdict.seeds_needed_observed)
+        text += " " + _("Seeds needed to show the measured {observed}: {needed}.").format(
+            observed=difference, needed=_seeds_range(verdict.seeds_needed_observed, language))
     if verdict.seeds_needed is not None:
-        text += " " + _("To detect {size}: about {needed} seeds.").format(
-            size=points(metric, verdict.detectable, language), needed=verdict.seeds_needed)
+        text += " " + _("To detect {size}: {needed}.").format(
+            size=points(metric, verdict.detectable, language), needed=_seeds_range(verdict.seeds_needed, language))
     return text
+
+
+def seeds_note(verdict: Verdict, language: str = "en") -> str | None:
+    """Which seeds a verdict paired, when the table's means also count seeds it left out; else None."""
+    if not verdict.unpaired:
+        return None
+    _ = translator(language)
+    left_out = "; ".join((_("seed {seeds} of {name}") if len(seeds) == 1 else _("seeds {seeds} of {name}")).format(
+        seeds=", ".join(map(str, seeds)), name=name) for name, seeds in verdict.unpaired)
+    return _("{a} vs {b}: the verdict pairs seeds {used}; the table also counts {left_out} (no partner).").format(
+        a=verdict.a, b=verdict.b, used=", ".join(map(str, verdict.seed_ids)) or "–", left_out=left_out)
+
+
+def p_text(p_value: float | None) -> str:
+    """'p = 0.012', or 'p < 0.001' below 0.001 (the floor keeps p honest, but not to 1e-29)."""
+    if p_value is None:
+        return "p = –"
+    return "p < 0.001" if p_value < 0.001 else f"p = {p_value:.2g}"
+
+
+def level_text(confidence: float) -> str:
+    """A confidence level as a percentage: '95', '98.33'."""
+    return f"{confidence * 100:.2f}".rstrip("0").rstrip(".")
+
+
+def _interval_of_difference(metric: str, low: float | None, high: float | None, language: str) -> str:
+    _ = translator(language)
+    if metric in FRACTION_METRICS:
+        return _("{low} to {high} points").format(low=_signed(metric, low), high=_signed(metric, high))
+    return _("{low} to {high}").format(low=_signed(metric, low), high=_signed(metric, high))
+
+
+def _seeds_range(needed, language: str) -> str:
+    """A seeds range as text, e.g. '4 to 40 seeds (95 % range)'; 'more than 10,000' where it runs out."""
+    _ = translator(language)
+    low, high = (_("more than {limit}").format(limit=f"{LIMIT:,}") if count is None else str(count)
+                 for count in needed)
+    if low == high:
+        return _("about {low} seeds").format(low=low)
+    return _("{low} to {high} seeds (95 % range)").format(low=low, high=high)
 
 
 def seed_table(groups: dict[str, list[Run]], metric: str, language: str = "en") -> pd.DataFrame:
@@ -170,9 +210,11 @@ def html_report(runs: list[Run], title: str, language: str = "en") -> str:
         sections.append(_heading(_("Over seeds")))
         figure(drawn_by_name["over seeds"])
         sections.append(_table(seed_table(groups, metric, language)))
+        verdicts = seeds.seed_verdicts(groups, metric)
+        sections.extend(f"<p>{html.escape(note)}</p>" for note in filter(None, (seeds_note(verdict, language)
+                                                                               for verdict in verdicts)))
         sections.append(_heading(_("Verdict"), 3) + "<ul>" + "".join(
-            f"<li>{html.escape(verdict_sentence(verdict, metric, language))}</li>"
-            for verdict in seeds.seed_verdicts(groups, metric)) + "</ul>")
+            f"<li>{html.escape(verdict_sentence(verdict, metric, language))}</li>" for verdict in verdicts) + "</ul>")
     if "gradient reach" in drawn_by_name:
         figure(drawn_by_name["gradient reach"])
     if "calibration" in drawn_by_name:

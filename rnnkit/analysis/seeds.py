@@ -1,5 +1,6 @@
 """Statistics over seeds: the runs that differ only in their seed grouped as one variant, each seed's
-best-epoch validation and test scores, mean ± std with intervals, and a verdict per pair of variants.
+best-epoch validation and test scores, mean ± std with intervals, and a verdict per pair of variants
+(paired on the seeds both finished, Holm-corrected over all pairs: rnnkit.analysis.stats).
 """
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from typing import Any
 import pandas as pd
 
 from rnnkit.analysis.reports import run_label
-from rnnkit.analysis.stats import compare, summarise
-from rnnkit.core.metrics import best_epoch_record, higher_is_better
+from rnnkit.analysis.stats import Verdict, compare_all, summarise
+from rnnkit.core.metrics import best_epoch_record
 from rnnkit.runs.folder import Run, RunError
 
 
@@ -73,26 +74,24 @@ def seed_table(groups: dict[str, list[Run]], metric: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def seed_verdicts(groups: dict[str, list[Run]], metric: str) -> list:
-    """A paired comparison (rnnkit.analysis.stats.Verdict) of every two variants on the test `metric`, over the
-    seeds both have finished; `a` is the better of the two on average."""
-    detectable = 0.01 if metric in ("accuracy", "macro_f1", "micro_f1") else None
-    scores = {name: seed_scores(members, metric) for name, members in groups.items()}
-    names = list(groups)
-    verdicts = []
-    for index, first in enumerate(names):
-        for second in names[index + 1:]:
-            seeds = sorted(set(scores[first]) & set(scores[second]))
-            a = [scores[first][seed]["test"] for seed in seeds]
-            b = [scores[second][seed]["test"] for seed in seeds]
-            better_first = (sum(a) >= sum(b)) == higher_is_better(metric)
-            if not better_first:
-                first_name, second_name, a, b = second, first, b, a
-            else:
-                first_name, second_name = first, second
-            size = detectable if detectable is not None else 0.05 * abs(sum(a + b) / max(len(a + b), 1))
-            verdicts.append(compare(first_name, second_name, a, b, size))
-    return verdicts
+def seed_verdicts(groups: dict[str, list[Run]], metric: str) -> list[Verdict]:
+    """A paired comparison of every two variants on the test `metric`, over the seeds both have finished,
+    Holm-corrected over all pairs; `a` is the better of the two on average."""
+    scores = {name: {seed: score["test"] for seed, score in seed_scores(members, metric).items()}
+              for name, members in groups.items()}
+    examples = {name: max((count for count in map(count_test_examples, members) if count), default=None)
+                for name, members in groups.items()}
+    return compare_all(scores, metric, examples)
+
+
+def count_test_examples(run: Run) -> int | None:
+    """How many examples the run's test split held (the per-class supports of its test record add up to
+    it); None where the record has none (regression, language models, old runs)."""
+    tests = run.metrics("test")
+    support = (tests[-1].get("test", {}).get("per_class") or {}).get("support") if tests else None
+    if isinstance(support, list) and support and all(isinstance(count, int) for count in support):
+        return sum(support) or None
+    return None
 
 
 def _parameters(runs: list[Run], field: str) -> int | None:

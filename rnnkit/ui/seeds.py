@@ -1,5 +1,7 @@
 """Compare over seeds: mean ± std bands, a table with 95 % intervals, and a verdict per pair of
-architectures that is computed (paired t-test, bootstrap interval), never written by hand; and, on
+architectures that is computed (the paired t interval, Holm-corrected over all pairs; the interval and the
+verdict are one decision), never written by hand, with a line under the table where a verdict paired fewer
+seeds than the table counts; and, on
 request, each architecture's runs scored as one ensemble. The figure, table and sentences are those of
 `rnnkit.analysis.html_report` (the HTML report shows the same), in the session's language."""
 from __future__ import annotations
@@ -41,6 +43,10 @@ def seeds_section(runs: list[Run], key: str) -> None:
     st.plotly_chart(charts.band_figure(groups, metric, mean_only), key=f"{key}_band_chart")
     st.dataframe(seed_table(groups, metric), hide_index=True, key=f"{key}_seed_table")
     verdicts = seed_verdicts(groups, metric)
+    for verdict in verdicts:  # the table counts every finished seed; say which ones a verdict paired
+        note = html_report.seeds_note(verdict, language())
+        if note:
+            st.caption(safe.plain(note))
     if verdicts:
         st.markdown("**" + _("Verdict") + "**")
         for verdict in verdicts:
