@@ -165,7 +165,7 @@ def test_an_old_single_seed_group_still_reads_and_says_it_has_no_error_bars(tmp_
     assert "no error bars" in captions and "2 of 6 runs tested" not in captions and "6 of 6" in captions
     figure = json.loads(app.get("plotly_chart")[0].proto.spec)
     assert all(not any(trace.get("error_y", {}).get("array", [0])) for trace in figure["data"])
-    assert "3 seeds each (54 runs)" in captions  # the button queues the seeded experiment
+    assert "3 seeds each (54 runs); about 3-4 minutes" in captions  # the button queues the seeded experiment
 
 
 # ------------------------------------------------------------------------------------------ vocabulary

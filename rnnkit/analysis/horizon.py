@@ -32,6 +32,7 @@ LENGTHS = (5, 10, 20, 50, 100, 150)
 ARCHITECTURES = ("rnn", "lstm", "gru")
 SEEDS = 3  # runs per (T, architecture): enough for a mean with an interval, 3x the work of one
 KIND = "horizon"
+SECONDS_PER_RUN = 68 / 18  # docs/results.md: the 18-run experiment took 68 s on the 2-core CPU (an estimate per run)
 LENGTH_OPTION = ("task", "sequence_length")
 TABLE_COLUMNS = ["arch", "sequence_length", "seed", "state", "test_accuracy"]
 SUMMARY_COLUMNS = ["arch", "sequence_length", "mean", "std", "low", "high", "seeds", "runs"]
@@ -65,6 +66,12 @@ def seeds_within(max_group_runs: int | None, lengths: tuple[int, ...] = LENGTHS,
     if max_group_runs is None:
         return wanted
     return max(1, min(wanted, max_group_runs // (len(lengths) * len(architectures))))
+
+
+def estimated_minutes(runs: int) -> tuple[int, int]:
+    """(low, high) whole minutes the experiment of `runs` runs takes on two cores, from the measured 18-run time."""
+    minutes = runs * SECONDS_PER_RUN / 60
+    return max(1, math.floor(minutes)), max(1, math.ceil(minutes))
 
 
 def horizon_table(runs: list[Run]):

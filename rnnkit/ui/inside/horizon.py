@@ -10,6 +10,7 @@ from rnnkit.analysis.horizon import (
     ARCHITECTURES,
     LENGTHS,
     SEEDS,
+    estimated_minutes,
     horizon_cells,
     horizon_configs,
     horizon_groups,
@@ -45,12 +46,12 @@ def show(chosen: Chosen, key: str) -> None:
     st.caption(_("One group: recall at T = {lengths} for {archs}, {seeds} seeds each ({runs} runs); about "
                  "{minutes} minutes on two cores.").format(
         lengths=", ".join(map(str, LENGTHS)), archs=", ".join(get_cell(arch).title for arch in ARCHITECTURES),
-        seeds=seeds, runs=runs, minutes="2-4" if seeds > 1 else "1-2"))
+        seeds=seeds, runs=runs, minutes="{0}-{1}".format(*estimated_minutes(runs))))
     if seeds < SEEDS:
-        st.caption(_("Your classroom allows {limit} runs per group, so each point gets {seeds} seed(s) instead of "
-                     "{wanted}; a teacher can raise max_group_runs to {needed}.").format(
+        st.caption(safe.plain(_("Your classroom allows {limit} runs per group, so each point gets {seeds} seed(s) "
+                                "instead of {wanted}; a teacher can raise max_group_runs to {needed}.").format(
             limit=store.limits.max_group_runs, seeds=seeds, wanted=SEEDS,
-            needed=len(LENGTHS) * len(ARCHITECTURES) * SEEDS))
+            needed=len(LENGTHS) * len(ARCHITECTURES) * SEEDS)))
     if st.button(_("Run the memory-horizon experiment"), type="primary", key=f"{key}_start"):
         try:
             store.start(horizon_configs(seeds=seeds))
