@@ -27,7 +27,8 @@ def improvement_figure(found: list[Improvement], *, language: str = "en", projec
         error_x={"type": "data", "symmetric": False, "array": [item.high - item.probability for item in found],
                  "arrayminus": [item.probability - item.low for item in found], "thickness": line_width(2, projector)},
         hovertemplate="%{y}: %{x:.2f}<extra></extra>", showlegend=False))
-    figure.add_vline(x=0.5, line_dash="dot", line_color="#888", annotation_text=_("no difference"))
+    figure.add_vline(x=0.5, line_dash="dot", line_color="#888", annotation_text=_("no difference"),
+                     annotation_position="bottom left")
     figure.update_layout(title=_("Probability of improvement, with 95 % intervals"), xaxis_range=[0, 1.02],
                          xaxis_title=_("P(X > Y) over seeds"), yaxis_autorange="reversed",
                          **layout(height=max(220, 90 + 45 * len(found)), projector=projector))
@@ -64,7 +65,7 @@ def profile_figure(taus: np.ndarray, profiles: dict[str, tuple[np.ndarray, np.nd
         figure.add_scatter(x=x + x[::-1], y=list(high) + list(low)[::-1], fill="toself", fillcolor=colour,
                            opacity=0.2, line={"width": 0}, hoverinfo="skip", showlegend=False, legendgroup=label)
         figure.add_scatter(x=x, y=list(profile), mode="lines", name=chart_text(label), legendgroup=label,
-                           line={"color": colour, "width": line_width(3, projector), "shape": "hv"})
+                           line={"color": colour, "width": line_width(3, projector)})
     figure.update_layout(title=_("Performance profiles: share of runs scoring above a threshold"),
                          xaxis_title=_("threshold τ on the test score"), xaxis_ticksuffix=" %",
                          yaxis_title=_("share of runs above τ"), yaxis_range=[0, 1.02],
@@ -105,18 +106,22 @@ def cd_figure(result: CriticalDifference, arches: dict[str, str], *, language: s
         xaxis={"range": [max(count, 1 + result.critical_difference) + 0.5, 0.5], "dtick": 1, "side": "top",
                "title": _("mean rank (1 = best)"), "zeroline": False},
         yaxis={"visible": False, "range": [-(count + 0.8), top + 0.5]},
-        **layout(height=max(260, 140 + 45 * count), projector=projector))
+        **{**layout(height=max(300, 180 + 45 * count), projector=projector),
+           "margin": {"l": 10, "r": 10, "t": 110, "b": 10}})  # room for the title above the rank axis
     return figure
 
 
 def evp_figure(curve: ExpectedValidation, *, language: str = "en", projector: bool = False) -> go.Figure:
-    """The expected best validation score after n trials with a ± 1 std band, and the sweep's best and mean."""
+    """The expected best validation score after n trials with a ± 1 std band, the band clipped to the
+    measured scores (the best of n trials can be neither better than the best one nor worse than the worst)."""
     _ = translator(language)
     scale = 100.0 if curve.metric in FRACTION_METRICS else 1.0
     mean, std = np.asarray(curve.mean) * scale, np.asarray(curve.std) * scale
+    lowest, highest = min(curve.scores) * scale, max(curve.scores) * scale
     trials = list(curve.trials)
     figure = go.Figure()
-    figure.add_scatter(x=trials + trials[::-1], y=list(mean + std) + list(mean - std)[::-1], fill="toself",
+    upper, lower = np.clip(mean + std, lowest, highest), np.clip(mean - std, lowest, highest)
+    figure.add_scatter(x=trials + trials[::-1], y=list(upper) + list(lower)[::-1], fill="toself",
                        fillcolor="#1f77b4", opacity=0.2, line={"width": 0}, hoverinfo="skip", name=_("± 1 std"))
     figure.add_scatter(x=trials, y=list(mean), mode="lines+markers", name=_("expected best"),
                        line={"color": "#1f77b4", "width": line_width(3, projector)})
