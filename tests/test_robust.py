@@ -48,6 +48,25 @@ def test_the_improvement_interval_is_rliables_stratified_bootstrap():
     assert robust.improvement_interval(X, Y) == robust.improvement_interval(X, Y)  # seeded
 
 
+def test_the_stated_coverage_of_the_interval_at_few_seeds_is_what_a_simulation_gives():
+    from scipy.stats import norm
+
+    true = norm.cdf(0.5 / np.sqrt(2))  # P(X > Y) for X ~ N(0.5, 1), Y ~ N(0, 1)
+    generator = np.random.default_rng(0)
+    for seeds, stated in robust.SIMULATED_COVERAGE.items():
+        draws = 1000  # standard error of a coverage near 0.9: about 0.01; the check allows 0.035
+        hits = 0
+        for draw in range(draws):
+            _point, low, high = robust.improvement_interval(generator.normal(0.5, 1, seeds),
+                                                            generator.normal(0, 1, seeds), seed=draw)
+            hits += low <= true <= high
+        assert abs(hits / draws - stated) < 0.035, (seeds, hits / draws)
+    few = robust.improvements({"a": X[:3], "b": Y[:3]})
+    assert "84 % of cases at 3 seeds, 90 % at 5 and 94 % at 10" in robust_html.coverage_note(few)
+    many = robust.improvements({"a": list(np.linspace(0, 1, 10)), "b": list(np.linspace(0.1, 1.1, 10))})
+    assert robust_html.coverage_note(many) == ""
+
+
 def test_pairs_are_oriented_towards_the_likelier_winner_and_lower_is_better_is_flipped():
     found = robust.improvements({"rnn": Y, "gru": X, "one seed": [0.99]})
     assert [(item.a, item.b) for item in found] == [("gru", "rnn")]
@@ -233,6 +252,7 @@ def test_across_tasks_keeps_architectures_on_every_task_and_says_what_it_left_ou
     notes = " ".join(robust_html.across_tasks_notes(data))
     assert "weather left out: it is scored by MAE" in notes and "rnn left out" in notes
     assert robust_html.missing_note(data) == ""
+    assert "too narrow" in robust_html.few_runs_note(data)  # 3 seeds a task
     result = robust_tasks.critical_difference(robust_tasks.task_means(data))
     assert result.mean_ranks == [1.5, 1.5] and result.groups == [["gru", "lstm"]]
 

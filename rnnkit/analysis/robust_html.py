@@ -58,6 +58,17 @@ def improvement_table(found: list[Improvement], language: str = "en") -> pd.Data
     })
 
 
+def coverage_note(found: list[Improvement], language: str = "en") -> str:
+    """The caveat on the intervals when a pair has fewer seeds than the bootstrap needs to hold 95 %."""
+    _ = translator(language)
+    if all(min(item.seeds_a, item.seeds_b) >= robust.FULL_COVERAGE_SEEDS for item in found):
+        return ""
+    coverage = robust.SIMULATED_COVERAGE
+    return _("With fewer than 10 seeds these intervals are too narrow: in simulation a 95 % interval covered "
+             "{three} % of cases at 3 seeds, {five} % at 5 and {ten} % at 10.").format(
+        three=round(coverage[3] * 100), five=round(coverage[5] * 100), ten=round(coverage[10] * 100))
+
+
 def aso_sentence(verdict: AsoVerdict, language: str = "en") -> str:
     """'X almost stochastically dominates Y (ε_min = 0.12 < 0.2).' or 'No almost-stochastic order ...'."""
     _ = translator(language)
@@ -96,7 +107,8 @@ def robust_html(runs: list[Run], metric: str, language: str = "en") -> str:
     verdicts = robust.aso_verdicts(scores, higher_is_better(metric))
     parts = [_heading(_("Beyond the t-test")), _paragraph(explanation("improvement", language)),
              _figure(robust_figures.improvement_figure(found, language=language)),
-             _table(improvement_table(found, language)), _paragraph(explanation("aso", language)),
+             _table(improvement_table(found, language)), _paragraph(coverage_note(found, language)),
+             _paragraph(explanation("aso", language)),
              "<ul>" + "".join(f"<li>{html.escape(aso_sentence(verdict, language))}</li>" for verdict in verdicts)
              + "</ul>", _paragraph(aso_note(verdicts, language)),
              _paragraph(few_seeds_note(robust.left_out(scores), language))]
@@ -121,6 +133,15 @@ def across_tasks_notes(data: robust_tasks.TaskScores, language: str = "en") -> l
         else:
             notes.append(_("{model} left out: it was not trained on every task.").format(model=name))
     return notes
+
+
+def few_runs_note(data: robust_tasks.TaskScores, language: str = "en") -> str:
+    """The caveat on the IQM and profile intervals when an architecture has fewer than 10 runs per task."""
+    _ = translator(language)
+    if all(len(matrix) >= robust.FULL_COVERAGE_SEEDS for matrix in data.scores.values()):
+        return ""
+    return _("With fewer than 10 runs per task these bootstrap intervals are too narrow: read them as the least "
+             "uncertainty there is.")
 
 
 def missing_note(data: robust_tasks.TaskScores, language: str = "en") -> str:
@@ -166,7 +187,8 @@ def across_tasks_html(runs: list[Run], language: str = "en") -> str:
         return ""
     (iqm, profile, cd), result = across_tasks_figures(data, language)
     parts = [_heading(_("Across tasks")), *[_paragraph(note) for note in across_tasks_notes(data, language)],
-             _paragraph(explanation("iqm", language)), _figure(iqm), _paragraph(explanation("profile", language)),
+             _paragraph(explanation("iqm", language)), _figure(iqm), _paragraph(few_runs_note(data, language)),
+             _paragraph(explanation("profile", language)),
              _figure(profile), _paragraph(explanation("cd", language)), _figure(cd),
              _paragraph(cd_sentence(result, language))]
     return "\n".join(parts)

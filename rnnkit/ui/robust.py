@@ -43,6 +43,8 @@ def robust_section(runs: list[Run], key: str) -> None:
     st.plotly_chart(robust_figures.improvement_figure(found, language=language(), projector=projector()),
                     key=f"{key}_improvement_chart")
     st.dataframe(robust_html.improvement_table(found, language()), hide_index=True, key=f"{key}_improvement_table")
+    if robust_html.coverage_note(found, language()):
+        st.caption(safe.plain(robust_html.coverage_note(found, language())))
     st.caption(safe.plain(robust_html.explanation("aso", language())))
     with st.spinner(_("Computing almost stochastic order ...")):
         verdicts = _aso(frozen, higher_is_better(metric))
@@ -69,6 +71,8 @@ def across_tasks_section(runs: list[Run], key: str) -> None:
     st.caption(safe.plain(robust_html.explanation("iqm", language())))
     st.plotly_chart(robust_figures.iqm_figure(intervals, data.arches, len(data.tasks), **style),
                     key=f"{key}_iqm_chart")
+    if robust_html.few_runs_note(data, language()):
+        st.caption(safe.plain(robust_html.few_runs_note(data, language())))
     taus = robust_tasks.profile_thresholds(data.scores)
     profiles = robust_tasks.performance_profiles(data.scores, taus)
     st.caption(safe.plain(robust_html.explanation("profile", language())))
