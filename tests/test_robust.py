@@ -245,6 +245,8 @@ def two_tasks(tmp_path):
 
 def test_across_tasks_keeps_architectures_on_every_task_and_says_what_it_left_out(two_tasks):
     data = robust_tasks.across_tasks(two_tasks.runs())
+    assert robust_tasks.has_several_tasks(two_tasks.runs())
+    assert not robust_tasks.has_several_tasks([run for run in two_tasks.runs() if run.config().task.name == "names"])
     assert data.tasks == ["names", "recall"] and data.metrics == {"names": "accuracy", "recall": "accuracy"}
     assert sorted(data.scores) == ["gru", "lstm"]
     assert data.scores["gru"].tolist() == [[0.70, 0.91], [0.72, 0.93], [0.69, 0.92]]  # (seeds, tasks)

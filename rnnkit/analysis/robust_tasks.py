@@ -115,6 +115,17 @@ def across_tasks(runs: list[Run]) -> TaskScores:
     return TaskScores(scores, tasks, metrics, {label: arches[label] for label in everywhere}, left)
 
 
+def has_several_tasks(runs: list[Run]) -> bool:
+    """Whether these runs come from at least two tasks (when Compare shows the across-task view)."""
+    names = set()
+    for run in runs:
+        try:
+            names.add(run.config().task.name)
+        except RunError:
+            continue
+    return len(names) >= 2
+
+
 # ----------------------------------------------------------------------------------- IQM and profiles
 def iqm(scores: np.ndarray) -> float:
     """The interquartile mean of all runs on all tasks, by rliable."""
