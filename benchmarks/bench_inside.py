@@ -51,8 +51,8 @@ def main() -> None:
         data = get_task("recall").load(config.task, config.train.split_seed, progress=lambda text: None)
         probe = next(iter(data.test.batches(PROBE)))
         model = model_from_checkpoint(load_checkpoint(run.best_path))
-        flow = gradient_flow(model, lambda outputs, targets=probe.targets: F.cross_entropy(outputs, targets),
-                             probe.inputs, probe.lengths)
+        losses_of = lambda outputs, targets=probe.targets: F.cross_entropy(outputs, targets, reduction="none")  # noqa: E731
+        flow = gradient_flow(model, losses_of, probe.inputs, probe.lengths)  # one loss per sequence
         accuracy = run.metrics("test")[-1]["test"]["accuracy"]
         print(f"{arch} test accuracy: {accuracy:.3f}")
         print(f"{arch} gradient ratio: {reach_ratio(flow[0]['h'], probe.lengths):.1e}")

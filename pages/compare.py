@@ -2,13 +2,15 @@
 import streamlit as st
 
 from rnnkit import ui
-from rnnkit.analysis import frames, reports
+from rnnkit.analysis import frames, matching, reports
 from rnnkit.analysis.html_report import html_report
 from rnnkit.analysis.retrain import reproduce_command
+from rnnkit.analysis.robust_tasks import has_several_tasks
 from rnnkit.analysis.vocabulary import perplexity_note
 from rnnkit.runs.access import may_change
 from rnnkit.runs.store import RunError
 from rnnkit.ui import charts, seeds, tables
+from rnnkit.ui import robust as robust_view
 from rnnkit.ui import sweep as sweep_view
 from rnnkit.ui.i18n import _, language
 
@@ -36,14 +38,21 @@ if not selected:
     st.stop()
 
 tables.runs_table(selected, key="compare_table")
+for note in matching.matching_notes(selected, language()):  # equal parameter budgets: how close, or why not
+    st.caption(ui.safe.plain(note))
 vocabulary_note = perplexity_note(selected, language())  # perplexities over different vocabularies
 if vocabulary_note:  # say so, and neither rank them nor give a verdict on them
     st.warning(ui.safe.plain(vocabulary_note))
 if sweep_view.is_sweep(selected) and not vocabulary_note:  # a grid of settings: parallel coordinates, ranking
     sweep_view.sweep_section(selected, key="compare_sweep")
+    robust_view.evp_section(selected, key="compare_evp")
 if seeds.has_seeds(selected) and not vocabulary_note:  # several seeds per architecture: bands, verdict
     seeds.seeds_section(selected, key="compare_seeds")
+    robust_view.robust_section(selected, key="compare_robust")
     seeds.ensemble_section(selected, key="compare_seeds")
+if has_several_tasks(selected) and not vocabulary_note:  # the same architectures on several tasks
+    robust_view.across_tasks_section(selected, key="compare_tasks")
+if seeds.has_seeds(selected) and not vocabulary_note:
     st.subheader(_("Every run"))
 ui.metric_charts(selected, key="compare")
 

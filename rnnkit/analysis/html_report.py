@@ -14,13 +14,15 @@ import time
 import pandas as pd
 import plotly.graph_objects as go
 
-from rnnkit.analysis import figures, reports, seeds
+from rnnkit.analysis import figures, matching, reports, seeds
 from rnnkit.analysis.figure_set import figure_set, job_of, monitor_of
 from rnnkit.analysis.figures import FRACTION_METRICS, translator
 from rnnkit.analysis.power import LIMIT
+from rnnkit.analysis.robust_html import across_tasks_html, evp_html, robust_html
 from rnnkit.analysis.stats import Verdict
-from rnnkit.analysis.sweep import sweep_frame
-from rnnkit.core.metrics import metric_title
+from rnnkit.analysis.sweep import seed_mean_frame, sweep_frame
+from rnnkit.analysis.vocabulary import perplexity_note, vocabularies
+from rnnkit.core.metrics import higher_is_better, metric_title
 from rnnkit.model.jobs import get_job
 from rnnkit.runs.store import Run, RunError
 
@@ -184,27 +186,45 @@ def html_report(runs: list[Run], title: str, language: str = "en") -> str:
     drawn: list[go.Figure] = []
     made = _("rnnkit report, {date}").format(date=time.strftime("%Y-%m-%d %H:%M"))
     runs_title = _("Runs")
+    table = reports.comparison_table(runs)
+    sizes = vocabularies(runs)
+    if sizes:  # a perplexity is only read with its vocabulary
+        table.insert(2, _("vocabulary"), [f"{sizes[run.run_id]:,}" if run.run_id in sizes else "–" for run in runs])
     sections: list[str] = [f"<h1>{html.escape(title)}</h1>", f"<p>{html.escape(made)}</p>",
-                           f"<h2>{html.escape(runs_title)}</h2>", _table(reports.comparison_table(runs))]
+                           f"<h2>{html.escape(runs_title)}</h2>", _table(table)]
 
     def figure(item: go.Figure) -> None:
         drawn.append(item)
         sections.append(f"<!--figure {len(drawn) - 1}-->")
 
     drawn_by_name = figure_set(runs, language)  # the same figures as the dashboard and the Python API
+    notes = matching.matching_notes(runs, language)
+    if notes:
+        sections.append(_heading(_("Equal parameter budgets"), 3) + "<ul>" + "".join(
+            f"<li>{html.escape(note)}</li>" for note in notes) + "</ul>")
+    vocabulary_note = perplexity_note(runs, language)  # perplexities over different vocabularies: no ranking
+    if vocabulary_note:
+        sections.append(f"<p><strong>{html.escape(vocabulary_note)}</strong></p>")
     figure(drawn_by_name["loss"])
     for metric in get_job(job_of(runs)).headline:
         if metric in drawn_by_name:
             figure(drawn_by_name[metric])
-    if is_sweep(runs):
+    if is_sweep(runs) and not vocabulary_note:
         frame = sweep_frame(runs)
         axes = [column for column in frame.columns if "." in column]
         metric = next((name for name in frame["monitor"] if name), "accuracy")
         sections.append(_heading(_("Sweep")))
         if axes:
             figure(figures.parallel_figure(frame, axes, metric, language=language))
-        sections.append(_table(frame.drop(columns=["monitor"])))
-    if "over seeds" in drawn_by_name:
+        ranked, by_seeds = seed_mean_frame(frame)  # points with several seeds: ranked by their seed means
+        if by_seeds:
+            sections.append("<p>{}</p>".format(html.escape(_(
+                "Several seeds per setting: each row is one setting, ranked by the mean of its seeds' best "
+                "validation scores (not by its luckiest run); the test score is their mean, for the record."))))
+        ranked = ranked.sort_values("best validation", ascending=not higher_is_better(metric), na_position="last")
+        sections.append(_table(ranked.drop(columns=["monitor"])))
+        sections.append(evp_html(runs, language))
+    if "over seeds" in drawn_by_name and not vocabulary_note:
         groups = seeds.variants(runs)
         metric = monitor_of(runs)
         sections.append(_heading(_("Over seeds")))
@@ -215,6 +235,9 @@ def html_report(runs: list[Run], title: str, language: str = "en") -> str:
                                                                                for verdict in verdicts)))
         sections.append(_heading(_("Verdict"), 3) + "<ul>" + "".join(
             f"<li>{html.escape(verdict_sentence(verdict, metric, language))}</li>" for verdict in verdicts) + "</ul>")
+        sections.append(robust_html(runs, metric, language))
+    if not vocabulary_note:
+        sections.append(across_tasks_html(runs, language))
     if "gradient reach" in drawn_by_name:
         figure(drawn_by_name["gradient reach"])
     if "calibration" in drawn_by_name:

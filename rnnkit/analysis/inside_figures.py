@@ -1,19 +1,17 @@
 """Plotly figures of one trained model on one input: gradients per step, gate heatmaps, the state's path,
-attributions, embedding maps and the memory horizon (the Inside page), and the Playground's probabilities and
-forecast. Colours per architecture are its cell's; every token or class name goes through `chart_text` (plotly
+attributions and embedding maps (the Inside page; the memory horizon's figure is in horizon_figures), and
+the Playground's probabilities and forecast. Colours per architecture are its cell's; every token or class name goes through `chart_text` (plotly
 would render HTML tags in a label). No streamlit here: the figures get the language and projector mode as
 arguments (rnnkit/ui/charts.py passes the session's).
 """
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from rnnkit.analysis.figures import chart_text, layout, line_width, translator
 from rnnkit.analysis.frames import arch_colour
-from rnnkit.model.cells import get_cell
 
 BOUNDED = {"input": (0, 1), "forget": (0, 1), "output": (0, 1), "reset": (0, 1), "update": (0, 1),
            "candidate": (-1, 1), "h": (-1, 1)}  # sigmoid gates in [0, 1], tanh values in [-1, 1]
@@ -197,22 +195,4 @@ def probability_figure(top: list[dict], *, language: str = "en", projector: bool
                               text=[f"{row['probability']:.1%}" for row in top][::-1]))
     figure.update_layout(xaxis_range=[0, 101], xaxis_ticksuffix=" %", xaxis_title=_("probability"),
                          **layout(height=90 + 40 * len(top), projector=projector))
-    return figure
-
-
-def horizon_figure(table: pd.DataFrame, *, language: str = "en", projector: bool = False) -> go.Figure:
-    """Test accuracy against the sequence length T, one line per architecture, chance at 10 %."""
-    _ = translator(language)
-    figure = go.Figure()
-    tested = table.dropna(subset=["test_accuracy"])
-    for arch, part in tested.groupby("arch", sort=False):
-        part = part.sort_values("sequence_length")
-        figure.add_scatter(x=part["sequence_length"], y=part["test_accuracy"] * 100, mode="lines+markers",
-                           name=get_cell(arch).title,
-                           line={"color": arch_colour(arch), "width": line_width(3, projector)},
-                           marker={"size": 10})
-    figure.add_hline(y=10, line_dash="dot", line_color="#7f7f7f", annotation_text=_("chance (10 %)"))
-    figure.update_layout(title=_("where memory ends: recall accuracy against the sequence length T"),
-                         xaxis_title=_("sequence length T (steps to remember over)"), xaxis_type="log",
-                         yaxis_title=_("test accuracy (%)"), yaxis_range=[0, 105], **layout(420, projector=projector))
     return figure

@@ -11,6 +11,7 @@ import pandas as pd
 
 from rnnkit.analysis.reports import run_label
 from rnnkit.analysis.stats import Verdict, compare_all, summarise
+from rnnkit.analysis.vocabulary import comparable
 from rnnkit.core.metrics import best_epoch_record
 from rnnkit.runs.folder import Run, RunError
 
@@ -76,7 +77,10 @@ def seed_table(groups: dict[str, list[Run]], metric: str) -> pd.DataFrame:
 
 def seed_verdicts(groups: dict[str, list[Run]], metric: str) -> list[Verdict]:
     """A paired comparison of every two variants on the test `metric`, over the seeds both have finished,
-    Holm-corrected over all pairs; `a` is the better of the two on average."""
+    Holm-corrected over all pairs; `a` is the better of the two on average. Perplexities over
+    different vocabularies (`rnnkit.analysis.vocabulary`): none, they are not comparable."""
+    if metric == "perplexity" and not comparable([run for members in groups.values() for run in members]):
+        return []
     scores = {name: {seed: score["test"] for seed, score in seed_scores(members, metric).items()}
               for name, members in groups.items()}
     examples = {name: max((count for count in map(count_test_examples, members) if count), default=None)

@@ -22,11 +22,15 @@ def add_report(report: argparse.ArgumentParser) -> None:
 
 def command_report(args: argparse.Namespace, store: RunStore) -> int:
     from rnnkit.analysis.html_report import html_report  # plotly; no streamlit
+    from rnnkit.analysis.matching import matching_notes
+    from rnnkit.analysis.vocabulary import perplexity_note
 
     runs = _run_or_group(store, args.reference)
     document = html_report(runs, f"rnnkit: {args.reference}")
     write_atomic(Path(args.html), lambda handle: handle.write(document.encode("utf-8")))
     print(f"wrote {args.html} ({len(runs)} run(s), {len(document) / 1e6:.1f} MB)")
+    for note in filter(None, [*matching_notes(runs), perplexity_note(runs)]):
+        print(f"note: {note}")
     return 0
 
 

@@ -154,9 +154,11 @@ class ModelConfig(Options):
     gate_init: str = option("default", "chrono: forget/update gates start out remembering across the whole "
                             "sequence (Tallec & Ollivier 2018); a cell without a memory gate cannot profit",
                             label="gate init", choices=GATE_INITS)
-    match_parameters: str = option("none", "equal budgets: pick this run's hidden size so its recurrent + head "
-                                   "parameters match this architecture's at the hidden size above (within 2 %; "
-                                   "embeddings not counted); none: the same hidden size for every architecture",
+    match_parameters: str = option("none", "equal budgets: pick this run's hidden size (and, where that alone "
+                                   "misses, its embedding size) so its recurrent + head parameters match this "
+                                   "architecture's at the hidden size above, within 2 % where some size can (a run "
+                                   "that cannot says so; embeddings not counted); none: the same hidden size for "
+                                   "every architecture",
                                    label="match parameters of", choices=("none",), catalog=ARCHITECTURES)
 
 

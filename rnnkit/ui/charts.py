@@ -45,7 +45,6 @@ attribution_bars = _in_session(inside_figures.attribution_bars)
 feature_attribution_figure = _in_session(inside_figures.feature_attribution_figure)
 forecast_figure = _in_session(inside_figures.forecast_figure)
 probability_figure = _in_session(inside_figures.probability_figure)
-horizon_figure = _in_session(inside_figures.horizon_figure)
 
 
 def embedding_map_figure(tokens: list[str], points, title: str, highlight: set[str]) -> go.Figure:
