@@ -186,6 +186,12 @@ def test_a_seeded_sweep_ranks_seed_means_not_its_luckiest_run(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "ranked by the mean best-epoch validation accuracy over each point's seeds" in printed
     assert printed.index(" 16 ") < printed.index(" 8 ")
+    from rnnkit.analysis.html_report import html_report
+
+    document = html_report(store.runs(), "sweep")  # the report ranks the same way, and says so
+    assert "ranked by the mean of its seeds&#x27; best validation scores" in document
+    table = document[document.index("ranked by the mean"):]
+    assert table.index("<td>16</td>") < table.index("<td>8</td>") and "Expected validation performance" in document
     single = [run for run in store.runs() if run.config().train.seed == 0]  # one seed per point: unchanged
     frame, by_seeds = seed_mean_frame(sweep_frame(single))
     assert not by_seeds and len(frame) == 2

@@ -12,7 +12,7 @@ import torch
 from scipy import stats as scipy_stats
 
 from rnnkit.analysis import frames, seeds
-from rnnkit.analysis.html_report import verdict_sentence
+from rnnkit.analysis.html_report import html_report, verdict_sentence
 from rnnkit.analysis.power import seeds_needed
 from rnnkit.analysis.stats import compare, summarise
 from rnnkit.cli.main import main
@@ -147,6 +147,8 @@ def test_compare_shows_bands_a_table_and_the_verdict_over_seeds(tmp_path, monkey
     assert " beats " in verdict or "No significant difference" in verdict
     assert "Beyond the t-test" in [header.value for header in app.subheader]
     assert "almost stochastic" in aso or "almost-stochastic" in aso
+    document = html_report(store.runs(), "seeds")  # the report has the same section
+    assert "Beyond the t-test" in document and "P(X &gt; Y)" in document
     app.toggle(key="compare_seeds_bands").set_value(False).run()
     assert not app.exception
 

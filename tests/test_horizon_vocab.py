@@ -17,6 +17,8 @@ from rnnkit.analysis.horizon import (
     one_seed_only,
     seeds_within,
 )
+from rnnkit.analysis.html_report import html_report
+from rnnkit.analysis.seeds import seed_verdicts, variants
 from rnnkit.runs.store import RunStore
 from tests.apptest import page
 
@@ -224,3 +226,7 @@ def test_compare_labels_perplexity_with_its_vocabulary_and_refuses_a_verdict_acr
     assert cells == {"150.000 (vocabulary 3,000)", "210.000 (vocabulary 5,000)"}
     assert "Over seeds" not in [header.value for header in app.subheader]  # no bands, no verdict
     assert not any("beats" in text.value or "Verdict" in text.value for text in [*app.text, *app.markdown])
+    assert seed_verdicts(variants(small + large), "perplexity") == []  # nor does the library give one
+    document = html_report(small + large, "vocabularies")
+    assert "are not comparable: more &lt;unk&gt; makes it easier" in document and "Verdict" not in document
+    assert "<th>vocabulary</th>" in document and "<td>3,000</td>" in document

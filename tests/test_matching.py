@@ -12,7 +12,9 @@ import json
 import numpy as np
 import pytest
 
+from rnnkit.analysis.html_report import html_report
 from rnnkit.analysis.matching import matching_notes, parameter_match
+from rnnkit.cli.main import main
 from rnnkit.config.run import MAX_WIDTH, ModelConfig, TrainConfig
 from rnnkit.config.spec import TaskSpec
 from rnnkit.data.presets import build_config
@@ -131,7 +133,7 @@ def test_the_memory_estimate_counts_the_model_the_worker_trains():
     assert memory.estimate_memory(config, train, spec) == memory.estimate_memory(resolved, train, spec)
 
 
-def test_a_match_outside_the_tolerance_is_recorded_logged_and_noted(tmp_path):
+def test_a_match_outside_the_tolerance_is_recorded_logged_and_noted(tmp_path, capsys):
     store = RunStore(tmp_path)
     config = build_config("recall", None, {"task": {"sequence_length": 8, "num_samples": 160},
                                            "model": {"arch": "gru", "hidden_size": 4, "match_parameters": "lstm"},
@@ -152,6 +154,10 @@ def test_a_match_outside_the_tolerance_is_recorded_logged_and_noted(tmp_path):
     assert matching_notes([run]) == [
         f"GRU has {percent} % {more} recurrent + head parameters than LSTM ({trained:,} vs {target:,}): the closest "
         f"hidden size ({recorded['hidden_size']}); the 2 % tolerance cannot be met here."]
+    document = html_report([run], "matched")  # the report says it too, escaped, under its heading
+    assert "Equal parameter budgets" in document and f"GRU has {percent} % {more} recurrent" in document
+    assert main(["report", run.run_id, "--html", str(tmp_path / "r.html"), "--checkpoints-dir", str(tmp_path)]) == 0
+    assert f"note: GRU has {percent} % {more} recurrent + head parameters" in capsys.readouterr().out
 
 
 def test_an_old_run_gets_its_note_from_the_counts_it_recorded(tmp_path):
