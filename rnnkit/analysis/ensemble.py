@@ -65,11 +65,11 @@ def calibrate_ensemble(validation: list[tuple[torch.Tensor, torch.Tensor]], outp
 
     members = [logits for logits, _targets in validation]
     validation_log = average_probabilities(members, temperatures).clamp_min(1e-12).log()
-    temperature = fit_temperature(validation_log, validation[0][1])
+    temperature = round(fit_temperature(validation_log, validation[0][1]), 4)  # the T shown is the T used
     probabilities = (average_probabilities(outputs, temperatures).clamp_min(1e-12).log() / temperature).softmax(-1)
     confidence, predicted = probabilities.max(-1)
     ece = calibration(confidence, predicted == targets)["ece"]
-    return {"temperature": round(temperature, 4), "ece_calibrated": ece}
+    return {"temperature": temperature, "ece_calibrated": ece}
 
 
 def evaluate_ensembles(runs: list[Run], split: str = "test", progress=print) -> dict[str, dict]:

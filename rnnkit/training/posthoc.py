@@ -75,13 +75,13 @@ def fit(validation: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor,
         train_targets: torch.Tensor, class_names: tuple[str, ...]) -> dict:
     """Temperature and tau from validation (logits, targets); test figures raw and adjusted, for the record."""
     logits, targets = validation
-    temperature = fit_temperature(logits, targets)
+    temperature = round(fit_temperature(logits, targets), 4)  # the T stored and applied: every figure uses it
     prior = log_prior(train_targets, logits.shape[-1])
     curve = tau_curve(logits, targets, prior, class_names)
     best = max(curve, key=lambda row: (row["macro_f1"], -row["tau"]))  # ties: the smaller adjustment
     test_logits, test_targets = test
     return {
-        "temperature": round(temperature, 4), "log_prior": [round(float(v), 6) for v in prior],
+        "temperature": temperature, "log_prior": [round(float(v), 6) for v in prior],
         "tau": best["tau"], "validation_curve": curve,
         "validation": {"nll": nll(logits, targets), "nll_calibrated": nll(logits, targets, temperature)},
         "test": {**_ece_pair(test_logits, test_targets, temperature),
