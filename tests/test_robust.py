@@ -306,3 +306,18 @@ def test_one_task_says_what_is_missing(two_tasks):
     app = AppTest.from_string(script, default_timeout=120).run()
     assert not app.exception
     assert any("at least 2 architectures on at least 2 tasks" in info.value for info in app.info)
+
+
+def test_compare_shows_the_across_tasks_view_when_the_runs_come_from_two_tasks(two_tasks, monkeypatch):
+    from tests.apptest import page
+
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(two_tasks.root))
+    everything = [run.run_id for run in two_tasks.runs()]
+    app = page("compare", compare_runs=everything).run()
+    assert not app.exception, [error.value for error in app.exception]
+    assert "Across tasks" in [header.value for header in app.subheader]
+    one_task = [run.run_id for run in two_tasks.runs() if run.config().task.name == "recall"]
+    app = page("compare", compare_runs=one_task).run()
+    assert not app.exception, [error.value for error in app.exception]
+    headers = [header.value for header in app.subheader]
+    assert "Across tasks" not in headers and "Beyond the t-test" in headers
