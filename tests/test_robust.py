@@ -100,7 +100,7 @@ def test_aso_calls_deepsig_as_its_readme_does_and_corrects_for_several_pairs():
     assert {(verdict.a, verdict.b): verdict.epsilon for verdict in verdicts} == pytest.approx(
         {(a, b): matrix.loc[a, b] for a, b in found})
     assert not any(verdict.dominates for verdict in verdicts)
-    assert "Bonferroni-corrected over 3 pairs: each at 98.3 % confidence" in robust_html.aso_note(verdicts)
+    assert "Bonferroni-corrected over 3 pairs: each at 98.33 % confidence" in robust_html.aso_note(verdicts)
 
 
 def test_aso_of_one_pair_is_deepsigs_readme_example_and_leaves_numpy_alone():

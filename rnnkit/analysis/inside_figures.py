@@ -1,8 +1,8 @@
 """Plotly figures of one trained model on one input: gradients per step, gate heatmaps, the state's path,
 attributions and embedding maps (the Inside page; the memory horizon's figure is in horizon_figures), and
-the Playground's probabilities and forecast. Colours per architecture are its cell's; every token or class name goes through `chart_text` (plotly
-would render HTML tags in a label). No streamlit here: the figures get the language and projector mode as
-arguments (rnnkit/ui/charts.py passes the session's).
+the Playground's probabilities and forecast. Colours per architecture are its cell's; every token or class
+name goes through `chart_text` (plotly would render HTML tags in a label). No streamlit here: the figures
+get the language and projector mode as arguments (rnnkit/ui/charts.py passes the session's).
 """
 from __future__ import annotations
 

@@ -87,8 +87,9 @@ def aso_note(verdicts: list[AsoVerdict], language: str = "en") -> str:
         return ""
     if verdicts[0].comparisons == 1:
         return _("ASO at 95 % confidence, one pair: no correction needed.")
+    confidence = f"{verdicts[0].confidence * 100:.2f}".rstrip("0").rstrip(".")  # as the t-test's levels: 98.33
     return _("ASO Bonferroni-corrected over {pairs} pairs: each at {confidence} % confidence.").format(
-        pairs=verdicts[0].comparisons, confidence=f"{verdicts[0].confidence * 100:.1f}")
+        pairs=verdicts[0].comparisons, confidence=confidence)
 
 
 def few_seeds_note(names: list[str], language: str = "en") -> str:
