@@ -7,6 +7,7 @@
     RNNKIT_CACHE_DIR         ~/.rnnkit                       downloads (data/), preprocessing cache, uploads/
     RNNKIT_OFFLINE           (off)                           any value: never download, say what is missing
     RNNKIT_QUEUE_CAPACITY    one run per CPU core            the fair queue: training runs at once
+    RNNKIT_WORKER_NICE       10                              workers' CPU priority (0: as the dashboard)
     RNNKIT_RAY_ADDRESS       (none: local processes)         the launcher: a Ray cluster's dashboard address
     RNNKIT_RAY_PYTHON        python                          the interpreter Ray jobs run on the nodes
 
@@ -35,6 +36,7 @@ SETTINGS = (
     Setting("RNNKIT_CACHE_DIR", "~/.rnnkit", "downloads (data/), the preprocessing cache and uploads (uploads/)"),
     Setting("RNNKIT_OFFLINE", "off", "any value: never download a dataset; a missing one is an error saying where"),
     Setting("RNNKIT_QUEUE_CAPACITY", "one per CPU core", "training runs the queue lets run at once"),
+    Setting("RNNKIT_WORKER_NICE", "10", "background training's nice value: 0 (as the dashboard) to 19"),
     Setting("RNNKIT_RAY_ADDRESS", "none (local processes)", "run the queue's groups as jobs of this Ray cluster"),
     Setting("RNNKIT_RAY_PYTHON", "python", "the Python interpreter Ray jobs start on the nodes"),
 )
@@ -82,6 +84,25 @@ def queue_capacity() -> int | None:
         raise ValueError(f"RNNKIT_QUEUE_CAPACITY must be a whole number of runs, not {configured!r}") from None
     if value < 1:
         raise ValueError("RNNKIT_QUEUE_CAPACITY must be at least 1")
+    return value
+
+
+WORKER_NICE_DEFAULT = 10  # below the dashboard and the terminal, so the page stays quick while runs train
+
+
+def worker_nice() -> int:
+    """How much lower than normal background training runs (Unix nice, 0-19): default 10, which keeps the
+    dashboard quick but lets any other program on the machine come first; 0 trains at normal priority
+    (a class server where other programs also run). A bad value is a clear error."""
+    configured = _value("RNNKIT_WORKER_NICE")
+    if not configured:
+        return WORKER_NICE_DEFAULT
+    try:
+        value = int(configured)
+    except ValueError:
+        raise ValueError(f"RNNKIT_WORKER_NICE must be a whole number from 0 to 19, not {configured!r}") from None
+    if not 0 <= value <= 19:
+        raise ValueError(f"RNNKIT_WORKER_NICE must be from 0 (normal priority) to 19 (lowest), not {value}")
     return value
 
 

@@ -38,7 +38,6 @@ from rnnkit.core.files import pid_exists, write_json_atomic
 from rnnkit.runs.folder import Launcher, Run
 from rnnkit.runs.ray_jobs import RayLauncher
 
-WORKER_NICENESS = 10  # background runs: below the dashboard and the terminal (they only wait a little)
 PACKAGE_PARENT = settings.PROJECT_ROOT  # on PYTHONPATH, so `python -m rnnkit` works from any folder
 TOKEN_VARIABLE = "RNNKIT_WORKER_TOKEN"  # set by the launcher in the worker's environment, recorded beside its pid
 MAX_ENVIRON_BYTES = 1_000_000  # /proc/PID/environ of a process is a few KB
@@ -66,6 +65,7 @@ class LocalLauncher:
         """Start one detached launcher process for `runs` (it forks one child per run); returns at once."""
         if not runs:
             return
+        settings.worker_nice()  # a bad RNNKIT_WORKER_NICE fails the start here, saying so, not in the child
         if len(runs) > 1 and not hasattr(os, "fork"):  # no fork (Windows): one process per run
             for run in runs:
                 self.launch([run], resume)
@@ -186,19 +186,24 @@ def process_identity() -> dict[str, Any]:
 
 
 def lower_priority() -> None:
-    """Background training yields the CPU to the dashboard and the terminal (it only waits a little).
-    Absolute, not relative: a worker that launches the next queued group must not push it lower still.
+    """Background training yields the CPU to the dashboard and the terminal (it only waits a little), by
+    `settings.worker_nice()` (RNNKIT_WORKER_NICE, default 10; 0 leaves it at normal priority). Absolute, not
+    relative: a worker that launches the next queued group must not push it lower still.
 
     On Linux with autogroup scheduling (most desktops and servers), a process in its own session
     (every worker is, so closing the dashboard does not end it) gets a scheduling group of its own,
     and a nice value only ranks processes within their group: four workers at nice 10 would still
     take four fair shares from the dashboard's one. So the worker's group is niced as well."""
+    try:
+        niceness = settings.worker_nice()
+    except ValueError:  # checked when the dashboard or the CLI starts a run; here, in a child, fall back
+        niceness = settings.WORKER_NICE_DEFAULT
     current = os.nice(0)
-    if current < WORKER_NICENESS:
-        os.nice(WORKER_NICENESS - current)
+    if current < niceness:
+        os.nice(niceness - current)
     try:
         with open("/proc/self/autogroup", "w") as autogroup:
-            autogroup.write(str(WORKER_NICENESS))
+            autogroup.write(str(niceness))
     except OSError:  # no autogroup (other systems, or switched off): the process nice is all there is
         pass
 
