@@ -5,8 +5,10 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from tests.waits import patience
+
 ROOT = Path(__file__).resolve().parent.parent
-TIMEOUT = 60
+TIMEOUT = patience(120)  # seconds one script run may take: a few on an idle machine, far more under load
 
 
 def page(name: str, **state) -> AppTest:

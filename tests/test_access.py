@@ -12,7 +12,7 @@ from rnnkit.data.presets import build_config
 from rnnkit.runs.access import Roster, User, hash_code, may_change, verify_code
 from rnnkit.runs.store import RunError, RunStore, delete_run
 from rnnkit.runs.throttle import LoginThrottle
-from tests.apptest import page
+from tests.apptest import TIMEOUT, page
 
 ROOT = Path(__file__).resolve().parent.parent
 ALICE, BOB, TEACHER = User("alice", "student"), User("bob", "student"), User("ms-zhang", "teacher")
@@ -118,7 +118,7 @@ def test_a_student_sees_no_server_path_field(tmp_path, monkeypatch):
 
 def test_single_user_mode_keeps_the_path_fields(tmp_path, monkeypatch):
     monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path))
-    form = AppTest.from_file(str(ROOT / "pages" / "train.py"), default_timeout=60)
+    form = AppTest.from_file(str(ROOT / "pages" / "train.py"), default_timeout=TIMEOUT)
     form.session_state["app_entry"] = True
     form.session_state["train_task"] = "csv"
     form.session_state["train_preset"] = "quick"

@@ -13,17 +13,18 @@ import rnnkit
 from rnnkit import api
 from rnnkit.data.presets import build_config
 from rnnkit.runs.store import RunError
+from tests.waits import patience
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = {"task": {"sequence_length": 10, "num_samples": 300}, "train": {"epochs": 1}}
-DEADLINE = 600  # seconds: a tiny group takes a few seconds, but the test machine may be busy
+DEADLINE = patience(600)  # seconds: a tiny group takes a few seconds, but the test machine may be busy
 
 
 def test_import_rnnkit_loads_neither_torch_nor_streamlit():
     code = ("import sys, rnnkit; print(rnnkit.__version__); "
             "print(sorted(name for name in ('torch', 'streamlit') if name in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=patience(120))
     assert result.stdout.split("\n")[:2] == [rnnkit.__version__, "[]"]
 
 
@@ -87,7 +88,8 @@ def test_mistakes_raise_errors_that_say_what_is_valid(tmp_path):
 def test_the_wheel_holds_the_package_its_data_and_the_console_command(tmp_path):
     for needed in ("pip", "setuptools"):  # asked in a subprocess: even looking pip up in this process switches
         # setuptools' distutils shim off for good (pypa/pip#8761), and torch.compile then fails to build
-        if subprocess.run([sys.executable, "-c", f"import {needed}"], capture_output=True).returncode != 0:
+        if subprocess.run([sys.executable, "-c", f"import {needed}"], capture_output=True,
+                          timeout=patience(120)).returncode != 0:
             pytest.skip(f"{needed} is not installed")
     source = tmp_path / "source"  # a copy, so the build leaves no build/ or egg-info in the checkout
     source.mkdir()
@@ -95,7 +97,8 @@ def test_the_wheel_holds_the_package_its_data_and_the_console_command(tmp_path):
         shutil.copy(ROOT / name, source / name)
     shutil.copytree(ROOT / "rnnkit", source / "rnnkit", ignore=shutil.ignore_patterns("__pycache__"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(tmp_path / "wheels"), str(source)], check=True, capture_output=True)
+                    "-w", str(tmp_path / "wheels"), str(source)], check=True, capture_output=True,
+                   timeout=patience(600))
     (wheel,) = (tmp_path / "wheels").glob("rnnkit-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     presets = {path.name for path in (ROOT / "rnnkit/data/tasks/presets").glob("*.json")}

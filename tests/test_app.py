@@ -5,17 +5,16 @@ pages must render without exceptions, widgets must drive what they should, and b
 an error message instead of a traceback.
 """
 import re
-import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from rnnkit.runs.store import RunStore
-from tests.apptest import page
+from tests.apptest import TIMEOUT, page
+from tests.waits import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
-TIMEOUT = 60
 
 
 def shown(markdown: str) -> str:
@@ -86,17 +85,14 @@ def test_train_start_launches_background_runs_as_one_group(app_env):
     app.number_input(key="train_task_sequence_length").set_value(8).run()
     app.number_input(key="train_task_num_samples").set_value(100).run()
     app.number_input(key="train_train_epochs").set_value(1).run()
-    started = time.monotonic()
     app.button(key="train_start").click().run()
     no_exceptions(app)
     new = [run for run in store.runs() if run.run_id not in before]
     assert sorted(run.config().model.arch for run in new) == ["gru", "lstm"]
     assert len({run.config().group for run in new}) == 1
     assert app.selectbox(key="train_watch").value == new[0].config().group
-    deadline = started + 90
-    while time.monotonic() < deadline and any(run.is_active() for run in new):
-        time.sleep(0.5)
-    assert all(run.status()["state"] == "completed" for run in new)
+    wait_until(lambda: not any(run.is_active() for run in new), 180, "both background runs to end")
+    assert all(run.status()["state"] == "completed" for run in new), [run.status() for run in new]
 
 
 def test_compare_defaults_to_the_latest_group_and_offers_csv(app_env):

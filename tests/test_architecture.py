@@ -25,6 +25,7 @@ from rnnkit.runs.store import RunStore, default_root
 from rnnkit.worker.callbacks import ConsoleProgress
 from rnnkit.worker.execute import execute
 from tests import fixtures
+from tests.waits import patience
 
 ROOT = Path(__file__).resolve().parent.parent
 LEGACY = Path(__file__).resolve().parent / "legacy" / "v1"
@@ -193,8 +194,8 @@ def test_the_dashboard_never_imports_the_training_engine():
         "print(sorted(m for m in sys.modules\n"
         "             if m in ('rnnkit.training.engine', 'rnnkit.worker.execute', 'rnnkit.worker.callbacks')))\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "KERAS_BACKEND": "torch"})
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
+                            timeout=patience(120), env={**os.environ, "KERAS_BACKEND": "torch"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.waits import patience
+
 ROOT = Path(__file__).resolve().parent.parent
 CHECKS = ("gradient flow, mixed lengths", "interval coverage, 3 seeds", "interval coverage, 5 seeds",
           "interval coverage, 10 seeds", "familywise false-verdict rate, 3 architectures",
@@ -29,7 +31,7 @@ def audit():
 
 def test_the_quick_audit_passes_with_one_line_per_check():
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "audit.py"), "--quick"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=600, env=os.environ.copy())
+                            capture_output=True, text=True, timeout=patience(600), env=os.environ.copy())
     lines = result.stdout.splitlines()
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     for check in CHECKS + RUN_CHECKS:

@@ -4,6 +4,7 @@ import io
 import json
 import os
 import secrets
+import select
 import signal
 import subprocess
 import sys
@@ -15,29 +16,34 @@ import pytest
 from rnnkit.data.presets import build_config
 from rnnkit.runs.launcher import process_start_time
 from rnnkit.worker.execute import execute
+from tests.waits import patience, wait_until
 
 # small but slow enough that a run is still mid-epoch when the test acts on it
 SLOW = {"task": {"sequence_length": 60, "num_samples": 3000}, "model": {"hidden_size": 32},
         "train": {"epochs": 3, "batch_size": 16, "log_every_steps": 5, "num_threads": 1}}
 
 
-def wait_for(condition, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+def wait_for(condition, timeout=120.0, what="condition"):
+    """`condition()` once true; `timeout` is for an idle machine (scaled by RNNKIT_TEST_TIME_FACTOR)."""
+    return wait_until(condition, timeout, what)
 
 
-def test_launch_returns_at_once_and_the_process_completes_the_run(store):
+def test_launch_returns_at_once_and_the_process_completes_the_run(store, tmp_path, monkeypatch):
+    """launch() returns while the worker is still held at its first line (a sitecustomize that waits
+    for a gate file the test opens only after launch() returned), so it cannot have waited for it."""
+    gate, hold = tmp_path / "gate", tmp_path / "hold"
+    hold.mkdir()
+    (hold / "sitecustomize.py").write_text(  # bounded: a launch() that waited would end, then fail below
+        f"import os, time\ndeadline = time.monotonic() + {patience(120)}\n"
+        f"while not os.path.exists({str(gate)!r}) and time.monotonic() < deadline:\n    time.sleep(0.05)\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(hold), os.environ.get("PYTHONPATH")])))
     config = build_config("recall", None, {"task": {"sequence_length": 10, "num_samples": 200},
                                            "train": {"epochs": 2, "batch_size": 32}})
     run = store.create(config)
-    started = time.monotonic()
     store.launcher.launch([run])
-    assert time.monotonic() - started < 2.0
+    held = run.worker()["pid"]
+    assert os.path.exists(f"/proc/{held}") and run.status()["state"] != "completed"  # returned, worker held
+    gate.write_text("go")
     wait_for(lambda: run.status()["state"] == "completed", what="completion")
     assert {path.name for path in run.path.iterdir()} >= {"config.json", "status.json", "metrics.jsonl",
                                                           "best.pt", "last.pt", "train.log"}
@@ -56,9 +62,9 @@ def test_stop_request_ends_the_run_within_a_batch_and_keeps_checkpoints(store):
     run = store.create(build_config("recall", None, SLOW))
     store.launcher.launch([run])
     wait_for(lambda: any(r["epoch"] == 2 for r in run.metrics("step")), what="epoch 2 to start")
-    steps_before = len(run.metrics("step"))
     store.stop(run.run_id)
-    wait_for(lambda: run.status()["state"] == "stopped", timeout=20, what="stopped")
+    steps_before = len(run.metrics("step"))  # counted after the request: a busy test process may lag the worker
+    wait_for(lambda: run.status()["state"] == "stopped", timeout=60, what="stopped")
     assert len(run.metrics("step")) <= steps_before + 1  # at most the log point of the current batch
     assert run.best_path.exists() and run.last_path.exists()
     assert run.metrics("test") == []  # a user stop skips the test pass
@@ -70,7 +76,7 @@ def test_kill_minus_9_is_reported_interrupted_and_resume_finishes_without_duplic
     wait_for(lambda: any(r["epoch"] == 2 for r in run.metrics("step")), what="epoch 2 to start")
     pid = run.raw_status()["pid"]
     os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: run.status()["state"] == "interrupted", timeout=10, what="interrupted")
+    wait_for(lambda: run.status()["state"] == "interrupted", timeout=30, what="interrupted")
     assert run.raw_status()["state"] == "running"  # the file still says running ...
     assert "gone" in run.status()["error"]  # ... the store knows better
 
@@ -94,7 +100,7 @@ def test_sigterm_is_a_stop_request(store, signal_name):
     store.launcher.launch([run])
     wait_for(lambda: run.metrics("step"), what="first step")
     os.kill(run.raw_status()["pid"], getattr(signal, signal_name))
-    wait_for(lambda: run.status()["state"] == "stopped", timeout=20, what="stopped")
+    wait_for(lambda: run.status()["state"] == "stopped", timeout=60, what="stopped")
 
 
 def _status_of(run, process, **identity):
@@ -116,9 +122,9 @@ def _sleeper(tmp_path, token=None, folder="plain"):
     environment = {name: value for name, value in os.environ.items() if name != "RNNKIT_WORKER_TOKEN"}
     if token:
         environment["RNNKIT_WORKER_TOKEN"] = token
-    process = subprocess.Popen([str(python), "-c", "import time; time.sleep(60)"], env=environment,
+    process = subprocess.Popen([str(python), "-c", f"import time; time.sleep({patience(600)})"], env=environment,
                                cwd=python.parent)
-    wait_for(lambda: process_start_time(process.pid) is not None, what="the sleeper to start")
+    wait_for(lambda: process_start_time(process.pid) is not None, timeout=30, what="the sleeper to start")
     return process
 
 
@@ -131,7 +137,7 @@ def test_stop_never_signals_a_python_from_a_folder_named_rnnkit(store, tmp_path)
         for identity in ({}, {"token": "not-its-token"}):  # pid and start time right, no token / another's
             _status_of(run, bystander, **identity)
             store.stop(run.run_id)
-            time.sleep(0.3)
+            time.sleep(patience(0.3))  # a signal, had one been sent, would have ended it by now
             assert bystander.poll() is None  # still alive: nothing was signalled
             run.clear_stop_request()
     finally:
@@ -147,12 +153,12 @@ def test_stop_signals_the_process_that_proves_it_is_our_worker(store, tmp_path):
     try:
         _status_of(run, other, token=token)  # the token is right, the process is not the one carrying it
         store.stop(run.run_id)
-        time.sleep(0.3)
+        time.sleep(patience(0.3))
         assert other.poll() is None
         run.clear_stop_request()
         _status_of(run, worker, token=token)
         store.stop(run.run_id)
-        assert worker.wait(timeout=30) == -signal.SIGTERM
+        assert worker.wait(timeout=patience(60)) == -signal.SIGTERM
     finally:
         for process in (other, worker):
             process.kill()
@@ -186,14 +192,16 @@ def test_a_forked_group_child_records_its_own_identity_with_the_launchers_token(
               "parent = process_identity()\n"
               "if os.fork() == 0:\n"
               "    print(json.dumps({'parent': parent, 'child': process_identity()}), flush=True)\n"
-              "    time.sleep(60)\n"
+              f"    time.sleep({patience(600)})\n"
               "    os._exit(0)\n"
-              "time.sleep(60)\n")
+              f"time.sleep({patience(600)})\n")
     token = secrets.token_hex(16)
     environment = {**os.environ, "RNNKIT_WORKER_TOKEN": token, "PYTHONPATH": str(Path(__file__).parent.parent)}
     launcher = subprocess.Popen([sys.executable, "-c", script], env=environment, stdout=subprocess.PIPE,
                                 start_new_session=True, text=True)
     try:
+        ready, _, _ = select.select([launcher.stdout], [], [], patience(60))  # bounded: never hang on it
+        assert ready, "the forked child printed nothing"
         identities = json.loads(launcher.stdout.readline())
         parent, child = identities["parent"], identities["child"]
         assert child["token"] == parent["token"] == token and child["pid"] != parent["pid"]

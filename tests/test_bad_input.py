@@ -19,6 +19,7 @@ from rnnkit.runs.store import RunStore
 from rnnkit.ui.safe import plain
 from rnnkit.worker.execute import execute
 from tests.apptest import page
+from tests.waits import patience
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "root:*:20228:0:99999:7:::\nalice:$6$hunter2hash:20228:0:99999:7:::\n"
@@ -71,7 +72,7 @@ def test_an_error_in_the_live_view_renders_markdown_as_text(app_env):
 def test_stop_never_signals_a_process_that_is_not_our_worker(tmp_path):
     store = RunStore(tmp_path)
     run = store.create(build_config("recall", None, {"task": {"sequence_length": 8, "num_samples": 100}}))
-    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    bystander = subprocess.Popen([sys.executable, "-c", f"import time; time.sleep({patience(600)})"])
     try:
         import socket
 
@@ -79,7 +80,7 @@ def test_stop_never_signals_a_process_that_is_not_our_worker(tmp_path):
                          {"pid": bystander.pid, "start_time": process_start_time(bystander.pid)}):  # not rnnkit
             run.write_status("running", host=socket.gethostname(), **identity)
             store.stop(run.run_id)
-            time.sleep(0.3)
+            time.sleep(patience(0.3))  # a signal, had one been sent, would have ended it by now
             assert bystander.poll() is None  # still alive: nothing was signalled
             assert run.stop_requested()  # the file asks the real worker, if any, to stop
             run.clear_stop_request()

@@ -149,7 +149,7 @@ def test_log_out_forgets_the_user(tmp_path, monkeypatch):
 
 
 # ------------------------------------------------------------------------- a million metrics lines
-def test_a_million_line_metrics_file_renders_compare_within_3_seconds(tmp_path, monkeypatch):
+def test_a_million_line_metrics_file_renders_compare_reading_a_bounded_part(tmp_path, monkeypatch):
     monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path))
     store = RunStore(tmp_path)
     run = store.create(build_config("recall", None, TINY, group="big"))

@@ -17,7 +17,7 @@ from rnnkit.runs.store import RunStore
 from rnnkit.worker.callbacks import ConsoleProgress
 from rnnkit.worker.execute import execute
 from tests import fixtures
-from tests.apptest import page
+from tests.apptest import TIMEOUT, page
 
 ROOT = Path(__file__).resolve().parent.parent
 QUIET = {"stream": io.StringIO(), "install_signals": False}
@@ -47,7 +47,7 @@ def test_projector_mode_folds_the_setup_and_enlarges_the_page(app_env):
     assert not app.title  # the screen goes to the running group
     assert app.expander[0].label.startswith("Setup")
     assert any("<style>" in element.proto.body for element in app.markdown) is False  # CSS comes from app.py
-    full = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    full = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     full.session_state["app_projector"] = True
     full.run()
     assert any("font-size: 20px" in element.proto.body for element in full.markdown)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from rnnkit.cli.main import main
+from tests.waits import patience
 
 SUBCOMMANDS = ["train", "runs", "stop", "resume", "eval", "predict", "presets"]
 
@@ -16,7 +17,7 @@ def rnnkit(*args, checkpoints=None):
     command = [sys.executable, "-m", "rnnkit", *args]
     if checkpoints is not None:
         command += ["--checkpoints-dir", str(checkpoints)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+    return subprocess.run(command, capture_output=True, text=True, timeout=patience(300))
 
 
 @pytest.mark.parametrize("subcommand", SUBCOMMANDS)
@@ -128,7 +129,7 @@ def test_a_sweep_without_arch_keeps_the_presets_architecture(tmp_path, monkeypat
 def _imported_modules(*args):
     """The modules `python -X importtime -m rnnkit ARGS` imports (importtime writes one line each to stderr)."""
     result = subprocess.run([sys.executable, "-X", "importtime", "-m", "rnnkit", *args], capture_output=True,
-                            text=True, timeout=300)
+                            text=True, timeout=patience(300))
     assert result.returncode == 0, result.stderr[-2000:]
     return {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
 
@@ -203,6 +204,6 @@ def test_report_writes_html_where_streamlit_is_not_installed(tmp_path, capsys):
     main(["runs", "--json", "--checkpoints-dir", str(tmp_path)])
     run_id = json.loads(capsys.readouterr().out)[0]["run_id"]
     result = subprocess.run([sys.executable, "-c", HIDE_STREAMLIT, "report", run_id, "--html", str(tmp_path / "r.html"),
-                             "--checkpoints-dir", str(tmp_path)], capture_output=True, text=True, timeout=300)
+                             "--checkpoints-dir", str(tmp_path)], capture_output=True, text=True, timeout=patience(300))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "<html" in (tmp_path / "r.html").read_text(encoding="utf-8").lower()

@@ -28,6 +28,7 @@ from rnnkit.runs.store import RunStore
 from rnnkit.training.engine import Trainer
 from rnnkit.worker.execute import execute
 from tests.apptest import page
+from tests.waits import patience
 
 ROOT = Path(__file__).resolve().parent.parent
 QUIET = {"stream": io.StringIO(), "install_signals": False}
@@ -342,7 +343,7 @@ def test_the_html_report_needs_no_streamlit(app_env, tmp_path):
               "try:\n    import streamlit\nexcept ImportError:\n    print('no streamlit')\n")
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hidden), str(ROOT)])}
     result = subprocess.run([sys.executable, "-c", script, str(app_env.root), str(target)], cwd=tmp_path,
-                            env=environment, capture_output=True, text=True, timeout=300)
+                            env=environment, capture_output=True, text=True, timeout=patience(300))
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "no streamlit"
     document = target.read_text(encoding="utf-8")

@@ -25,6 +25,7 @@ from rnnkit.runs.limits import Limits
 from rnnkit.runs.store import RunError, RunStore
 from rnnkit.worker.execute import execute
 from tests.apptest import page
+from tests.waits import patience
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKER = "hunter2-MARKER"  # put inside hostile files: no message may repeat it
@@ -164,7 +165,7 @@ def test_the_cli_lists_every_hostile_run_by_id_and_the_good_one(hostile_store, c
 
 def test_python_m_rnnkit_runs_prints_a_table_not_a_traceback(hostile_store):
     done = subprocess.run([sys.executable, "-m", "rnnkit", "runs", "--checkpoints-dir", str(hostile_store.root)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+                          capture_output=True, text=True, cwd=ROOT, timeout=patience(120))
     assert done.returncode == 0, done.stderr
     assert "hostile-config-nested" in done.stdout and "good" in done.stdout and not done.stderr
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import grimp
 import pytest
 
+from tests.waits import patience
+
 ROOT = Path(__file__).resolve().parent.parent
 MAX_LINES = 300
 
@@ -62,7 +64,7 @@ def test_the_package_has_no_import_cycle():
 
 def test_the_layer_contracts_hold():
     result = subprocess.run(["lint-imports"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+                            cwd=ROOT, capture_output=True, text=True, timeout=patience(600))
     assert result.returncode == 0, result.stdout[-4000:]
     assert "BROKEN" not in result.stdout and " KEPT" in result.stdout
 
@@ -72,8 +74,8 @@ def test_the_layer_contracts_hold():
 def test_the_light_layers_import_neither_torch_nor_streamlit(module):
     script = (f"import sys, {module}\n"
               "print(sorted(name for name in ('torch', 'streamlit') if name in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
+                            timeout=patience(300), env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "[]", f"import {module} loads {result.stdout.strip()}"
 

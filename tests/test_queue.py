@@ -1,20 +1,22 @@
 """The fair queue: groups are admitted whole, first come first served, within the capacity and each
 student's caps; waiting groups are files, so nothing is lost when a process dies; a worker that
 finishes starts the next group itself."""
+import concurrent.futures
 import json
 import os
-import time
 
 import pytest
 from filelock import FileLock
 
 from rnnkit.data.presets import build_config
+from rnnkit.runs import queue as queue_module
 from rnnkit.runs.access import User
 from rnnkit.runs.limits import Limits, QueueFull, default_capacity
 from rnnkit.runs.queue import Queue
 from rnnkit.runs.store import RunError, RunStore, delete_run
 from tests.apptest import page
 from tests.test_access import roster_settings
+from tests.waits import patience, wait_until
 
 ALICE, BOB, TEACHER = User("alice", "student"), User("bob", "student"), User("ms-zhang", "teacher")
 TINY = {"task": {"sequence_length": 8, "num_samples": 100}, "train": {"epochs": 1, "batch_size": 16}}
@@ -160,16 +162,19 @@ def test_stopping_or_deleting_a_waiting_run_takes_it_out_of_the_queue(tmp_path):
     assert store.queue.entries() == []
 
 
-def test_a_dispatcher_that_finds_the_lock_taken_returns_at_once(tmp_path):
+def test_a_dispatcher_that_finds_the_lock_taken_returns_at_once(tmp_path, monkeypatch):
+    """It does not wait for the lock at all: with the lock held for as long as the test lasts (and the
+    queue's lock wait made endless), dispatch() still returns, with 0 launched."""
+    monkeypatch.setattr(queue_module, "LOCK_WAIT_SECONDS", 10**6)  # a dispatcher that waited would hang
     launcher = RecordingLauncher()
     store = RunStore(tmp_path, launcher, limits=Limits(capacity=1))
     store.start(configs(1, "g1"))
     store.start(configs(1, "g2"))
     finish(store, launcher.launched[0])
-    with FileLock(str(tmp_path / ".queue" / "lock")):  # another process is dispatching
-        started = time.monotonic()
-        assert Queue(tmp_path, launcher).dispatch() == 0
-        assert time.monotonic() - started < 1.0
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # in a thread, so the test can stop waiting
+        with FileLock(str(tmp_path / ".queue" / "lock")):  # another process is dispatching
+            launched = pool.submit(Queue(tmp_path, launcher).dispatch)
+            assert launched.result(timeout=patience(60)) == 0  # bounded: a waiting dispatcher fails here
     assert Queue(tmp_path, launcher).dispatch() == 1
 
 
@@ -205,9 +210,7 @@ def test_a_worker_that_finishes_starts_the_next_waiting_group(tmp_path, monkeypa
     first = store.start([tiny])[0]
     second = store.start([tiny])[0]
     assert store.queue.positions() == {second.run_id: 1}
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and second.status()["state"] != "completed":
-        time.sleep(0.2)
+    wait_until(lambda: not second.is_active(), 180, "the second group to start after the first and end")
     assert first.status()["state"] == "completed" and second.status()["state"] == "completed"
     assert second.raw_status()["started_at"] >= first.raw_status()["finished_at"] - 0.5
 
@@ -222,7 +225,8 @@ def test_the_live_view_shows_a_waiting_groups_position(tmp_path, monkeypatch):
     app.run()
     assert not app.exception, [e.value for e in app.exception]
     texts = [element.proto.text for element in app.get("progress")]
-    assert texts == ["waiting in the queue · position 1"] * 2
+    assert all(text.startswith("queued: next in line, 1 run(s) ahead use the 1 slot(s)") for text in texts), texts
+    assert len(texts) == 2
     assert "This group waits for its turn" in app.info[0].value
 
 

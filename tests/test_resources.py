@@ -29,6 +29,7 @@ from rnnkit.worker.callbacks import TimeLimit
 from rnnkit.worker.execute import execute
 from rnnkit.worker.limits import out_of_memory_message
 from tests import fixtures
+from tests.waits import patience
 
 ROOT = Path(__file__).resolve().parent.parent
 GB = 10**9
@@ -260,8 +261,8 @@ WORKER = textwrap.dedent('''
 def _worker(tmp_path, allowance: int, overrides: dict) -> dict:
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", WORKER, str(tmp_path / "checkpoints"), str(allowance),
-                           json.dumps(overrides)], capture_output=True, text=True, timeout=600, env=environment,
-                          cwd=ROOT)
+                           json.dumps(overrides)], capture_output=True, text=True, timeout=patience(600),
+                          env=environment, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -13,6 +13,7 @@ from rnnkit.analysis import robust, robust_evp, robust_html, robust_tasks
 from rnnkit.data.presets import build_config, seeded
 from rnnkit.data.tasks import get_task
 from rnnkit.runs.store import RunStore
+from tests.apptest import TIMEOUT
 
 # rliable.library cannot be imported beside pandas 3 (rliable 1.2 wants arch < 8, and arch 7.2 fails under
 # pandas 3), so its numbers were taken once with pandas 2.3.3 + arch 7.2.0 + rliable 1.2.0:
@@ -284,7 +285,7 @@ evp_section([run for run in runs if run.config().task.name == "names"], key="tes
 
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_compares_sections_render_on_a_group_with_seeds_and_on_two_tasks(two_tasks, language):
-    app = AppTest.from_string(SECTIONS.format(root=str(two_tasks.root)), default_timeout=120)
+    app = AppTest.from_string(SECTIONS.format(root=str(two_tasks.root)), default_timeout=TIMEOUT)
     app.session_state["app_language"] = language
     app.run()
     assert not app.exception, [error.value for error in app.exception]
@@ -303,7 +304,7 @@ def test_one_task_says_what_is_missing(two_tasks):
     recall_only = "[run for run in runs if run.config().task.name == 'recall']"
     script = SECTIONS.format(root=str(two_tasks.root)).replace("across_tasks_section(runs,",
                                                                 f"across_tasks_section({recall_only},")
-    app = AppTest.from_string(script, default_timeout=120).run()
+    app = AppTest.from_string(script, default_timeout=TIMEOUT).run()
     assert not app.exception
     assert any("at least 2 architectures on at least 2 tasks" in info.value for info in app.info)
 

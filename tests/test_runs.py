@@ -9,6 +9,7 @@ from rnnkit.config.run import RunConfig
 from rnnkit.data.presets import build_config
 from rnnkit.model.catalog import check_model_config
 from rnnkit.runs.store import RunError, RunStore, validate_run_id
+from tests.waits import patience
 
 
 @pytest.mark.parametrize("bad", ["../x", "/etc/passwd", "a/b", "..", "a..b", "", ".hidden", "x" * 200, "a b", "a\\b"])
@@ -110,7 +111,8 @@ def test_records_missing_what_their_kind_needs_are_skipped(store):
 
 def test_a_running_status_whose_process_is_gone_reads_interrupted(store):
     run = store.create(build_config("recall", "quick"))
-    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                              timeout=patience(60))
     import socket
 
     run.write_status("running", pid=int(finished.stdout), host=socket.gethostname(), start_time=None)
