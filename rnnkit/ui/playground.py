@@ -16,7 +16,7 @@ import torch
 from rnnkit.analysis.inference import Predictor
 from rnnkit.core.metrics import metric_title
 from rnnkit.data.inputs import read_example, read_text
-from rnnkit.data.tasks.poems import DEFAULT_TEMPERATURE, as_lines, check_poem, line_lengths
+from rnnkit.data.tasks.poems import DEFAULT_TEMPERATURE, as_lines, poem_problem
 from rnnkit.ui import charts, safe
 from rnnkit.ui.i18n import _
 from rnnkit.ui.inside.attributions import show_attributions
@@ -102,15 +102,17 @@ def forecast(predictor: Predictor) -> None:
 
 
 def poem_verdict(poem: str, line_length: int) -> tuple[bool, str]:
-    """(well formed?, why not, in the session's language): 4 lines of n characters, ， 。 ， 。"""
-    if check_poem(poem, line_length)[0]:
+    """(well formed?, why not, in the session's language): 4 lines of n Chinese characters, ， 。 ， 。"""
+    problem = poem_problem(poem, line_length)
+    if problem is None:
         return True, _("well formed")
-    lengths = line_lengths(poem)
-    if len(lengths) != 4:
-        return False, _("{count} lines instead of 4").format(count=len(lengths))
-    if any(length != line_length for length in lengths):
-        return False, _("line lengths {lengths}, expected {n} each").format(lengths=lengths, n=line_length)
-    return False, _("punctuation is not ， 。 ， 。")
+    what, details = problem
+    return False, {
+        "characters": _("characters that are not Chinese: {characters}"),
+        "lines": _("{count} lines instead of 4"),
+        "lengths": _("line lengths {lengths}, expected {n} each"),
+        "punctuation": _("punctuation is not ， 。 ， 。"),
+    }[what].format(n=line_length, **details)
 
 
 def poems(predictor: Predictor) -> None:

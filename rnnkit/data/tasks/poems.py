@@ -12,12 +12,14 @@ model is effectively choosing between.
 
 Generation: sampling with temperature and top-k from a starting phrase, optionally as an acrostic
 (藏头诗: line i starts with the i-th given character). `check_poem` says whether a sample is a
-well-formed quatrain: 4 lines of n characters, punctuated ， 。 ， 。 . Free sampling is what the
-quality benchmark measures; `enforce_form` places the punctuation by rule instead.
+well-formed quatrain: 4 lines of n Chinese characters (not the corpus's □ for a lost one), punctuated
+， 。 ， 。 . Free sampling is what the quality benchmark measures; `enforce_form` places the
+punctuation by rule instead.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,18 +112,48 @@ def line_lengths(poem: str) -> list[int]:
     return [len(part) for part in re.split(r"[，。、；：？！,.;:?!]", poem) if part]
 
 
-def check_poem(poem: str, line_length: int) -> tuple[bool, str]:
-    """(well formed?, why not): 4 lines of `line_length` characters, punctuated ， 。 ， 。"""
+def not_chinese(poem: str) -> list[str]:
+    """The characters of `poem` that are neither Chinese characters nor punctuation, in order of first
+    appearance: the corpus's boxes for lost characters (□ ○), the replacement character U+FFFD, letters."""
+    return list(dict.fromkeys(ch for ch in poem if ch not in PUNCTUATION and not is_chinese_character(ch)))
+
+
+def is_chinese_character(character: str) -> bool:
+    """A CJK ideograph (every block, the compatibility ones included) or 〇, the ideographic zero."""
+    return character == "〇" or unicodedata.name(character, "").startswith(("CJK UNIFIED IDEOGRAPH",
+                                                                           "CJK COMPATIBILITY IDEOGRAPH"))
+
+
+def poem_problem(poem: str, line_length: int) -> tuple[str, dict] | None:
+    """What keeps `poem` from being a well-formed quatrain, as (what, details), or None when it is one:
+    4 lines of `line_length` Chinese characters, punctuated ， 。 ， 。. `what` is "characters" (details:
+    `characters`, those that are not Chinese), "lines" (`count`), "lengths" (`lengths`) or "punctuation"."""
+    strange = not_chinese(poem)
+    if strange:
+        return "characters", {"characters": " ".join(strange)}
     expected = "".join(("X" * line_length) + mark for mark in (COMMA, PERIOD, COMMA, PERIOD))
-    shape = "".join(ch if ch in PUNCTUATION else "X" for ch in poem)
-    if shape == expected:
-        return True, "well formed"
+    if "".join(ch if ch in PUNCTUATION else "X" for ch in poem) == expected:
+        return None
     lengths = line_lengths(poem)
     if len(lengths) != 4:
-        return False, f"{len(lengths)} lines instead of 4"
+        return "lines", {"count": len(lengths)}
     if any(length != line_length for length in lengths):
-        return False, f"line lengths {lengths}, expected {line_length} each"
-    return False, "punctuation is not ， 。 ， 。"
+        return "lengths", {"lengths": lengths}
+    return "punctuation", {}
+
+
+def check_poem(poem: str, line_length: int) -> tuple[bool, str]:
+    """(well formed?, why not): 4 lines of `line_length` Chinese characters, punctuated ， 。 ， 。"""
+    problem = poem_problem(poem, line_length)
+    if problem is None:
+        return True, "well formed"
+    what, details = problem
+    return False, {
+        "characters": "characters that are not Chinese: {characters}",
+        "lines": "{count} lines instead of 4",
+        "lengths": "line lengths {lengths}, expected {n} each",
+        "punctuation": "punctuation is not ， 。 ， 。",
+    }[what].format(n=line_length, **details)
 
 
 @dataclass(frozen=True)
