@@ -105,6 +105,11 @@ class _Looks:
 _LOOKS = _Looks()
 
 
+def has_proc() -> bool:
+    """Whether processes can be read from /proc (Linux); else the load average stands in."""
+    return Path("/proc/self/stat").exists()
+
+
 def current_load(training_runs: int = 0) -> MachineLoad:
     """How busy the machine is now (see the module's docstring). `training_runs` is used only without /proc:
     the load average counts our runs too."""

@@ -86,6 +86,27 @@ class Queue:
         return {run_id: index for index, (_path, entry) in enumerate(self.entries(), start=1)
                 for run_id in entry["runs"]}
 
+    def places(self) -> dict[str, dict[str, Any]]:
+        """run id -> what its waiting group waits for, as the dispatcher sees it: `position` (1 = starts next),
+        the runs `training` now and the `capacity` they fill (the slots), and `owner_busy`: its owner already
+        has as many groups training as a student may (it waits for those, whatever room there is)."""
+        entries = self.entries()
+        if not entries:
+            return {}
+        training = self._training({run_id for _path, entry in entries for run_id in entry["runs"]})
+        running_groups: dict[str, set[str]] = defaultdict(set)
+        for run in training:
+            running_groups[run.owner()].add(_group_of(run) or run.run_id)
+        places = {}
+        for position, (_path, entry) in enumerate(entries, start=1):
+            max_running = entry["limits"].get("max_running")
+            owner_busy = max_running is not None and \
+                len(running_groups[entry["owner"]] - {entry["group"]}) >= max_running
+            place = {"position": position, "training": len(training),
+                     "capacity": Limits.capacity_of(entry["limits"]), "owner_busy": owner_busy}
+            places.update({run_id: place for run_id in entry["runs"]})
+        return places
+
     def _training(self, waiting: set[str]) -> list[Run]:
         """Runs that hold a share of the machine: queued-and-admitted or running, process alive."""
         if not self.root.is_dir():

@@ -4,7 +4,7 @@
     ui/auth.py       classroom mode: who is logged in, the login form
     ui/i18n.py       the translation function `_()` (the session's language)
     ui/safe.py       user text as plain text; ui/style.py projector mode
-    ui/status.py     training device, where each task's data is
+    ui/status.py     training device, where each task's data is, the Train page's busy-machine line
     ui/form.py       the Train page's hyperparameter form, generated from the option declarations
     ui/upload.py     file widgets (a CSV upload saved on the server)
     ui/launch.py     Start: one background run per architecture, as one group
@@ -26,8 +26,9 @@ from rnnkit.ui.labels import group_options, run_choices
 from rnnkit.ui.launch import start_runs, start_sweep
 from rnnkit.ui.live import live_view
 from rnnkit.ui.session import demo_store, require_entry_point, store
-from rnnkit.ui.status import cluster_summary, data_status, device_summary, task_title
+from rnnkit.ui.status import cluster_summary, data_status, device_summary, load_warning, task_title
 
 __all__ = ["safe", "style", "require_entry_point", "store", "demo_store", "apply_preset", "hyperparameter_form",
            "start_runs", "start_sweep", "apply_shared_link", "share_query", "group_options", "live_view",
-           "metric_charts", "run_choices", "data_status", "device_summary", "cluster_summary", "task_title"]
+           "metric_charts", "run_choices", "data_status", "device_summary", "cluster_summary", "task_title",
+           "load_warning"]

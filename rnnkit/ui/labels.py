@@ -8,7 +8,7 @@ from rnnkit.analysis import reports
 from rnnkit.analysis.figures import FRACTION_METRICS
 from rnnkit.config.run import RunConfig
 from rnnkit.runs.store import Run, RunError
-from rnnkit.ui.i18n import _
+from rnnkit.ui.i18n import _, language
 from rnnkit.ui.session import store
 
 
@@ -29,6 +29,14 @@ def state_word(state: str) -> str:
     words = {"queued": _("queued"), "running": _("running"), "completed": _("completed"), "failed": _("failed"),
              "stopped": _("stopped"), "interrupted": _("interrupted")}
     return words.get(state, state)
+
+
+def ordinal(number: int) -> str:
+    """'3rd' in English; the number itself where the sentence around it says the rest (Chinese: 第 3 位)."""
+    if language() != "en":
+        return str(number)
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
 
 
 def group_options() -> list[str]:

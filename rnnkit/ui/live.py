@@ -12,16 +12,18 @@ import streamlit as st
 from rnnkit.analysis import frames, reports, seeds
 from rnnkit.analysis.figures import FRACTION_METRICS, baseline_name
 from rnnkit.analysis.stats import summarise
+from rnnkit.core import settings
 from rnnkit.core.metrics import higher_is_better, metric_title
 from rnnkit.model.cells import cell_names
 from rnnkit.model.jobs import get_job
 from rnnkit.runs.access import may_change
 from rnnkit.runs.limits import QueueFull, queue_full_message
+from rnnkit.runs.machine import current_load
 from rnnkit.runs.store import Run, RunError
 from rnnkit.ui import safe
 from rnnkit.ui.curves import confusion_panel, job_of, metric_charts
 from rnnkit.ui.i18n import _, language
-from rnnkit.ui.labels import format_score, format_seconds, state_word
+from rnnkit.ui.labels import format_score, format_seconds, ordinal, state_word
 from rnnkit.ui.session import store
 
 LIVE_REFRESH_SECONDS = 2.0
@@ -30,10 +32,43 @@ QUEUED_REFRESH_SECONDS = 5.0
 
 
 def progress_text(status: dict) -> str:
-    """One line for a run's progress bar, in the session's language."""
+    """One line for a run's progress bar, in the session's language: where it stands, and while it waits or
+    starts, what for (its place in the queue, the libraries loading, a machine other programs keep busy).
+    `status` is `reports.progress` with `queue_place` (`Queue.places`), `launched` (a process was started
+    for it) and `machine` (`rnnkit.runs.machine.MachineLoad`) added where known."""
+    text = _state_text(status)
+    machine = status.get("machine")
+    if machine is not None and machine.busy and status["state"] in ("queued", "running"):
+        text += " · " + machine_busy_text(machine)
+    return text
+
+
+def waiting_text(place: dict) -> str:
+    """'queued: 3rd in line, 2 runs ahead use the 2 slots' (or what else the group waits for)."""
+    if place.get("owner_busy"):
+        return _("queued: waits until its owner's group in training ends ({place} in line)").format(
+            place=ordinal(place["position"]))
+    if place["position"] == 1:
+        return _("queued: next in line, {training} run(s) ahead use the {capacity} slot(s)").format(
+            training=place["training"], capacity=place["capacity"])
+    return _("queued: {place} in line, {training} run(s) ahead use the {capacity} slot(s)").format(
+        place=ordinal(place["position"]), training=place["training"], capacity=place["capacity"])
+
+
+def machine_busy_text(machine) -> str:
+    """'the machine is busy: 3 other programs use the cores'."""
+    if machine.other_programs:
+        return _("the machine is busy: {count} other program(s) use the cores").format(count=machine.other_programs)
+    return _("the machine is busy: other programs use {used:.1f} of its {cores} cores").format(
+        used=machine.other_cores, cores=machine.cores)
+
+
+def _state_text(status: dict) -> str:
     state = state_word(status["state"])
-    if status["state"] == "queued" and status.get("queue_position"):
-        return _("waiting in the queue · position {position}").format(position=status["queue_position"])
+    if status["state"] == "queued" and status.get("queue_place"):
+        return waiting_text(status["queue_place"])
+    if status["state"] == "queued" and status.get("launched") and not status["phase"]:
+        return _("starting (loading libraries)")  # launched; the process imports torch before its first record
     if status["state"] in ("running", "queued") and status["phase"] == "loading data":
         return _("loading data")
     if status["state"] == "running" and status["step"] is not None:
@@ -64,10 +99,13 @@ def _ordered(runs: list[Run]) -> list[Run]:
 def run_rows(runs: list[Run], key: str) -> None:
     """Per run: name, progress bar with epoch/step/ETA (the test score once done), Stop or Resume."""
     run_store = store()  # one store (and one look at who is logged in) for all rows
-    positions = run_store.queue.positions()
+    places = run_store.queue.places()
+    statuses = {run.run_id: reports.progress(run) for run in runs}
+    active = [run_id for run_id, status in statuses.items() if status["state"] in ("queued", "running")]
+    machine = current_load(len(active)) if active and not settings.ray_address() else None  # a cluster: not here
     for run in runs:
-        status = reports.progress(run)
-        status["queue_position"] = positions.get(run.run_id)
+        status = statuses[run.run_id]
+        status.update(queue_place=places.get(run.run_id), launched=bool(run.worker()), machine=machine)
         name, bar, action = st.columns([2, 6, 1.3])
         name.markdown(f"<span style='color:{frames.run_colour(run)}'>●</span> **{reports.run_label(run)}**",
                       unsafe_allow_html=True, help=run.run_id)

@@ -1,4 +1,5 @@
-"""What the Home page reports: the device training will use, and where each task's data is."""
+"""What the Home page reports: the device training will use, and where each task's data is; and the Train
+page's warning when other programs keep this machine busy."""
 from __future__ import annotations
 
 import os
@@ -6,8 +7,11 @@ import platform
 
 import streamlit as st
 
+from rnnkit.core import settings
 from rnnkit.data.tasks import get_task, task_names
+from rnnkit.runs import machine
 from rnnkit.ui.i18n import _
+from rnnkit.ui.session import store
 
 
 def device_summary() -> str:
@@ -27,6 +31,34 @@ def _device() -> dict:
         return {"kind": "gpu", "name": "Apple GPU (MPS)"}
     return {"kind": "cpu", "name": platform.processor() or platform.machine(), "cores": os.cpu_count(),
             "threads": torch.get_num_threads()}
+
+
+def load_warning() -> None:
+    """One line when other programs keep this machine's cores busy (`rnnkit.runs.machine`), so a lesson's runs
+    train slowly here; nothing on a cluster (runs train on its nodes) or an idle machine."""
+    if settings.ray_address():
+        return
+    training = 0 if machine.has_proc() else _training_runs()  # without /proc the load average counts our runs
+    load = machine.current_load(training)
+    if not load.busy:
+        return
+    text = _("This machine is busy: other programs use {used:.1f} of its {cores} cores, so training is slower "
+             "than usual.").format(used=load.other_cores, cores=load.cores)
+    try:
+        nice = settings.worker_nice()
+    except ValueError:
+        nice = 0
+    if nice:
+        text += " " + _("Runs train at low priority (nice {nice}), after those programs; RNNKIT_WORKER_NICE=0 "
+                        "gives them an equal share (docs/settings.md).").format(nice=nice)
+    st.warning(text, icon=":material/speed:")
+
+
+def _training_runs() -> int:
+    try:
+        return store().queue.summary()["training_runs"]
+    except ValueError:  # a bad RNNKIT_QUEUE_CAPACITY: the live view says so
+        return 0
 
 
 def cluster_summary() -> str | None:

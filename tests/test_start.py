@@ -1,0 +1,172 @@
+"""A start that explains itself, and names people read (issue 24, items 5 and 6): each run's row says what it
+waits for (its place in the queue, the libraries loading, a machine other programs keep busy), Train warns
+when the machine is busy, the workers' nice value is a setting; groups read "recall · rnn/lstm/gru · 08:01"
+(editable by their owner or a teacher) wherever a group is shown, and the rows of a seeds group say their seed.
+"""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from rnnkit.core import settings
+from rnnkit.runs import machine
+from rnnkit.runs.launcher import LocalLauncher
+from rnnkit.runs.limits import Limits
+from rnnkit.runs.store import RunStore
+from rnnkit.ui.labels import ordinal
+from rnnkit.ui.live import progress_text
+from tests.apptest import page
+from tests.test_access import roster_settings
+from tests.test_queue import ALICE, BOB, RecordingLauncher, configs
+
+BUSY = machine.MachineLoad(cores=2, other_cores=1.8, other_programs=3)
+IDLE = machine.MachineLoad(cores=2, other_cores=0.1, other_programs=0)
+
+
+# ------------------------------------------------------------------------- the nice value, a setting
+def test_the_workers_nice_value_is_a_setting_with_a_clear_error(monkeypatch):
+    monkeypatch.delenv("RNNKIT_WORKER_NICE", raising=False)
+    assert settings.worker_nice() == 10
+    monkeypatch.setenv("RNNKIT_WORKER_NICE", " 0 ")
+    assert settings.worker_nice() == 0
+    assert "RNNKIT_WORKER_NICE" in settings.NAMES
+    for bad in ("low", "20", "-1", "2.5"):
+        monkeypatch.setenv("RNNKIT_WORKER_NICE", bad)
+        with pytest.raises(ValueError, match="RNNKIT_WORKER_NICE"):
+            settings.worker_nice()
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="no nice on this system")
+@pytest.mark.parametrize("setting", ["0", "15"])
+def test_a_worker_lowers_its_priority_by_the_setting_only(setting):
+    """0 leaves a worker at the priority it was started with; 15 puts it at 15 (never lower than it was)."""
+    code = "import os; from rnnkit.runs.launcher import lower_priority; lower_priority(); print(os.nice(0))"
+    environment = {**os.environ, "RNNKIT_WORKER_NICE": setting}
+    found = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True,
+                           check=True, cwd=settings.PROJECT_ROOT).stdout
+    assert int(found) == max(os.nice(0), int(setting))
+
+
+def test_a_bad_nice_setting_fails_the_start_saying_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNKIT_WORKER_NICE", "very")
+    store = RunStore(tmp_path, LocalLauncher(), limits=Limits(capacity=2))
+    run = store.start(configs(1, "g1"))[0]
+    status = run.raw_status()
+    assert status["state"] == "failed" and "RNNKIT_WORKER_NICE" in status["error"]
+    assert not run.log_path.exists()  # no process was started
+
+
+# ------------------------------------------------------------------------- how busy the machine is
+def fake_proc(folder, processes):
+    """A /proc-like folder: pid -> (command, CPU ticks); the command may hold spaces and brackets."""
+    for pid, (command, ticks) in processes.items():
+        (folder / str(pid)).mkdir()
+        fields = ["S", "1", "1", "1"] + ["0"] * 7 + [str(ticks), "0"] + ["0"] * 6 + ["4242"]
+        (folder / str(pid) / "stat").write_text(f"{pid} ({command}) {' '.join(fields)}\n")
+    (folder / "self").mkdir()
+
+
+def test_other_programs_are_counted_from_two_looks_and_our_own_are_not(tmp_path):
+    before, after = tmp_path / "before", tmp_path / "after"
+    before.mkdir()
+    after.mkdir()
+    fake_proc(before, {10: ("stress (cpu) x", 0), 11: ("chromium", 0), 12: ("worker", 0), 13: ("idle", 0)})
+    fake_proc(after, {10: ("stress (cpu) x", 100), 11: ("chromium", 40), 12: ("worker", 100), 13: ("idle", 1),
+                      14: ("new", 500)})  # 14 started in between: nothing to compare it with
+    first, second = machine.read_processes(before), machine.read_processes(after)
+    assert set(second) == {(pid, 4242) for pid in (10, 11, 12, 13, 14)}
+    found = machine.compare(first, second, seconds=1.0, cores=2, ticks_per_second=100, ours=lambda pid: pid == 12)
+    assert found == machine.MachineLoad(cores=2, other_cores=1.4, other_programs=2)
+    assert found.busy
+    quiet = machine.compare(first, second, seconds=10.0, cores=2, ticks_per_second=100, ours=lambda pid: pid == 12)
+    assert quiet.other_programs == 0 and not quiet.busy  # the same CPU time over 10 s: 0.14 of a core
+    assert machine.read_processes(tmp_path / "no-proc") == {}
+
+
+def test_this_process_is_ours_and_a_plain_process_is_not():
+    assert machine.is_ours(os.getpid())
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                          env={key: value for key, value in os.environ.items() if key != "RNNKIT_WORKER_TOKEN"}) \
+            as other:
+        try:
+            assert not machine.is_ours(other.pid)
+        finally:
+            other.kill()
+    load = machine.current_load()  # the real machine: whatever it is doing, an answer of the right shape
+    assert load.cores == (os.cpu_count() or 1) and 0 <= load.other_cores <= load.cores
+
+
+# ------------------------------------------------------------------------- what a row says
+def status(state="queued", **extra):
+    return {"state": state, "phase": "", "epoch": 0, "epochs": 3, "step": None, "steps_per_epoch": None,
+            "fraction": 0.0, "eta_seconds": None, "resume_step": 0, "test": {}, "monitor": "", "error": "",
+            "stop_reason": "", **extra}
+
+
+def test_a_rows_text_says_what_the_run_waits_for():
+    place = {"position": 3, "training": 2, "capacity": 2, "owner_busy": False}
+    assert progress_text(status(queue_place=place)) == "queued: 3rd in line, 2 run(s) ahead use the 2 slot(s)"
+    assert progress_text(status(queue_place={**place, "position": 1})) == \
+        "queued: next in line, 2 run(s) ahead use the 2 slot(s)"
+    assert "owner's group in training" in progress_text(status(queue_place={**place, "owner_busy": True}))
+    assert progress_text(status(launched=True)) == "starting (loading libraries)"
+    assert progress_text(status(launched=True, phase="loading data")) == "loading data"
+    assert progress_text(status()) == "queued"  # created, neither waiting in the queue nor launched
+    busy = progress_text(status("running", step=4, steps_per_epoch=10, eta_seconds=90.0, machine=BUSY))
+    assert busy == "epoch 1/3 · step 4/10 · ETA 1 min 30 s · the machine is busy: 3 other program(s) use the cores"
+    assert "busy" not in progress_text(status("running", machine=IDLE))
+    assert "busy" not in progress_text(status("completed", machine=BUSY))
+    assert [ordinal(number) for number in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111)] == \
+        ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th"]
+
+
+def test_the_queue_says_each_waiting_runs_place_and_what_it_waits_for(tmp_path):
+    launcher = RecordingLauncher()
+    capacity = Limits(capacity=2)
+    first = RunStore(tmp_path, launcher, limits=capacity).start(configs(2, "g1"))  # training: fills both slots
+    second = RunStore(tmp_path, launcher, limits=capacity).start(configs(1, "g2"))
+    third = RunStore(tmp_path, launcher, limits=capacity).start(configs(3, "g3"))
+    places = RunStore(tmp_path, launcher).queue.places()
+    assert not any(run.run_id in places for run in first)
+    assert places[second[0].run_id] == {"position": 1, "training": 2, "capacity": 2, "owner_busy": False}
+    assert {places[run.run_id]["position"] for run in third} == {2}
+
+
+def test_a_students_group_waiting_for_their_own_running_group_says_so(tmp_path):
+    launcher = RecordingLauncher()
+    student = Limits(capacity=10, max_running=1, max_waiting=2, max_group_runs=24)
+    RunStore(tmp_path, launcher, user=ALICE, limits=student).start(configs(1, "g-a1"))
+    waiting = RunStore(tmp_path, launcher, user=ALICE, limits=student).start(configs(1, "g-a2"))[0]
+    place = RunStore(tmp_path, launcher).queue.places()[waiting.run_id]
+    assert place["owner_busy"] and place["training"] == 1
+
+
+def test_train_shows_the_rows_reason_and_warns_when_the_machine_is_busy(tmp_path, monkeypatch):
+    import rnnkit.ui.live
+
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path))
+    monkeypatch.setattr(machine, "current_load", lambda training_runs=0: BUSY)
+    monkeypatch.setattr(rnnkit.ui.live, "current_load", lambda training_runs=0: BUSY)
+    launcher = RecordingLauncher()
+    RunStore(tmp_path, launcher, user=BOB, limits=Limits(capacity=1)).start(configs(1, "g-bob"))
+    RunStore(tmp_path, launcher, user=ALICE, limits=Limits(capacity=1)).start(configs(2, "g-alice"))
+    app = page("train", app_user={"name": "alice", "role": "student"}, train_watch="g-alice")
+    app.secrets["rnnkit"] = {**roster_settings(), "queue": {"capacity": 1}}
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    texts = [element.proto.text for element in app.get("progress")]
+    assert texts == ["queued: next in line, 1 run(s) ahead use the 1 slot(s) · the machine is busy: 3 other "
+                     "program(s) use the cores"] * 2
+    warnings = [element.value for element in app.warning]
+    assert any(text.startswith("This machine is busy: other programs use 1.8 of its 2 cores") and
+               "nice 10" in text and "RNNKIT_WORKER_NICE=0" in text for text in warnings), warnings
+
+
+def test_train_says_nothing_of_the_load_on_an_idle_machine(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path))
+    monkeypatch.setattr(machine, "current_load", lambda training_runs=0: IDLE)
+    app = page("train")
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert not any("busy" in element.value for element in app.warning)
