@@ -21,7 +21,9 @@ from rnnkit.worker.execute import execute
 DEMO_ROOT = Path(__file__).resolve().parents[2] / "checkpoints" / "demo"
 # name -> (task, preset, overrides)
 DEMOS = {
+    "recall-rnn": ("recall", "quick", {"model": {"arch": "rnn", "hidden_size": 32}}),
     "recall-lstm": ("recall", "quick", {"model": {"arch": "lstm", "hidden_size": 32}}),
+    "recall-gru": ("recall", "quick", {"model": {"arch": "gru", "hidden_size": 32}}),
     "adding-gru": ("adding", "quick", {"model": {"arch": "gru", "hidden_size": 32}}),
     "names-lstm": ("names", "quick", {"model": {"hidden_size": 64, "embedding_size": 32}}),
     "imdb-gru": ("imdb", "quick", {"task": {"vocab_size": 10000, "max_length": 300},
@@ -30,7 +32,11 @@ DEMOS = {
     "weather-gru": ("weather", "quick", {}),
     "poems-lstm": ("poems", "quick", {"task": {"vocab_size": 3000},
                                       "model": {"hidden_size": 192, "embedding_size": 64}}),
+    "waimai-gru": ("waimai", "quick", {"task": {"vocab_size": 3000},
+                                       "model": {"arch": "gru", "hidden_size": 32, "embedding_size": 32}}),
 }
+LESSON_GROUP = "demo-recall"  # the lesson as one group (same data, seed, settings): Inside and Compare show all three
+GROUPS = {"recall-rnn": LESSON_GROUP, "recall-lstm": LESSON_GROUP, "recall-gru": LESSON_GROUP}  # others: "demo"
 
 
 def make_demo(name: str, root: Path = DEMO_ROOT, data_dir: str | None = None) -> Path:
@@ -41,7 +47,7 @@ def make_demo(name: str, root: Path = DEMO_ROOT, data_dir: str | None = None) ->
     target = root / name
     if target.exists():
         shutil.rmtree(target)
-    run = store.create(build_config(task, preset, overrides, group="demo"), run_id=name)
+    run = store.create(build_config(task, preset, overrides, group=GROUPS.get(name, "demo")), run_id=name)
     state = execute(run, stream=io.StringIO(), install_signals=False)
     if state != "completed":
         raise RuntimeError(f"demo {name} did not complete: {run.status().get('error')}")
