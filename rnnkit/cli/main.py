@@ -3,20 +3,22 @@
 This is an edge of the program: flags become configs here and nowhere else. Every flag has help;
 every bad value ends with a one-line message that says what is allowed (exit status 2).
 
-    main(argv)  ->  parser (only the named command's flags)  ->  the command's family module  ->  exit status
+    main(argv)  ->  parse (the named command's flags; options anywhere among its inputs)
+                ->  the command's family module  ->  exit status
 
     rnnkit/cli/parser.py     command names, one-line helps, the parser
     rnnkit/cli/flags.py      flags generated from the option declarations; flags -> run configs
     rnnkit/cli/training.py   train, resume, presets          rnnkit/cli/runs.py     runs, stop, logs, delete, queue
     rnnkit/cli/use.py        eval, predict, inside           rnnkit/cli/results.py  report, export, calibrate
-    rnnkit/cli/sweeps.py     sweep, horizon                  (exit statuses: rnnkit.runs.folder.exit_status)
+    rnnkit/cli/sweeps.py     sweep, horizon                  rnnkit/cli/reproduce.py  reproduce (lab reports)
+    (exit statuses: rnnkit.runs.folder.exit_status)
 """
 from __future__ import annotations
 
 import sys
 from typing import TYPE_CHECKING, Sequence
 
-from rnnkit.cli.parser import build_parser, command_function, named_command
+from rnnkit.cli.parser import build_parser, command_function, parse
 from rnnkit.core.files import DiskFull
 from rnnkit.runs.limits import QueueFull, queue_full_message
 from rnnkit.runs.store import RunError, RunStore
@@ -28,9 +30,7 @@ __all__ = ["build_parser", "configs_from_args", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    command = named_command(argv)
-    args = build_parser(only=[command] if command else []).parse_args(argv)
+    args = parse(list(sys.argv[1:] if argv is None else argv))
     store = RunStore(args.checkpoints_dir)
     try:
         return command_function(args.command)(args, store)

@@ -2,6 +2,7 @@
 
     build_parser()            every command with all its flags (tests, documentation)
     build_parser({"runs"})    every command's name and help, but only `runs`'s flags: what `main` builds
+    parse(argv)               what `main` parses: the named command's options anywhere among its inputs
 
 A command's flags and code live in its family module (training, runs, use, results, sweeps), which is
 imported only when that command is built, so `--help` and `runs` do not load the tasks or torch.
@@ -12,6 +13,8 @@ import argparse
 import importlib
 from types import ModuleType
 from typing import Callable, Collection
+
+from rnnkit.cli.help_text import HelpFormatter
 
 # name -> (the family module in rnnkit.cli that adds its flags and runs it, its one-line help), in --help order
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -32,24 +35,45 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("results", "a comparison as one HTML file (figures and tables, offline)"),
     "queue": ("runs", "show the waiting groups and start those that may start"),
     "presets": ("training", "list the presets of each task"),
+    "reproduce": ("reproduce", "the lab reports' comparisons again, with seeds: the report's number beside "
+                               "mean ± std"),
 }
 
 
 def build_parser(only: Collection[str] | None = None) -> argparse.ArgumentParser:
     """The command-line parser: every command, with the flags of those in `only` (all of them when None)."""
-    parser = argparse.ArgumentParser(prog="python -m rnnkit",
+    return _build(only)[0]
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    """The command line as `main` reads it. The named command's parser reads its words intermixed, so an option may
+    come before, between or after the inputs (`predict RUN --decision balanced Dostoevsky`); anything else (no
+    command, a flag before it, `--help`) goes through the whole parser, which prints the usage."""
+    command = named_command(argv)
+    parser, commands = _build([command] if command else [])
+    if command is None or argv[0] != command:
+        return parser.parse_args(argv)
+    args = commands[command].parse_intermixed_args(argv[1:])
+    args.command = command
+    return args
+
+
+def _build(only: Collection[str] | None) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    parser = argparse.ArgumentParser(prog="python -m rnnkit", formatter_class=HelpFormatter,
                                      description="Train, watch and compare recurrent networks.")
     common = argparse.ArgumentParser(add_help=False)  # every command takes these
     common.add_argument("--checkpoints-dir", default=None,
                         help="folder of run folders "
                              "(default: $RNNKIT_CHECKPOINTS_DIR, else the project's checkpoints/)")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = {}
     for name, (_family, help_text) in COMMANDS.items():
-        command = subparsers.add_parser(name, parents=[common], help=help_text)
+        command = subparsers.add_parser(name, parents=[common], help=help_text, formatter_class=HelpFormatter)
         if only is None or name in only:
             add_arguments, _run = _family_module(name).COMMANDS[name]
             add_arguments(command)
-    return parser
+        commands[name] = command
+    return parser, commands
 
 
 def command_function(name: str) -> Callable:

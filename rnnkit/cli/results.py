@@ -11,11 +11,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rnnkit.cli.help_text import examples
 from rnnkit.core.files import write_atomic
 from rnnkit.runs.store import RunError, RunStore, find_run
 
 
 def add_report(report: argparse.ArgumentParser) -> None:
+    report.description = ("A run or a comparison group as one HTML file that opens offline: the runs table, the "
+                          "curves, the winner or the verdict over seeds, calibration and confusion matrices.")
+    report.epilog = examples("python -m rnnkit report GROUP --html report.html",
+                             "python -m rnnkit runs          # lists the groups")
     report.add_argument("reference", help="a run id or a group id")
     report.add_argument("--html", required=True, metavar="FILE", help="where to write the report")
 
@@ -37,6 +42,8 @@ def command_report(args: argparse.Namespace, store: RunStore) -> int:
 def add_export(export: argparse.ArgumentParser) -> None:
     export.description = ("TensorBoard event files (scalars per step and epoch, hparams, the confusion matrix as an "
                           "image, the learned embedding for the projector) of a run or of every run of a group.")
+    export.epilog = examples("python -m rnnkit export GROUP --tensorboard tb/",
+                             "tensorboard --logdir tb/")
     export.add_argument("reference", help="a run id or a group id")
     export.add_argument("--tensorboard", required=True, metavar="DIR", help="folder for the event files "
                         "(then: tensorboard --logdir DIR)")

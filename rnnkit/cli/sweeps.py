@@ -23,6 +23,7 @@ from rnnkit.analysis.horizon import (
 from rnnkit.analysis.search import Trial, tpe_sweep
 from rnnkit.analysis.sweep import SEARCHES, parse_grid, random_configs, seed_mean_frame, sweep_configs, sweep_frame
 from rnnkit.cli.flags import chosen_preset, parse_architectures
+from rnnkit.cli.help_text import examples
 from rnnkit.core.metrics import higher_is_better
 from rnnkit.data.tasks import task_names
 from rnnkit.runs.folder import exit_status
@@ -34,6 +35,10 @@ def add_sweep(sweep: argparse.ArgumentParser) -> None:
     sweep.description = ("A grid over any options: every combination of the --grid values (x architectures x seeds) "
                          "becomes one run of one group of kind 'sweep'. Compare then shows the sweep view (parallel "
                          "coordinates, the table ranked by validation score, the best configuration).")
+    sweep.epilog = examples(
+        "python -m rnnkit sweep --task recall --arch lstm,gru --grid model.hidden_size=32,64 --detach",
+        "python -m rnnkit sweep --task names --grid model.hidden_size=64,128,256 --grid model.ngrams=1,2,3 \\",
+        "    --search tpe --trials 6 --objective macro_f1     # one trial after another")
     sweep.add_argument("--task", choices=task_names(), default="recall", help="what to learn (default: recall)")
     sweep.add_argument("--preset", default=None, help="preset under the grid (default: quick where the task has it)")
     sweep.add_argument("--arch", default=None,
@@ -128,6 +133,8 @@ def add_horizon(horizon: argparse.ArgumentParser) -> None:
     horizon.description = ("recall at several sequence lengths T for each architecture and seed, one group of kind "
                            "'horizon' through the queue (the recall task's 'horizon' preset); waits for it and prints "
                            "test accuracy per architecture and T as mean ± std over the seeds (n = seeds tested).")
+    horizon.epilog = examples("python -m rnnkit horizon --lengths 10,50,100 --arch lstm,gru   # waits, prints a table",
+                              "python -m rnnkit horizon --seeds 5 --detach                    # Compare shows it")
     horizon.add_argument("--lengths", default=",".join(map(str, LENGTHS)),
                          help=f"sequence lengths, comma-separated (default: {','.join(map(str, LENGTHS))})")
     horizon.add_argument("--arch", default=",".join(ARCHITECTURES),

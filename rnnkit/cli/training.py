@@ -13,6 +13,7 @@ import argparse
 import os
 
 from rnnkit.cli.flags import add_config_flags, configs_from_args
+from rnnkit.cli.help_text import examples
 from rnnkit.data.presets import get_preset, preset_names
 from rnnkit.data.tasks import task_names
 from rnnkit.model.cells import cell_names
@@ -22,6 +23,11 @@ from rnnkit.runs.store import RunStore
 
 def add_train(train: argparse.ArgumentParser) -> None:
     train.description = "Train a model; several --arch values start one run each, as one comparison group."
+    train.epilog = examples(
+        "python -m rnnkit train --task recall --arch lstm --epochs 3          # one run, in this terminal",
+        "python -m rnnkit train --task recall --arch rnn,lstm,gru --seeds 3   # a comparison group, 9 runs",
+        "python -m rnnkit train --task imdb --preset best --detach            # in the background",
+        "python -m rnnkit train --task names --dry-run                        # one epoch of two batches")
     train.add_argument("--task", choices=task_names(), default="recall", help="what to learn (default: recall)")
     train.add_argument("--arch", default=None,
                        help=f"architecture(s), comma-separated: {', '.join(cell_names())} (default: the "

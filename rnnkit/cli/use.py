@@ -21,11 +21,14 @@ import torch
 from rnnkit.analysis.ensemble import evaluate_ensembles
 from rnnkit.analysis.inference import Predictor, evaluate_run
 from rnnkit.analysis.inside import inspect
+from rnnkit.cli.help_text import examples
 from rnnkit.data.tasks.poems import DEFAULT_TEMPERATURE, as_lines, check_poem
 from rnnkit.runs.store import RunError, RunStore, find_run
 
 
 def add_eval(evaluate: argparse.ArgumentParser) -> None:
+    evaluate.epilog = examples("python -m rnnkit eval RUN --split validation --checkpoint last",
+                               "python -m rnnkit eval GROUP --ensemble      # probabilities averaged per architecture")
     evaluate.add_argument("run_id", help="run to evaluate (or demo:NAME); with --ensemble a group id")
     evaluate.add_argument("--split", choices=("test", "validation", "train"), default="test", help="which split")
     evaluate.add_argument("--checkpoint", choices=("best", "last"), default="best", help="which checkpoint")
@@ -55,7 +58,15 @@ def _to_stderr(text: str) -> None:
 
 
 def add_predict(predict: argparse.ArgumentParser) -> None:
-    predict.description = __doc__.split("\n\n")[1]
+    predict.description = ("Run a trained model (a run id, or a shipped demo as demo:NAME) on your own inputs: one "
+                           "readable line per input. An input the model cannot read gets its own error line and the "
+                           "others are still predicted (exit status 1). Options may come before or after the inputs.")
+    predict.epilog = examples(
+        "python -m rnnkit predict demo:names-lstm Nakamura Dvořák 王          # one line per input",
+        "python -m rnnkit predict demo:names-lstm --decision balanced Nguyen  # rare classes get a fair chance",
+        "python -m rnnkit predict RUN --examples 5                            # synthetic and weather tasks",
+        "python -m rnnkit predict demo:poems-lstm --start 春风 --samples 3    # poems",
+        "python -m rnnkit predict demo:imdb-gru \"a wonderful film\" --json     # JSON for scripts")
     predict.add_argument("run_id", help="run to use, or a shipped demo model as demo:NAME (e.g. demo:names-lstm)")
     predict.add_argument("inputs", nargs="*", help="texts or names to classify")
     predict.add_argument("--examples", type=int, default=0,
@@ -140,6 +151,8 @@ def add_inside(inside: argparse.ArgumentParser) -> None:
     inside.description = ("For one input: ||dL/dh_t|| per step (top layer; against the truth for an example, else "
                           "the model's own answer), every gate's mean per step, the PCA path of h_t, and "
                           "integrated-gradients attributions per step. Readable summary, or everything with --json.")
+    inside.epilog = examples("python -m rnnkit inside demo:names-lstm --text Nakamura",
+                             "python -m rnnkit inside RUN --example 3 --json      # recall, adding, weather")
     inside.add_argument("run_id", help="run to look into, or a shipped demo model as demo:NAME")
     source = inside.add_mutually_exclusive_group()
     source.add_argument("--text", default=None, help="a text, name or poem line (default: the task's example)")
