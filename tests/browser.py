@@ -15,8 +15,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.waits import patience, patience_ms
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+APP = "[data-testid='stApp']"  # the app root; it carries the script's state (running, notRunning)
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 
 
@@ -38,8 +41,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def dashboard(checkpoints: Path, log: Path, timeout: float = 60.0, options: tuple[str, ...] = ()):
-    """Serve app.py headless on a free port (with extra `streamlit run` options); yields the base URL."""
+def dashboard(checkpoints: Path, log: Path, seconds: float = 120.0, options: tuple[str, ...] = ()):
+    """Serve app.py headless on a free port (with extra `streamlit run` options); yields the base URL.
+    `seconds` is for an idle machine (scaled by RNNKIT_TEST_TIME_FACTOR, see tests/waits.py)."""
     port = free_port()
     environment = {**os.environ, "RNNKIT_CHECKPOINTS_DIR": str(checkpoints), "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
@@ -49,10 +53,10 @@ def dashboard(checkpoints: Path, log: Path, timeout: float = 60.0, options: tupl
         server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + patience(seconds)
         while True:
             try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=patience(5)).read() == b"ok":
                     break
             except OSError:
                 pass
@@ -63,7 +67,7 @@ def dashboard(checkpoints: Path, log: Path, timeout: float = 60.0, options: tupl
     finally:
         server.terminate()
         try:
-            server.wait(timeout=10)
+            server.wait(timeout=patience(30))
         except subprocess.TimeoutExpired:
             server.kill()
 
@@ -72,40 +76,51 @@ def log_in(page, name: str, code: str) -> None:
     """Classroom mode: fill the login form the dashboard shows first."""
     page.get_by_label("Your name (as on the class list)").fill(name)
     page.get_by_label("Your personal code").fill(code)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("heading", name="rnnkit").first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="Log in").first.click()
+    page.get_by_role("heading", name="rnnkit").first.wait_for(timeout=patience_ms(60))
     wait_until_idle(page)
 
 
 @contextlib.contextmanager
 def browser_page(width: int = 1400, height: int = 1000, locale: str = "en-US"):
-    """A chromium page; `locale` is the browser language the dashboard picks its default from."""
+    """A chromium page; `locale` is the browser language the dashboard picks its default from. Every
+    Playwright action and wait on it gives up after patience(60) s unless told otherwise."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS,
+                                             timeout=patience_ms(120))
         try:
-            yield browser.new_page(viewport={"width": width, "height": height}, locale=locale)
+            page = browser.new_page(viewport={"width": width, "height": height}, locale=locale)
+            page.set_default_timeout(patience_ms(60))
+            page.set_default_navigation_timeout(patience_ms(120))
+            yield page
         finally:
             browser.close()
 
 
-def wait_until_idle(page, timeout: float = 30.0) -> None:
-    """Wait until Streamlit has finished running the script (no 'Running...' status widget)."""
-    page.wait_for_load_state("networkidle", timeout=timeout * 1000)
-    page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=timeout * 1000)
+def wait_until_idle(page, seconds: float = 60.0) -> None:
+    """Wait until Streamlit has finished running the script: its app root says `notRunning` and no
+    'Running...' widget is shown (that widget appears only half a second into a run, so it alone
+    says nothing about a rerun that just started). A rerun that a click asked for starts a moment
+    after the click, so that moment is given first. `seconds` is for an idle machine (scaled)."""
+    page.wait_for_timeout(patience_ms(0.3))
+    page.wait_for_load_state("networkidle", timeout=patience_ms(seconds))
+    page.locator(f"{APP}[data-test-script-state='notRunning']").wait_for(state="attached",
+                                                                         timeout=patience_ms(seconds))
+    page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=patience_ms(seconds))
 
 
 def choose_architectures(page, names: list[str], label: str = "Architectures") -> None:
     """Replace the Architectures multiselect's choice with `names` (checked, and retried once, because a
     click that lands while Streamlit reruns the script can be lost)."""
-    box = page.locator("[data-testid='stMultiSelect']").filter(has_text=label)
-    for _ in range(2):
+    box = page.locator("[data-testid='stMultiSelect']").filter(has_text=label).first
+    for _ in range(3):
         box.locator("[aria-label='Clear all']").first.click()
         wait_until_idle(page)
         for name in names:
             box.locator("input").click()
-            page.get_by_role("option", name=name, exact=True).click()
+            page.get_by_role("option", name=name, exact=True).first.click()
             wait_until_idle(page)
         page.keyboard.press("Escape")
         wait_until_idle(page)
@@ -116,7 +131,7 @@ def choose_architectures(page, names: list[str], label: str = "Architectures") -
 
 
 def set_number(page, label: str, value: float) -> None:
-    field = page.get_by_label(label, exact=True)
+    field = page.get_by_label(label, exact=True).first  # .first: a rerun may briefly show two
     field.fill(str(value))
     field.press("Enter")
     wait_until_idle(page)
@@ -128,7 +143,7 @@ HEADINGS = {"Home": "rnnkit", "首页": "rnnkit"}  # the Home page's title is th
 def open_page(page, title: str, heading: str | None = None) -> None:
     """Click the sidebar link `title` and wait for the page's heading (`heading`, else the title)."""
     page.locator("[data-testid='stSidebarNavLink']").filter(has_text=title).first.click()
-    page.get_by_role("heading", name=heading or HEADINGS.get(title, title)).first.wait_for(timeout=30_000)
+    page.get_by_role("heading", name=heading or HEADINGS.get(title, title)).first.wait_for(timeout=patience_ms(60))
     wait_until_idle(page)
 
 

@@ -42,11 +42,11 @@ def local_cluster(cpus: int = 2, gpus: int = 1):
         shutil.rmtree(temp, ignore_errors=True)
 
 
-def wait_for_jobs_api(address: str, timeout: float = 120.0) -> None:
-    """Until the Jobs API answers; `timeout` is for an idle machine (scaled by RNNKIT_TEST_TIME_FACTOR)."""
+def wait_for_jobs_api(address: str, seconds: float = 120.0) -> None:
+    """Until the Jobs API answers; `seconds` is for an idle machine (scaled by RNNKIT_TEST_TIME_FACTOR)."""
     from ray.job_submission import JobSubmissionClient
 
-    deadline = time.monotonic() + patience(timeout)
+    deadline = time.monotonic() + patience(seconds)
     while True:
         try:
             JobSubmissionClient(address).list_jobs()

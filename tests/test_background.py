@@ -23,9 +23,9 @@ SLOW = {"task": {"sequence_length": 60, "num_samples": 3000}, "model": {"hidden_
         "train": {"epochs": 3, "batch_size": 16, "log_every_steps": 5, "num_threads": 1}}
 
 
-def wait_for(condition, timeout=120.0, what="condition"):
-    """`condition()` once true; `timeout` is for an idle machine (scaled by RNNKIT_TEST_TIME_FACTOR)."""
-    return wait_until(condition, timeout, what)
+def wait_for(condition, seconds=120.0, what="condition"):
+    """`condition()` once true; `seconds` is for an idle machine (scaled by RNNKIT_TEST_TIME_FACTOR)."""
+    return wait_until(condition, seconds, what)
 
 
 def test_launch_returns_at_once_and_the_process_completes_the_run(store, tmp_path, monkeypatch):
@@ -64,7 +64,7 @@ def test_stop_request_ends_the_run_within_a_batch_and_keeps_checkpoints(store):
     wait_for(lambda: any(r["epoch"] == 2 for r in run.metrics("step")), what="epoch 2 to start")
     store.stop(run.run_id)
     steps_before = len(run.metrics("step"))  # counted after the request: a busy test process may lag the worker
-    wait_for(lambda: run.status()["state"] == "stopped", timeout=60, what="stopped")
+    wait_for(lambda: run.status()["state"] == "stopped", seconds=60, what="stopped")
     assert len(run.metrics("step")) <= steps_before + 1  # at most the log point of the current batch
     assert run.best_path.exists() and run.last_path.exists()
     assert run.metrics("test") == []  # a user stop skips the test pass
@@ -76,7 +76,7 @@ def test_kill_minus_9_is_reported_interrupted_and_resume_finishes_without_duplic
     wait_for(lambda: any(r["epoch"] == 2 for r in run.metrics("step")), what="epoch 2 to start")
     pid = run.raw_status()["pid"]
     os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: run.status()["state"] == "interrupted", timeout=30, what="interrupted")
+    wait_for(lambda: run.status()["state"] == "interrupted", seconds=30, what="interrupted")
     assert run.raw_status()["state"] == "running"  # the file still says running ...
     assert "gone" in run.status()["error"]  # ... the store knows better
 
@@ -100,7 +100,7 @@ def test_sigterm_is_a_stop_request(store, signal_name):
     store.launcher.launch([run])
     wait_for(lambda: run.metrics("step"), what="first step")
     os.kill(run.raw_status()["pid"], getattr(signal, signal_name))
-    wait_for(lambda: run.status()["state"] == "stopped", timeout=60, what="stopped")
+    wait_for(lambda: run.status()["state"] == "stopped", seconds=60, what="stopped")
 
 
 def _status_of(run, process, **identity):
@@ -124,7 +124,7 @@ def _sleeper(tmp_path, token=None, folder="plain"):
         environment["RNNKIT_WORKER_TOKEN"] = token
     process = subprocess.Popen([str(python), "-c", f"import time; time.sleep({patience(600)})"], env=environment,
                                cwd=python.parent)
-    wait_for(lambda: process_start_time(process.pid) is not None, timeout=30, what="the sleeper to start")
+    wait_for(lambda: process_start_time(process.pid) is not None, seconds=30, what="the sleeper to start")
     return process
 
 

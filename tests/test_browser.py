@@ -13,6 +13,7 @@ import pytest
 
 from rnnkit.runs.store import RunStore
 from tests import browser
+from tests.waits import patience, patience_ms, wait_until
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 pytestmark = pytest.mark.skipif(bool(browser.missing_requirements()), reason=browser.missing_requirements() or "ok")
@@ -29,6 +30,18 @@ WORDS = {  # what a user reads and clicks, per interface language
 }
 
 
+def gradient_lines(charts) -> list[list[list[str]]]:
+    """[colour, dash] of each line, for every chart `charts` finds (a rerun may briefly show the old one
+    beside the new one); [] while none can be read."""
+    from playwright.sync_api import Error
+
+    try:
+        return charts.evaluate_all("plots => plots.map(plot => (plot.data || []).map(trace => "
+                                   "[(trace.line || {}).color, (trace.line || {}).dash]))")
+    except Error:  # a chart replaced while it was read
+        return []
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     ARTIFACTS.mkdir(exist_ok=True)
@@ -43,7 +56,7 @@ def test_a_cold_deep_link_opens_the_page_it_names(server):
     url, _ = server
     with browser.browser_page() as page:
         page.goto(f"{url}/compare")
-        page.get_by_role("heading", name="Compare").first.wait_for(timeout=60_000)
+        page.get_by_role("heading", name="Compare").first.wait_for(timeout=patience_ms(60))
         browser.wait_until_idle(page)
         assert page.url.rstrip("/").endswith("/compare")
         links = page.locator("[data-testid='stSidebarNavLink']").all_inner_texts()
@@ -57,46 +70,41 @@ def test_train_watch_compare_and_play_in_chromium(server, language):
     before = {run.run_id for run in store.runs()}
     with browser.browser_page(height=2400, locale=words["locale"]) as page:
         page.goto(url)
-        page.get_by_role("heading", name="rnnkit").wait_for(timeout=60_000)
+        page.get_by_role("heading", name="rnnkit").first.wait_for(timeout=patience_ms(60))
+        browser.wait_until_idle(page)
         browser.open_page(page, words["train"])
         browser.choose_architectures(page, ["lstm", "gru"], label=words["architectures"])
-        page.get_by_text(words["hyperparameters"]).click()
+        page.get_by_text(words["hyperparameters"]).first.click()
+        browser.wait_until_idle(page)
         browser.set_number(page, words["length"], 60)
         browser.set_number(page, words["sequences"], 2000)
         browser.set_number(page, words["epochs"], 8)
-        page.get_by_role("button", name=words["start"], exact=True).click()
+        page.get_by_role("button", name=words["start"], exact=True).first.click()
         browser.wait_until_idle(page)
-        runs = []
-        for _ in range(100):
-            runs = [run for run in store.runs() if run.run_id not in before]
-            if len(runs) == 2:
-                break
-            time.sleep(0.1)
+        runs = wait_until(lambda: len(new := [run for run in store.runs() if run.run_id not in before]) >= 2 and new,
+                          60, "the Start click to create the group's two runs")
         assert sorted(run.config().model.arch for run in runs) == ["gru", "lstm"]
 
         if language == "en":  # projector mode at 1280x720 while the group trains
-            while not all(run.metrics("epoch") for run in runs):
-                time.sleep(0.5)
+            wait_until(lambda: all(run.metrics("epoch") for run in runs), 300, "both runs' first epoch")
             page.set_viewport_size({"width": 1280, "height": 720})
-            page.get_by_text(words["projector"]).click()
+            page.get_by_text(words["projector"]).first.click()
             browser.wait_until_idle(page)
-            page.locator(".js-plotly-plot").nth(1).wait_for(timeout=30_000)
-            time.sleep(1.5)  # one live refresh with the larger charts
+            page.locator(".js-plotly-plot").nth(1).wait_for(timeout=patience_ms(60))
+            page.wait_for_timeout(patience_ms(1.5))  # one live refresh with the larger charts
             charts = page.locator(".js-plotly-plot")
-            visible = False
-            for _ in range(40):  # measured between live refreshes (a refresh briefly re-lays out the page)
+            visible, deadline = False, time.monotonic() + patience(20)
+            while not visible and time.monotonic() < deadline:  # between live refreshes (one re-lays out the page)
                 visible = browser.inside_viewport(page, charts.nth(0)) and browser.inside_viewport(page, charts.nth(1))
-                if visible:
-                    break
-                time.sleep(0.25)
+                page.wait_for_timeout(250)
             page.screenshot(path=str(ARTIFACTS / "train_projector_1280x720.png"))
             assert visible and any(run.is_active() for run in runs)  # both charts, while the group trains
-            page.get_by_text(words["projector"]).click()
+            page.get_by_text(words["projector"]).first.click()
             page.set_viewport_size({"width": 1400, "height": 2400})
             browser.wait_until_idle(page)
 
         # the live panel: both runs must reach their last epoch (the progress text reads epoch 8/8 or completed)
-        deadline = time.monotonic() + 240
+        deadline = time.monotonic() + patience(300)
         texts = []
         while time.monotonic() < deadline:
             texts = page.locator("[data-testid='stProgress']").all_inner_texts()
@@ -108,10 +116,9 @@ def test_train_watch_compare_and_play_in_chromium(server, language):
             pytest.fail(f"live view did not reach epoch 8 for both runs; progress: {texts}")
         assert all(len(run.metrics("epoch")) >= 2 for run in runs), (texts, [run.status() for run in runs])
         assert page.locator(".js-plotly-plot").count() >= 2
-        for run in runs:  # let them finish so Compare has test scores and the winner line shows
-            while run.is_active():
-                time.sleep(0.5)
-        page.locator("[data-testid='stAlertContentSuccess']").first.wait_for(timeout=30_000)
+        wait_until(lambda: not any(run.is_active() for run in runs), 300,  # Compare needs their test scores
+                   "both runs to finish")
+        page.locator("[data-testid='stAlertContentSuccess']").first.wait_for(timeout=patience_ms(60))
         browser.wait_until_idle(page)
         page.screenshot(path=str(ARTIFACTS / f"train_done_{language}.png"), full_page=True)
 
@@ -120,18 +127,19 @@ def test_train_watch_compare_and_play_in_chromium(server, language):
         table.wait_for()
         wanted = {run.run_id for run in runs}
         cells: set[str] = set()
-        for _ in range(100):  # the grid keeps an accessible copy of its canvas cells; it fills in shortly
+        deadline = time.monotonic() + patience(30)
+        while time.monotonic() < deadline:  # the grid keeps an accessible copy of its canvas cells; it fills in
             cells = set(table.locator("[role='gridcell']").all_inner_texts())
             if wanted <= cells:
                 break
-            time.sleep(0.1)
+            page.wait_for_timeout(100)
         assert wanted <= cells, cells
         assert any(re.fullmatch(r"\d+\.\d %", cell) for cell in cells), cells  # scores in percent
         page.screenshot(path=str(ARTIFACTS / f"compare_{language}.png"), full_page=True)
 
         browser.open_page(page, words["playground"])
-        page.get_by_text(words["prediction"], exact=True).first.wait_for(timeout=30_000)  # a prediction ...
-        page.get_by_text(words["truth"], exact=True).first.wait_for(timeout=5_000)  # ... next to the true symbol
+        page.get_by_text(words["prediction"], exact=True).first.wait_for(timeout=patience_ms(60))  # a prediction ...
+        page.get_by_text(words["truth"], exact=True).first.wait_for(timeout=patience_ms(30))  # ... and the truth
         page.screenshot(path=str(ARTIFACTS / f"playground_{language}.png"), full_page=True)
 
 
@@ -153,23 +161,24 @@ def test_inside_draws_a_gradient_line_per_architecture_of_the_recall_group(serve
         assert execute(run, stream=io.StringIO(), install_signals=False) == "completed"
     with browser.browser_page(height=1800) as page:
         page.goto(url)
-        page.get_by_role("heading", name="rnnkit").wait_for(timeout=60_000)
+        page.get_by_role("heading", name="rnnkit").first.wait_for(timeout=patience_ms(60))
+        browser.wait_until_idle(page)
         browser.open_page(page, "Inside", heading="Inside the network")
         browser.choose_option(page, "Task", "Recall")
         browser.choose_option(page, "Model", runs[0].run_id)
-        chart = page.locator(".js-plotly-plot", has_text="gradient reaching each step")
-        chart.wait_for(timeout=30_000)
+        charts = page.locator(".js-plotly-plot", has_text="gradient reaching each step")
+        charts.first.wait_for(timeout=patience_ms(60))
         colours = {get_cell(arch).colour: arch for arch in ("rnn", "lstm", "gru")}
-        for _ in range(60):  # the chart of the model shown before the choice may still be on screen
-            lines = chart.evaluate("plot => plot.data.map(trace => [trace.line.color, trace.line.dash])")
-            drawn = sorted(colours[colour] for colour, dash in lines if colour in colours and dash == "solid")
-            if drawn == ["gru", "lstm", "rnn"]:
-                break
-            time.sleep(0.5)
-        assert drawn == ["gru", "lstm", "rnn"], (lines, page.locator("[data-testid='stMultiSelect']").inner_text())
+        lines, deadline = [], time.monotonic() + patience(60)
+        while not lines and time.monotonic() < deadline:
+            browser.wait_until_idle(page)  # during a rerun the previous model's chart may still be on screen
+            lines = next((chart for chart in gradient_lines(charts) if sorted(colours[colour] for colour, dash in chart
+                                                                              if colour in colours and dash == "solid")
+                          == ["gru", "lstm", "rnn"]), [])
+        assert lines, (gradient_lines(charts), page.locator("[data-testid='stMultiSelect']").all_inner_texts())
         assert [get_cell("lstm").colour, "dash"] in lines  # the LSTM's cell state c
         page.screenshot(path=str(ARTIFACTS / "inside_gradients.png"), full_page=True)
-        page.get_by_text("Gates and states", exact=True).click()
-        page.locator(".js-plotly-plot", has_text="hidden state h").first.wait_for(timeout=30_000)
+        page.get_by_text("Gates and states", exact=True).first.click()
+        page.locator(".js-plotly-plot", has_text="hidden state h").first.wait_for(timeout=patience_ms(60))
         browser.wait_until_idle(page)
         page.screenshot(path=str(ARTIFACTS / "inside_gates.png"), full_page=True)

@@ -48,9 +48,9 @@ def store(cluster, tmp_path, monkeypatch):
     return RunStore(tmp_path / "checkpoints")
 
 
-def wait(condition, timeout: float = 180.0, what: str = "") -> None:
-    """Until `condition()`; `timeout` is for an idle machine (scaled by RNNKIT_TEST_TIME_FACTOR)."""
-    wait_until(condition, timeout, what, poll=0.3)
+def wait(condition, seconds: float = 180.0, what: str = "") -> None:
+    """Until `condition()`; `seconds` is for an idle machine (scaled by RNNKIT_TEST_TIME_FACTOR)."""
+    wait_until(condition, seconds, what, poll=0.3)
 
 
 def test_a_recall_group_trains_as_ray_jobs_and_the_home_page_sees_the_cluster(store):
@@ -77,7 +77,7 @@ def test_stop_ends_a_long_run_as_stopped_with_its_checkpoint(store):
     run = store.start(group_configs("recall", "none", ["lstm"], LONG))[0]
     wait(lambda: bool(run.metrics("epoch")), what="the first epoch")
     store.stop(run.run_id)
-    wait(lambda: not run.is_active(), timeout=60, what="the stop")
+    wait(lambda: not run.is_active(), seconds=60, what="the stop")
     assert run.status()["state"] == "stopped" and run.last_path.exists()
 
 
@@ -85,15 +85,15 @@ def test_a_killed_job_is_interrupted_with_rays_message_and_resumes_as_a_new_atte
     run = store.start(group_configs("recall", "none", ["gru"], LONG))[0]
     wait(lambda: bool(run.metrics("epoch")), what="the first epoch")
     os.kill(run.raw_status()["pid"], signal.SIGKILL)  # the worker dies as on a node crash
-    wait(lambda: not run.is_active(), timeout=120, what="Ray to notice")
+    wait(lambda: not run.is_active(), seconds=120, what="Ray to notice")
     status = run.status()
     assert status["state"] == "interrupted" and "Ray reports the job failed" in status["error"]
     assert run.raw_status()["state"] == "running"  # status.json never heard of it: Ray's word decides
     store.resume(run.run_id)
-    wait(lambda: run.worker().get("submission_id") == f"{run.run_id}-2", timeout=60, what="the resubmission")
-    wait(lambda: run.raw_status().get("state") == "running", timeout=120, what="the second attempt")
+    wait(lambda: run.worker().get("submission_id") == f"{run.run_id}-2", seconds=60, what="the resubmission")
+    wait(lambda: run.raw_status().get("state") == "running", seconds=120, what="the second attempt")
     store.stop(run.run_id)
-    wait(lambda: not run.is_active(), timeout=60, what="the stop")
+    wait(lambda: not run.is_active(), seconds=60, what="the stop")
     assert run.status()["state"] == "stopped"
 
 
