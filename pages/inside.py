@@ -4,6 +4,7 @@ import streamlit as st
 
 from rnnkit import ui
 from rnnkit.ui import inside, models
+from rnnkit.ui.choices import relabel
 from rnnkit.ui.i18n import _
 
 ui.require_entry_point("inside")
@@ -12,6 +13,7 @@ st.title(_("Inside the network"))
 st.caption(_("Pick a trained model (yours or a demo) and a view. Every view works for every task; "
              "the memory-horizon experiment trains its own group."))
 stores = [("your run", ui.store()), ("demo", ui.demo_store())]
+relabel("inside_view", "inside_task")  # after a language switch, the choices' labels in the new language
 view = st.segmented_control(_("View"), list(inside.VIEWS), format_func=inside.view_title, default="gradients",
                             key="inside_view") or "gradients"
 path = None

@@ -10,6 +10,7 @@ from rnnkit.data.tasks import get_task, task_names
 from rnnkit.model.cells import cell_names
 from rnnkit.runs.limits import QueueFull, queue_full_message
 from rnnkit.ui import sweep as sweep_view
+from rnnkit.ui.choices import relabel
 from rnnkit.ui.i18n import _
 
 ui.require_entry_point("train")
@@ -27,6 +28,7 @@ if not compact:  # projector mode gives the screen to the running group
     st.title(_("Train"))
 setup = st.expander(_("Setup: task, architectures, settings, group"), expanded=False) if compact else st.container()
 with setup:
+    relabel("train_task", "train_preset")  # after a language switch, the boxes' labels in the new language
     task = st.selectbox(_("Task"), task_names(), format_func=lambda name: _(ui.task_title(name)), key="train_task",
                         on_change=ui.apply_preset)
     st.caption(_(get_task(task).description))
@@ -85,7 +87,8 @@ if groups:
     with setup if compact else st.container():
         if not compact:
             st.divider()
-        group = st.selectbox(_("Watching"), groups, key="train_watch", help=_("runs started together form a group"))
+        group = st.selectbox(_("Watching"), groups, key="train_watch", format_func=ui.group_labels().get,
+                             help=_("runs started together form a group"))
     ui.live_view(group)
 else:
     st.write(_("Runs you start appear here, live."))

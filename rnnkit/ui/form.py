@@ -14,15 +14,18 @@ import streamlit as st
 
 from rnnkit.config.options import declared, kind_of, label_of
 from rnnkit.config.run import ModelConfig, TrainConfig
+from rnnkit.core.i18n import LANGUAGES, translate
 from rnnkit.data.presets import build_config, preset_names
 from rnnkit.data.tasks import get_task, task_names
 from rnnkit.model.catalog import check_model_config, choices_of
 from rnnkit.model.cells import cell_names
 from rnnkit.ui.auth import may_use_server_paths
+from rnnkit.ui.choices import task_name
 from rnnkit.ui.i18n import _
 from rnnkit.ui.upload import path_widget
 
 SECTIONS = ("task", "model", "train")
+NO_PRESET_LABEL = "none (plain defaults)"  # the preset box's label for "none" (pages/train.py)
 COLUMNS = 4
 
 
@@ -45,8 +48,15 @@ def form_fields(task_name: str) -> list[tuple[str, Any, Any]]:
 
 
 def apply_preset() -> None:
-    """Fill the form from the chosen task's preset (a widget callback)."""
-    task, preset = st.session_state["train_task"], st.session_state.get("train_preset", "none")
+    """Fill the form from the chosen task's preset (a widget callback). A task or preset box's label
+    from before a language switch (see rnnkit.ui.choices) is read as the task or preset it names."""
+    task = task_name(st.session_state.get("train_task"), default=task_names()[0])
+    preset = st.session_state.get("train_preset", "none")
+    if preset in {translate(NO_PRESET_LABEL, code) for code in LANGUAGES}:
+        preset = "none"
+    for key, value in (("train_task", task), ("train_preset", preset)):
+        if st.session_state.get(key) != value:  # only a stale label: a box already drawn this run is valid
+            st.session_state[key] = value
     if preset not in (*preset_names(task), "none"):
         preset = preset_names(task)[0] if preset_names(task) else "none"
         st.session_state["train_preset"] = preset
