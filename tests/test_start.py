@@ -6,19 +6,24 @@ when the machine is busy, the workers' nice value is a setting; groups read "rec
 import os
 import subprocess
 import sys
+from datetime import date
 
 import pytest
 
+from rnnkit.analysis.reports import comparison_table, run_label
+from rnnkit.analysis.seeds import variants
 from rnnkit.core import settings
-from rnnkit.runs import machine
+from rnnkit.data.presets import build_config
+from rnnkit.runs import group_names, groups, machine
+from rnnkit.runs.access import User
 from rnnkit.runs.launcher import LocalLauncher
 from rnnkit.runs.limits import Limits
-from rnnkit.runs.store import RunStore
+from rnnkit.runs.store import RunError, RunStore, delete_run
 from rnnkit.ui.labels import ordinal
 from rnnkit.ui.live import progress_text
 from tests.apptest import page
 from tests.test_access import roster_settings
-from tests.test_queue import ALICE, BOB, RecordingLauncher, configs
+from tests.test_queue import ALICE, BOB, TINY, RecordingLauncher, configs
 
 BUSY = machine.MachineLoad(cores=2, other_cores=1.8, other_programs=3)
 IDLE = machine.MachineLoad(cores=2, other_cores=0.1, other_programs=0)
@@ -170,3 +175,106 @@ def test_train_says_nothing_of_the_load_on_an_idle_machine(tmp_path, monkeypatch
     app.run()
     assert not app.exception, [e.value for e in app.exception]
     assert not any("busy" in element.value for element in app.warning)
+
+
+# ------------------------------------------------------------------------- names people read
+GROUP = "g20261205-080152-e012"
+DAY = date(2026, 12, 5)
+
+
+def test_a_group_is_named_from_its_content_and_time(tmp_path):
+    store = RunStore(tmp_path, RecordingLauncher())
+    runs = store.start(configs(3, GROUP))  # rnn, lstm, gru, created in that order
+    assert group_names.default_label(runs, GROUP, today=DAY) == "recall · rnn/lstm/gru · 08:01"
+    assert group_names.default_label(runs, GROUP, today=date(2026, 12, 6)) == "recall · rnn/lstm/gru · 2026-12-05 08:01"
+    chosen = [build_config("recall", None, {**TINY, "model": {"arch": arch}}, group="by-hand")
+              for arch in ("gru", "rnn")]
+    by_hand = store.start(chosen)  # an id the CLI was given: the time of its first run, archs as chosen
+    label = group_names.group_labels(store.runs(), tmp_path)["by-hand"]
+    assert label.startswith("recall · gru/rnn · ") and label[-5:-3].isdigit() and label[-3] == ":"
+    assert group_names.group_labels(store.runs(), tmp_path, today=DAY)[GROUP] == "recall · rnn/lstm/gru · 08:01"
+    assert len(by_hand) == 2
+
+
+def test_two_groups_that_would_read_the_same_get_the_end_of_their_id(tmp_path):
+    store = RunStore(tmp_path, RecordingLauncher())
+    store.start(configs(2, "g20261205-080152-aaaa"))
+    store.start(configs(2, "g20261205-080159-bbbb"))
+    labels = group_names.group_labels(store.runs(), tmp_path, today=DAY)
+    assert labels == {"g20261205-080159-bbbb": "recall · rnn/lstm · 08:01 · bbbb",
+                      "g20261205-080152-aaaa": "recall · rnn/lstm · 08:01 · aaaa"}
+
+
+def test_the_owner_or_a_teacher_renames_a_group_and_its_id_stays(tmp_path):
+    launcher = RecordingLauncher()
+    runs = RunStore(tmp_path, launcher, user=ALICE, limits=Limits(capacity=9)).start(configs(2, GROUP))
+    with pytest.raises(RunError, match="owner"):
+        group_names.rename_group(tmp_path, GROUP, "Bob's now", runs, BOB)
+    stored = group_names.rename_group(tmp_path, GROUP, "  Tuesday:\n why\tLSTMs  remember ", runs, ALICE)
+    assert stored == "Tuesday: why LSTMs remember"
+    assert group_names.group_labels(RunStore(tmp_path, launcher).runs(), tmp_path)[GROUP] == stored
+    assert all(run.config().group == GROUP for run in runs)  # folders, links and the CLI keep the id
+    group_names.rename_group(tmp_path, GROUP, "x" * 500, runs, User("ms-zhang", "teacher"))
+    assert len(group_names.stored_label(tmp_path, GROUP)) == group_names.MAX_LABEL_CHARACTERS
+    group_names.rename_group(tmp_path, GROUP, "   ", runs, ALICE)  # empty: back to the default
+    assert group_names.stored_label(tmp_path, GROUP) == ""
+    with pytest.raises(RunError, match="plain name"):
+        group_names.rename_group(tmp_path, "../elsewhere", "x", runs, ALICE)
+
+
+def test_a_damaged_label_file_reads_as_no_label_and_goes_with_the_last_run(tmp_path):
+    store = RunStore(tmp_path, RecordingLauncher())
+    runs = store.start(configs(2, GROUP))
+    group_names.rename_group(tmp_path, GROUP, "lesson one", runs, None)
+    path = tmp_path / group_names.GROUPS_FOLDER / f"{GROUP}.json"
+    assert path.is_file()
+    for run in runs:
+        run.write_status("completed")
+    delete_run(store, runs[0].run_id)
+    assert path.is_file()  # one run of the group is left
+    path.write_text('{"label": ["not", "text"]}')
+    assert group_names.stored_label(tmp_path, GROUP) == ""
+    delete_run(store, runs[1].run_id)
+    assert not path.exists()
+
+
+def test_every_row_of_a_seeds_group_says_its_seed_and_a_one_seed_group_does_not(tmp_path):
+    store = RunStore(tmp_path, RecordingLauncher())
+    seeded_runs = store.start(groups.group_configs("recall", None, ["lstm", "gru"], TINY, seeds=3))
+    single = store.start(groups.group_configs("recall", None, ["rnn", "lstm"], TINY))
+    assert sorted(run_label(run) for run in seeded_runs) == [
+        "gru · seed 0", "gru · seed 1", "gru · seed 2", "lstm · seed 0", "lstm · seed 1", "lstm · seed 2"]
+    assert sorted(run_label(run) for run in single) == ["lstm", "rnn"]
+    assert sorted(variants(seeded_runs)) == ["gru", "lstm"]  # Compare's views over seeds still gather them
+    table = comparison_table(seeded_runs)
+    assert all(" · seed " in label for label in table["model"])
+
+
+def test_train_and_compare_show_the_groups_name(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path))
+    monkeypatch.setattr(machine, "current_load", lambda training_runs=0: IDLE)
+    store = RunStore(tmp_path, RecordingLauncher())
+    runs = store.start(groups.group_configs("recall", None, ["lstm"], TINY, seeds=2, group=GROUP))
+    other = store.start(configs(2, "g20261205-090000-cccc"))
+    for run in runs + other:
+        run.write_status("completed")
+    app = page("train", train_watch=GROUP)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    watching = app.selectbox(key="train_watch")
+    assert watching.value == GROUP
+    assert any(option.startswith("recall · lstm · ") and option.endswith("08:01") for option in watching.options)
+    app.text_input(key=f"live_rename_{GROUP}").input("Lesson 1: seeds")
+    app.button(key=f"live_rename_save_{GROUP}").click()
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert "Lesson 1: seeds" in app.selectbox(key="train_watch").options
+    compare = page("compare", compare_runs=[run.run_id for run in runs + other])
+    compare.run()
+    assert not compare.exception, [e.value for e in compare.exception]
+    options = compare.multiselect(key="compare_runs").options
+    assert sorted(option for option in options if "Lesson 1" in option) == [
+        "lstm · seed 0 · Lesson 1: seeds", "lstm · seed 1 · Lesson 1: seeds"]
+    table = compare.dataframe[0].value
+    assert list(table.columns[:3]) == ["run", "group", "model"]
+    assert set(table["group"]) >= {"Lesson 1: seeds"}

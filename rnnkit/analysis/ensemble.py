@@ -18,7 +18,7 @@ from collections import defaultdict
 
 import torch
 
-from rnnkit.analysis.reports import run_label
+from rnnkit.analysis.reports import model_label
 from rnnkit.config.run import RunConfig
 from rnnkit.config.spec import TaskSpec
 from rnnkit.core.metrics import (
@@ -78,7 +78,7 @@ def evaluate_ensembles(runs: list[Run], split: str = "test", progress=print) -> 
     members: dict[str, list[Run]] = defaultdict(list)
     for run in runs:
         if run.best_path.exists():
-            members[run_label(run)].append(run)
+            members[model_label(run)].append(run)
     if not members:
         raise ValueError("no run of this group has a best.pt yet: nothing to ensemble")
     loaded: dict[str, object] = {}

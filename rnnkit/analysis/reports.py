@@ -16,7 +16,19 @@ if TYPE_CHECKING:
 
 
 def run_label(run: Run) -> str:
-    """Short name for legends: 'lstm', 'gru bi', 'lstm scratch', ..."""
+    """Short name for legends, tables and rows: 'lstm', 'gru bi', 'lstm scratch', ...; in a group whose runs
+    differ in their seed (a seeds group, a sweep over seeds) with the seed: 'lstm bi · seed 2'."""
+    label = model_label(run)
+    try:
+        config = run.config()
+    except RunError:
+        return label
+    return f"{label} · seed {config.train.seed}" if _group_has_seeds(run, config.group) else label
+
+
+def model_label(run: Run) -> str:
+    """The model alone, without its seed: 'lstm', 'gru bi', 'lstm 2L scratch' (what the seeds of one variant
+    share: Compare's views over seeds gather runs under it)."""
     try:
         model = run.config().model
     except RunError:
@@ -29,6 +41,38 @@ def run_label(run: Run) -> str:
     if model.impl == "scratch":  # chosen (auto picks scratch only where a cell has no fused twin)
         parts.append("scratch")
     return " ".join(parts)
+
+
+_SEEDED_GROUPS: dict[tuple[str, str], tuple[int, bool]] = {}  # (root, group) -> (root's mtime, seeds differ)
+
+
+def _group_has_seeds(run: Run, group: str) -> bool:
+    """Whether the runs of `group` (in `run`'s run store) have more than one seed. Looked up once per change
+    of the run store's folder (a run added or deleted); configs do not change."""
+    if not group:
+        return False
+    root = run.path.parent
+    try:
+        stamp = root.stat().st_mtime_ns
+    except OSError:
+        return False
+    cached = _SEEDED_GROUPS.get((str(root), group))
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    seeds = set()
+    for path in root.iterdir():
+        if not (path / "config.json").is_file():
+            continue
+        try:
+            config = Run(path.name, path, run.launcher).config()
+        except RunError:
+            continue
+        if config.group == group:
+            seeds.add(config.train.seed)
+    if len(_SEEDED_GROUPS) > 4096:
+        _SEEDED_GROUPS.clear()
+    _SEEDED_GROUPS[(str(root), group)] = (stamp, len(seeds) > 1)
+    return len(seeds) > 1
 
 
 def progress(run: Run) -> dict[str, Any]:
@@ -152,6 +196,14 @@ def _number(value: Any) -> float | None:
 
 def _round(value, digits):
     return None if value is None else round(value, digits)
+
+
+def group_of(run: Run) -> str:
+    """The run's group id ('' for none, or an unreadable config)."""
+    try:
+        return run.config().group
+    except RunError:
+        return ""
 
 
 def arch_of(run: Run) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from rnnkit.analysis.reports import run_label
+from rnnkit.analysis.reports import model_label
 from rnnkit.analysis.stats import Verdict, compare_all, summarise
 from rnnkit.analysis.vocabulary import comparable
 from rnnkit.core.metrics import best_epoch_record
@@ -30,7 +30,7 @@ def variants(runs: list[Run]) -> dict[str, list[Run]]:
                                                        if key not in ("seed", "num_threads")}}
         key = json.dumps(seedless, sort_keys=True)
         by_key.setdefault(key, []).append(run)
-        labels.setdefault(key, run_label(run))
+        labels.setdefault(key, model_label(run))
     seen: dict[str, int] = {}
     named: dict[str, list[Run]] = {}
     for key, members in by_key.items():

@@ -31,6 +31,7 @@ from rnnkit.runs.folder import (  # noqa: F401 - the folder's names are part of 
     _group_of,
     validate_run_id,
 )
+from rnnkit.runs.group_names import forget_group
 from rnnkit.runs.launcher import default_launcher
 from rnnkit.runs.limits import Limits, QueueFull
 from rnnkit.runs.queue import Queue
@@ -215,6 +216,9 @@ def delete_run(store: "RunStore", run_id: str) -> None:
     if run.is_active():
         raise RunError(f"run {run_id} is {run.status()['state']}; stop it before deleting it")
     uploads = uploaded_files(run)
+    group = _group_of(run)
     shutil.rmtree(run.path)
     store.queue.remove(run_id)
+    if group and not store.runs(group=group):  # its last run: the name given to the group goes too
+        forget_group(store.root, group)
     release_uploads(uploads, store.runs())  # an upload goes with the last run that used it

@@ -22,7 +22,7 @@ from __future__ import annotations
 from rnnkit.ui import safe, style
 from rnnkit.ui.curves import metric_charts
 from rnnkit.ui.form import apply_preset, apply_shared_link, hyperparameter_form, share_query
-from rnnkit.ui.labels import group_options, run_choices
+from rnnkit.ui.labels import group_labels, group_options, run_choices
 from rnnkit.ui.launch import start_runs, start_sweep
 from rnnkit.ui.live import live_view
 from rnnkit.ui.session import demo_store, require_entry_point, store
@@ -31,4 +31,4 @@ from rnnkit.ui.status import cluster_summary, data_status, device_summary, load_
 __all__ = ["safe", "style", "require_entry_point", "store", "demo_store", "apply_preset", "hyperparameter_form",
            "start_runs", "start_sweep", "apply_shared_link", "share_query", "group_options", "live_view",
            "metric_charts", "run_choices", "data_status", "device_summary", "cluster_summary", "task_title",
-           "load_warning"]
+           "load_warning", "group_labels"]

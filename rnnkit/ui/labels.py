@@ -1,5 +1,5 @@
 """How runs read on screen: scores, durations and states in the session's language, unique labels for
-pickers, and the pickers' choices (groups, runs)."""
+pickers, and the pickers' choices (groups by the names people read, runs)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,6 +7,7 @@ from pathlib import Path
 from rnnkit.analysis import reports
 from rnnkit.analysis.figures import FRACTION_METRICS
 from rnnkit.config.run import RunConfig
+from rnnkit.runs import group_names
 from rnnkit.runs.store import Run, RunError
 from rnnkit.ui.i18n import _, language
 from rnnkit.ui.session import store
@@ -52,10 +53,18 @@ def group_options() -> list[str]:
     return seen
 
 
+def group_labels() -> dict[str, str]:
+    """group id -> the name people read ('recall · rnn/lstm/gru · 08:01', or the one its owner gave it),
+    for every group of the run store, newest first (`rnnkit.runs.group_names`)."""
+    run_store = store()
+    return group_names.group_labels(run_store.runs(), run_store.root)
+
+
 def run_choices(runs: list[Run]) -> dict[str, str]:
-    """run id -> 'lstm · recall · 2026-11-22 12:01:05 · alice' for pickers (with the owner in classroom
-    mode). Labels are unique: Streamlit's pickers tell options apart by their label, so two runs of
-    one architecture started in the same second get the end of their run id added."""
+    """run id -> 'lstm · seed 2 · recall · rnn/lstm/gru · 08:01 · alice' for pickers: the run, then its group's
+    name (a run of no group: its task and start time), then the owner in classroom mode. Labels are unique:
+    Streamlit's pickers tell options apart by their label, so two equal ones get the end of their run id."""
+    groups = group_names.group_labels(runs, store().root)
     choices = {}
     for run in runs:
         try:
@@ -64,9 +73,9 @@ def run_choices(runs: list[Run]) -> dict[str, str]:
             continue
         stamp = run.run_id[:15]
         owner = run.owner()
-        choices[run.run_id] = (f"{reports.run_label(run)} · {config.task.name} · "
-                               f"{stamp[:8]} {stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}"
-                               + (f" · {owner}" if owner else ""))
+        where = groups.get(config.group) or (f"{config.task.name} · "
+                                             f"{stamp[:8]} {stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}")
+        choices[run.run_id] = f"{reports.run_label(run)} · {where}" + (f" · {owner}" if owner else "")
     return unique_labels(choices)
 
 

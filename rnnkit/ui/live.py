@@ -16,6 +16,7 @@ from rnnkit.core import settings
 from rnnkit.core.metrics import higher_is_better, metric_title
 from rnnkit.model.cells import cell_names
 from rnnkit.model.jobs import get_job
+from rnnkit.runs import group_names
 from rnnkit.runs.access import may_change
 from rnnkit.runs.limits import QueueFull, queue_full_message
 from rnnkit.runs.machine import current_load
@@ -212,6 +213,7 @@ def live_view(group: str) -> None:
     shows up at once; slowly while the group waits in the queue; not at all once every run has
     ended (a finished group costs the server and the browser nothing)."""
     mode = _refresh_mode(store().runs(group=group))
+    rename_box(group)
 
     @st.fragment(run_every=REFRESH_SECONDS[mode])
     def panel() -> None:
@@ -235,6 +237,28 @@ def live_view(group: str) -> None:
         confusion_panel(runs, key="live")
 
     panel()
+
+
+def rename_box(group: str) -> None:
+    """The group's name as people read it, which its owner (every run's) or a teacher can change; the id
+    stays what folders, links and the command line use (`rnnkit.runs.group_names`)."""
+    run_store = store()
+    runs = run_store.runs(group=group)
+    if not runs or not all(may_change(run_store.user, run.owner()) for run in runs):
+        return
+    with st.expander(_("Rename this group")):
+        st.caption(safe.plain(_("Its id stays {group} (folders, links, the command line); an empty name goes back to "
+                                "the one made from its content and time.").format(group=group)))
+        name = st.text_input(_("Name"), value=group_names.stored_label(run_store.root, group),
+                             max_chars=group_names.MAX_LABEL_CHARACTERS, key=f"live_rename_{group}",
+                             placeholder=group_names.default_label(runs, group))
+        if st.button(_("Save the name"), key=f"live_rename_save_{group}"):
+            try:
+                group_names.rename_group(run_store.root, group, name, runs, run_store.user)
+            except (RunError, OSError) as error:
+                safe.error(error)
+            else:
+                st.rerun()
 
 
 REFRESH_SECONDS = {"starting": STARTUP_REFRESH_SECONDS, "training": LIVE_REFRESH_SECONDS,

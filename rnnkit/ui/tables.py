@@ -14,14 +14,15 @@ from rnnkit.runs.access import may_change
 from rnnkit.runs.store import Run, RunError, delete_run
 from rnnkit.ui import safe
 from rnnkit.ui.i18n import _, language
-from rnnkit.ui.labels import state_word
+from rnnkit.ui.labels import group_labels, state_word
 from rnnkit.ui.session import store
 
 
 def _header(column: str, vocabulary: int | None = None) -> str:
     """The column's title in the session's language; perplexity carries its vocabulary when all runs share one."""
-    fixed = {"run": _("run"), "model": _("model"), "state": _("state"), "best epoch": _("best epoch"),
-             "parameters": _("parameters"), "s / epoch": _("s / epoch"), "samples / s": _("samples / s")}
+    fixed = {"run": _("run"), "group": _("group"), "model": _("model"), "state": _("state"),
+             "best epoch": _("best epoch"), "parameters": _("parameters"), "s / epoch": _("s / epoch"),
+             "samples / s": _("samples / s")}
     if column in fixed:
         return fixed[column]
     for prefix, template in (("best val ", _("best validation {metric}")), ("test ", _("test {metric}"))):
@@ -50,6 +51,10 @@ def runs_table(runs: list[Run], key: str) -> None:
                                  perplexity_label(sizes[run_id], language(), text)
                                  for run_id, text in zip(frame["run"], frame[column])]
     frame["state"] = frame["state"].map(lambda state: state_word(str(state)))
+    groups = {reports.group_of(run) for run in runs}
+    if len(groups) > 1:  # runs of several groups: which is which, by the names people read
+        labels = group_labels()
+        frame.insert(1, "group", [labels.get(reports.group_of(run), "–") for run in runs])
     if "parameters" in frame:  # one type per column: Arrow refuses ints mixed with "–"
         frame["parameters"] = count_text(frame["parameters"])
     frame = frame.rename(columns=lambda column: _header(column, shared))
