@@ -6,7 +6,8 @@
     embedding_start(run_folder, payload)   those vectors back: the stored file, else rebuilt from the
                                            run's seed (older runs and the demos: the same code, the
                                            same seed, the same random draw; not for word2vec starts)
-    Embedding.neighbours(token, k)         the k tokens with the highest cosine similarity
+    Embedding.neighbours(token, k, among)  the k tokens with the highest cosine similarity, among the
+                                           `among` most frequent (NEIGHBOUR_TOKENS on the Inside page)
     Embedding.map(count)                   the `count` most frequent tokens projected on their first two
                                            principal components (vocabularies are ordered by frequency)
 
@@ -24,6 +25,10 @@ import torch
 from rnnkit.data.text import SPECIAL_TOKENS
 
 MAP_TOKENS = 100  # tokens drawn on the map by default (readable labels)
+# neighbours are looked for among the most frequent tokens only: a token seen a few times in training keeps
+# nearly its random start, and of 10,000 random vectors some are always close to any word by chance (the
+# IMDB demo's "mess": category, missile, sholay among 10,000; boring, crap, garbage among 2,000)
+NEIGHBOUR_TOKENS = 2000
 MARKER = re.compile(r"^<[a-z/]+>$")  # <bos>, <s>, </s>: markers, not words
 
 
@@ -51,14 +56,22 @@ class Embedding:
                 return self.tokens.index(candidate)
         raise ValueError("that token is not in this model's vocabulary; try a more common one")
 
-    def neighbours(self, token: str, count: int = 10) -> list[tuple[str, float]]:
-        """The `count` tokens nearest to `token` by cosine similarity (itself and specials left out)."""
+    def neighbours(self, token: str, count: int = 10, among: int | None = None) -> list[tuple[str, float]]:
+        """The `count` tokens nearest to `token` by cosine similarity (itself and specials left out), among
+        the `among` most frequent tokens (None: all; `token` itself may be rarer)."""
         index = self.index_of(token)
         norms = np.linalg.norm(self.vectors, axis=1)
         similarity = self.vectors @ self.vectors[index] / np.maximum(norms * norms[index], 1e-12)
         similarity[[i for i, t in enumerate(self.tokens) if is_special(t)] + [index]] = -np.inf
+        if among is not None:
+            similarity[self.frequent_end(among):] = -np.inf
         order = np.argsort(-similarity, kind="stable")[:count]
         return [(self.tokens[i], float(similarity[i])) for i in order if np.isfinite(similarity[i])]
+
+    def frequent_end(self, among: int) -> int:
+        """The vocabulary position after the `among` most frequent tokens (specials not counted)."""
+        words = [i for i, token in enumerate(self.tokens) if not is_special(token)]
+        return words[among - 1] + 1 if 0 < among <= len(words) else (len(self.tokens) if among > 0 else 0)
 
     def most_moved(self, start: "Embedding", among: int = 1000) -> str:
         """Of the `among` most frequent tokens, the one whose neighbourhood training changed most: the
@@ -75,7 +88,8 @@ class Embedding:
         """(tokens, (n, 2) coordinates): the most frequent `count` tokens and any `include`d ones, on the
         first two principal components of those tokens' vectors."""
         chosen = [i for i, token in enumerate(self.tokens) if not is_special(token)][:count]
-        chosen += [i for i in map(self.index_of, include) if i not in chosen]
+        spelt = {token: i for i, token in enumerate(self.tokens)}  # a neighbour as spelt (" " is a name's character)
+        chosen += [i for i in (spelt[t] if t in spelt else self.index_of(t) for t in include) if i not in chosen]
         vectors = self.vectors[chosen]
         centred = vectors - vectors.mean(axis=0)
         if len(chosen) < 2:

@@ -3,8 +3,14 @@ attributions and embedding maps (the Inside page; the memory horizon's figure is
 the Playground's probabilities and forecast. Colours per architecture are its cell's; every token or class
 name goes through `chart_text` (plotly would render HTML tags in a label). No streamlit here: the figures
 get the language and projector mode as arguments (rnnkit/ui/charts.py passes the session's).
+
+Readable on a projector: every heatmap has a colour bar with its range and what the ends mean, a log axis
+is labelled at powers of ten only (`log_axis`), and a scatter of many tokens labels at most
+MAX_LABELS of them (`labelled_points`); the others are hover-only points.
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import plotly.graph_objects as go
@@ -16,6 +22,8 @@ from rnnkit.analysis.frames import arch_colour
 BOUNDED = {"input": (0, 1), "forget": (0, 1), "output": (0, 1), "reset": (0, 1), "update": (0, 1),
            "candidate": (-1, 1), "h": (-1, 1)}  # sigmoid gates in [0, 1], tanh values in [-1, 1]
 TEXT_COLUMNS = 12  # tokens per row of the coloured text
+MAX_LABELS = 20  # labelled points on a scatter of tokens (more overlap); the rest are hover-only
+MAX_LOG_TICKS = 8  # powers of ten labelled on a log axis (every 10th, 100th ... power beyond that)
 
 
 def gate_title(name: str, language: str = "en") -> str:
@@ -40,9 +48,37 @@ def gradient_flow_figure(lines: list[tuple[str, str, str, list[float]]], title: 
                                  "dash": "dash" if name == "c" else "solid"})
     axis = ({"xaxis_title": _("steps back from each sequence's own last step (1 = the last)"),
              "xaxis_autorange": "reversed"} if from_last else {"xaxis_title": _("step t")})
-    figure.update_layout(title=title, yaxis_title="||dL/dh_t||", yaxis_type="log", yaxis_exponentformat="power",
-                         **axis, **layout(380, projector=projector))
+    figure.update_layout(title=title, yaxis_title="||dL/dh_t||", **axis, **layout(380, projector=projector))
+    figure.update_yaxes(**log_axis([norm for _label, _arch, _name, norms in lines for norm in norms]))
     return figure
+
+
+def log_axis(values: list[float]) -> dict:
+    """A log axis labelled at powers of ten only (0.01, 0.1, 1 or 10^-12, 10^-9 ...; plotly's own ticks add
+    2 and 5 between them, which reads "1 2 5 10 2 5"). At least two powers are shown: data within one
+    decade gets its axis widened to the decades around it; more than MAX_LOG_TICKS powers, every 2nd, 3rd ..."""
+    positive = [value for value in values if value > 0 and math.isfinite(value)]
+    if not positive:
+        return {"type": "log"}
+    low, high = math.log10(min(positive)), math.log10(max(positive))
+    first, last = math.ceil(low), math.floor(high)
+    if last - first < 1:  # fewer than two powers of ten inside the data: whole decades around it
+        first, last = math.floor(low), max(math.ceil(high), math.floor(low) + 1)
+        low, high = first, last
+    margin = 0.04 * (high - low)
+    every = max(1, math.ceil((last - first) / (MAX_LOG_TICKS - 1)))
+    powers = list(range(math.ceil(first / every) * every, last + 1, every))  # 10^-12, 10^-9 ... not 10^-13, 10^-10
+    written_out = all(-3 <= power <= 3 for power in powers)  # one style per axis
+    return {"type": "log", "range": [low - margin, high + margin], "tickmode": "array",
+            "tickvals": [10.0 ** power for power in powers],
+            "ticktext": [power_of_ten(power, written_out) for power in powers]}
+
+
+def power_of_ten(power: int, written_out: bool = True) -> str:
+    """10**power as a tick label: written out (0.001, 1, 1000) or as 10 with a superscript."""
+    if written_out:
+        return f"{10.0 ** power:.{max(0, -power)}f}"
+    return f"10<sup>{power}</sup>".replace("-", "\u2212")
 
 
 def gates_figure(values: dict[str, np.ndarray], steps: list[str], order: np.ndarray, shown_units: int, *,
@@ -58,15 +94,30 @@ def gates_figure(values: dict[str, np.ndarray], steps: list[str], order: np.ndar
         matrix = np.round(values[name][:, units].T, 3)  # (units, steps)
         low, high = BOUNDED.get(name, (-float(np.abs(matrix).max() or 1), float(np.abs(matrix).max() or 1)))
         figure.add_heatmap(z=matrix, x=list(range(1, len(steps) + 1)), y=[str(unit) for unit in units],
-                           zmin=low, zmax=high,
-                           colorscale="Viridis" if low == 0 else "RdBu_r", showscale=False,
+                           zmin=low, zmax=high, colorscale="Viridis" if low == 0 else "RdBu_r",
                            hovertemplate=_("step %{x}, unit %{y}: %{z}") + "<extra></extra>", row=row, col=1)
         figure.update_yaxes(title_text=_("unit"), showticklabels=False, row=row, col=1)
+    for row, (name, heatmap) in enumerate(zip(names, figure.data), start=1):  # a colour bar beside each row
+        bottom, top = figure.layout[f"yaxis{row if row > 1 else ''}"].domain
+        heatmap.colorbar = gate_colour_bar(name, heatmap.zmin, heatmap.zmax, language) | {
+            "y": (bottom + top) / 2, "len": top - bottom, "yanchor": "middle", "thickness": 14}
     tick_every = max(1, len(steps) // 30)
     figure.update_xaxes(tickvals=list(range(1, len(steps) + 1, tick_every)), ticktext=labels[::tick_every],
                         row=len(names), col=1, title_text=_("step (token)"))
     figure.update_layout(**layout(max(190 * len(names) + 60, 300), projector=projector, showlegend=False))
     return figure
+
+
+def gate_colour_bar(name: str, low: float, high: float, language: str = "en") -> dict:
+    """The colour bar of one gate's or state's heatmap: its range, the ends named for a gate (0 closed,
+    1 open), the middle for a tanh value; a state without bounds (c) gets its own symmetric range."""
+    _ = translator(language)
+    if low == 0:  # a sigmoid gate
+        return {"title": {"text": _("gate"), "side": "right"}, "tickvals": [0, 0.5, 1],
+                "ticktext": [_("0 closed"), "0.5", _("1 open")]}
+    ticks = [low, 0.0, high]
+    return {"title": {"text": _("value"), "side": "right"}, "tickvals": ticks,
+            "ticktext": [f"{tick:+.2g}" if tick else "0" for tick in ticks]}
 
 
 def memory_gate_figure(lines: list[tuple[str, str, str, np.ndarray]], steps: list[str], *, language: str = "en",
@@ -87,13 +138,16 @@ def memory_gate_figure(lines: list[tuple[str, str, str, np.ndarray]], steps: lis
 
 def trajectory_figure(points: np.ndarray, steps: list[str], explained: np.ndarray, arch: str, *,
                       language: str = "en", projector: bool = False) -> go.Figure:
-    """h_t on its first two principal components, step by step, the tokens as labels."""
+    """h_t on its first two principal components, step by step; labelled: the first and last token and
+    those where h_t jumped most (MAX_LABELS in all), every token on hover."""
     _ = translator(language)
     labels = [chart_text(step) for step in steps]
+    jumps = np.linalg.norm(np.diff(points, axis=0), axis=1)  # step t+1's move away from step t
+    shown = {0, len(steps) - 1} | {int(step) + 1 for step in np.argsort(-jumps, kind="stable")[:MAX_LABELS - 2]}
     figure = go.Figure()
-    mode = "lines+markers+text" if len(steps) <= 60 else "lines+markers"  # labels only where they can be read
-    figure.add_scatter(x=points[:, 0], y=points[:, 1], mode=mode,
-                       text=labels, textposition="top center", hovertext=labels, hoverinfo="text",
+    figure.add_scatter(x=points[:, 0], y=points[:, 1], mode="lines+markers+text",
+                       text=[label if step in shown else "" for step, label in enumerate(labels)],
+                       textposition="top center", hovertext=labels, hoverinfo="text",
                        marker={"color": list(range(len(steps))), "colorscale": "Viridis", "size": 8,
                                "colorbar": {"title": _("step")}},
                        line={"color": arch_colour(arch), "width": 1})
@@ -118,11 +172,20 @@ def coloured_text_figure(tokens: list[str], scores: np.ndarray, *, language: str
     limit = float(np.nanmax(np.abs(grid))) or 1.0
     figure = go.Figure(go.Heatmap(z=grid, text=text, texttemplate="%{text}", colorscale="RdBu_r", zmid=0,
                                   zmin=-limit, zmax=limit, hovertemplate="%{text}: %{z:.3f}<extra></extra>",
-                                  xgap=2, ygap=2, colorbar={"title": _("attribution")}))
+                                  xgap=2, ygap=2, colorbar=attribution_colour_bar(limit, language)))
     figure.update_yaxes(autorange="reversed", showticklabels=False)
     figure.update_xaxes(showticklabels=False)
-    figure.update_layout(**layout(60 * rows + 80, projector=projector, title=_("the input, coloured by attribution")))
+    figure.update_layout(**layout(max(60 * rows + 80, 200), projector=projector,  # room for the colour bar
+                                title=_("the input, coloured by attribution")))
     return figure
+
+
+def attribution_colour_bar(limit: float, language: str = "en") -> dict:
+    """Attribution's colour bar: symmetric around 0, the ends read as towards (red) and against (blue)."""
+    _ = translator(language)
+    return {"title": {"text": _("attribution"), "side": "top"}, "tickvals": [-limit, 0, limit],
+            "ticktext": [_("{value} against").format(value=f"{-limit:.2g}"), "0",
+                         _("+{value} towards").format(value=f"{limit:.2g}")]}
 
 
 def attribution_bars(tokens: list[str], scores: np.ndarray, title: str, axis_title: str, *, language: str = "en",
@@ -147,7 +210,7 @@ def feature_attribution_figure(scores: np.ndarray, steps: list[str], features: l
     figure = go.Figure(go.Heatmap(z=scores.T, x=list(range(1, len(steps) + 1)),
                                   y=[chart_text(name) for name in features],
                                   colorscale="RdBu_r", zmid=0, zmin=-limit, zmax=limit,
-                                  colorbar={"title": _("attribution")}))
+                                  colorbar=attribution_colour_bar(limit, language)))
     tick_every = max(1, len(steps) // 12)
     figure.update_xaxes(tickvals=list(range(1, len(steps) + 1, tick_every)),
                         ticktext=[chart_text(step) for step in steps][::tick_every], title_text=_("input step"))
@@ -156,13 +219,30 @@ def feature_attribution_figure(scores: np.ndarray, steps: list[str], features: l
     return figure
 
 
+def labelled_points(tokens: list[str], points: np.ndarray, highlight: set[str], limit: int = MAX_LABELS) -> list[int]:
+    """Which points of a token map get a label: the highlighted ones first, then those furthest from the
+    centre (the edges show what the two axes separate), `limit` in all; the rest stay hover-only."""
+    first = [index for index, token in enumerate(tokens) if token in highlight][:limit]
+    distance = np.linalg.norm(points - points.mean(axis=0), axis=1) if len(points) else np.zeros(0)
+    rest = [int(index) for index in np.argsort(-distance, kind="stable") if int(index) not in first]
+    return sorted(first + rest[:max(0, limit - len(first))])
+
+
 def embedding_map_figure(tokens: list[str], points: np.ndarray, title: str, highlight: set[str], *,
                          projector: bool = False) -> go.Figure:
-    colours = ["#d62728" if token in highlight else "#7f7f7f" for token in tokens]
+    """Tokens on their first two principal components; the highlighted ones red; labelled only
+    `labelled_points` (MAX_LABELS at most), every token named on hover."""
     labels = [chart_text(token) for token in tokens]
-    figure = go.Figure(go.Scatter(x=points[:, 0], y=points[:, 1], mode="markers+text", text=labels,
-                                  textposition="top center", marker={"color": colours, "size": 6},
-                                  textfont={"size": 11}, hoverinfo="text"))
+    named = set(labelled_points(tokens, points, highlight))
+    figure = go.Figure()
+    for labelled in (False, True):  # hover-only points under the labelled ones
+        rows = [index for index in range(len(tokens)) if (index in named) == labelled]
+        figure.add_scatter(x=points[rows, 0], y=points[rows, 1], mode="markers+text" if labelled else "markers",
+                           text=[labels[index] for index in rows] if labelled else None,
+                           hovertext=[labels[index] for index in rows], hoverinfo="text", textposition="top center",
+                           textfont={"size": 12}, marker={"size": 7 if labelled else 5, "color": [
+                               "#d62728" if tokens[index] in highlight else "#7f7f7f" if labelled else "#b0b0b0"
+                               for index in rows]})
     figure.update_layout(title=title, xaxis_title="PC 1", yaxis_title="PC 2", showlegend=False,
                          **layout(520, projector=projector))
     return figure

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from rnnkit.analysis.embeddings import MAP_TOKENS, Embedding, embedding_start, is_special
+from rnnkit.analysis.embeddings import MAP_TOKENS, NEIGHBOUR_TOKENS, Embedding, embedding_start, is_special
 from rnnkit.ui import charts, safe
 from rnnkit.ui.i18n import _
 from rnnkit.ui.inside.common import Chosen, explain
@@ -41,10 +41,17 @@ def show(chosen: Chosen, key: str) -> None:
     if most > 20:  # a slider needs a range: tiny vocabularies are drawn whole
         count = right.slider(_("tokens on the map"), 20, most, min(MAP_TOKENS, most), key=f"{key}_count")
     try:
-        found = after.neighbours(query, 10)
+        found = after.neighbours(query, 10, among=NEIGHBOUR_TOKENS)
     except ValueError as error:
         safe.error(error)
         found = []
+    words = sum(not is_special(token) for token in tokens)
+    notes = [_("Labelled on the maps: the word looked up, its neighbours (red) and the tokens furthest out; "
+               "hover over a grey point for its token.")]
+    if words > NEIGHBOUR_TOKENS:
+        notes.insert(0, _("Neighbours among the {count:,} most frequent tokens: rarer ones were seen too seldom in "
+                          "training to move far from their random start.").format(count=NEIGHBOUR_TOKENS))
+    st.caption(" ".join(notes))
     columns = st.columns(2)
     for column, (title, embedding) in zip(columns, ((_("before training"), before), (_("after training"), after))):
         with column:
@@ -53,13 +60,13 @@ def show(chosen: Chosen, key: str) -> None:
                 st.caption(_("This run started from word2vec vectors that were not stored with it."))
                 continue
             if found:
-                rows = embedding.neighbours(query, 10)
+                rows = embedding.neighbours(query, 10, among=NEIGHBOUR_TOKENS)
                 st.dataframe({_("neighbour"): [token for token, _score in rows],
                               _("cosine"): [round(score, 3) for _token, score in rows]}, hide_index=True,
                              key=f"{key}_table_{title}")
             word = after.tokens[after.index_of(query)] if found else ""  # as the vocabulary spells it
-            shown, points = embedding.map(count, include=(word,) if found else ())
             highlight = {word, *(token for token, _score in found)} if found else set()
+            shown, points = embedding.map(count, include=tuple(sorted(highlight)))  # the neighbours drawn too
             st.plotly_chart(charts.embedding_map_figure(shown, points, title, highlight), key=f"{key}_map_{title}")
 
 

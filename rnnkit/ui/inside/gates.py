@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from rnnkit.analysis import inside
+from rnnkit.analysis.inside_figures import MAX_LABELS
 from rnnkit.model.cells import get_cell
 from rnnkit.ui import charts
 from rnnkit.ui.i18n import _
@@ -57,3 +58,6 @@ def show(chosen: Chosen, key: str) -> None:
                         key=f"{key}_memory")
     points, explained = inside.trajectory(reference)
     st.plotly_chart(charts.trajectory_figure(points, model_input.steps, explained, model.arch), key=f"{key}_path")
+    if len(model_input.steps) > MAX_LABELS:
+        st.caption(_("Labelled: the first and the last token and those where h_t moved most; hover over a point "
+                     "for the others."))
