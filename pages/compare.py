@@ -9,7 +9,7 @@ from rnnkit.analysis.robust_tasks import has_several_tasks
 from rnnkit.analysis.vocabulary import perplexity_note
 from rnnkit.runs.access import may_change
 from rnnkit.runs.store import RunError
-from rnnkit.ui import charts, seeds, tables
+from rnnkit.ui import charts, lesson, seeds, tables
 from rnnkit.ui import robust as robust_view
 from rnnkit.ui import sweep as sweep_view
 from rnnkit.ui.i18n import _, language
@@ -17,8 +17,7 @@ from rnnkit.ui.i18n import _, language
 ui.require_entry_point("compare")
 
 st.title(_("Compare"))
-store = ui.store()
-runs = store.runs()
+store, runs = lesson.runs_or_demo(ui.store(), ui.demo_store())  # none of yours yet: the shipped demo comparison
 choices = ui.run_choices(runs)
 if not choices:
     st.info(_("No runs yet: start some on the Train page."))
@@ -40,6 +39,7 @@ if not selected:
 tables.runs_table(selected, key="compare_table")
 for note in matching.matching_notes(selected, language()):  # equal parameter budgets: how close, or why not
     st.caption(ui.safe.plain(note))
+lesson.why_note(selected)  # the result tied to the gradients, in words, where the numbers support it
 vocabulary_note = perplexity_note(selected, language())  # perplexities over different vocabularies
 if vocabulary_note:  # say so, and neither rank them nor give a verdict on them
     st.warning(ui.safe.plain(vocabulary_note))
@@ -98,4 +98,5 @@ with st.expander(_("Commands that train these runs again")):
             st.code(f"# {reports.run_label(run)} ({run.run_id})\n{reproduce_command(run.config())}", language="bash")
         except (RunError, ValueError) as error:
             ui.safe.error(error)
-tables.delete_section(selected, key="compare")
+if not lesson.is_shipped(store):  # the shipped demos stay
+    tables.delete_section(selected, key="compare")

@@ -12,6 +12,7 @@ from rnnkit.runs.limits import QueueFull, queue_full_message
 from rnnkit.ui import sweep as sweep_view
 from rnnkit.ui.choices import relabel
 from rnnkit.ui.i18n import _
+from rnnkit.ui.lesson import why_note
 
 ui.require_entry_point("train")
 
@@ -90,5 +91,6 @@ if groups:
         group = st.selectbox(_("Watching"), groups, key="train_watch", format_func=ui.group_labels().get,
                              help=_("runs started together form a group"))
     ui.live_view(group)
+    why_note(ui.store().runs(group=group))  # once the group has finished: the result in words, where it holds
 else:
     st.write(_("Runs you start appear here, live."))

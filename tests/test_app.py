@@ -111,7 +111,7 @@ def test_compare_with_no_runs_says_so(tmp_path, monkeypatch):
     monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path / "empty"))
     app = page("compare").run()
     no_exceptions(app)
-    assert "No runs yet" in app.info[0].value
+    assert "No runs of yours yet" in app.caption[0].value  # and it shows the shipped demo comparison
 
 
 def choose_model(app: AppTest, task: str, store: RunStore) -> AppTest:

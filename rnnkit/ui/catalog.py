@@ -23,7 +23,7 @@ from rnnkit.model.cells import CELLS
 PACKAGE = PROJECT_ROOT / "rnnkit"
 INTERFACE_MODULES = ("analysis/figures.py", "analysis/inside_figures.py", "analysis/html_report.py",
                      "analysis/robust_html.py", "analysis/robust_figures.py", "analysis/matching.py",
-                     "analysis/horizon_figures.py", "analysis/vocabulary.py", "analysis/run_text.py",
+                     "analysis/horizon_figures.py", "analysis/vocabulary.py", "analysis/run_text.py", "analysis/why.py",
                      "runs/limits.py")  # below the dashboard, but they word what it shows
 
 

@@ -39,6 +39,7 @@ INPUT_DAYS, OUTPUT_DAYS = 5, 2
 BLOCK_DAYS, VALIDATION_EVERY = 28, 5
 MAX_GAP_HOURS = 2
 PLAYGROUND_EXAMPLES = 48  # test windows stored in the checkpoint for the playground
+MODEL, BASELINES = "model", ("repeat last 2 days", "hourly climatology")  # the forecasts a window's errors compare
 
 
 @dataclass(frozen=True)
@@ -206,8 +207,7 @@ class WeatherTask(Task):
                     table[day_of_year[target_steps], hours[target_steps]])
 
         def baselines_of(truth, repeat, normal) -> dict[str, dict[str, float]]:
-            return {"repeat last 2 days": regression_metrics(truth, repeat),
-                    "hourly climatology": regression_metrics(truth, normal)}
+            return dict(zip(BASELINES, (regression_metrics(truth, repeat), regression_metrics(truth, normal))))
 
         truth, repeat, normal = reference(parts["test"])
         test_index = np.array(parts["test"])[:, None]
@@ -225,6 +225,7 @@ class WeatherTask(Task):
                 "input_temperatures": raw_target[test_index[shown, 0, None] + np.arange(steps_in)].tolist(),
                 "start_times": [str(series.index[parts["test"][i]]) for i in shown],
             },
+            "test_baselines": baselines,  # the baselines' errors over the whole test years, beside the model's
         }
         progress(f"weather ({name}): {len(train)}/{len(validation)}/{len(test)} windows of "
                  f"{steps_in} steps x {values.shape[1]} features -> {steps_out} temperatures")
@@ -238,3 +239,29 @@ class WeatherTask(Task):
         inputs = stored["inputs"][:count]
         targets = (torch.tensor(stored["targets"][:count]) - artifacts["target_mean"]) / artifacts["target_std"]
         return SequenceDataset(inputs, torch.full((count,), inputs.shape[1]), targets)
+
+
+def window_errors(examples: dict, predictions: list[list[float]]) -> list[dict[str, float]]:
+    """Per stored test window (the checkpoint's `examples`, in order): the mean absolute error in °C of the
+    model's forecast (`predictions`, one list of temperatures per window) and of each baseline, keyed
+    "model" and by the baselines' names, as the Playground shows them."""
+    errors = []
+    for index, prediction in enumerate(predictions):
+        truth = np.asarray(examples["targets"][index], dtype=float)
+        forecasts = {MODEL: prediction, BASELINES[0]: examples["repeat"][index],
+                     BASELINES[1]: examples["climatology"][index]}
+        errors.append({name: float(np.mean(np.abs(np.asarray(values, dtype=float) - truth)))
+                       for name, values in forecasts.items()})
+    return errors
+
+
+def winning_baseline(errors: dict[str, float]) -> str | None:
+    """On one window: the baseline closest to the truth when it beats the model's forecast, else None."""
+    best = min(BASELINES, key=lambda name: errors[name])
+    return best if errors[best] < errors[MODEL] else None
+
+
+def default_window(errors: list[dict[str, float]]) -> int:
+    """The window the Playground opens on: the first where the model beats both baselines (what the task
+    teaches: a forecast is good only if it beats the easy answers), else the first."""
+    return next((index for index, row in enumerate(errors) if winning_baseline(row) is None), 0)
