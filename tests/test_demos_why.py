@@ -6,13 +6,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from rnnkit.analysis.inference import Predictor
 from rnnkit.analysis.why import explain
 from rnnkit.data.tasks.weather import BASELINES, MODEL, default_window, window_errors, winning_baseline
 from rnnkit.runs.store import RunStore
 from rnnkit.ui.forecast_window import hard_window_note
-from tests.apptest import page
+from tests.apptest import TIMEOUT, page
 
 DEMO_ROOT = Path(__file__).resolve().parent.parent / "checkpoints" / "demo"
 LESSON = ("recall-rnn", "recall-lstm", "recall-gru")
@@ -143,3 +144,28 @@ def test_train_says_why_once_a_group_has_finished(tmp_path, monkeypatch):
 def unescaped(markdown: str) -> str:
     """What a reader sees of text escaped for markdown (rnnkit.ui.safe.plain)."""
     return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def test_inside_on_a_first_start_draws_the_three_lesson_models(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path / "empty"))
+    app = page("inside", inside_task="recall").run()
+    assert not app.exception, [error.value for error in app.exception]
+    picked = app.multiselect(key="inside_gradients_models").value
+    assert sorted(Path(path).parent.name for path in picked) == sorted(LESSON)
+
+
+def test_the_window_picker_opens_on_a_window_the_model_wins():
+    def script():
+        from rnnkit.analysis.inference import Predictor
+        from rnnkit.ui.forecast_window import window_picker
+        from tests.test_demos_why import DEMO_ROOT
+
+        window_picker(Predictor.from_file(DEMO_ROOT / "weather-gru" / "best.pt"))
+
+    app = AppTest.from_function(script, default_timeout=TIMEOUT).run()
+    assert not app.exception, [error.value for error in app.exception]
+    assert app.select_slider(key="play_window").value == 1  # 2014-01-08: 1.07 °C against 2.29 and 2.00
+    assert not app.caption
+    app.select_slider(key="play_window").set_value(0).run()  # 2014-01-01: repeating the last 2 days wins
+    assert "one of the hard ones" in unescaped(app.caption[0].value)
+    assert "2.20 °C ('repeat last 2 days' 3.12 °C, 'hourly climatology' 2.99 °C)" in unescaped(app.caption[0].value)
