@@ -94,7 +94,19 @@ def test_a_map_of_100_tokens_labels_the_highlighted_ones_and_keeps_the_rest_on_h
 def test_labels_go_to_the_highlighted_then_the_furthest_out():
     points = np.array([[0.0, 0.0], [0.1, 0.0], [9.0, 0.0], [0.0, -8.0], [0.2, 0.1]])
     tokens = ["a", "b", "c", "d", "e"]
-    assert inside_figures.labelled_points(tokens, points, {"b"}, limit=3) == [1, 2, 3]
+    assert list(inside_figures.labelled_points(tokens, points, {"b"}, limit=3)) == [1, 2, 3]
+
+
+def test_labels_that_would_cover_each_other_move_or_are_left_to_hover():
+    """Neighbours crowd together: the first keeps the place above, the next goes below, right, left;
+    one with no free place is drawn without a label. The word looked up is labelled first."""
+    points = np.array([[0.0, 0.0]] * 6 + [[100.0, 100.0]])
+    tokens = ["n1", "n2", "n3", "n4", "n5", "word", "far"]
+    placed = inside_figures.labelled_points(tokens, points, ["word", "n1", "n2", "n3", "n4", "n5"])
+    crowded = {index: position for index, position in placed.items() if index < 6}
+    assert placed[5] == "top center" and sorted(crowded.values()) == sorted(
+        ["top center", "bottom center", "middle right", "middle left"])
+    assert 6 in placed and len(placed) == 5  # four around the crowded point, and the far one
 
 
 def test_the_path_of_a_long_input_labels_the_first_last_and_biggest_jumps():

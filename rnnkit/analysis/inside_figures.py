@@ -23,6 +23,7 @@ BOUNDED = {"input": (0, 1), "forget": (0, 1), "output": (0, 1), "reset": (0, 1),
            "candidate": (-1, 1), "h": (-1, 1)}  # sigmoid gates in [0, 1], tanh values in [-1, 1]
 TEXT_COLUMNS = 12  # tokens per row of the coloured text
 MAX_LABELS = 20  # labelled points on a scatter of tokens (more overlap); the rest are hover-only
+MAP_PIXELS = (380, 400)  # the plot area of a token map in a half-width column, for placing its labels
 MAX_LOG_TICKS = 8  # powers of ten labelled on a log axis (every 10th, 100th ... power beyond that)
 
 
@@ -105,6 +106,7 @@ def gates_figure(values: dict[str, np.ndarray], steps: list[str], order: np.ndar
     figure.update_xaxes(tickvals=list(range(1, len(steps) + 1, tick_every)), ticktext=labels[::tick_every],
                         row=len(names), col=1, title_text=_("step (token)"))
     figure.update_layout(**layout(max(190 * len(names) + 60, 300), projector=projector, showlegend=False))
+    figure.update_annotations(font_size=layout(projector=projector)["font"]["size"] + 2)  # the subplot titles
     return figure
 
 
@@ -219,27 +221,54 @@ def feature_attribution_figure(scores: np.ndarray, steps: list[str], features: l
     return figure
 
 
-def labelled_points(tokens: list[str], points: np.ndarray, highlight: set[str], limit: int = MAX_LABELS) -> list[int]:
-    """Which points of a token map get a label: the highlighted ones first, then those furthest from the
-    centre (the edges show what the two axes separate), `limit` in all; the rest stay hover-only."""
-    first = [index for index, token in enumerate(tokens) if token in highlight][:limit]
-    distance = np.linalg.norm(points - points.mean(axis=0), axis=1) if len(points) else np.zeros(0)
-    rest = [int(index) for index in np.argsort(-distance, kind="stable") if int(index) not in first]
-    return sorted(first + rest[:max(0, limit - len(first))])
+def labelled_points(tokens: list[str], points: np.ndarray, highlight, limit: int = MAX_LABELS,
+                    plot_pixels: tuple[int, int] = MAP_PIXELS) -> dict[int, str]:
+    """Which points of a token map get a label, and where (index -> plotly textposition): the highlighted
+    ones first, in `highlight`'s order (the word looked up, then its neighbours), then those furthest from
+    the centre (the edges show what the two axes separate), `limit` in all. A label goes above, below,
+    right or left of its point, the first place where it covers no label placed before; a point with no
+    free place stays hover-only (neighbours crowd together by definition). Sizes in pixels of a plot
+    area of `plot_pixels` (a half-width column of the dashboard)."""
+    if not len(points):
+        return {}
+    rank = {token: place for place, token in enumerate(highlight)}
+    first = sorted((index for index, token in enumerate(tokens) if token in rank), key=lambda i: rank[tokens[i]])
+    distance = np.linalg.norm(points - points.mean(axis=0), axis=1)
+    order = first + [int(index) for index in np.argsort(-distance, kind="stable") if tokens[int(index)] not in rank]
+    span = np.maximum(points.max(axis=0) - points.min(axis=0), 1e-12)
+    pixels = (points - points.min(axis=0)) / span * np.array(plot_pixels)  # (tokens, 2), y upwards
+    placed: dict[int, str] = {}
+    boxes: list[tuple[float, float, float, float]] = []
+    for index in order:
+        if len(placed) == limit:
+            break
+        width = sum(12 if ord(character) > 0x2E80 else 7 for character in tokens[index]) + 4  # CJK is wider
+        x, y = pixels[index]
+        for position, (dx, dy) in (("top center", (0, 16)), ("bottom center", (0, -16)),
+                                   ("middle right", (width / 2 + 6, 0)), ("middle left", (-width / 2 - 6, 0))):
+            box = (x + dx - width / 2, y + dy - 8, x + dx + width / 2, y + dy + 8)
+            if not any(box[0] < other[2] and other[0] < box[2] and box[1] < other[3] and other[1] < box[3]
+                       for other in boxes):
+                placed[index] = position
+                boxes.append(box)
+                break
+    return dict(sorted(placed.items()))
 
 
-def embedding_map_figure(tokens: list[str], points: np.ndarray, title: str, highlight: set[str], *,
+def embedding_map_figure(tokens: list[str], points: np.ndarray, title: str, highlight, *,
                          projector: bool = False) -> go.Figure:
-    """Tokens on their first two principal components; the highlighted ones red; labelled only
-    `labelled_points` (MAX_LABELS at most), every token named on hover."""
+    """Tokens on their first two principal components; the `highlight`ed ones (the word, then its
+    neighbours) red; labelled only where `labelled_points` finds room (MAX_LABELS at most), every token
+    named on hover."""
     labels = [chart_text(token) for token in tokens]
-    named = set(labelled_points(tokens, points, highlight))
+    named = labelled_points(tokens, points, highlight)
     figure = go.Figure()
     for labelled in (False, True):  # hover-only points under the labelled ones
         rows = [index for index in range(len(tokens)) if (index in named) == labelled]
         figure.add_scatter(x=points[rows, 0], y=points[rows, 1], mode="markers+text" if labelled else "markers",
                            text=[labels[index] for index in rows] if labelled else None,
-                           hovertext=[labels[index] for index in rows], hoverinfo="text", textposition="top center",
+                           textposition=[named[index] for index in rows] if labelled else None,
+                           hovertext=[labels[index] for index in rows], hoverinfo="text",
                            textfont={"size": 12}, marker={"size": 7 if labelled else 5, "color": [
                                "#d62728" if tokens[index] in highlight else "#7f7f7f" if labelled else "#b0b0b0"
                                for index in rows]})

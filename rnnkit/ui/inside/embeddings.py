@@ -65,8 +65,8 @@ def show(chosen: Chosen, key: str) -> None:
                               _("cosine"): [round(score, 3) for _token, score in rows]}, hide_index=True,
                              key=f"{key}_table_{title}")
             word = after.tokens[after.index_of(query)] if found else ""  # as the vocabulary spells it
-            highlight = {word, *(token for token, _score in found)} if found else set()
-            shown, points = embedding.map(count, include=tuple(sorted(highlight)))  # the neighbours drawn too
+            highlight = [word, *(token for token, _score in found)] if found else []  # labelled in this order
+            shown, points = embedding.map(count, include=tuple(highlight))  # the neighbours drawn too
             st.plotly_chart(charts.embedding_map_figure(shown, points, title, highlight), key=f"{key}_map_{title}")
 
 
