@@ -169,3 +169,12 @@ def test_the_window_picker_opens_on_a_window_the_model_wins():
     app.select_slider(key="play_window").set_value(0).run()  # 2014-01-01: repeating the last 2 days wins
     assert "one of the hard ones" in unescaped(app.caption[0].value)
     assert "2.20 °C ('repeat last 2 days' 3.12 °C, 'hourly climatology' 2.99 °C)" in unescaped(app.caption[0].value)
+
+
+def test_nothing_is_said_on_a_damaged_probe_line_or_a_sweep(lesson):
+    rewrite(lesson / "recall-rnn" / "metrics.jsonl", "probe", lambda record: record.update(h=["x"] * len(record["h"])))
+    assert explain(runs_of(lesson), "en") == ""  # the RNN's line reads as absent: LSTM and GRU alone say nothing
+    for name in LESSON:
+        config = json.loads((lesson / name / "config.json").read_text())
+        (lesson / name / "config.json").write_text(json.dumps({**config, "kind": "sweep"}))
+    assert explain(runs_of(lesson), "en") == ""

@@ -82,6 +82,8 @@ def _reaches(runs: list[Run]) -> tuple[list[Reach], str, int] | None:
         probes = [probe for probe in run.metrics("probe") if probe.get("measure") == PROBE_MEASURE]
         if score is None or not probes or "task" not in summary:
             continue
+        if run.config().kind in ("sweep", "horizon"):  # such a group varies more than the architecture
+            return None
         reach = _probe_reach(probes[-1])
         if reach is None:
             continue
@@ -101,17 +103,23 @@ def _probe_reach(probe: dict) -> tuple[float, int, bool] | None:
     """(log10 of the reach, its distance, whether the cell state c gives it) of one probe line: at the
     farthest distance at least half the probe's sequences reach (mixed lengths thin out far back)."""
     distances, counts = probe.get("distance"), probe.get("sequences")
-    if not isinstance(distances, list) or len(distances) < 2:
+    if not isinstance(distances, list) or len(distances) < 2 or not all(isinstance(d, int) for d in distances):
         return None
-    if not isinstance(counts, list) or len(counts) != len(distances):
+    if not isinstance(counts, list) or len(counts) != len(distances) or not all(isinstance(c, int) for c in counts):
         counts = [1] * len(distances)
     far = max(index for index, count in enumerate(counts) if count * 2 >= counts[0])
     best: tuple[float, bool] | None = None
     for state in ("h", "c"):
         norms = probe.get(state)
-        if not isinstance(norms, list) or len(norms) != len(distances) or not norms[0] or norms[0] <= 0:
+        if not isinstance(norms, list) or len(norms) != len(distances):
             continue
-        log_reach = math.log10(max(float(norms[far]) / float(norms[0]), TINY))
+        try:
+            last, farthest = float(norms[0]), float(norms[far])
+        except (TypeError, ValueError):  # a damaged line reads as absent
+            continue
+        if not (math.isfinite(last) and math.isfinite(farthest)) or last <= 0:
+            continue
+        log_reach = math.log10(max(farthest / last, TINY))
         if best is None or log_reach > best[0]:
             best = (log_reach, state == "c")
     if best is None or far == 0:
