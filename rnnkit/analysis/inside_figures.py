@@ -24,6 +24,7 @@ BOUNDED = {"input": (0, 1), "forget": (0, 1), "output": (0, 1), "reset": (0, 1),
 TEXT_COLUMNS = 12  # tokens per row of the coloured text
 MAX_LABELS = 20  # labelled points on a scatter of tokens (more overlap); the rest are hover-only
 MAP_PIXELS = (380, 400)  # the plot area of a token map in a half-width column, for placing its labels
+PATH_PIXELS = (800, 320)  # the plot area of the path of h_t (full width)
 MAX_LOG_TICKS = 8  # powers of ten labelled on a log axis (every 10th, 100th ... power beyond that)
 
 
@@ -141,15 +142,17 @@ def memory_gate_figure(lines: list[tuple[str, str, str, np.ndarray]], steps: lis
 def trajectory_figure(points: np.ndarray, steps: list[str], explained: np.ndarray, arch: str, *,
                       language: str = "en", projector: bool = False) -> go.Figure:
     """h_t on its first two principal components, step by step; labelled: the first and last token and
-    those where h_t jumped most (MAX_LABELS in all), every token on hover."""
+    those where h_t jumped most (MAX_LABELS at most, where `place_labels` finds room), every token on hover."""
     _ = translator(language)
     labels = [chart_text(step) for step in steps]
     jumps = np.linalg.norm(np.diff(points, axis=0), axis=1)  # step t+1's move away from step t
-    shown = {0, len(steps) - 1} | {int(step) + 1 for step in np.argsort(-jumps, kind="stable")[:MAX_LABELS - 2]}
+    order = list(dict.fromkeys([0, len(steps) - 1, *(int(step) + 1 for step in np.argsort(-jumps, kind="stable"))]))
+    shown = place_labels(list(steps), points, order, MAX_LABELS, PATH_PIXELS) if len(steps) else {}
     figure = go.Figure()
     figure.add_scatter(x=points[:, 0], y=points[:, 1], mode="lines+markers+text",
                        text=[label if step in shown else "" for step, label in enumerate(labels)],
-                       textposition="top center", hovertext=labels, hoverinfo="text",
+                       textposition=[shown.get(step, "top center") for step in range(len(steps))],
+                       hovertext=labels, hoverinfo="text",
                        marker={"color": list(range(len(steps))), "colorscale": "Viridis", "size": 8,
                                "colorbar": {"title": _("step")}},
                        line={"color": arch_colour(arch), "width": 1})
@@ -225,24 +228,30 @@ def labelled_points(tokens: list[str], points: np.ndarray, highlight, limit: int
                     plot_pixels: tuple[int, int] = MAP_PIXELS) -> dict[int, str]:
     """Which points of a token map get a label, and where (index -> plotly textposition): the highlighted
     ones first, in `highlight`'s order (the word looked up, then its neighbours), then those furthest from
-    the centre (the edges show what the two axes separate), `limit` in all. A label goes above, below,
-    right or left of its point, the first place where it covers no label placed before; a point with no
-    free place stays hover-only (neighbours crowd together by definition). Sizes in pixels of a plot
-    area of `plot_pixels` (a half-width column of the dashboard)."""
+    the centre (the edges show what the two axes separate), `limit` in all, placed by `place_labels`."""
     if not len(points):
         return {}
     rank = {token: place for place, token in enumerate(highlight)}
     first = sorted((index for index, token in enumerate(tokens) if token in rank), key=lambda i: rank[tokens[i]])
     distance = np.linalg.norm(points - points.mean(axis=0), axis=1)
     order = first + [int(index) for index in np.argsort(-distance, kind="stable") if tokens[int(index)] not in rank]
+    return place_labels(tokens, points, order, limit, plot_pixels)
+
+
+def place_labels(texts: list[str], points: np.ndarray, order: list[int], limit: int,
+                 plot_pixels: tuple[int, int]) -> dict[int, str]:
+    """Labels for the points in `order`, `limit` at most (index -> plotly textposition): above, below,
+    right or left of the point, the first place where the label covers no label placed before; a point
+    with no free place stays hover-only (neighbours crowd together by definition). Sizes in pixels of a
+    plot area of `plot_pixels`."""
     span = np.maximum(points.max(axis=0) - points.min(axis=0), 1e-12)
-    pixels = (points - points.min(axis=0)) / span * np.array(plot_pixels)  # (tokens, 2), y upwards
+    pixels = (points - points.min(axis=0)) / span * np.array(plot_pixels)  # (points, 2), y upwards
     placed: dict[int, str] = {}
     boxes: list[tuple[float, float, float, float]] = []
     for index in order:
         if len(placed) == limit:
             break
-        width = sum(12 if ord(character) > 0x2E80 else 7 for character in tokens[index]) + 4  # CJK is wider
+        width = sum(12 if ord(character) > 0x2E80 else 7 for character in texts[index]) + 4  # CJK is wider
         x, y = pixels[index]
         for position, (dx, dy) in (("top center", (0, 16)), ("bottom center", (0, -16)),
                                    ("middle right", (width / 2 + 6, 0)), ("middle left", (-width / 2 - 6, 0))):
