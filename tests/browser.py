@@ -74,8 +74,8 @@ def dashboard(checkpoints: Path, log: Path, seconds: float = 120.0, options: tup
 
 def log_in(page, name: str, code: str) -> None:
     """Classroom mode: fill the login form the dashboard shows first."""
-    page.get_by_label("Your name (as on the class list)").fill(name)
-    page.get_by_label("Your personal code").fill(code)
+    page.get_by_label("Your name (as on the class list)").first.fill(name)
+    page.get_by_label("Your personal code").first.fill(code)
     page.get_by_role("button", name="Log in").first.click()
     page.get_by_role("heading", name="rnnkit").first.wait_for(timeout=patience_ms(60))
     wait_until_idle(page)
