@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import html
+import math
 from typing import Callable
 
 import numpy as np
@@ -44,9 +45,11 @@ def chart_text(text: object) -> str:
 
 
 def layout(height: int = 340, projector: bool = False, **extra) -> dict:
-    """Shared layout; projector mode: larger type."""
+    """Shared layout; projector mode: larger type. The margins are small, and the axes make room for their tick
+    labels and titles themselves (automargin; not every plotly template switches it on: streamlit's does not)."""
     return {"margin": {"l": 10, "r": 10, "t": 48, "b": 10}, "height": height,
             "legend": {"orientation": "h", "yanchor": "top", "y": -0.3}, "font": {"size": 17 if projector else 13},
+            "xaxis_automargin": True, "yaxis_automargin": True,
             "uirevision": "keep", **extra}  # uirevision: live refreshes keep the user's zoom
 
 
@@ -189,11 +192,14 @@ def gradient_reach_figure(rows: list[tuple[str, str, dict]], *, language: str = 
     1/batch): drawn dotted and named "old probe (padded rows mixed in)". Anything not a number is skipped."""
     _ = translator(language)
     figure = go.Figure()
+    steps, norms = [], []
     for label, arch, probe in rows:
         pairs = [(distance + 1, norm) for distance, norm in zip(probe["distance"], probe["h"])
                  if isinstance(distance, int) and isinstance(norm, (int, float)) and norm > 0]
         if not pairs:
             continue
+        steps += [pair[0] for pair in pairs]
+        norms += [pair[1] for pair in pairs]
         old = probe.get("measure") is None
         name = _("{model}, epoch {epoch}").format(model=label, epoch=probe["epoch"])
         figure.add_scatter(x=[pair[0] for pair in pairs], y=[pair[1] for pair in pairs], mode="lines+markers",
@@ -202,10 +208,35 @@ def gradient_reach_figure(rows: list[tuple[str, str, dict]], *, language: str = 
                                  "dash": "dot" if old else "solid"})
     figure.update_layout(title=_("how far back the gradient reaches: ||dL/dh|| per step back"),
                          xaxis_title=_("steps back from each sequence's own last step (1 = the last)"),
-                         xaxis_type="log",
-                         yaxis_title="||dL/dh||", yaxis_type="log", yaxis_exponentformat="power",
-                         **layout(projector=projector))
+                         xaxis_type="log", xaxis=log_ticks(steps), yaxis_title="||dL/dh||", yaxis_type="log",
+                         yaxis=log_ticks(norms), **layout(projector=projector))
     return figure
+
+
+def log_ticks(values: list[float], most: int = 8) -> dict:
+    """Ticks of a logarithmic axis over `values` that read cleanly: the powers of ten (1, 10, 100, or 10⁻¹³ ... 1
+    with every second or third power when there are many), with 2 and 5 times them only where the values span
+    about a decade or less, each label written in full (plotly's own labels its minor ticks with one digit:
+    '1 2 5 10 2 5 100 2'). {} without positive values."""
+    values = [value for value in values if value > 0]
+    if not values:
+        return {}
+    low, high = min(values), max(values)
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    step = max(1, math.ceil((last - first) / most))
+    ticks = [10.0 ** power for power in range(first, last + 1) if power % step == 0]  # 1 among them
+    if sum(low <= tick <= high for tick in ticks) < 3:  # about a decade or less: 1, 2, 5, 10, 20, 50
+        ticks = sorted(tick * factor for tick in ticks for factor in (1, 2, 5))
+    plain = all(1e-3 <= tick < 1e5 for tick in ticks)  # '0.01', '100' as written; else every tick as a power
+    return {"tickmode": "array", "tickvals": ticks,
+            "ticktext": [f"{tick:g}" if plain else _power_text(tick) for tick in ticks]}
+
+
+def _power_text(value: float) -> str:
+    """'10<sup>−13</sup>', '5·10<sup>−6</sup>', '10<sup>0</sup>'."""
+    power = math.floor(math.log10(value) + 1e-9)
+    mantissa = round(value / 10.0 ** power)
+    return ("" if mantissa == 1 else f"{mantissa}·") + f"10<sup>{power}</sup>".replace("-", "−")
 
 
 def band_figure(groups: dict[str, list], metric: str, mean_only: bool, *, language: str = "en",

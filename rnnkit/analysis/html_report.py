@@ -14,11 +14,12 @@ import time
 import pandas as pd
 import plotly.graph_objects as go
 
-from rnnkit.analysis import figures, matching, reports, seeds
+from rnnkit.analysis import figures, matching, seeds
 from rnnkit.analysis.figure_set import figure_set, job_of, monitor_of
 from rnnkit.analysis.figures import FRACTION_METRICS, translator
 from rnnkit.analysis.power import LIMIT
 from rnnkit.analysis.robust_html import across_tasks_html, evp_html, robust_html
+from rnnkit.analysis.run_text import format_score, result_line, runs_table_text
 from rnnkit.analysis.stats import Verdict
 from rnnkit.analysis.sweep import seed_mean_frame, sweep_frame
 from rnnkit.analysis.vocabulary import perplexity_note, vocabularies
@@ -186,12 +187,15 @@ def html_report(runs: list[Run], title: str, language: str = "en") -> str:
     drawn: list[go.Figure] = []
     made = _("rnnkit report, {date}").format(date=time.strftime("%Y-%m-%d %H:%M"))
     runs_title = _("Runs")
-    table = reports.comparison_table(runs)
+    table = runs_table_text(runs, language)  # as the dashboard's runs table: percent, '–', states in words
     sizes = vocabularies(runs)
-    if sizes:  # a perplexity is only read with its vocabulary
+    if sizes and not table.empty:  # a perplexity is only read with its vocabulary
         table.insert(2, _("vocabulary"), [f"{sizes[run.run_id]:,}" if run.run_id in sizes else "–" for run in runs])
     sections: list[str] = [f"<h1>{html.escape(title)}</h1>", f"<p>{html.escape(made)}</p>",
                            f"<h2>{html.escape(runs_title)}</h2>", _table(table)]
+    result = result_line(runs, language)  # the dashboard's line: the scores, then the winner or a tie
+    if result:
+        sections.append(f"<p class='result'>{html.escape(result)}</p>")
 
     def figure(item: go.Figure) -> None:
         drawn.append(item)
@@ -222,7 +226,11 @@ def html_report(runs: list[Run], title: str, language: str = "en") -> str:
                 "Several seeds per setting: each row is one setting, ranked by the mean of its seeds' best "
                 "validation scores (not by its luckiest run); the test score is their mean, for the record."))))
         ranked = ranked.sort_values("best validation", ascending=not higher_is_better(metric), na_position="last")
-        sections.append(_table(ranked.drop(columns=["monitor"])))
+        shown = ranked.drop(columns=["monitor"])
+        for column in ("best validation", "validation std", "test"):  # as the dashboard's sweep table
+            if column in shown:
+                shown[column] = [format_score(metric, value) for value in shown[column]]
+        sections.append(_table(shown))
         sections.append(evp_html(runs, language))
     if "over seeds" in drawn_by_name and not vocabulary_note:
         groups = seeds.variants(runs)
@@ -248,9 +256,13 @@ def html_report(runs: list[Run], title: str, language: str = "en") -> str:
             figure(item)
     body = "\n".join(sections)
     for index, item in enumerate(drawn):
+        # plotly's own template, wherever the report is made: a page of the dashboard has imported streamlit,
+        # which makes its template (no automargin: the y-axis labels were cut off) plotly's default
+        item.update_layout(template="plotly")
         body = body.replace(f"<!--figure {index}-->", item.to_html(
             full_html=False, include_plotlyjs="inline" if index == 0 else False, default_height="420px"))
     return ("<!doctype html><html><head><meta charset='utf-8'>"
             f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;margin:2em;max-width:1200px}}"
             ".table{border-collapse:collapse}.table td,.table th{padding:4px 10px;border-bottom:1px solid #ddd}"
+            ".result{background:#eef6ee;padding:8px 12px;border-radius:4px}"
             f"</style></head><body>{body}</body></html>")
