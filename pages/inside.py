@@ -13,8 +13,10 @@ st.title(_("Inside the network"))
 st.caption(_("Pick a trained model (yours or a demo) and a view. Every view works for every task; "
              "the memory-horizon experiment trains its own group."))
 stores = [("your run", ui.store()), ("demo", ui.demo_store())]
+if "inside_view" not in st.session_state:
+    st.session_state["inside_view"] = "gradients"
 relabel("inside_view", "inside_task")  # after a language switch, the choices' labels in the new language
-view = st.segmented_control(_("View"), list(inside.VIEWS), format_func=inside.view_title, default="gradients",
+view = st.segmented_control(_("View"), list(inside.VIEWS), format_func=inside.view_title,
                             key="inside_view") or "gradients"
 path = None
 if inside.needs_model(view):

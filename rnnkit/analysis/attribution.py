@@ -12,11 +12,18 @@ of the forecast (the mean over the horizon, or one hour) is split among the inpu
 
 Completeness: the scores add up to output(input) - output(baseline), up to the integral's error
 (`delta`; points are added until it is under 1 %, and the tests hold it within 5 %).
+
+Progress: `progress(stage, fraction, details)` is called as the work goes on: ("load", 0, {}) before
+captum is imported (once per process: `load_captum`), then ("integrate", done / points,
+{"points": points, "round": round}) after each batch of integration points (round 1 has STEPS
+points; each further round doubles them). It may raise to stop the work.
 """
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable
 
 import numpy as np
 import torch
@@ -28,6 +35,25 @@ STEPS = 64  # integration points (Gauss-Legendre) to start with ...
 MAX_STEPS = 512  # ... doubled up to this while the completeness error is above TOLERANCE
 TOLERANCE = 0.01  # (recall's noisy inputs need 128-256 points for 1 %)
 BATCH = 64  # integration points per forward pass
+
+Progress = Callable[[str, float, dict], None]  # (stage, fraction of the stage done, details): see above
+
+
+def _no_progress(stage: str, fraction: float, details: dict) -> None:
+    pass
+
+
+@lru_cache(maxsize=1)
+def load_captum():
+    """captum's (IntegratedGradients, LayerIntegratedGradients), imported once per process (about a second,
+    much more on a busy machine)."""
+    from captum.attr import IntegratedGradients, LayerIntegratedGradients
+
+    return IntegratedGradients, LayerIntegratedGradients
+
+
+def captum_loaded() -> bool:
+    return load_captum.cache_info().currsize > 0
 
 
 @dataclass
@@ -49,33 +75,45 @@ class Attribution:
 
 
 def attribute(predictor, model_input: ModelInput, target: int | None = None, hour: int | None = None,
-              steps: int = STEPS) -> Attribution:
+              steps: int = STEPS, progress: Progress = _no_progress) -> Attribution:
     """Integrated gradients of one output of `predictor.model` for the first sequence of `model_input`,
     with `steps` integration points, doubled (up to MAX_STEPS) while the completeness error is above
-    TOLERANCE of the output's change."""
+    TOLERANCE of the output's change; `progress` hears how far it is (see the module's docstring)."""
+    if not captum_loaded():
+        progress("load", 0.0, {})
+    load_captum()
     # a copy: the predictor is cached and shared by every session, and captum hooks the embedding while
     # it integrates, so another session's forward pass on the same model would see these inputs
     model = copy.deepcopy(predictor.model).eval()
+    round_number = 1
     while True:
-        result = _attribute(model, predictor, model_input, target, hour, steps)
+        result = _attribute(model, predictor, model_input, target, hour, steps, progress, round_number)
         if result.relative_error <= TOLERANCE or steps * 2 > MAX_STEPS:
             return result
         steps *= 2
+        round_number += 1
 
 
 def _attribute(model, predictor, model_input: ModelInput, target: int | None, hour: int | None,
-               steps: int) -> Attribution:
-    from captum.attr import IntegratedGradients, LayerIntegratedGradients
-
+               steps: int, progress: Progress, round_number: int) -> Attribution:
+    """One round of `steps` integration points, reported to `progress` after each batch of points."""
+    IntegratedGradients, LayerIntegratedGradients = load_captum()
     spec = predictor.spec
     if spec.job == "language_model":
         raise ValueError("attributions are shown for classifiers and forecasts, not for the poem model")
     inputs, lengths = model_input.inputs[:1].to(predictor.device), model_input.lengths[:1]
     explain, explained = _explained_output(model, predictor, inputs, lengths, target, hour)
 
+    done = 0
+
     def forward(batch: Tensor) -> Tensor:
+        nonlocal done
         with torch.backends.cudnn.flags(enabled=False):  # RNN backward in eval mode
-            return explain(model(batch, lengths.expand(batch.shape[0])))
+            outputs = explain(model(batch, lengths.expand(batch.shape[0])))
+        if torch.is_grad_enabled() and batch.shape[0] > 1:  # a batch of integration points, not the end points
+            done = min(steps, done + batch.shape[0])
+            progress("integrate", done / steps, {"points": steps, "round": round_number})
+        return outputs
 
     with torch.enable_grad():
         if spec.input_kind == "tokens":

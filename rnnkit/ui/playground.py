@@ -17,7 +17,7 @@ from rnnkit.analysis.inference import Predictor
 from rnnkit.core.metrics import metric_title
 from rnnkit.data.inputs import read_example, read_text
 from rnnkit.data.tasks.poems import DEFAULT_TEMPERATURE, as_lines, poem_problem
-from rnnkit.ui import charts, safe
+from rnnkit.ui import charts, safe, work
 from rnnkit.ui.i18n import _
 from rnnkit.ui.inside.attributions import show_attributions
 from rnnkit.ui.labels import format_score
@@ -118,32 +118,68 @@ def poem_verdict(poem: str, line_length: int) -> tuple[bool, str]:
 def poems(predictor: Predictor) -> None:
     trained = predictor.artifacts.get("line_lengths") or [5, 7]
     left, right = st.columns(2)
-    start = left.text_input(_("Starting phrase (optional)"), key="play_start")
-    acrostic = right.text_input(_("Acrostic: first character of each line (藏头诗, optional)"), key="play_acrostic")
+    left.text_input(_("Starting phrase (optional)"), key="play_start")
+    right.text_input(_("Acrostic: first character of each line (藏头诗, optional)"), key="play_acrostic")
     columns = st.columns(4)
-    line_length = columns[0].radio(_("characters per line (what this model learnt)"), trained, horizontal=True,
-                                   key="play_line_length")
-    temperature = columns[1].slider(_("temperature"), 0.2, 1.5, DEFAULT_TEMPERATURE, 0.1, key="play_temperature")
-    top_k = columns[2].number_input(_("top-k (0 = all)"), 0, 500, 0, key="play_top_k")
-    count = columns[3].number_input(_("samples"), 1, 10, 4, key="play_count")
-    enforce = st.toggle(_("place the punctuation by rule (otherwise the model decides)"), key="play_enforce")
-    if st.button(_("Write"), key="play_write", type="primary"):
-        generator = torch.Generator().manual_seed(int(st.session_state.get("play_seed", 0)))
-        st.session_state["play_seed"] = int(st.session_state.get("play_seed", 0)) + 1
-        replaced: list = []
-        for number in range(int(count)):
-            try:
-                poem = predictor.generate(start=start, acrostic=acrostic, line_length=line_length,
-                                          temperature=temperature, top_k=int(top_k), enforce_form=enforce,
-                                          generator=generator, replaced=replaced if number == 0 else None)
-            except ValueError as error:
-                safe.error(error)
-                return
-            if number == 0:
-                _replaced_note(replaced)
-            good, why = poem_verdict(poem, line_length)
-            st.markdown(f"{':material/check_circle:' if good else ':material/warning:'} {why}")
-            st.text(as_lines(poem))
+    columns[0].radio(_("characters per line (what this model learnt)"), trained, horizontal=True,
+                     key="play_line_length")
+    columns[1].slider(_("temperature"), 0.2, 1.5, DEFAULT_TEMPERATURE, 0.1, key="play_temperature")
+    columns[2].number_input(_("top-k (0 = all)"), 0, 500, 0, key="play_top_k")
+    columns[3].number_input(_("samples"), 1, 10, 4, key="play_count")
+    st.toggle(_("place the punctuation by rule (otherwise the model decides)"), key="play_enforce")
+    writing = work.running(POEMS_JOB)
+    st.button(_("Write"), key="play_write", type="primary", on_click=_start_writing, args=(predictor,),
+              disabled=writing, help=_("the poems are being written; they appear below") if writing else None)
+    job = st.session_state.get(POEMS_JOB)
+    if job is None or job.inputs[0] != id(predictor):  # nothing written yet, or by another model
+        return
+    try:
+        written, replaced, line_length = work.follow(job, _("Writing poems"), _writing_words)
+    except ValueError as error:
+        safe.error(error)
+        return
+    _replaced_note(replaced)
+    for poem in written:
+        good, why = poem_verdict(poem, line_length)
+        st.markdown(f"{':material/check_circle:' if good else ':material/warning:'} {why}")
+        st.text(as_lines(poem))
+
+
+POEMS_JOB = "play_poems_job"  # the session's poem writing (rnnkit.ui.work): the last poems stay shown
+
+
+def _start_writing(predictor: Predictor) -> None:
+    """The Write button's callback: start writing with the settings on screen and the next sampling seed.
+    A second click while the poems are written changes nothing (the button is disabled, and this says so
+    again for a click that was already on its way)."""
+    if work.running(POEMS_JOB):
+        return
+    state = st.session_state
+    seed = int(state.get("play_seed", 0))
+    state["play_seed"] = seed + 1
+    options = {"start": state.get("play_start", ""), "acrostic": state.get("play_acrostic", ""),
+               "line_length": int(state["play_line_length"]), "temperature": float(state["play_temperature"]),
+               "top_k": int(state["play_top_k"]), "enforce_form": bool(state.get("play_enforce", False))}
+    count = int(state["play_count"])
+    inputs = (id(predictor), seed, tuple(sorted(options.items())), count)
+    work.job(POEMS_JOB, inputs, write_poems, predictor, options, count, seed)
+
+
+def write_poems(predictor: Predictor, options: dict, count: int, seed: int, progress) -> tuple[list, list, int]:
+    """`count` poems sampled with one generator seeded `seed`: (poems, replaced input characters, line
+    length); `progress` hears each poem begin."""
+    generator = torch.Generator().manual_seed(seed)
+    written: list[str] = []
+    replaced: list = []
+    for number in range(count):
+        progress("write", number / count, {"number": number + 1, "count": count})
+        written.append(predictor.generate(**options, generator=generator, replaced=replaced if number == 0 else None))
+    progress("write", 1.0, {"number": count, "count": count})
+    return written, replaced, options["line_length"]
+
+
+def _writing_words(stage: str, details: dict) -> str:
+    return _("writing poem {number} of {count}, one character at a time ...").format(**details)
 
 
 def synthetic(predictor: Predictor) -> None:

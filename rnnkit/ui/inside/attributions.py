@@ -1,14 +1,22 @@
 """Inside view *Which inputs mattered*: integrated gradients of one output, drawn as coloured tokens and a
 bar per token, or for number inputs a step x feature map with bars per step (per day for weather) and per
-feature. `show_attributions` draws them for the Playground too."""
+feature. `show_attributions` draws them for the Playground too.
+
+Integrating takes seconds (more on a busy machine): it runs as a job (`rnnkit.ui.work`) whose box says
+the step (loading captum, once per server; the integration points done) and how far; a rerun while it
+works follows the same job instead of starting again. The explained class is chosen per model (its
+widget's key holds the model), so a class chosen for one task is never applied to another's."""
 from __future__ import annotations
+
+import hashlib
 
 import streamlit as st
 
 from rnnkit.analysis.attribution import attribute, per_group
 from rnnkit.analysis.inference import Predictor
 from rnnkit.data import inputs
-from rnnkit.ui import charts, safe
+from rnnkit.ui import charts, safe, work
+from rnnkit.ui.choices import relabel
 from rnnkit.ui.i18n import _
 from rnnkit.ui.inside.common import Chosen, choose_input, explain
 
@@ -34,12 +42,14 @@ def show(chosen: Chosen, key: str) -> None:
     spec = predictor.spec
     target = hour = None
     if spec.job == "classify":
-        with_prediction = predictor.describe(predictor.outputs(model_input.inputs[:1], model_input.lengths[:1]))[0]
         names = list(spec.class_names)
-        target = st.selectbox(_("explain the score of class (default: the prediction)"), list(range(len(names))),
-                              index=names.index(with_prediction["label"]), format_func=lambda i: names[i],
-                              key=f"{key}_class")
+        class_key = f"{key}_class_{model_key(chosen.path)}"  # one choice per model: Recall's class 9 is not Names'
+        relabel(class_key)
+        target = st.selectbox(_("explain the score of class"), [None, *range(len(names))],
+                              format_func=lambda i: _("the predicted class") if i is None else names[i],
+                              key=class_key)
     elif spec.output_size > 1:
+        relabel(f"{key}_which")
         which = st.radio(_("explain"), ["mean", "hour"], horizontal=True, key=f"{key}_which",
                          format_func=lambda w: _("the mean forecast") if w == "mean" else _("one forecast step"))
         if which == "hour":
@@ -53,12 +63,13 @@ def show_attributions(predictor: Predictor, model_input: inputs.ModelInput, key:
     inputs a step x feature map with bars per step (per day for weather) and per feature. Used by the
     Inside page and the Playground."""
     spec = predictor.spec
-    with st.spinner(_("integrating gradients ...")):
-        try:
-            result = attribute(predictor, model_input, target=target, hour=hour)
-        except ValueError as error:
-            safe.error(error)
-            return
+    inputs = (id(predictor), tuple(model_input.steps), tuple(model_input.inputs[0].flatten().tolist()), target, hour)
+    job = work.job(f"{key}_job", inputs, attribute, predictor, model_input, target=target, hour=hour)
+    try:
+        result = work.follow(job, _("Which inputs mattered: integrated gradients"), _progress_words)
+    except ValueError as error:
+        safe.error(error)
+        return
     if spec.job == "classify":
         what = _("the score of class {name}").format(name=spec.class_names[target if target is not None else int(
             predictor.outputs(model_input.inputs[:1], model_input.lengths[:1]).argmax(-1)[0])])
@@ -84,3 +95,17 @@ def show_attributions(predictor: Predictor, model_input: inputs.ModelInput, key:
     totals = result.scores.sum(axis=0)
     st.plotly_chart(charts.attribution_bars(model_input.features, totals, _("attribution per feature"),
                                              _("feature")), key=f"{key}_totals")
+
+
+def model_key(path: str | None) -> str:
+    """A short key part that names the model at `path`."""
+    return hashlib.sha1(str(path).encode()).hexdigest()[:12]
+
+
+def _progress_words(stage: str, details: dict) -> str:
+    if stage == "load":
+        return _("loading captum, the attribution library (once per server) ...")
+    if details.get("round", 1) == 1:
+        return _("integrating gradients along {points} points ...").format(points=details["points"])
+    return _("the scores missed the output's change by more than 1 %: again with {points} points ...").format(
+        points=details["points"])
