@@ -24,6 +24,7 @@ from rnnkit.ui.live import progress_text
 from tests.apptest import page
 from tests.test_access import roster_settings
 from tests.test_queue import ALICE, BOB, TINY, RecordingLauncher, configs
+from tests.waits import patience
 
 BUSY = machine.MachineLoad(cores=2, other_cores=1.8, other_programs=3)
 IDLE = machine.MachineLoad(cores=2, other_cores=0.1, other_programs=0)
@@ -49,7 +50,7 @@ def test_a_worker_lowers_its_priority_by_the_setting_only(setting):
     code = "import os; from rnnkit.runs.launcher import lower_priority; lower_priority(); print(os.nice(0))"
     environment = {**os.environ, "RNNKIT_WORKER_NICE": setting}
     found = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True,
-                           check=True, cwd=settings.PROJECT_ROOT).stdout
+                           check=True, cwd=settings.PROJECT_ROOT, timeout=patience(60)).stdout
     assert int(found) == max(os.nice(0), int(setting))
 
 

@@ -18,6 +18,7 @@ from rnnkit.core.metrics import metric_title
 from rnnkit.data.inputs import read_example, read_text
 from rnnkit.data.tasks.poems import DEFAULT_TEMPERATURE, as_lines, poem_problem
 from rnnkit.ui import charts, safe, work
+from rnnkit.ui.forecast_window import window_picker
 from rnnkit.ui.i18n import _
 from rnnkit.ui.inside.attributions import show_attributions
 from rnnkit.ui.labels import format_score
@@ -83,8 +84,7 @@ def classify_text(predictor: Predictor) -> None:
 def forecast(predictor: Predictor) -> None:
     examples = predictor.artifacts["examples"]
     starts = examples["start_times"]
-    index = st.select_slider(_("Window from the test years (start of the 5 input days)"),
-                             options=list(range(len(starts))), format_func=lambda i: starts[i][:10], key="play_window")
+    index = window_picker(predictor, key="play_window")  # opens on a window the model wins; says when it loses
     result = predictor.predict_examples(index + 1)[index]
     actual = examples["targets"][index]
     baselines = {_("repeat last 2 days"): examples["repeat"][index],
