@@ -104,13 +104,12 @@ def test_the_form_reads_a_label_from_before_a_switch_as_the_task_it_names():
 
 
 # ------------------------------------------------------------------------- 2: the explained class per model
-@pytest.mark.skip(reason="unfinished: AppTest raises 'None is not in list' computing the box's label for the "
-                         "None ('the predicted class') option; the fix itself is in rnnkit/ui/inside/attributions.py")
 def test_the_explained_class_is_not_carried_over_to_another_task(app_env):
     """Recall's class chosen, then Names picked: the explained class is Names' prediction, not the class
     at Recall's index (it read 'the score of class Italian' for Nakamura)."""
     from rnnkit.analysis.inference import Predictor
     from rnnkit.data.inputs import read_text
+    from rnnkit.ui.inside.attributions import PREDICTED
     from tests.apptest import page
 
     runs = {run.config().task.name: run for run in app_env.runs() if run.config().model.arch != "rnn"}
@@ -119,18 +118,21 @@ def test_the_explained_class_is_not_carried_over_to_another_task(app_env):
     predicted = int(names.outputs(model_input.inputs[:1], model_input.lengths[:1]).argmax(-1)[0])
     other = (predicted + 1) % 2  # a class index both tasks have, and not Names' prediction
 
-    app = page("inside", inside_view="attributions", inside_task="recall", inside_model=str(runs["recall"].best_path))
+    app = page("inside", inside_view="attributions", inside_task="recall")
     app.run()
+    recall = Predictor.from_file(app.session_state["inside_model"])  # the default model of the task
     class_box = next(box for box in app.selectbox if box.label == "explain the score of class")
-    assert class_box.value is None  # the prediction, until a class is chosen
+    assert class_box.value == PREDICTED  # the prediction, until a class is chosen
     class_box.set_value(other).run()
     assert not app.exception
-    assert f"the score of class {list(Predictor.from_run(runs['recall']).spec.class_names)[other]};" in explained(app)
+    assert f"the score of class {list(recall.spec.class_names)[other]};" in explained(app)
     app.session_state["inside_task"] = "names"
-    app.session_state["inside_model"] = str(runs["names"].best_path)
     app.run()
+    names = Predictor.from_file(app.session_state["inside_model"])  # the default model of Names
+    model_input = read_text(names, names.task.example_input)
+    predicted = int(names.outputs(model_input.inputs[:1], model_input.lengths[:1]).argmax(-1)[0])
     assert not app.exception, app.exception
-    assert next(box for box in app.selectbox if box.label == "explain the score of class").value is None
+    assert next(box for box in app.selectbox if box.label == "explain the score of class").value == PREDICTED
     assert f"the score of class {names.spec.class_names[predicted]};" in explained(app)
 
 

@@ -22,6 +22,8 @@ from rnnkit.ui.inside.common import Chosen, choose_input, explain
 
 NEEDS_MODEL = True
 
+PREDICTED = -1  # the class box's first option: explain whichever class the model predicts
+
 
 def title() -> str:
     return _("Which inputs mattered")
@@ -45,9 +47,10 @@ def show(chosen: Chosen, key: str) -> None:
         names = list(spec.class_names)
         class_key = f"{key}_class_{model_key(chosen.path)}"  # one choice per model: Recall's class 9 is not Names'
         relabel(class_key)
-        target = st.selectbox(_("explain the score of class"), [None, *range(len(names))],
-                              format_func=lambda i: _("the predicted class") if i is None else names[i],
-                              key=class_key)
+        chosen_class = st.selectbox(_("explain the score of class"), [PREDICTED, *range(len(names))],
+                                    format_func=lambda i: _("the predicted class") if i == PREDICTED else names[i],
+                                    key=class_key)
+        target = None if chosen_class == PREDICTED else chosen_class  # None: the model's own prediction
     elif spec.output_size > 1:
         relabel(f"{key}_which")
         which = st.radio(_("explain"), ["mean", "hour"], horizontal=True, key=f"{key}_which",
