@@ -80,7 +80,8 @@ with setup:
         st.caption(_("The address bar now holds the link; copy it from there or here:"))
         st.code(f"{(st.context.url or '').split('?')[0]}?{urlencode(query)}", language=None)
 
-ui.load_warning()  # other programs keep the cores busy: say that a lesson will be slow, and why
+with setup if compact else st.container():  # projector mode: inside the folded setup, the charts stay in view
+    ui.load_warning()  # other programs keep the cores busy: say that a lesson will be slow, and why
 groups = ui.group_options()
 if groups:
     if st.session_state.get("train_watch") not in groups:
