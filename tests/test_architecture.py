@@ -304,7 +304,9 @@ def test_checkpoints_hold_no_class_paths_a_move_could_break():
     assert len(paths) >= 10
     for path in paths:
         assert not [name for name in pickled_globals(path) if name.startswith("rnnkit")], path
-        assert isinstance(torch.load(path, map_location="cpu", weights_only=True), dict), path
+        loaded = torch.load(path, map_location="cpu", weights_only=True)
+        # a checkpoint is a plain dict; embedding_start.pt (the embedding before training) one plain tensor
+        assert isinstance(loaded, torch.Tensor if path.name == "embedding_start.pt" else dict), path
     assert any(name.startswith("torch.") for name in pickled_globals(paths[0]))  # the scan does see globals
 
 

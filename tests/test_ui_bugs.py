@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rnnkit.data.tasks.poems import check_poem, not_chinese
+from tests.waits import patience
 
 
 @pytest.mark.parametrize("poem", ["春風亦□來，山風雨雲水。天地人心日，夜明清白青。",
@@ -59,7 +60,7 @@ def train_page_with_switch(language: str, monkeypatch, checkpoints):
     shown = {"language": language}
     monkeypatch.setattr(i18n, "browser_language", lambda: shown["language"])
     script = LANGUAGE_SWITCH.format(language=language, page=str(ROOT / "pages" / "train.py"))
-    return AppTest.from_string(script, default_timeout=120), shown
+    return AppTest.from_string(script, default_timeout=patience(120)), shown
 
 
 @pytest.mark.parametrize("first, second", [("en", "zh"), ("zh", "en")])
@@ -91,7 +92,7 @@ def test_the_form_reads_a_label_from_before_a_switch_as_the_task_it_names():
 
     from rnnkit.core.i18n import translate
 
-    app = AppTest.from_string("from rnnkit.ui.form import apply_preset\napply_preset()", default_timeout=60)
+    app = AppTest.from_string("from rnnkit.ui.form import apply_preset\napply_preset()", default_timeout=patience(60))
     app.session_state["app_language"] = "zh"
     app.session_state["train_task"] = "Recall (synthetic): remember the first symbol"
     app.session_state["train_preset"] = translate("none (plain defaults)", "zh")
@@ -151,7 +152,7 @@ def blocked_work(name: str, release, progress) -> str:
     """Work that reports one step, then waits for `release` (bounded: a test never hangs)."""
     STARTS.append(name)
     progress("step", 0.5, {"name": name})
-    if not release.wait(timeout=600):
+    if not release.wait(timeout=patience(600)):
         raise TimeoutError("never released")
     progress("step", 1.0, {"name": name})
     return name.upper()
@@ -176,7 +177,7 @@ def test_a_rerun_while_a_job_works_follows_it_instead_of_starting_again():
 
     STARTS.clear()
     release = globals()["RELEASE"] = threading.Event()
-    app = AppTest.from_string(FOLLOW_TWICE, default_timeout=120)
+    app = AppTest.from_string(FOLLOW_TWICE, default_timeout=patience(120))
     app.session_state["inputs"] = "first"
     app.run()
     assert app.session_state["running"]
@@ -193,7 +194,7 @@ def test_a_rerun_while_a_job_works_follows_it_instead_of_starting_again():
     from rnnkit.ui.work import Stopped
 
     with pytest.raises(Stopped):
-        first.future.result(timeout=600)
+        first.future.result(timeout=patience(600))
 
 
 def test_attributions_report_captum_then_each_batch_of_points(run_folders):
@@ -249,9 +250,9 @@ def test_a_second_click_on_write_while_writing_changes_nothing():
 
     STARTS.clear()
     release = globals()["RELEASE"] = threading.Event()
-    app = AppTest.from_string(WRITE_WHILE_WRITING, default_timeout=120)
+    app = AppTest.from_string(WRITE_WHILE_WRITING, default_timeout=patience(120))
     app.run()
     assert not app.exception, app.exception
     assert app.session_state["seed_after"] == 7 and STARTS == ["writing"]
     release.set()
-    assert app.session_state["play_poems_job"].future.result(timeout=600) == "WRITING"
+    assert app.session_state["play_poems_job"].future.result(timeout=patience(600)) == "WRITING"
