@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import html
-import math
 from typing import Callable
 
 import numpy as np
@@ -24,6 +23,7 @@ import plotly.graph_objects as go
 
 from rnnkit.analysis import frames, reports
 from rnnkit.analysis.frames import arch_colour
+from rnnkit.analysis.log_axes import log_ticks
 from rnnkit.core.display import neutralise_bidi
 from rnnkit.core.i18n import translate
 from rnnkit.core.metrics import higher_is_better, metric_title
@@ -211,32 +211,6 @@ def gradient_reach_figure(rows: list[tuple[str, str, dict]], *, language: str = 
                          xaxis_type="log", xaxis=log_ticks(steps), yaxis_title="||dL/dh||", yaxis_type="log",
                          yaxis=log_ticks(norms), **layout(projector=projector))
     return figure
-
-
-def log_ticks(values: list[float], most: int = 8) -> dict:
-    """Ticks of a logarithmic axis over `values` that read cleanly: the powers of ten (1, 10, 100, or 10⁻¹³ ... 1
-    with every second or third power when there are many), with 2 and 5 times them only where the values span
-    about a decade or less, each label written in full (plotly's own labels its minor ticks with one digit:
-    '1 2 5 10 2 5 100 2'). {} without positive values."""
-    values = [value for value in values if value > 0]
-    if not values:
-        return {}
-    low, high = min(values), max(values)
-    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
-    step = max(1, math.ceil((last - first) / most))
-    ticks = [10.0 ** power for power in range(first, last + 1) if power % step == 0]  # 1 among them
-    if sum(low <= tick <= high for tick in ticks) < 3:  # about a decade or less: 1, 2, 5, 10, 20, 50
-        ticks = sorted(tick * factor for tick in ticks for factor in (1, 2, 5))
-    plain = all(1e-3 <= tick < 1e5 for tick in ticks)  # '0.01', '100' as written; else every tick as a power
-    return {"tickmode": "array", "tickvals": ticks,
-            "ticktext": [f"{tick:g}" if plain else _power_text(tick) for tick in ticks]}
-
-
-def _power_text(value: float) -> str:
-    """'10<sup>−13</sup>', '5·10<sup>−6</sup>', '10<sup>0</sup>'."""
-    power = math.floor(math.log10(value) + 1e-9)
-    mantissa = round(value / 10.0 ** power)
-    return ("" if mantissa == 1 else f"{mantissa}·") + f"10<sup>{power}</sup>".replace("-", "−")
 
 
 def band_figure(groups: dict[str, list], metric: str, mean_only: bool, *, language: str = "en",

@@ -10,14 +10,13 @@ MAX_LABELS of them (`labelled_points`); the others are hover-only points.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from rnnkit.analysis.figures import chart_text, layout, line_width, translator
 from rnnkit.analysis.frames import arch_colour
+from rnnkit.analysis.log_axes import MAX_LOG_TICKS, log_axis  # noqa: F401 - MAX_LOG_TICKS: the page's limit
 
 BOUNDED = {"input": (0, 1), "forget": (0, 1), "output": (0, 1), "reset": (0, 1), "update": (0, 1),
            "candidate": (-1, 1), "h": (-1, 1)}  # sigmoid gates in [0, 1], tanh values in [-1, 1]
@@ -25,7 +24,6 @@ TEXT_COLUMNS = 12  # tokens per row of the coloured text
 MAX_LABELS = 20  # labelled points on a scatter of tokens (more overlap); the rest are hover-only
 MAP_PIXELS = (380, 400)  # the plot area of a token map in a half-width column, for placing its labels
 PATH_PIXELS = (800, 320)  # the plot area of the path of h_t (full width)
-MAX_LOG_TICKS = 8  # powers of ten labelled on a log axis (every 10th, 100th ... power beyond that)
 
 
 def gate_title(name: str, language: str = "en") -> str:
@@ -53,34 +51,6 @@ def gradient_flow_figure(lines: list[tuple[str, str, str, list[float]]], title: 
     figure.update_layout(title=title, yaxis_title="||dL/dh_t||", **axis, **layout(380, projector=projector))
     figure.update_yaxes(**log_axis([norm for _label, _arch, _name, norms in lines for norm in norms]))
     return figure
-
-
-def log_axis(values: list[float]) -> dict:
-    """A log axis labelled at powers of ten only (0.01, 0.1, 1 or 10^-12, 10^-9 ...; plotly's own ticks add
-    2 and 5 between them, which reads "1 2 5 10 2 5"). At least two powers are shown: data within one
-    decade gets its axis widened to the decades around it; more than MAX_LOG_TICKS powers, every 2nd, 3rd ..."""
-    positive = [value for value in values if value > 0 and math.isfinite(value)]
-    if not positive:
-        return {"type": "log"}
-    low, high = math.log10(min(positive)), math.log10(max(positive))
-    first, last = math.ceil(low), math.floor(high)
-    if last - first < 1:  # fewer than two powers of ten inside the data: whole decades around it
-        first, last = math.floor(low), max(math.ceil(high), math.floor(low) + 1)
-        low, high = first, last
-    margin = 0.04 * (high - low)
-    every = max(1, math.ceil((last - first) / (MAX_LOG_TICKS - 1)))
-    powers = list(range(math.ceil(first / every) * every, last + 1, every))  # 10^-12, 10^-9 ... not 10^-13, 10^-10
-    written_out = all(-3 <= power <= 3 for power in powers)  # one style per axis
-    return {"type": "log", "range": [low - margin, high + margin], "tickmode": "array",
-            "tickvals": [10.0 ** power for power in powers],
-            "ticktext": [power_of_ten(power, written_out) for power in powers]}
-
-
-def power_of_ten(power: int, written_out: bool = True) -> str:
-    """10**power as a tick label: written out (0.001, 1, 1000) or as 10 with a superscript."""
-    if written_out:
-        return f"{10.0 ** power:.{max(0, -power)}f}"
-    return f"10<sup>{power}</sup>".replace("-", "\u2212")
 
 
 def gates_figure(values: dict[str, np.ndarray], steps: list[str], order: np.ndarray, shown_units: int, *,
