@@ -5,24 +5,19 @@ polls the run folders from an `st.fragment` that reruns every second without red
 """
 from __future__ import annotations
 
-import statistics
-
 import streamlit as st
 
-from rnnkit.analysis import frames, reports, seeds
-from rnnkit.analysis.figures import FRACTION_METRICS, baseline_name
-from rnnkit.analysis.stats import summarise
+from rnnkit.analysis import frames, reports, run_text
 from rnnkit.core import settings
-from rnnkit.core.metrics import higher_is_better, metric_title
+from rnnkit.core.metrics import metric_title
 from rnnkit.model.cells import cell_names
-from rnnkit.model.jobs import get_job
 from rnnkit.runs import group_names
 from rnnkit.runs.access import may_change
 from rnnkit.runs.limits import QueueFull, queue_full_message
 from rnnkit.runs.machine import current_load
 from rnnkit.runs.store import Run, RunError
 from rnnkit.ui import safe
-from rnnkit.ui.curves import confusion_panel, job_of, metric_charts
+from rnnkit.ui.curves import confusion_panel, metric_charts
 from rnnkit.ui.i18n import _, language
 from rnnkit.ui.labels import format_score, format_seconds, ordinal, state_word
 from rnnkit.ui.session import store
@@ -135,72 +130,9 @@ def result_summary(runs: list[Run]) -> None:
 
 
 def result_line(runs: list[Run]) -> str | None:
-    """The test score of each architecture (mean ± std over its seeds when it has several), beside chance and
-    the majority class, ordered by VALIDATION score; then the best by validation (best-epoch validation, mean
-    over seeds), its test score for the record, or "tied" where its seeds' 95 % interval overlaps another's.
-    Nothing is chosen on the test split; Compare's verdict tests the differences."""
-    finished = [(run, reports.progress(run)) for run in runs]
-    finished = [(run, status) for run, status in finished if status["state"] == "completed" and status["test"]]
-    if not finished:
-        return None
-    monitor = finished[0][1]["monitor"] or get_job(job_of(finished[0][0])).headline[0]
-    done = {run.run_id for run, _status in finished}
-    scored = []  # (name, validation summary or None, test mean, text)
-    for name, members in seeds.variants(runs).items():
-        scores = seeds.seed_scores([run for run in members if run.run_id in done], monitor).values()
-        tests = [score["test"] for score in scores if _is_number(score["test"])]
-        if not tests:
-            continue
-        validations = [score["validation"] for score in scores if _is_number(score["validation"])]
-        mean = sum(tests) / len(tests)
-        text = f"{name} {format_score(monitor, mean)}"
-        if len(tests) > 1:
-            spread = statistics.stdev(tests)
-            shown = f"{spread * 100:.1f}" if monitor in FRACTION_METRICS else f"{spread:.2g}"
-            text = _("{model} {mean} ± {std} ({count} seeds)").format(
-                model=name, mean=format_score(monitor, mean), std=shown, count=len(tests))
-        scored.append((name, summarise(validations) if validations else None, mean, text))
-    if not scored:
-        return None
-    sign = -1.0 if higher_is_better(monitor) else 1.0  # best validation first; variants without one last
-    scored.sort(key=lambda item: (0, sign * item[1].mean) if item[1] is not None else (1, 0.0))
-    metric = _(metric_title(monitor))
-    line = _("Test {metric}: {scores}").format(metric=metric, scores=", ".join(item[3] for item in scored))
-    line += " " + _baselines_text(finished[0][0], monitor) + "."
-    if len(scored) > 1 and scored[0][1] is not None:
-        line += " " + _winner_text(scored, monitor, metric)
-    waiting = len(runs) - len(finished)
-    if waiting:
-        line += " " + _("{count} run(s) not finished.").format(count=waiting)
-    return line
-
-
-def _baselines_text(run: Run, monitor: str) -> str:
-    """'(chance: 5.6 %; majority class: 51.8 %)' on the test split, for a classifier's accuracy or macro-F1."""
-    parts = []
-    chance = reports.chance_accuracy(run) if monitor == "accuracy" else None
-    if chance is not None:
-        parts.append(_("chance: {value}").format(value=format_score(monitor, chance)))
-    for name, values in reports.chart_baselines(run, "test").items():
-        if name in (reports.MAJORITY, reports.MAJORITY_OF_TEST) and _is_number(values.get(monitor)):
-            parts.append(f"{baseline_name(name, language())}: {format_score(monitor, values[monitor])}")
-    return f"({'; '.join(parts)})" if parts else ""
-
-
-def _winner_text(scored: list, monitor: str, metric: str) -> str:
-    """'Best by validation accuracy: X (validation 81.2 %, test 80.0 %).', or 'Tied ...' when the leader's seeds'
-    95 % interval of the mean validation score overlaps another's (one seed: the interval is the value)."""
-    name, leader, test, _text = scored[0]
-    tied = [other for other, summary, _test, _text in scored[1:]
-            if summary is not None and summary.low <= leader.high and leader.low <= summary.high]
-    if tied:
-        return _("Tied on validation {metric}: {names} (their seeds' 95 % intervals overlap; Compare's verdict "
-                 "tests the difference).").format(metric=metric, names=", ".join([name, *tied]))
-    line = _("Best by validation {metric}: {name} (validation {validation}, test {test}).").format(
-        metric=metric, name=name, validation=format_score(monitor, leader.mean), test=format_score(monitor, test))
-    if any(summary is not None and summary.count < 2 for _name, summary, _test, _text in scored):
-        line += " " + _("One seed: no interval yet, so this may be luck; train more seeds to know.")
-    return line
+    """The line of `rnnkit.analysis.run_text.result_line` in the session's language (the HTML report prints the
+    same): test scores beside chance and the majority class, ordered and judged by VALIDATION score."""
+    return run_text.result_line(runs, language())
 
 
 def _is_number(value) -> bool:

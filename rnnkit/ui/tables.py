@@ -2,14 +2,11 @@
 has no value yet (e.g. a stopped run's test score), headers and states in the session's language."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from rnnkit.analysis import reports
-from rnnkit.analysis.figures import FRACTION_METRICS
+from rnnkit.analysis import reports, run_text
 from rnnkit.analysis.html_report import count_text
 from rnnkit.analysis.vocabulary import perplexity_label, vocabularies
-from rnnkit.core.metrics import metric_title
 from rnnkit.runs.access import may_change
 from rnnkit.runs.store import Run, RunError, delete_run
 from rnnkit.ui import safe
@@ -19,20 +16,8 @@ from rnnkit.ui.session import store
 
 
 def _header(column: str, vocabulary: int | None = None) -> str:
-    """The column's title in the session's language; perplexity carries its vocabulary when all runs share one."""
-    fixed = {"run": _("run"), "group": _("group"), "model": _("model"), "state": _("state"),
-             "best epoch": _("best epoch"), "parameters": _("parameters"), "s / epoch": _("s / epoch"),
-             "samples / s": _("samples / s")}
-    if column in fixed:
-        return fixed[column]
-    for prefix, template in (("best val ", _("best validation {metric}")), ("test ", _("test {metric}"))):
-        if column.startswith(prefix):
-            metric = column[len(prefix):]
-            title = _(metric_title(metric))
-            if metric == "perplexity" and vocabulary is not None:
-                title = perplexity_label(vocabulary, language(), title)
-            return template.format(metric=title)
-    return column
+    """The column's title in the session's language (`run_text.column_title`, the HTML report's too)."""
+    return run_text.column_title(column, language(), vocabulary)
 
 
 def runs_table(runs: list[Run], key: str) -> None:
@@ -63,9 +48,7 @@ def runs_table(runs: list[Run], key: str) -> None:
 
 
 def _score(metric: str, value) -> str:
-    if value is None or pd.isna(value):
-        return "–"
-    return f"{float(value) * 100:.1f} %" if metric in FRACTION_METRICS else f"{float(value):.3f}"
+    return run_text.format_score(metric, value, fixed=True)  # '8.8 %', errors with three decimals
 
 
 def delete_section(runs: list[Run], key: str) -> None:
