@@ -104,6 +104,34 @@ def test_the_form_reads_a_label_from_before_a_switch_as_the_task_it_names():
     assert not app.exception and app.session_state["train_task"] == "recall"
 
 
+def test_the_gate_view_keeps_its_sort_across_a_language_switch(app_env, monkeypatch):
+    """Inside's gate view: the sort box is sent again after a switch, labelled in the new language (it was
+    not relabelled, so the browser kept the English label and the next click reset the sort)."""
+    from streamlit.testing.v1 import AppTest
+
+    from rnnkit.core.i18n import translate
+    from rnnkit.ui import i18n
+    from tests.apptest import ROOT
+
+    shown = {"language": "en"}
+    monkeypatch.setattr(i18n, "browser_language", lambda: shown["language"])
+    script = LANGUAGE_SWITCH.format(language="en", page=str(ROOT / "pages" / "inside.py"))
+    app = AppTest.from_string(script, default_timeout=patience(120))
+    app.session_state["inside_view"] = "gates"
+    app.session_state["inside_task"] = "recall"
+    app.run()
+    assert not app.exception, [error.value for error in app.exception]
+    sort_key = next(box.key for box in app.selectbox if box.key and box.key.endswith("_sort"))
+    app.selectbox(key=sort_key).select("variance").run()
+    for language in ("zh", "en"):
+        app.radio(key="app_language_widget").set_value(language).run()
+        shown["language"] = language
+        assert not app.exception, [error.value for error in app.exception]
+        box = app.selectbox(key=sort_key)
+        assert box.value == "variance"
+        assert box.proto.set_value and box.proto.raw_value == translate("by variance", language)
+
+
 # ------------------------------------------------------------------------- 2: the explained class per model
 def test_the_explained_class_is_not_carried_over_to_another_task(app_env):
     """Recall's class chosen, then Names picked: the explained class is Names' prediction, not the class

@@ -8,6 +8,7 @@ from rnnkit.analysis import inside
 from rnnkit.analysis.inside_figures import MAX_LABELS
 from rnnkit.model.cells import get_cell
 from rnnkit.ui import charts
+from rnnkit.ui.choices import relabel
 from rnnkit.ui.i18n import _
 from rnnkit.ui.inside.common import Chosen, choose_input, explain
 
@@ -31,6 +32,7 @@ def show(chosen: Chosen, key: str) -> None:
     traces = inside.trace(predictor.model, model_input.inputs, model_input.lengths)
     model = predictor.config.model
     columns = st.columns(4)
+    relabel(f"{key}_direction", f"{key}_sort")  # after a language switch, their labels in the new language
     layer = columns[0].selectbox(_("layer"), list(range(1, model.num_layers + 1)), key=f"{key}_layer") - 1
     direction = 0
     if predictor.model.backbone.directions == 2:
