@@ -110,7 +110,7 @@ def run_rows(runs: list[Run], key: str) -> None:
         if mine and status["state"] in ("running", "queued"):
             if action.button(_("Stop"), key=f"{key}_stop_{run.run_id}"):
                 run_store.stop(run.run_id)
-        elif mine and status["state"] in ("stopped", "interrupted", "failed"):
+        elif mine and status["state"] in RESUMABLE_STATES:
             if action.button(_("Resume"), key=f"{key}_resume_{run.run_id}"):
                 try:
                     run_store.resume(run.run_id)
@@ -118,6 +118,8 @@ def run_rows(runs: list[Run], key: str) -> None:
                     safe.error(queue_full_message(error, _))
                 except RunError as error:
                     safe.error(error)
+                else:  # the rows above were drawn before the resume, and a finished group's view does not poll:
+                    st.rerun()  # rerun the page, so the row moves now and the view polls at the pace that fits
         if status["state"] in ("failed", "interrupted") and status["error"]:
             safe.error(f"{reports.run_label(run)}: {status['error']}")
 
@@ -143,9 +145,13 @@ def live_view(group: str) -> None:
     """The group's runs, refreshed while they train (only this part of the page reruns): every
     `LIVE_REFRESH_SECONDS`; faster while a launched run has not written its first point yet, so it
     shows up at once; slowly while the group waits in the queue; not at all once every run has
-    ended (a finished group costs the server and the browser nothing)."""
+    ended (a finished group costs the server and the browser next to nothing: while one of its runs could
+    be resumed, only the runs' states are read, every `QUEUED_REFRESH_SECONDS`). A Resume clicked here
+    reruns the page at once."""
     mode = _refresh_mode(store().runs(group=group))
     rename_box(group)
+    if mode == "finished":
+        _watch_for_restart(group)
 
     @st.fragment(run_every=REFRESH_SECONDS[mode])
     def panel() -> None:
@@ -193,6 +199,22 @@ def rename_box(group: str) -> None:
                 st.rerun()
 
 
+def _watch_for_restart(group: str) -> None:
+    """While every run of the group has ended, the view draws once and does not poll; a run resumed elsewhere
+    (another tab, the command line, a teacher) would stay "stopped" on this screen. This small fragment reads
+    only the runs' status files, every `QUEUED_REFRESH_SECONDS`, and reruns the page once one is active again."""
+    if not any(run.status()["state"] in RESUMABLE_STATES for run in store().runs(group=group)):
+        return  # every run completed: nothing can start again here
+
+    @st.fragment(run_every=QUEUED_REFRESH_SECONDS)
+    def watch() -> None:
+        if _refresh_mode(store().runs(group=group)) != "finished":
+            st.rerun()
+
+    watch()
+
+
+RESUMABLE_STATES = ("stopped", "interrupted", "failed")
 REFRESH_SECONDS = {"starting": STARTUP_REFRESH_SECONDS, "training": LIVE_REFRESH_SECONDS,
                    "waiting": QUEUED_REFRESH_SECONDS, "finished": None}
 

@@ -1,0 +1,79 @@
+"""The live view follows a resumed run whatever else its group holds (issue 30.1).
+
+A group whose only run has stopped is "finished": its view draws once and does not poll. Clicking Resume
+there used to leave the row saying "stopped · epoch 0/8 · Resume continues at ..." with the Resume button,
+for as long as the page stayed open: the rows were drawn before the click was handled, and nothing reran
+them. The launcher is replaced by one that only records what it was asked to start, so no training
+process runs here.
+"""
+from __future__ import annotations
+
+import pytest
+
+from rnnkit.data.presets import build_config
+from rnnkit.runs import launcher as launcher_module
+from rnnkit.runs.store import RunStore
+from rnnkit.ui import live
+from tests.apptest import page
+
+GROUP = "g20261205-083506-40fa"
+
+
+@pytest.fixture
+def stopped_group(tmp_path, monkeypatch):
+    """A group of one LSTM run, stopped at step 22 of its first epoch (of 8); launches are recorded."""
+    root = tmp_path / "checkpoints"
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(root))
+    monkeypatch.delenv("RNNKIT_RAY_ADDRESS", raising=False)
+    launched: list[tuple[str, bool]] = []
+    monkeypatch.setattr(launcher_module.LocalLauncher, "launch",
+                        lambda self, runs, resume=False: launched.extend((run.run_id, resume) for run in runs))
+    store = RunStore(root)
+    config = build_config("recall", None, {"model": {"arch": "lstm"}, "train": {"epochs": 8}}, group=GROUP)
+    run = store.create(config)
+    run.write_status("stopped", epoch=0, epochs=8, resume_step=22, stop_reason="stopped by the user")
+    return run, launched
+
+
+def _rows(app) -> list[str]:
+    return [element.proto.text for element in app.get("progress")]
+
+
+def _resume_buttons(app, run) -> list:
+    return [button for button in app.button if button.key == f"live_resume_{run.run_id}"]
+
+
+def test_resume_in_a_one_run_group_moves_the_row_in_the_same_refresh(stopped_group):
+    run, launched = stopped_group
+    app = page("train", train_watch=GROUP).run()
+    assert not app.exception
+    assert _rows(app) == ["stopped · epoch 0/8 · Resume continues at step 23 of epoch 1"]
+    _resume_buttons(app, run)[0].click().run()  # one script run: what the browser gets after the click
+    assert not app.exception
+    assert launched == [(run.run_id, True)]
+    assert run.status()["state"] == "queued"
+    rows = _rows(app)
+    assert len(rows) == 1 and not rows[0].startswith("stopped"), rows
+    assert not _resume_buttons(app, run)  # the button is gone: nobody presses it a second time
+    assert [button.key for button in app.button if button.key.startswith("live_stop_")] == [f"live_stop_{run.run_id}"]
+
+
+def test_a_finished_group_with_a_resumable_run_watches_for_a_resume_from_elsewhere(stopped_group, monkeypatch):
+    """Resumed from the command line or another tab: the view's light watcher reruns the page."""
+    run, _launched = stopped_group
+    watched: list[float | None] = []
+    real_fragment = live.st.fragment
+
+    def recording_fragment(function=None, *, run_every=None):
+        watched.append(run_every)
+        return real_fragment(function, run_every=run_every) if function else real_fragment(run_every=run_every)
+
+    monkeypatch.setattr(live.st, "fragment", recording_fragment)
+    assert live._refresh_mode([run]) == "finished"
+    app = page("train", train_watch=GROUP).run()
+    assert not app.exception
+    assert live.QUEUED_REFRESH_SECONDS in watched  # the watcher polls while the run could be resumed
+    run.write_status("completed")
+    watched.clear()
+    page("train", train_watch=GROUP).run()
+    assert live.QUEUED_REFRESH_SECONDS not in watched  # all completed: no polling at all
