@@ -77,7 +77,8 @@ def _group_has_seeds(run: Run, group: str) -> bool:
 
 def progress(run: Run) -> dict[str, Any]:
     """Where a run is now, as fields the dashboard words in its language: state, phase, epoch and
-    step, fraction done, ETA, where a resume continues, the test score when finished, errors."""
+    step, fraction done, ETA (`eta_estimating` while too few steps are timed for one: rnnkit.worker.eta), where
+    a resume continues, the test score when finished, errors."""
     status = run.status()
     state = status.get("state", "queued")
     epochs = int(status.get("epochs") or _safe_epochs(run))
@@ -91,10 +92,12 @@ def progress(run: Run) -> dict[str, Any]:
     if state == "completed":
         fraction = 1.0
     eta = _number((step or (epoch_records[-1] if epoch_records else {})).get("eta_seconds"))
+    estimating = state == "running" and eta is None and (step is not None or not epoch_records)  # too few steps
     tests = run.metrics("test")
     return {"state": state, "phase": status.get("phase", ""), "epoch": done_epochs, "epochs": epochs,
             "step": step["step"] if step else None, "steps_per_epoch": step["steps_per_epoch"] if step else None,
             "fraction": min(max(fraction, 0.0), 1.0), "eta_seconds": eta if state == "running" else None,
+            "eta_estimating": estimating,
             "resume_step": status.get("resume_step") or 0, "test": tests[-1]["test"] if tests else {},
             "monitor": epoch_records[-1]["monitor"] if epoch_records else "",
             "error": status.get("error", ""), "stop_reason": status.get("stop_reason", "")}

@@ -76,6 +76,8 @@ def _state_text(status: dict) -> str:
         text = state
     if status["eta_seconds"] is not None:
         text += " · " + _("ETA {time}").format(time=format_seconds(status["eta_seconds"]))
+    elif status.get("eta_estimating"):  # the first steps are timed before an ETA is given (rnnkit.worker.eta)
+        text += " · " + _("ETA estimating…")
     if status["state"] == "stopped" and status["resume_step"]:
         text += " · " + _("Resume continues at step {step} of epoch {epoch}").format(
             step=status["resume_step"] + 1, epoch=status["epoch"] + 1)

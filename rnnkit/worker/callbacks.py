@@ -23,38 +23,48 @@ from rnnkit.runs.folder import Run
 from rnnkit.training.checkpoint import save_checkpoint
 from rnnkit.training.engine import Callback, StopRequested, StopTraining, TestResult, Trainer
 from rnnkit.training.posthoc import fit_model, posthoc_record
+from rnnkit.worker.eta import EtaEstimator
 
 
 class MetricsWriter(Callback):
-    """Appends the start line and every step, epoch and test line to metrics.jsonl; keeps status.json fresh."""
+    """Appends the start line and every step, epoch and test line to metrics.jsonl; keeps status.json fresh.
+    Their seconds left are `EtaEstimator`'s from measured steps (null while it estimates), not the engine's."""
 
-    def __init__(self, run: Run, heartbeat_seconds: float = 2.0) -> None:
+    def __init__(self, run: Run, heartbeat_seconds: float = 2.0, clock=time.monotonic) -> None:
         self.run = run
         self.heartbeat_seconds = heartbeat_seconds
-        self.last_beat = 0.0
+        self.clock, self.last_beat = clock, 0.0
+        self.eta, self.eta_seconds = EtaEstimator(clock), None  # the estimator, its last estimate written
 
     def on_train_start(self, trainer: Trainer) -> None:
+        self.eta.start()
         # what live charts need before any checkpoint exists: class names, baselines
         self.run.append_metrics({"kind": "start", "spec": trainer.spec.to_dict(),
                                  "baselines": {"validation": trainer.data.validation_baselines,
                                                "test": trainer.data.baselines}, "time": time.time()})
 
+    def on_batch_end(self, trainer: Trainer) -> None:
+        self.eta.step_done()
+
     def on_log(self, trainer: Trainer, record: dict) -> None:
         """Every line the engine reports (step, epoch, test); epoch and test lines are flushed to disk."""
+        if record["kind"] in ("step", "epoch"):
+            self.eta_seconds = self.eta.on_record(record, trainer.epochs, trainer.steps_per_epoch)
+            record = {**record, "eta_seconds": self.eta_seconds}
         self.run.append_metrics({**record, "time": time.time()}, durable=record["kind"] != "step")
         if record["kind"] != "step":
             return
-        now = time.monotonic()
+        now = self.clock()
         if now - self.last_beat >= self.heartbeat_seconds:
             self.last_beat = now
             self.run.write_status("running", epoch=record["epoch"], step=record["step"],
                                   steps_per_epoch=record["steps_per_epoch"], epochs=trainer.epochs,
-                                  eta_seconds=record["eta_seconds"])
+                                  eta_seconds=self.eta_seconds)
 
     def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
         self.run.write_status("running", epoch=record["epoch"], step=trainer.steps_per_epoch,
                               steps_per_epoch=trainer.steps_per_epoch, epochs=trainer.epochs,
-                              eta_seconds=record["eta_seconds"])
+                              eta_seconds=self.eta_seconds)
 
 
 class GradientProbe(Callback):
@@ -217,14 +227,17 @@ class ConsoleProgress(Callback):
     long epoch never looks like a hang."""
 
     def __init__(self, stream: TextIO | None = None, prefix: str = "", quiet_seconds: float = 30.0) -> None:
-        self.stream = stream or sys.stdout
-        self.prefix = prefix
+        self.stream, self.prefix = stream or sys.stdout, prefix
         self.interactive = self.stream.isatty()
         self.quiet_seconds = quiet_seconds
-        self.last_line = time.monotonic()
-        self.bar = None
+        self.last_line, self.bar = time.monotonic(), None
+        self.eta = EtaEstimator()  # the log line's ETA, from measured steps (as metrics.jsonl's)
+
+    def on_train_start(self, trainer: Trainer) -> None:
+        self.eta.start()
 
     def on_batch_end(self, trainer: Trainer) -> None:
+        self.eta.step_done()
         if not self.interactive:
             return
         if self.bar is None:
@@ -236,6 +249,9 @@ class ConsoleProgress(Callback):
         self.bar.update(1)
 
     def on_log(self, trainer: Trainer, record: dict) -> None:
+        if record["kind"] not in ("step", "epoch"):
+            return
+        eta = self.eta.on_record(record, trainer.epochs, trainer.steps_per_epoch)
         if record["kind"] != "step":
             return
         if self.bar is not None:
@@ -244,7 +260,8 @@ class ConsoleProgress(Callback):
             self.last_line = time.monotonic()
             self.stream.write(f"{self.prefix}epoch {record['epoch']}/{trainer.epochs} step {record['step']}/"
                               f"{record['steps_per_epoch']} loss {record['loss']:.4f} "
-                              f"{record['samples_per_second']:.0f} samples/s ETA {record['eta_seconds']:.0f}s\n")
+                              f"{record['samples_per_second']:.0f} samples/s ETA "
+                              + (f"{eta:.0f}s\n" if eta is not None else "estimating\n"))
             self.stream.flush()
 
     def _close_bar(self) -> None:
@@ -260,8 +277,7 @@ class ConsoleProgress(Callback):
 
     def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
         self._close_bar()
-        validation = record["validation"]
-        shown = _scalars(validation)
+        shown = _scalars(record["validation"])
         marker = " *" if record["improved"] else ""
         self.stream.write(
             f"{self.prefix}epoch {record['epoch']}/{trainer.epochs} "
@@ -270,10 +286,8 @@ class ConsoleProgress(Callback):
         self.stream.flush()
 
     def on_train_end(self, trainer: Trainer, record: dict) -> None:
-        test = record["test"]
-        shown = _scalars(test)
         reason = f" ({record['stop_reason']})" if record.get("stop_reason") else ""
-        self.stream.write(f"{self.prefix}test (best epoch {record['epoch']}): {shown}{reason}\n")
+        self.stream.write(f"{self.prefix}test (best epoch {record['epoch']}): {_scalars(record['test'])}{reason}\n")
         for name, metrics in record.get("baselines", {}).items():
             self.stream.write(f"{self.prefix}  baseline {name}: "
                               + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()) + "\n")
