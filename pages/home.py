@@ -46,6 +46,7 @@ for row in missing:
 
 if auth.current_user() is not None and auth.current_user().is_teacher:
     auth.lockouts()  # names and addresses locked out after failed logins, each with Unlock
+    auth.logins()  # how long a login lasts, and "Log everyone out"
 
 st.subheader(_("Latest runs"))
 runs = ui.store().runs()[:10]

@@ -33,7 +33,9 @@ Codes are stored only as scrypt hashes (standard library), compared in constant 
 a code is checked where it is given in plain (`hash-code`). Every run records its owner; students see
 the class's runs but may change (stop, resume, delete) only their own, and never use server paths;
 teachers may do everything. The run store enforces this (`RunStore(user=...)`), not only the buttons.
-Failed logins are throttled on the server (rnnkit/runs/throttle.py); `unlock` lifts a lockout.
+Failed logins are throttled on the server (rnnkit/runs/throttle.py); `unlock` lifts a lockout. A login
+lasts `login_hours` (default 4) through a signed cookie and a record on the server
+(rnnkit/runs/sessions.py); `logout-all` ends every login, `logout NAME` one person's.
 """
 from __future__ import annotations
 
@@ -48,12 +50,14 @@ from typing import Any, Mapping
 
 from rnnkit.runs.codes import code_strength_problem, hash_code, hash_problem, verify_code
 from rnnkit.runs.limits import Limits
+from rnnkit.runs.sessions import SessionStore, settings_problem
 from rnnkit.runs.settings_file import secrets_file_problem
 from rnnkit.runs.throttle import LoginThrottle
 
 ROLES = ("student", "teacher")
 MODES = ("classroom", "single-user")
-SETTINGS_KEYS = ("mode", "users", "teachers", "students", "student_domains", "login_provider", "queue")
+SETTINGS_KEYS = ("mode", "users", "teachers", "students", "student_domains", "login_provider", "queue",
+                 "login_hours", "session_secret")
 ENTRY_KEYS = ("role", "code_hash")
 SECRETS_FILE = ".streamlit/secrets.toml"
 
@@ -178,6 +182,8 @@ def check_settings(secrets: Mapping[str, Any] | None, where: str = SECRETS_FILE)
         raise SettingsError(f"{where}: [rnnkit] login_provider must be a text (a provider of the [auth] table)")
     if not isinstance(settings.get("queue", {}), Mapping):
         raise SettingsError(f"{where}: [rnnkit.queue] must be a table")
+    if settings_problem(settings):  # how long a login lasts, the secret that signs its cookie
+        raise SettingsError(f"{where}: {settings_problem(settings)}")
     try:
         Limits.for_student(dict(settings.get("queue", {})))  # the students' caps, checked now, not at their first Start
     except ValueError as error:
@@ -212,7 +218,7 @@ def user_from_identity(email: object, settings: Mapping[str, Any]) -> User | Non
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rnnkit.runs.access",
                                      description="Classroom mode from the server's terminal: make a code's hash, "
-                                                 "check the secrets file, see and lift login lockouts.")
+                                                 "check the secrets file, see and lift login lockouts, end logins.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("hash-code", help="read a personal code, print its code_hash for a roster entry")
     check = commands.add_parser("check", help="check a secrets file as the dashboard will read it")
@@ -221,7 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     unlock = commands.add_parser("unlock", help="lift the login lockout of a name (or, with --client, an address)")
     unlock.add_argument("name", help="the name as on the roster (any case), or the address with --client")
     unlock.add_argument("--client", action="store_true", help="NAME is a client address, not a roster name")
-    for command in (locks, unlock):
+    logout_all = commands.add_parser("logout-all", help="end every login of the class (all see the login form again)")
+    logout = commands.add_parser("logout", help="end every login of one person")
+    logout.add_argument("name", help="the name as on the roster (any case)")
+    for command in (locks, unlock, logout_all, logout):
         command.add_argument("--checkpoints-dir", default=None, help="the run store root (default: as the dashboard)")
     args = parser.parse_args(argv)
     if args.command == "hash-code":
@@ -234,7 +243,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "check":
         return _check_file(Path(args.path))
-    throttle = LoginThrottle(getattr(args, "checkpoints_dir", None) and Path(args.checkpoints_dir) / ".login")
+    root = Path(args.checkpoints_dir) if args.checkpoints_dir else None
+    if args.command in ("logout-all", "logout"):
+        key = normalise_name(args.name) if args.command == "logout" else None
+        ended = SessionStore(root and root / ".sessions").revoke_all(
+            names=(lambda name: normalise_name(name) == key) if key else None)
+        print(f"{ended} login(s) ended")
+        return 0
+    throttle = LoginThrottle(root and root / ".login")
     if args.command == "locks":
         for key, until in throttle.locked():
             print(f"{key}\tlocked until {time.strftime('%H:%M:%S', time.localtime(until))}")

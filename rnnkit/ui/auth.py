@@ -8,7 +8,8 @@ stops every page with a message saying which file, which line where the parser s
 through Streamlit's `st.login` (OpenID Connect) where secrets.toml has an [auth] table, and/or a name
 and personal code from the roster, throttled per name and per address on the server
 (rnnkit/runs/throttle.py). The user is kept in the session (`app_user`), and the run store gets it, so
-its checks apply.
+its checks apply. A roster login also lasts through reloads, new tabs and shared links for `login_hours`
+(rnnkit/ui/login_cookie.py), and on every page load the roster (and the login's record) is asked again.
 """
 from __future__ import annotations
 
@@ -30,8 +31,9 @@ from rnnkit.runs.access import (
     user_from_identity,
 )
 from rnnkit.runs.limits import Limits
+from rnnkit.runs.sessions import SessionsUnavailable
 from rnnkit.runs.throttle import LoginThrottle, ThrottleUnavailable
-from rnnkit.ui import safe
+from rnnkit.ui import login_cookie, safe
 from rnnkit.ui.i18n import _
 
 
@@ -93,17 +95,30 @@ def school_login() -> bool:
 
 
 def current_user() -> User | None:
-    """The logged-in user in classroom mode; None in single-user mode (and before logging in)."""
-    if roster() is None:
+    """The logged-in user in classroom mode; None in single-user mode (and before logging in). Asked
+    again on every page load: a name no longer on the roster (or list of school accounts) is logged out,
+    a changed role applies, and a roster login whose record has ended (logged out, expired) is over."""
+    classroom = roster()
+    if classroom is None:
         return None
     stored = st.session_state.get("app_user")
     if isinstance(stored, dict):
-        return User(stored["name"], stored["role"])
+        user = login_cookie.still_valid(_settings(), classroom, stored) or _school_user()
+        user = user if user is not None and user.name == stored.get("name") else None
+    else:
+        user = login_cookie.resume(_settings(), classroom) or _school_user()  # a reload, a new tab, a link
+    if user is None:
+        for key in ("app_user", "app_session"):
+            st.session_state.pop(key, None)
+    elif stored != {"name": user.name, "role": user.role}:
+        st.session_state["app_user"] = {"name": user.name, "role": user.role}
+    return user
+
+
+def _school_user() -> User | None:
+    """The user the school account signed in through st.login is in this class, if any."""
     if school_login() and st.user.get("is_logged_in", False):
-        user = user_from_identity(st.user.get("email"), _settings())
-        if user is not None:
-            st.session_state["app_user"] = {"name": user.name, "role": user.role}
-        return user
+        return user_from_identity(st.user.get("email"), _settings())
     return None
 
 
@@ -116,6 +131,7 @@ def may_use_server_paths() -> bool:
 
 
 def log_out() -> None:
+    login_cookie.forget(_settings())  # ends the login on the server too: a reload shows the form
     st.session_state.pop("app_user", None)
     if school_login() and st.user.get("is_logged_in", False):
         st.logout()
@@ -124,7 +140,11 @@ def log_out() -> None:
 def require_login() -> None:
     """In classroom mode, stop the page until the user has logged in (the form is on the page)."""
     classroom = roster()
-    if classroom is None or current_user() is not None:
+    if classroom is None:
+        return
+    user = current_user()
+    login_cookie.write()  # the browser keeps (or drops) the login cookie
+    if user is not None:
         return
     st.title(_("Log in"))
     if school_login():
@@ -171,6 +191,11 @@ def _log_in(classroom: Roster, name: str, code: str) -> None:
         throttle.succeeded(normalise_name(name), client)
     except ThrottleUnavailable:
         pass  # the right code: log in; the recorded failure expires with its window
+    try:
+        login_cookie.remember(_settings(), classroom, user)
+    except SessionsUnavailable:
+        st.error(_("Logging in is paused: the server cannot record logins. Tell your teacher."))
+        return
     st.session_state["app_user"] = {"name": user.name, "role": user.role}
     st.rerun()
 
@@ -193,3 +218,8 @@ def lockouts() -> None:
         if right.button(_("Unlock"), key=f"home_unlock_{key}"):
             throttle.unlock(key)
             st.rerun()
+
+
+def logins() -> None:
+    """For a teacher: how long a login lasts, how many are open, and "Log everyone out"."""
+    login_cookie.teacher_panel(_settings())
