@@ -125,8 +125,8 @@ def teacher_panel(settings: Mapping[str, Any]) -> None:
     """For a teacher on Home: how long a login lasts, how many are open, and "Log everyone out"."""
     store = _store(settings)
     st.subheader(_("Logins"))
-    st.caption(_("A login lasts {hours:g} h, through reloads and new tabs ([rnnkit] login_hours in secrets.toml). "
-                 "Open logins now: {count}.").format(hours=login_seconds(settings) / 3600, count=store.count()))
+    st.caption(_("A login lasts {hours} h, through reloads and new tabs ([rnnkit] login_hours in secrets.toml). "
+                 "Open logins now: {count}.").format(hours=f"{login_seconds(settings) / 3600:g}", count=store.count()))
     sure = st.checkbox(_("Yes, log every student and teacher out (you stay logged in)"), key="home_logout_all_sure")
     if st.button(_("Log everyone out"), key="home_logout_all", disabled=not sure):
         session = st.session_state.get("app_session") or {}
