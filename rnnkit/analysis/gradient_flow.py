@@ -36,6 +36,7 @@ import torch
 from torch import Tensor
 
 from rnnkit.model.backbones import FusedBackbone, ScratchBackbone, ScratchLayer
+from rnnkit.model.cells import get_cell
 from rnnkit.model.heads import SequenceModel, build_model
 
 PARAMETERS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -120,10 +121,13 @@ def state_gradients(model: SequenceModel, losses_of: Callable[[Tensor], Tensor],
                              f"{tuple(losses.shape)}: a batch mean would scale every gradient by 1/batch")
         losses.sum().backward()  # rows never mix, so row b of each state's gradient is dL_b/d state_b
     padded = ~(torch.arange(inputs.shape[1])[None, :] < lengths.cpu()[:, None]).numpy()  # (batch, time)
+    measured = get_cell(model.config.arch).measured_states  # e.g. not the sLSTM's stabiliser m (zero by design)
     result = []
     for tap in taps:
         norms = {}
         for name, states in tap.items():
+            if name not in measured:
+                continue
             columns = [state.grad.norm(dim=-1) if state.grad is not None else state.new_zeros(state.shape[0])
                        for state in states]
             values = torch.stack(columns, dim=1).detach().double().cpu().numpy()  # (batch, time)

@@ -30,7 +30,8 @@ def gate_title(name: str, language: str = "en") -> str:
     _ = translator(language)
     return {"input": _("input gate i"), "forget": _("forget gate f"), "output": _("output gate o"),
             "candidate": _("candidate"), "reset": _("reset gate r"), "update": _("update gate z"),
-            "h": _("hidden state h"), "c": _("cell state c")}.get(name, name)
+            "h": _("hidden state h"), "c": _("cell state c"), "n": _("normaliser n"),
+            "m": _("stabiliser m")}.get(name, name)
 
 
 def gradient_flow_figure(lines: list[tuple[str, str, str, list[float]]], title: str, *, language: str = "en",
@@ -54,8 +55,9 @@ def gradient_flow_figure(lines: list[tuple[str, str, str, list[float]]], title: 
 
 
 def gates_figure(values: dict[str, np.ndarray], steps: list[str], order: np.ndarray, shown_units: int, *,
-                 language: str = "en", projector: bool = False) -> go.Figure:
-    """One heatmap per gate and state (rows: units in `order`, at most `shown_units`; columns: steps)."""
+                 unbounded: tuple[str, ...] = (), language: str = "en", projector: bool = False) -> go.Figure:
+    """One heatmap per gate and state (rows: units in `order`, at most `shown_units`; columns: steps);
+    the names in `unbounded` (the cell's declaration, e.g. minGRU's positive candidate) scale to the data."""
     _ = translator(language)
     names = list(values)
     units = order[:shown_units]
@@ -64,7 +66,8 @@ def gates_figure(values: dict[str, np.ndarray], steps: list[str], order: np.ndar
     labels = [chart_text(step) for step in steps]
     for row, name in enumerate(names, start=1):
         matrix = np.round(values[name][:, units].T, 3)  # (units, steps)
-        low, high = BOUNDED.get(name, (-float(np.abs(matrix).max() or 1), float(np.abs(matrix).max() or 1)))
+        fitted = (-float(np.abs(matrix).max() or 1), float(np.abs(matrix).max() or 1))
+        low, high = fitted if name in unbounded else BOUNDED.get(name, fitted)
         figure.add_heatmap(z=matrix, x=list(range(1, len(steps) + 1)), y=[str(unit) for unit in units],
                            zmin=low, zmax=high, colorscale="Viridis" if low == 0 else "RdBu_r",
                            hovertemplate=_("step %{x}, unit %{y}: %{z}") + "<extra></extra>", row=row, col=1)

@@ -20,7 +20,9 @@ so padding never changes a result: a sequence padded to 10 or to 100 steps gives
   (`reverse_padded`), one layer and direction at a time with the same kernel torch's module calls.
 - `ScratchBackbone` runs rnnkit's hand-written cells (`rnnkit.model.cells`) step by step. Sequences that end
   early keep their state frozen (a mask per step), and the backward direction reads each sequence
-  reversed within its own length:
+  reversed within its own length. A cell whose gates read only x_t (minGRU, minLSTM) is computed with
+  its parallel form (`cell.scan`, all steps at once) unless gates or states are being recorded; padding
+  sits at the end, so every valid step is exact and `last` is read at each sequence's last valid step:
 
         lengths = [4, 2]      forward read      backward read (reversed in place, padding stays put)
         seq 0:  a b c d       a b c d           d c b a
@@ -34,7 +36,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnnkit.config.run import ModelConfig
 from rnnkit.model.catalog import resolve_impl
-from rnnkit.model.cells import LSTMState, chrono_init_, get_cell, make_cell
+from rnnkit.model.cells import chrono_init_, get_cell, make_cell
 
 
 def step_mask(lengths: Tensor, time_steps: int, device: torch.device) -> Tensor:
@@ -145,6 +147,7 @@ class ScratchLayer(nn.Module):
         self.arch = arch
         self.cell = make_cell(arch, input_size, hidden_size)
         self.state_taps: dict[str, list[Tensor]] | None = None  # set by rnnkit.analysis.gradient_flow.record_states
+        self.parallel = True  # the cell's parallel form where it has one; False: step by step (benchmarks)
 
     def forward(self, inputs: Tensor, lengths: Tensor, gate_log: dict | None = None) -> tuple[Tensor, Tensor]:
         batch, time_steps, _ = inputs.shape
@@ -152,8 +155,14 @@ class ScratchLayer(nn.Module):
         # time-major, so each step's slice is one contiguous block: (time, batch, gates*hidden),
         # one matmul for all steps
         projected = self.cell.project_input(inputs.transpose(0, 1))
-        state = self.cell.initial_state(batch, inputs)
         running = step_mask(lengths, time_steps, inputs.device).t().unsqueeze(-1)  # (time, batch, 1)
+        if self.parallel and self.cell.has_scan and gate_log is None and self.state_taps is None:
+            outputs = self.cell.scan(projected)  # (time, batch, hidden), every step at once
+            if shortest < time_steps:
+                outputs = outputs * running
+            last = outputs[lengths.to(inputs.device) - 1, torch.arange(batch, device=inputs.device)]
+            return outputs.transpose(0, 1), last
+        state = self.cell.initial_state(batch, inputs)
         outputs = []
         for t, projected_t in enumerate(projected.unbind(0)):
             h_t, new_state = self.cell.step(projected_t, state, gate_log)
@@ -166,7 +175,7 @@ class ScratchLayer(nn.Module):
         outputs = torch.stack(outputs)  # (time, batch, hidden)
         if shortest < time_steps:
             outputs = outputs * running
-        last = state.h if isinstance(state, LSTMState) else state
+        last = state[0] if isinstance(state, tuple) else state  # h of a (h, c, ...) state
         return outputs.transpose(0, 1), last  # (batch, time, hidden)
 
     def _tap(self, new_state) -> None:
@@ -174,15 +183,15 @@ class ScratchLayer(nn.Module):
         the mask, i.e. the h_t that is the step's output AND, while the sequence runs, the next step's
         input, so its gradient holds both paths (the masked copy would miss the output's). Rows that have
         ended get a zero gradient here (their output is masked, the mask keeps their old state)."""
-        for name, value in (new_state._asdict() if isinstance(new_state, LSTMState) else {"h": new_state}).items():
+        for name, value in (new_state._asdict() if isinstance(new_state, tuple) else {"h": new_state}).items():
             if value.requires_grad:
                 value.retain_grad()
             self.state_taps.setdefault(name, []).append(value)
 
 
 def _where(keep: Tensor, new, old):
-    if isinstance(new, LSTMState):
-        return LSTMState(torch.where(keep, new.h, old.h), torch.where(keep, new.c, old.c))
+    if isinstance(new, tuple):  # a NamedTuple state: (h, c) of the LSTM, (h, c, n, m) of the sLSTM
+        return type(new)(*(torch.where(keep, part, old_part) for part, old_part in zip(new, old)))
     return torch.where(keep, new, old)
 
 
@@ -202,7 +211,7 @@ class ScratchBackbone(nn.Module):
         if config.gate_init == "chrono":
             for directions in self.layers:
                 for layer in directions:
-                    chrono_init_(config.arch, layer.cell.bias_ih, layer.cell.bias_hh, max_steps)
+                    chrono_init_(config.arch, layer.cell.bias_ih, getattr(layer.cell, "bias_hh", None), max_steps)
 
     def forward(
         self, inputs: Tensor, lengths: Tensor, gate_logs: list[dict] | None = None

@@ -53,7 +53,8 @@ def show(chosen: Chosen, key: str) -> None:
     cell = get_cell(model.arch)
     st.markdown(f"**{cell.title}**")
     st.latex(cell.latex)
-    st.plotly_chart(charts.gates_figure(traced.values, model_input.steps, order, MAX_UNITS), key=f"{key}_heatmap")
+    st.plotly_chart(charts.gates_figure(traced.values, model_input.steps, order, MAX_UNITS, unbounded=cell.unbounded),
+                    key=f"{key}_heatmap")
     if cell.memory_gate:
         st.plotly_chart(charts.memory_gate_figure([(cell.title, model.arch, cell.memory_gate,
                                                     traced.values[cell.memory_gate])], model_input.steps),
