@@ -78,6 +78,13 @@ def test_a_login_survives_a_reload_and_a_new_tab_until_logging_out(classroom):
         shared.goto(f"{url}/compare")
         shared.get_by_role("heading", name="Compare").first.wait_for(timeout=patience_ms(60))
         logged_in_as(shared, "alice")
+        shared.goto(url.replace("127.0.0.1", "localhost") + "/_stcore/health")  # another site (another host) ...
+        shared.set_content(f'<a href="{url}/compare">the class chat</a>')  # ... where the link is clicked
+        with shared.expect_request(f"{url}/compare") as navigation:
+            shared.get_by_text("the class chat").click()
+        assert "rnnkit_login_" not in (navigation.value.all_headers().get("cookie") or "")  # cross-site indeed
+        shared.get_by_role("heading", name="Compare").first.wait_for(timeout=patience_ms(60))
+        logged_in_as(shared, "alice")  # SameSite=Strict: the page's own connection still sends the cookie
         shared.close()
 
         page.get_by_role("button", name="Log out").first.click()
