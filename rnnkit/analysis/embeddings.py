@@ -123,7 +123,7 @@ def embedding_start(folder, payload: dict) -> np.ndarray | None:
     from rnnkit.model.heads import build_model
 
     stored = Path(folder) / "embedding_start.pt"
-    if stored.is_file():
+    if stored.is_file() and not stored.is_symlink():  # a link is never followed: the start is rebuilt below
         return torch.load(stored, map_location="cpu", weights_only=True).float().numpy()
     config = RunConfig.from_dict(payload["config"])
     if getattr(get_task(config.task.name), "pretrained_vectors", False):

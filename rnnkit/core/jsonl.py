@@ -4,7 +4,8 @@ metrics.jsonl) read incrementally.
 Run folders, queue entries and the like are files a crash, a hand or a hostile user may have written,
 so every reader goes through `parse_json` / `read_json_file`: a size cap, no `RecursionError` from
 nested brackets (`"[" * 100000`), a nesting cap below what any later code that walks the value could
-trip on, and one exception (`UnreadableJson`) whose message never quotes the content.
+trip on, and one exception (`UnreadableJson`) whose message never quotes the content. Both readers open
+through `rnnkit.core.files.no_follow_opener`: a symbolic link in a file's place is not followed.
 
 The dashboard refreshes every second and reads each run's metrics several times per refresh, so
 parsing the whole file each time would grow with the run. `read_records` remembers, per file, how far
@@ -17,6 +18,8 @@ import os
 import threading
 from pathlib import Path
 from typing import Any
+
+from rnnkit.core.files import LinkRefused, no_follow_opener
 
 _METRICS_CACHE: dict[str, tuple[tuple[int, int], int, bytes, tuple[dict, ...]]] = {}
 _METRICS_LOCK = threading.Lock()
@@ -57,12 +60,15 @@ def parse_json(data: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
 
 def read_json_file(path: str | os.PathLike, max_bytes: int) -> Any:
     """The JSON value of a file of at most `max_bytes` (read no further than that). A missing file raises
-    FileNotFoundError (also one that vanishes while it is read); anything else wrong, `UnreadableJson`."""
+    FileNotFoundError (also one that vanishes while it is read); anything else wrong, `UnreadableJson`
+    (also a symbolic link, which is not followed)."""
     try:
-        with open(path, "rb") as handle:
+        with open(path, "rb", opener=no_follow_opener) as handle:
             data = handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise
+    except LinkRefused as error:
+        raise UnreadableJson(f"it cannot be read: {error}") from None
     except OSError as error:  # a folder in its place, no permission, an I/O error
         raise UnreadableJson(f"it cannot be read ({error.strerror or type(error).__name__})") from None
     if len(data) > max_bytes:
@@ -90,11 +96,12 @@ def read_records(path: Path) -> tuple[dict[str, Any], ...]:
     """The complete records of a metrics.jsonl. The dashboard refreshes every second, so this parses
     only the bytes appended since the previous call; a replaced or truncated file (resume drops the
     lines of an unfinished epoch) is noticed by its inode and by the bytes just before the old end,
-    and read again from the start. A last line without its newline is being written: skipped."""
+    and read again from the start. A last line without its newline is being written: skipped. A symbolic
+    link (not followed) or a file that cannot be opened reads as no records."""
     key = str(path)
     try:
-        handle = open(path, "rb")
-    except FileNotFoundError:
+        handle = open(path, "rb", opener=no_follow_opener)
+    except OSError:
         with _METRICS_LOCK:
             _METRICS_CACHE.pop(key, None)
         return ()

@@ -20,7 +20,8 @@ Any of these files may be damaged or hostile (nested brackets 200 KB deep, a lis
 huge, gone while it is read, a string where a number belongs). Every reader here tolerates that: a bad
 config.json is a `RunError` naming the run, a bad status.json (also one with a field of the wrong type)
 reads `failed` with what is wrong, and a bad worker.json, limits.json or metrics line reads as absent.
-The messages say what is wrong, never what the file holds.
+A number out of range (a pid of 10**20, NaN) is a wrong type. A symbolic link is never followed: every read
+refuses one, and the run reads `failed`, naming it. Messages never quote a file, nor give its path.
 """
 from __future__ import annotations
 
@@ -34,16 +35,17 @@ from pathlib import Path
 from typing import Any, Iterable, Protocol
 
 from rnnkit.config.run import RunConfig
-from rnnkit.core.files import disk_full, is_disk_full, write_json_atomic
+from rnnkit.core.files import LinkRefused, disk_full, is_disk_full, open_no_follow, write_json_atomic
 from rnnkit.core.jsonl import UnreadableJson, read_json_file, read_records
 from rnnkit.runs.documents import (
+    FILE_NAMES,
     MAX_CONFIG_BYTES,
     MAX_SMALL_FILE_BYTES,
-    RECORD_FIELDS,
+    RECORD_FIELDS,  # noqa: F401 - re-exported: the store names it (rnnkit.runs.store)
     STATUS_FIELDS,
     WORKER_FIELDS,
-    has_type,
     is_number,
+    is_record,
     read_object,
     shortened,
     wrongly_typed,
@@ -82,7 +84,6 @@ def validate_run_id(run_id: str) -> str:
 _CONFIG_CACHE: dict[tuple[str, int, int], RunConfig] = {}  # (path, mtime, size) -> parsed config
 
 
-
 class Launcher(Protocol):
     """Where a run's process lives: the interface a run, the queue and the run store use. Implemented by
     `rnnkit.runs.launcher.LocalLauncher` (processes on this machine) and `rnnkit.runs.ray_jobs.RayLauncher`."""
@@ -115,7 +116,7 @@ class Run:
     def config(self) -> RunConfig:
         """The run's config, parsed once per change of config.json (pages ask for it many times)."""
         try:
-            stat = self.config_path.stat()
+            stat = self.config_path.lstat()  # a link is refused below, never cached as the file it names
             key = (str(self.config_path), stat.st_mtime_ns, stat.st_size)
             if key in _CONFIG_CACHE:
                 return _CONFIG_CACHE[key]
@@ -131,8 +132,7 @@ class Run:
             _CONFIG_CACHE[key] = config
             return config
         except FileNotFoundError:
-            raise RunError(f"run {self.run_id} has no config.json ({self.config_path}); "
-                           "the folder is incomplete") from None
+            raise RunError(f"run {self.run_id} has no config.json; the folder is incomplete") from None
         except UnreadableJson as error:
             raise RunError(f"run {self.run_id}: config.json is unreadable ({error}); "
                            "fix or delete the folder") from None
@@ -158,6 +158,9 @@ class Run:
     def raw_status(self) -> dict[str, Any]:
         """status.json as written (no liveness check); its known fields have their types (a field of the
         wrong type is left out), and a file that is not a status reads `failed` with what is wrong."""
+        linked = self.linked_file()  # first: not even a missing status.json hides a link
+        if linked:
+            return {"state": "failed", "error": f"{linked} is a symbolic link, which rnnkit does not follow; delete it"}
         try:
             status = read_json_file(self.status_path, MAX_SMALL_FILE_BYTES)
         except FileNotFoundError:
@@ -166,11 +169,11 @@ class Run:
             return {"state": "failed", "error": f"status.json is unreadable: {error}"}
         if not isinstance(status, dict):
             return {"state": "failed", "error": "status.json is unreadable: it is not a JSON object"}
-        if status.get("state") not in STATES:
+        if not isinstance(status.get("state"), str) or status["state"] not in STATES:
             return {"state": "failed", "error": "status.json is unreadable: it names no known run state"}
         wrong = wrongly_typed(status, STATUS_FIELDS)
         if wrong:
-            return {"state": "failed", "error": f"status.json is unreadable: its field {wrong} has the wrong type"}
+            return {"state": "failed", "error": f"status.json is unreadable: {wrong}"}
         return {name: value for name, value in status.items() if value is not None or name not in STATUS_FIELDS}
 
     def status(self) -> dict[str, Any]:
@@ -181,13 +184,26 @@ class Run:
             status = {**status, **(ended(self) if ended else GONE)}  # interrupted (resumable), or stopped
         return status
 
-    def log_text(self) -> str:
-        """The worker's output: train.log where it is on this machine, else the launcher's (Ray's job log)."""
+    def linked_file(self) -> str:
+        """The first of this folder's files that is a symbolic link ('the run folder': itself), or ''."""
+        if self.path.is_symlink():
+            return "the run folder"
         try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")
+            with os.scandir(self.path) as entries:
+                return next((entry.name for entry in entries if entry.name in FILE_NAMES and entry.is_symlink()), "")
+        except OSError:  # gone, or not a folder: its files are missing, not linked
+            return ""
+
+    def log_text(self) -> str:
+        """The worker's output: train.log where it is on this machine (a link: RunError), else the launcher's."""
+        try:
+            with open_no_follow(self.log_path) as handle:
+                return handle.read().decode("utf-8", errors="replace")
         except FileNotFoundError:
             logs = getattr(self.launcher, "logs", None)
             return logs(self) if logs else ""
+        except LinkRefused as error:
+            raise RunError(f"run {self.run_id}: {error}") from None
 
     def owner(self) -> str:
         """Who started the run (classroom mode); '' for runs of single-user mode."""
@@ -229,17 +245,15 @@ class Run:
         """Append one line with a single write (O_APPEND), so a kill never leaves a torn line behind
         a complete one; `durable` also fsyncs (epoch records)."""
         line = (json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
-        descriptor = os.open(self.metrics_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(descriptor, line)
-            if durable:
-                os.fsync(descriptor)
-        except OSError as error:
-            if is_disk_full(error, self.path):
-                raise disk_full(self.path) from error
-            raise
-        finally:
-            os.close(descriptor)
+        with open_no_follow(self.metrics_path, "ab") as handle:  # unbuffered below: one write, one line
+            try:
+                os.write(handle.fileno(), line)
+                if durable:
+                    os.fsync(handle.fileno())
+            except OSError as error:
+                if is_disk_full(error, self.path):
+                    raise disk_full(self.path) from error
+                raise
 
     def metrics(self, kind: str | None = None) -> list[dict[str, Any]]:
         """All complete records (optionally of one kind: start, step, epoch, test); a record that
@@ -248,9 +262,7 @@ class Run:
         records = read_records(self.metrics_path)
         if kind is None:
             return list(records)
-        required = RECORD_FIELDS.get(kind, {})
-        return [record for record in records if record.get("kind") == kind
-                and all(has_type(record.get(name), types) for name, types in required.items())]
+        return [record for record in records if is_record(record, kind)]
 
     def metrics_size(self) -> int:
         try:
@@ -261,12 +273,12 @@ class Run:
     def truncate_metrics(self, size: int) -> None:
         """Drop everything written after `size` bytes (the lines of an epoch that did not finish)."""
         if self.metrics_size() > size:
-            with open(self.metrics_path, "r+b") as handle:
+            with open_no_follow(self.metrics_path, "r+b") as handle:
                 handle.truncate(size)
 
     # -------------------------------------------------------------------------------------- stop
     def request_stop(self) -> None:
-        self.stop_path.write_text(str(time.time()), encoding="utf-8")
+        write_json_atomic(self.stop_path, time.time())  # replaced, never written through a link planted there
         status = self.status()
         if status["state"] == "queued" and not self.worker():
             self.write_status("stopped", stop_reason="stopped before it started")

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.core import settings
-from rnnkit.core.files import pid_exists, write_json_atomic
+from rnnkit.core.files import open_no_follow, pid_exists, write_json_atomic
 from rnnkit.runs.folder import Launcher, Run
 from rnnkit.runs.ray_jobs import RayLauncher
 
@@ -77,7 +77,7 @@ class LocalLauncher:
         ids = [argument for run in runs for argument in ("--run-id", run.run_id)]
         command = [sys.executable, "-m", "rnnkit", "train", *ids, "--checkpoints-dir", str(root),
                    *(("--resume",) if resume else ())]
-        with open(runs[0].log_path, "ab") as log:
+        with open_no_follow(runs[0].log_path, "ab") as log:  # a train.log planted as a link is not written through
             process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True, env=environment,  # own session: closing the UI does not kill it

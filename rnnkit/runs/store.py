@@ -6,6 +6,10 @@ Runs live in one root for the command line (from any folder) and the dashboard a
 resumes and deletes them: every change is checked against who asks (`rnnkit.runs.access`). When a group
 starts is the fair queue's decision (`rnnkit.runs.queue`), where and how its processes run the
 launcher's (`rnnkit.runs.launcher`). One folder's contract is `rnnkit.runs.folder`.
+
+A Start that is refused, or fails while it creates its folders (a full disk), leaves no folder behind.
+A run folder that is a symbolic link is not a run: never listed, never followed. Messages name runs by id,
+never the store's path on this machine.
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from pathlib import Path
 
 from rnnkit.config.run import RunConfig
 from rnnkit.core import settings
-from rnnkit.core.files import write_json_atomic
+from rnnkit.core.files import START_ADVICE, disk_full, is_disk_full, write_json_atomic
 from rnnkit.runs.access import User, may_change
 from rnnkit.runs.folder import (  # noqa: F401 - the folder's names are part of the store's API
     ACTIVE_STATES,
@@ -53,7 +57,7 @@ def find_run(store: "RunStore", reference: str) -> "Run":
     except RunError:
         demos = [run.run_id for run in RunStore(demo_root()).runs()]
         if reference in demos:
-            raise RunError(f"no run {reference!r} in {store.root}; "
+            raise RunError(f"no run {reference!r} in the run store; "
                            f"the shipped demo is {DEMO_PREFIX}{reference}") from None
         raise
 
@@ -100,12 +104,15 @@ class RunStore:
 
     def get(self, run_id: str) -> Run:
         run = self._run(validate_run_id(run_id))
+        if run.path.is_symlink():
+            raise RunError(f"run {run_id}: its folder is a symbolic link, which rnnkit does not follow")
         if not run.path.is_dir():
-            raise RunError(f"no run {run_id!r} in {self.root}; `python -m rnnkit runs` lists the runs")
+            raise RunError(f"no run {run_id!r} in the run store; `python -m rnnkit runs` lists the runs")
         return run
 
     def create(self, config: RunConfig, run_id: str | None = None) -> Run:
-        """Make a new run folder with a fresh, unique id (or `run_id`), its config.json and status `queued`."""
+        """Make a new run folder with a fresh, unique id (or `run_id`), its config.json and status `queued`.
+        A write that fails (a full disk: "free some space and start again") removes the folder again."""
         self.root.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         requested = validate_run_id(run_id) if run_id is not None else None
@@ -116,23 +123,46 @@ class RunStore:
                 path.mkdir()
             except FileExistsError:
                 if requested:
-                    raise RunError(f"a run named {requested!r} already exists in {self.root}") from None
+                    raise RunError(f"a run named {requested!r} already exists in the run store") from None
                 continue
             run = self._run(run_id)
             owner = self.user.name if self.user else ""
             document = {**config.to_dict(), "run": {"run_id": run_id, "created_at": time.time(), "owner": owner}}
-            write_json_atomic(run.config_path, document)
-            run.write_status("queued")
+            try:
+                write_json_atomic(run.config_path, document)
+                run.write_status("queued")
+            except BaseException as error:
+                self._remove_new([run])
+                if isinstance(error, OSError) and is_disk_full(error, self.root):
+                    raise disk_full(self.root, START_ADVICE) from error
+                raise
             return run
-        raise RunError(f"could not allocate a new run id under {self.root}")
+        raise RunError("could not allocate a new run id in the run store")
+
+    def create_all(self, configs: list[RunConfig]) -> list[Run]:
+        """One new run per config, all or none: a failure part way removes the folders made before it."""
+        runs: list[Run] = []
+        try:
+            for config in configs:
+                runs.append(self.create(config))
+        except BaseException:
+            self._remove_new(runs)
+            raise
+        return runs
+
+    def _remove_new(self, runs: list[Run]) -> None:
+        """Remove the folders of runs this store has just created (a Start that failed part way)."""
+        for run in runs:
+            if not run.path.is_symlink():
+                shutil.rmtree(run.path, ignore_errors=True)
 
     def runs(self, group: str | None = None) -> list[Run]:
         """All runs, newest first; with `group`, only that group's."""
         if not self.root.is_dir():
             return []
         found = []
-        for path in self.root.iterdir():
-            if path.is_dir() and RUN_ID_PATTERN.match(path.name) and (path / "config.json").is_file():
+        for path in self.root.iterdir():  # a linked folder is no run: rnnkit does not follow links
+            if RUN_ID_PATTERN.match(path.name) and not path.is_symlink() and (path / "config.json").is_file():
                 found.append(self._run(path.name))
         found.sort(key=lambda run: run.run_id, reverse=True)
         if group is not None:
@@ -156,10 +186,19 @@ class RunStore:
         for config in configs:
             self.limits.check_caps(config)
         self.check_disk_quota()
-        runs = [self.create(config) for config in configs]
-        for run in runs:
-            self._write_run_limits(run)
-        self.queue.submit(runs, owner, self.limits)
+        runs = self.create_all(configs)
+        try:
+            for run in runs:
+                self._write_run_limits(run)
+            self.queue.submit(runs, owner, self.limits)
+        except BaseException as error:  # refused or failed before the group was queued: no folder stays behind
+            queued = {run_id for _path, entry in self.queue.entries() for run_id in entry["runs"]}
+            if any(run.run_id in queued or run.worker_path.exists() for run in runs):
+                raise  # the group was queued (or launched): its runs are runs now, with their own status
+            self._remove_new(runs)
+            if isinstance(error, OSError) and is_disk_full(error, self.root):
+                raise disk_full(self.root, START_ADVICE) from error
+            raise
         return runs
 
     def _write_run_limits(self, run: Run) -> None:

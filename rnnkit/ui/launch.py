@@ -2,15 +2,20 @@
 
 How a group is built and how its runs share the threads is `rnnkit.runs.groups`'s policy (the CLI uses
 the same); the dashboard adds only its own default: denser loss points, because the class is watching.
+A Start that cannot write its run folders (a full disk) leaves none behind (the run store's rule) and says
+so in the dashboard's language, without the server's paths.
 """
 from __future__ import annotations
 
+import errno
 import zlib
 
 from rnnkit.analysis.sweep import parse_grid, random_configs, sweep_configs
 from rnnkit.config import RunConfig
+from rnnkit.core.files import DiskFull, free_megabytes
 from rnnkit.runs import groups
 from rnnkit.runs.store import new_group_id
+from rnnkit.ui.i18n import _
 from rnnkit.ui.session import store
 
 UI_LOG_EVERY_STEPS = 5  # denser loss points than the CLI default: the class is watching
@@ -37,7 +42,7 @@ def start_runs(task: str, preset: str, architectures: list[str], overrides: dict
     """Queue one background run per architecture and seed as one group (it starts when there is room);
     returns the group id."""
     configs = group_configs(task, preset, architectures, overrides, seeds=seeds)
-    store().start(configs)
+    _start(configs)
     return configs[0].group
 
 
@@ -59,5 +64,19 @@ def start_sweep(task: str, preset: str, architectures: list[str], overrides: dic
     else:
         configs = sweep_configs(task, preset, grid, layered, architectures, seeds, group)
     configs = groups.share_threads(configs)
-    store().start(configs)
+    _start(configs)
     return group
+
+
+def _start(configs: list[RunConfig]) -> None:
+    """`store().start(configs)`; a failed write of the run folders (none stays behind) is a ValueError whose
+    message says what to do, never the server's paths."""
+    runs = store()
+    try:
+        runs.start(configs)
+    except OSError as error:
+        if isinstance(error, DiskFull) or error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise ValueError(_("The disk is full ({free} MB free): free some space and start again. Nothing was "
+                               "started.").format(free=round(free_megabytes(runs.root)))) from None
+        raise ValueError(_("The run folders could not be written ({reason}); nothing was started.").format(
+            reason=error.strerror or type(error).__name__)) from None

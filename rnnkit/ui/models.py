@@ -102,9 +102,15 @@ def load_predictor(path: str, modified: float) -> Predictor:
 
 
 def predictor_of(path: str) -> Predictor | None:
-    """The model at `path`, ready for input; None after a shown error (a broken best.pt keeps the page working)."""
+    """The model at `path`, ready for input; None after a shown error (a broken best.pt keeps the page working).
+    The error names the model by run id and file name (the checkpoint's own messages do), never by its path
+    on the server."""
     try:
-        return load_predictor(path, Path(path).stat().st_mtime)
-    except (ValueError, OSError) as error:
+        return load_predictor(path, Path(path).lstat().st_mtime)
+    except ValueError as error:  # CheckpointError: "run ID: best.pt is corrupt or truncated", and the like
         safe.error(_("This model cannot be loaded: {error}").format(error=error))
-        return None
+    except OSError as error:  # gone since the list was made, or unreadable
+        reason = error.strerror or type(error).__name__
+        safe.error(_("This model cannot be loaded: run {run}: {file} cannot be read ({reason})").format(
+            run=Path(path).parent.name, file=Path(path).name, reason=reason))
+    return None

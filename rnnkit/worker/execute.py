@@ -155,7 +155,8 @@ def execute_group(runs: list[Run], resume: bool = False) -> int:
             try:
                 os.setsid()
                 lower_priority()  # a new session is a new scheduling group: nice it again
-                log = os.open(run.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+                log = os.open(run.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0),
+                              0o644)  # a train.log planted as a link is not written through
                 os.dup2(log, 1)
                 os.dup2(log, 2)
                 write_json_atomic(run.worker_path, {**process_identity(), "command": "forked by execute_group"})
