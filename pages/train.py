@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from rnnkit import ui
+from rnnkit.config.counts import maximum
 from rnnkit.data.presets import get_preset, preset_names
 from rnnkit.data.tasks import get_task, task_names
 from rnnkit.model.cells import cell_names
@@ -13,6 +14,7 @@ from rnnkit.ui import sweep as sweep_view
 from rnnkit.ui.choices import relabel
 from rnnkit.ui.i18n import _
 from rnnkit.ui.lesson import why_note
+from rnnkit.ui.live import watching_labels
 
 ui.require_entry_point("train")
 
@@ -41,7 +43,8 @@ with setup:
     architectures = right.multiselect(_("Architectures: one run each, same data, seed and settings"),
                                       cell_names(), key="train_archs",
                                       help=_("reslstm is the residual LSTM of the IMDB lab report"))
-    seed_count = right.number_input(_("Seeds per architecture"), min_value=1, max_value=10, step=1, key="train_seeds",
+    seed_count = right.number_input(_("Seeds per architecture"), min_value=1, max_value=maximum("seeds"), step=1,
+                                    key="train_seeds",
                                     help=_("3 or more: Compare shows mean ± std over seeds and says whether the "
                                            "difference between architectures is real (paired t-test)"))
     with st.expander(_("Hyperparameters"), expanded=False):
@@ -57,8 +60,8 @@ with setup:
             ui.safe.error(error)
     with st.expander(_("Sweep: a grid of settings")):
         grid = sweep_view.grid_box(task)
-        points = st.number_input(_("Combinations to train (0 = all of them)"), min_value=0, max_value=64, step=1,
-                                 value=0, key="train_sweep_points",
+        points = st.number_input(_("Combinations to train (0 = all of them)"), min_value=0,
+                                 max_value=maximum("trials"), step=1, value=0, key="train_sweep_points",
                                  help=_("N > 0: N different combinations drawn at random (random search), for a "
                                         "grid too large to train whole"))
         if st.button(_("Start sweep"), key="train_sweep_start", disabled=not grid):
@@ -89,7 +92,10 @@ if groups:
     with setup if compact else st.container():
         if not compact:
             st.divider()
-        group = st.selectbox(_("Watching"), groups, key="train_watch", format_func=ui.group_labels().get,
+        run_store = ui.store()
+        watching = watching_labels(run_store.runs(), run_store.root)  # each group's name, and its owner
+        group = st.selectbox(_("Watching"), groups, key="train_watch",
+                             format_func=lambda found: watching.get(found, found),
                              help=_("runs started together form a group"))
     ui.live_view(group)
     why_note(ui.store().runs(group=group))  # once the group has finished: the result in words, where it holds

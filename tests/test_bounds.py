@@ -253,3 +253,41 @@ def test_a_shared_link_with_an_absurd_value_is_refused_naming_the_setting(name, 
     setting = name.split(".")[1]
     assert any(f"settings are not valid: {setting} must be" in error for error in errors), errors
     assert app.number_input(key="train_train_epochs").value == build_config("recall", "quick").train.epochs
+
+
+# ------------------------------------------------------------------------------ counts beside the config: one home
+
+
+def test_every_count_has_a_lower_and_an_upper_bound():
+    from rnnkit.config.counts import Counts
+
+    for item, declaration in declared(Counts):
+        if declaration.choices is None:
+            assert declaration.minimum is not None or declaration.above is not None, item.name
+            assert declaration.maximum is not None or declaration.below is not None, item.name
+
+
+def test_the_train_pages_seeds_and_sweep_boxes_carry_the_declared_counts(tmp_path, monkeypatch):
+    from rnnkit.config.counts import bounds
+    from tests.apptest import page
+
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path))
+    app = page("train").run()
+    assert not app.exception, [error.value for error in app.exception]
+    seeds = app.number_input(key="train_seeds")
+    assert (seeds.min, seeds.max) == bounds("seeds") == (1, 10)
+    assert app.number_input(key="train_sweep_points").max == bounds("trials")[1] == 64
+
+
+@pytest.mark.parametrize("seeds,refused", [("11", True), ("100000", True), ("10", False)])
+def test_a_shared_links_seeds_are_bounded_by_the_same_declaration(seeds, refused, tmp_path, monkeypatch):
+    from tests.apptest import page
+
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path))
+    app = page("train")
+    app.query_params.update({"task": "recall", "arch": "lstm", "seeds": seeds})
+    app.run()
+    assert not app.exception, [error.value for error in app.exception]
+    errors = [re.sub(r"\\(.)", r"\1", error.value) for error in app.error]
+    assert any("number of seeds must be between 1 and 10" in error for error in errors) == refused, errors
+    assert app.number_input(key="train_seeds").value == (1 if refused else 10)

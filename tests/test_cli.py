@@ -79,7 +79,7 @@ def test_eval_and_predict_a_finished_run(tmp_path, capsys):
     capsys.readouterr()
     main(["runs", "--json", "--checkpoints-dir", str(tmp_path)])
     run_id = json.loads(capsys.readouterr().out)[0]["run_id"]
-    assert main(["eval", run_id, "--checkpoints-dir", str(tmp_path)]) == 0
+    assert main(["eval", run_id, "--json", "--checkpoints-dir", str(tmp_path)]) == 0
     assert "accuracy" in json.loads(capsys.readouterr().out)
     assert main(["predict", run_id, "--examples", "3", "--json", "--checkpoints-dir", str(tmp_path)]) == 0
     predictions = json.loads(capsys.readouterr().out)

@@ -171,7 +171,7 @@ def test_eval_ensemble_prints_json_and_its_progress_on_stderr(seeds_group, capsy
     from rnnkit.cli.main import main
 
     store, runs = seeds_group
-    assert main(["eval", runs[0].config().group, "--ensemble", "--checkpoints-dir", str(store.root)]) == 0
+    assert main(["eval", runs[0].config().group, "--ensemble", "--json", "--checkpoints-dir", str(store.root)]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["lstm"]["members"] == 2  # standard output is JSON only
     assert "loading recall data" in captured.err

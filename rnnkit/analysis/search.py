@@ -54,11 +54,12 @@ def tpe_objective(task: str, objective: str | None) -> str:
 
 def tpe_sweep(store: RunStore, task: str, preset: str | None, grid: dict[tuple[str, str], list[Any]], trials: int,
               train: Callable[[Run], str], *, architectures: list[str] | None = None, seeds: int = 1, group: str = "",
-              objective: str | None = None, seed: int = 0,
-              on_trial: Callable[[Trial], None] | None = None) -> TpeSweep:
+              objective: str | None = None, seed: int = 0, on_trial: Callable[[Trial], None] | None = None,
+              overrides: dict[str, dict] | None = None) -> TpeSweep:
     """A TPE search over `grid`: each trial creates `seeds` runs of one point in `store` (kind 'sweep', one
     group), trains them one after another with `train`, and tells TPE their mean best validation score.
-    Several architectures become one more searched option. `on_trial` hears each trial as it ends."""
+    Several architectures become one more searched option. `on_trial` hears each trial as it ends; `overrides`
+    are fixed values under the grid (`train`'s flags given to `sweep`)."""
     if trials * seeds > MAX_SWEEP_RUNS:
         raise ValueError(f"{trials} trials x {seeds} seeds is more than {MAX_SWEEP_RUNS} runs")
     if architectures and len(architectures) > 1:
@@ -69,7 +70,7 @@ def tpe_sweep(store: RunStore, task: str, preset: str | None, grid: dict[tuple[s
     outcomes: list[str] = []
 
     def score(point: Point) -> float | None:
-        trial = [store.create(point_config(task, preset, point, arch=arch, offset=offset, group=group))
+        trial = [store.create(point_config(task, preset, point, overrides, arch=arch, offset=offset, group=group))
                  for offset in range(seeds)]
         runs.extend(trial)
         values = []

@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from rnnkit.analysis.frames import run_settings
+from rnnkit.config.counts import maximum
 from rnnkit.config.options import declared, kind_of
 from rnnkit.config.run import ModelConfig, RunConfig, TrainConfig
 from rnnkit.core.metrics import best_epoch_record
@@ -34,7 +35,7 @@ from rnnkit.data.tasks import get_task
 from rnnkit.model.catalog import check_model_config
 from rnnkit.runs.store import Run
 
-MAX_SWEEP_RUNS = 64
+MAX_SWEEP_RUNS = maximum("runs")  # runs in one group, as every face declares it (rnnkit.config.counts)
 SEARCHES = ("grid", "random", "tpe")  # the ways through a grid (`--search`)
 SECTIONS = ("task", "model", "train")
 NOT_SWEPT = {("train", "seed"), ("train", "num_threads")}

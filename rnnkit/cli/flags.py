@@ -6,7 +6,9 @@
         -> one RunConfig per architecture and seed (`rnnkit.runs.groups`)      `configs_from_args`
 
 A task's own option is one flag shared by the tasks that declare it; given for a task that lacks it,
-it is an error that lists the task's options.
+it is an error that lists the task's options. The counts beside a run's config (--seeds, --trials, --samples,
+--examples, --top-k, --temperature, ...) come from `rnnkit.config.counts` the same way (`add_count_flag`), and
+`counts_from_args` checks them against the bounds the dashboard and shared links use too.
 """
 from __future__ import annotations
 
@@ -14,9 +16,11 @@ import argparse
 import os
 from typing import Any
 
+from rnnkit.config.counts import Counts, check_counts
 from rnnkit.config.options import declared, flag_of, kind_of
 from rnnkit.config.run import ModelConfig, TaskConfig, TrainConfig
 from rnnkit.data.presets import preset_names
+from rnnkit.data.sources import check_named_folder
 from rnnkit.data.tasks import get_task, task_names
 from rnnkit.model.catalog import choices_of
 from rnnkit.model.cells import cell_names
@@ -54,7 +58,7 @@ def add_config_flags(train: argparse.ArgumentParser) -> None:
                 _add_option(group, item, declaration, dest, [flag_of(item.name), *declaration.flags], declaration.help)
 
 
-def _add_option(group, item, declaration, dest: str, flags: list[str], help_text: str) -> None:
+def _add_option(group, item, declaration, dest: str, flags: list[str], help_text: str, default: Any = None) -> None:
     """One generated flag: a switch pair for booleans, a typed value otherwise; default None = not given."""
     kind = kind_of(item)
     choices = choices_of(declaration)  # a catalog's names too (match parameters of: none + every architecture)
@@ -64,10 +68,43 @@ def _add_option(group, item, declaration, dest: str, flags: list[str], help_text
         help_text += f"; {declaration.range_text(kind)}"
     help_text = help_text.replace("%", "%%")  # argparse formats help with %: "within 2 %" must stay text
     if kind is bool:
-        group.add_argument(*flags, dest=dest, action=argparse.BooleanOptionalAction, default=None, help=help_text)
+        group.add_argument(*flags, dest=dest, action=argparse.BooleanOptionalAction, default=default, help=help_text)
     else:
-        group.add_argument(*flags, dest=dest, type=kind, default=None, help=help_text,
-                           metavar=item.name.upper())
+        group.add_argument(*flags, dest=dest, type=kind, default=default, help=help_text,
+                           metavar=flags[0].lstrip("-").replace("-", "_").upper())
+
+
+COUNT_FLAGS = {"sampling_seed": "--seed"}  # a count whose flag is not its name's (predict's --seed)
+
+
+def add_count_flag(group, name: str, help_text: str | None = None, default: Any = None) -> None:
+    """A flag for count `name` of `rnnkit.config.counts` (dest `name`), typed and with its range in the help as
+    declared there; `help_text` replaces the declared help where a command says more, `default` the declared
+    default."""
+    item, declaration = next((item, declaration) for item, declaration in declared(Counts) if item.name == name)
+    text = help_text or declaration.help
+    if declaration.choices is None and declaration.range_text(kind_of(item)) not in text:
+        text += f"; {declaration.range_text(kind_of(item))}"
+    _add_option(group, item, declaration, name, [COUNT_FLAGS.get(name, flag_of(name))], text,
+                default=item.default if default is None else default)
+
+
+def counts_from_args(args: argparse.Namespace, **extra: Any) -> Counts:
+    """The counts among `args` (and `extra`, e.g. runs=...), checked against their declared bounds; an error
+    names the flag: "--seeds must be in [1, 10], got 100000"."""
+    names = {item.name for item, _declaration in declared(Counts)}
+    values = {name: value for name, value in vars(args).items() if name in names and value is not None}
+    try:
+        return check_counts(**values, **extra)
+    except ValueError as error:
+        text = str(error)
+        for name in values:
+            if text.startswith(f"{name} must be "):
+                raise ValueError(COUNT_FLAGS.get(name, flag_of(name)) + text[len(name):]) from None
+            if text.startswith(f"unknown {name.replace('_', ' ')} "):
+                raise ValueError(f"{COUNT_FLAGS.get(name, flag_of(name))} must be one of "
+                                 + text.split("valid: ", 1)[1] + f", got {values[name]!r}") from None
+        raise
 
 
 def configs_from_args(args: argparse.Namespace) -> list:
@@ -75,8 +112,7 @@ def configs_from_args(args: argparse.Namespace) -> list:
     (with --detach they train at once, so they share the cores)."""
     preset = chosen_preset(args)
     architectures = parse_architectures(args.arch) if args.arch is not None else None
-    if args.seeds < 1:
-        raise ValueError(f"--seeds must be at least 1, not {args.seeds}")
+    counts_from_args(args)  # --seeds within its bounds (the group's size is checked by group_configs)
     overrides = overrides_from_args(args)
     configs = group_configs(args.task, preset, architectures, overrides, seeds=args.seeds, group=args.group or None)
     return share_threads(configs) if args.detach and len(configs) > 1 else configs
@@ -124,6 +160,7 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
             overrides[section][name] = value
     if overrides["task"].get("data_dir"):  # a background worker may run elsewhere: store absolute paths
         overrides["task"]["data_dir"] = _absolute(overrides["task"]["data_dir"], always=True)
+        check_named_folder(task.sources, overrides["task"]["data_dir"])  # refused before any run folder exists
     return overrides
 
 

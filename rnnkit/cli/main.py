@@ -11,6 +11,7 @@ every bad value ends with a one-line message that says what is allowed (exit sta
     rnnkit/cli/training.py   train, resume, presets          rnnkit/cli/runs.py     runs, stop, logs, delete, queue
     rnnkit/cli/use.py        eval, predict, inside           rnnkit/cli/results.py  report, export, calibrate
     rnnkit/cli/sweeps.py     sweep, horizon                  rnnkit/cli/reproduce.py  reproduce (lab reports)
+    rnnkit/cli/terminal.py   echoed text with its control characters escaped; groups as "name (id)"
     (exit statuses: rnnkit.runs.folder.exit_status)
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ import sys
 from typing import TYPE_CHECKING, Sequence
 
 from rnnkit.cli.parser import build_parser, command_function, parse
+from rnnkit.cli.terminal import shown
 from rnnkit.core.files import DiskFull
 from rnnkit.runs.limits import QueueFull, queue_full_message
 from rnnkit.runs.store import RunError, RunStore
@@ -35,10 +37,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return command_function(args.command)(args, store)
     except QueueFull as error:  # the queue said no: why, and what to do
-        print(f"error: {queue_full_message(error)}", file=sys.stderr)
+        print(f"error: {shown(queue_full_message(error))}", file=sys.stderr)
         return 2
     except (ValueError, RunError, DiskFull) as error:  # user errors (and a full disk): one line, no traceback
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {shown(error)}", file=sys.stderr)  # an echoed input's control characters escaped
         return 2
     except KeyboardInterrupt:
         return 130

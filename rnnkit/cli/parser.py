@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Callable, Collection
 
 from rnnkit.cli.help_text import HelpFormatter
+from rnnkit.cli.terminal import shown
 
 # name -> (the family module in rnnkit.cli that adds its flags and runs it, its one-line help), in --help order
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -58,10 +59,18 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, except that its error line escapes control characters ("unrecognized arguments: ..."
+    echoes the words as typed)."""
+
+    def error(self, message: str):
+        super().error(shown(message))
+
+
 def _build(only: Collection[str] | None) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
-    parser = argparse.ArgumentParser(prog="python -m rnnkit", formatter_class=HelpFormatter,
+    parser = Parser(prog="python -m rnnkit", formatter_class=HelpFormatter,
                                      description="Train, watch and compare recurrent networks.")
-    common = argparse.ArgumentParser(add_help=False)  # every command takes these
+    common = Parser(add_help=False)  # every command takes these
     common.add_argument("--checkpoints-dir", default=None,
                         help="folder of run folders "
                              "(default: $RNNKIT_CHECKPOINTS_DIR, else the project's checkpoints/)")

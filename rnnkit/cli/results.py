@@ -12,8 +12,9 @@ import argparse
 from pathlib import Path
 
 from rnnkit.cli.help_text import examples
+from rnnkit.cli.runs import find
 from rnnkit.core.files import write_atomic
-from rnnkit.runs.store import RunError, RunStore, find_run
+from rnnkit.runs.store import RunError, RunStore
 
 
 def add_report(report: argparse.ArgumentParser) -> None:
@@ -66,7 +67,7 @@ def add_calibrate(calibrate: argparse.ArgumentParser) -> None:
 def command_calibrate(args: argparse.Namespace, store: RunStore) -> int:
     from rnnkit.analysis.calibrate import calibrate_run
 
-    run = find_run(store, args.run_id)
+    run = find(store, args.run_id)
     result = calibrate_run(run)
     test = result["test"]
     print(f"{run.run_id}: temperature {result['temperature']:.3f}; test ECE {test['ece']:.4f} -> "

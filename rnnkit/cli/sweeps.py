@@ -1,6 +1,7 @@
 """Experiments over many runs: `sweep` (a grid, random or TPE search) and `horizon` (recall against T).
 
     python -m rnnkit sweep --task recall --arch lstm,gru --grid model.hidden_size=32,64 --detach
+    python -m rnnkit sweep --task recall --sequence-length 30 --epochs 3 --grid train.learning_rate=0.001,0.01
     python -m rnnkit sweep ... --search tpe --trials 12 --objective macro_f1   # one trial after another
     python -m rnnkit horizon --lengths 10,50,100 --arch lstm,gru               # waits, prints a table
 
@@ -22,8 +23,16 @@ from rnnkit.analysis.horizon import (
 )
 from rnnkit.analysis.search import Trial, tpe_sweep
 from rnnkit.analysis.sweep import SEARCHES, parse_grid, random_configs, seed_mean_frame, sweep_configs, sweep_frame
-from rnnkit.cli.flags import chosen_preset, parse_architectures
+from rnnkit.cli.flags import (
+    add_config_flags,
+    add_count_flag,
+    chosen_preset,
+    counts_from_args,
+    overrides_from_args,
+    parse_architectures,
+)
 from rnnkit.cli.help_text import examples
+from rnnkit.cli.terminal import group_name
 from rnnkit.core.metrics import higher_is_better
 from rnnkit.data.tasks import task_names
 from rnnkit.runs.folder import exit_status
@@ -34,9 +43,12 @@ from rnnkit.runs.store import RunStore, new_group_id
 def add_sweep(sweep: argparse.ArgumentParser) -> None:
     sweep.description = ("A grid over any options: every combination of the --grid values (x architectures x seeds) "
                          "becomes one run of one group of kind 'sweep'. Compare then shows the sweep view (parallel "
-                         "coordinates, the table ranked by validation score, the best configuration).")
+                         "coordinates, the table ranked by validation score, the best configuration). Every option "
+                         "`train` takes (--epochs, --sequence-length, ...) sets a fixed value under the grid.")
     sweep.epilog = examples(
         "python -m rnnkit sweep --task recall --arch lstm,gru --grid model.hidden_size=32,64 --detach",
+        "python -m rnnkit sweep --task recall --sequence-length 30 --num-samples 1000 --epochs 3 \\",
+        "    --grid train.learning_rate=0.001,0.01     # fixed values as train's flags, the grid on top",
         "python -m rnnkit sweep --task names --grid model.hidden_size=64,128,256 --grid model.ngrams=1,2,3 \\",
         "    --search tpe --trials 6 --objective macro_f1     # one trial after another")
     sweep.add_argument("--task", choices=task_names(), default="recall", help="what to learn (default: recall)")
@@ -45,26 +57,35 @@ def add_sweep(sweep: argparse.ArgumentParser) -> None:
                        help="architecture(s), comma-separated (default: the preset's, else lstm)")
     sweep.add_argument("--grid", action="append", default=[], metavar="SECTION.OPTION=V1,V2",
                        help="a swept option and its values, e.g. model.hidden_size=32,64; repeat per option")
-    sweep.add_argument("--seeds", type=int, default=1, help="runs per grid point (default: 1)")
+    add_count_flag(sweep, "seeds", "runs per grid point, seeds SEED, SEED+1, ... (default: 1)")
     sweep.add_argument("--search", choices=SEARCHES, default="grid",
                        help="grid: every point; random: --trials distinct points drawn at random; tpe: Optuna's "
                             "TPE picks each next point from the scores so far (trains in the foreground)")
-    sweep.add_argument("--trials", type=int, default=8,
-                       help="points to train with --search random|tpe (default: 8)")
+    add_count_flag(sweep, "trials", "points to train with --search random|tpe (default: 8)")
     sweep.add_argument("--search-seed", type=int, default=0, help="seeds the random / TPE choice of points")
     sweep.add_argument("--objective", default=None,
                        help="--search tpe: the validation metric to optimise, read at each run's best epoch "
                             "(default: the task's selection metric, e.g. accuracy; names: try macro_f1)")
     sweep.add_argument("--detach", action="store_true", help="queue the runs in the background and return")
+    add_config_flags(sweep)  # train's option flags: fixed values under the grid
+
+
+def _fixed_values(args: argparse.Namespace, grid: dict) -> dict[str, dict]:
+    """The option flags given (as `train` reads them); an option both fixed and swept is an error."""
+    overrides = overrides_from_args(args)
+    both = [f"{section}.{name}" for section, name in grid if name in overrides.get(section, {})]
+    if both:
+        raise ValueError(f"{', '.join(both)} is both a fixed value (its flag) and in --grid; give it once")
+    return overrides
 
 
 def command_sweep(args: argparse.Namespace, store: RunStore) -> int:
-    if args.seeds < 1:
-        raise ValueError(f"--seeds must be at least 1, not {args.seeds}")
+    counts_from_args(args)  # --seeds and --trials within their declared bounds
     preset = chosen_preset(args)
     group = new_group_id()
     architectures = parse_architectures(args.arch) if args.arch is not None else None
     grid = parse_grid(args.task, args.grid)
+    fixed = _fixed_values(args, grid)
     given = [flag for flag, value, default in (("--trials", args.trials, 8), ("--search-seed", args.search_seed, 0),
                                                ("--objective", args.objective, None)) if value != default]
     if args.search == "grid" and given:
@@ -72,25 +93,30 @@ def command_sweep(args: argparse.Namespace, store: RunStore) -> int:
     if args.search == "random" and args.objective is not None:
         raise ValueError("--objective only applies to --search tpe (a random search does not look at scores)")
     if args.search == "tpe":
-        return _tpe(args, store, preset, grid, architectures, group)
+        return _tpe(args, store, preset, grid, fixed, architectures, group)
     if args.search == "random":
-        configs = random_configs(args.task, preset, grid, args.trials, architectures=architectures, seeds=args.seeds,
-                                 group=group, seed=args.search_seed)
+        configs = random_configs(args.task, preset, grid, args.trials, fixed, architectures=architectures,
+                                 seeds=args.seeds, group=group, seed=args.search_seed)
     else:
-        configs = sweep_configs(args.task, preset, grid, architectures=architectures, seeds=args.seeds, group=group)
+        configs = sweep_configs(args.task, preset, grid, fixed, architectures=architectures, seeds=args.seeds,
+                                group=group)
     if args.detach:  # the group trains at once: its runs share the cores
-        store.start(share_threads(configs))
-        print(f"sweep {group}: {len(configs)} runs queued; watch with `python -m rnnkit runs --group {group}`")
+        runs = store.start(share_threads(configs))
+        print(f"sweep {group_name(store.root, group, runs)}: {len(configs)} runs queued; watch with "
+              f"`python -m rnnkit runs --group {group}`")
         return 0
     from rnnkit.worker.execute import execute
 
     runs = [store.create(config) for config in configs]
+    print(f"sweep {group_name(store.root, group, runs)}: {len(runs)} runs, one after another", flush=True)
     outcomes = [execute(run) for run in runs]
     _print_sweep(runs)
+    print(f"group {group_name(store.root, group, runs)}: `python -m rnnkit report {group} --html sweep.html`, or "
+          "Compare")
     return exit_status(outcomes)
 
 
-def _tpe(args: argparse.Namespace, store: RunStore, preset: str | None, grid: dict,
+def _tpe(args: argparse.Namespace, store: RunStore, preset: str | None, grid: dict, fixed: dict[str, dict],
          architectures: list[str] | None, group: str) -> int:
     """--search tpe: one trial at a time in this process (`rnnkit.analysis.search`), a line per trial."""
     if args.detach:
@@ -98,12 +124,15 @@ def _tpe(args: argparse.Namespace, store: RunStore, preset: str | None, grid: di
                          "foreground; leave out --detach, or use --search random")
     from rnnkit.worker.execute import execute
 
+    print(f"sweep {group}: {args.trials} trials, one after another", flush=True)
     result = tpe_sweep(store, args.task, preset, grid, args.trials, execute, architectures=architectures,
-                       seeds=args.seeds, group=group, objective=args.objective, seed=args.search_seed,
+                       overrides=fixed, seeds=args.seeds, group=group, objective=args.objective, seed=args.search_seed,
                        on_trial=_print_trial)
     if result.stopped:
         print("the search was stopped; the trials so far:")
     _print_sweep(result.runs)
+    print(f"group {group_name(store.root, group, result.runs)}: `python -m rnnkit report {group} --html "
+          "sweep.html`, or Compare")
     return exit_status(result.outcomes, accepted=("completed",))
 
 
@@ -139,9 +168,8 @@ def add_horizon(horizon: argparse.ArgumentParser) -> None:
                          help=f"sequence lengths, comma-separated (default: {','.join(map(str, LENGTHS))})")
     horizon.add_argument("--arch", default=",".join(ARCHITECTURES),
                          help=f"architectures, comma-separated (default: {','.join(ARCHITECTURES)})")
-    horizon.add_argument("--seeds", type=int, default=SEEDS,
-                         help=f"runs per (T, architecture), seeds SEED, SEED+1, ... (default: {SEEDS}); the table "
-                              "gives mean ± std over them")
+    add_count_flag(horizon, "seeds", f"runs per (T, architecture), seeds SEED, SEED+1, ... (default: {SEEDS}); "
+                                     "the table gives mean ± std over them", default=SEEDS)
     horizon.add_argument("--detach", action="store_true", help="queue the group and return")
 
 
@@ -152,10 +180,9 @@ def command_horizon(args: argparse.Namespace, store: RunStore) -> int:
         raise ValueError("--lengths takes whole numbers separated by commas, e.g. 5,10,20,50,100,150") from None
     group = new_group_id()
     started = time.monotonic()
-    if args.seeds < 1:
-        raise ValueError(f"--seeds must be at least 1, not {args.seeds}")
+    counts_from_args(args)
     runs = store.start(horizon_configs(lengths, tuple(parse_architectures(args.arch)), group=group, seeds=args.seeds))
-    print(f"horizon {group}: {len(runs)} runs queued")
+    print(f"horizon {group_name(store.root, group, runs)}: {len(runs)} runs queued")
     if args.detach:
         print(f"watch with `python -m rnnkit runs --group {group}`")
         return 0

@@ -21,9 +21,13 @@ import torch
 from rnnkit.analysis.ensemble import evaluate_ensembles
 from rnnkit.analysis.inference import Predictor, evaluate_run
 from rnnkit.analysis.inside import inspect
+from rnnkit.cli.flags import add_count_flag, counts_from_args
 from rnnkit.cli.help_text import examples
-from rnnkit.data.tasks.poems import DEFAULT_TEMPERATURE, as_lines, check_poem
-from rnnkit.runs.store import RunError, RunStore, find_run
+from rnnkit.cli.runs import find
+from rnnkit.cli.summary import ensemble_lines, eval_lines
+from rnnkit.cli.terminal import shown
+from rnnkit.data.tasks.poems import as_lines, check_poem
+from rnnkit.runs.store import RunError, RunStore
 
 
 def add_eval(evaluate: argparse.ArgumentParser) -> None:
@@ -36,6 +40,9 @@ def add_eval(evaluate: argparse.ArgumentParser) -> None:
                           help="the group's runs of each architecture predict together (probabilities averaged): "
                                "the ensemble's scores beside the members' mean and the best member, chosen by "
                                "best-epoch validation score (its --split score shown for the record)")
+    evaluate.add_argument("--json", action="store_true",
+                          help="print every number as JSON (per-class lists, the confusion matrix, calibration bins) "
+                               "instead of the summary")
 
 
 def command_eval(args: argparse.Namespace, store: RunStore) -> int:
@@ -44,12 +51,28 @@ def command_eval(args: argparse.Namespace, store: RunStore) -> int:
         if not runs:
             raise RunError(f"no group {args.run_id!r} in {store.root}; `python -m rnnkit runs` shows the groups")
         results = evaluate_ensembles(runs, split=args.split, progress=_to_stderr)
-        print(json.dumps(results, indent=2, ensure_ascii=False))
+        _print_json_or_lines(args, results, lambda: ensemble_lines(results, args.split))
         return 0
-    metrics = evaluate_run(find_run(store, args.run_id), split=args.split, checkpoint=args.checkpoint,
-                           progress=_to_stderr)
-    print(json.dumps(metrics, indent=2, ensure_ascii=False))
+    from rnnkit.analysis.frames import class_names
+    from rnnkit.analysis.reports import chance_accuracy
+
+    run = find(store, args.run_id)
+    metrics = evaluate_run(run, split=args.split, checkpoint=args.checkpoint, progress=_to_stderr)
+    starts = run.metrics("start")
+    spec = starts[-1].get("spec", {}) if starts else {}
+    count = len(metrics["per_class"]["support"]) if isinstance(metrics.get("per_class"), dict) else 0
+    _print_json_or_lines(args, metrics, lambda: eval_lines(
+        args.run_id, metrics, args.split, args.checkpoint, spec.get("selection_metric", ""),
+        class_names(run, count) if count else None, chance_accuracy(run)))
     return 0
+
+
+def _print_json_or_lines(args: argparse.Namespace, document: dict, lines) -> None:
+    """--json: the document as JSON; otherwise the summary lines (`lines()`), control characters escaped."""
+    if args.json:
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(shown(line) for line in lines()))
 
 
 def _to_stderr(text: str) -> None:
@@ -69,8 +92,7 @@ def add_predict(predict: argparse.ArgumentParser) -> None:
         "python -m rnnkit predict demo:imdb-gru \"a wonderful film\" --json     # JSON for scripts")
     predict.add_argument("run_id", help="run to use, or a shipped demo model as demo:NAME (e.g. demo:names-lstm)")
     predict.add_argument("inputs", nargs="*", help="texts or names to classify")
-    predict.add_argument("--examples", type=int, default=0,
-                         help="synthetic/forecast tasks: predict N held-out examples")
+    add_count_flag(predict, "examples")
     predict.add_argument("--json", action="store_true", help="print JSON instead of readable lines")
     predict.add_argument("--decision", choices=("likely", "balanced"), default="likely",
                          help="classifiers: the most likely class (calibrated probabilities), or the balanced "
@@ -79,18 +101,22 @@ def add_predict(predict: argparse.ArgumentParser) -> None:
     poems = predict.add_argument_group("poems (language models)")
     poems.add_argument("--start", default="", help="starting phrase")
     poems.add_argument("--acrostic", default="", help="first character of each line (藏头诗)")
-    poems.add_argument("--samples", type=int, default=1, help="poems to write (1-20)")
-    poems.add_argument("--temperature", type=float, default=None, help="sampling temperature (> 0; default 0.7)")
-    poems.add_argument("--top-k", type=int, default=0, help="sample among the k likeliest characters (0: all)")
-    poems.add_argument("--line-length", type=int, default=0, help="5 or 7 characters per line (default: as trained)")
+    add_count_flag(poems, "samples")  # these bounds are the Playground's too (rnnkit.config.counts)
+    add_count_flag(poems, "temperature", "sampling temperature: lower is safer, higher more surprising (default "
+                                         "0.7)")
+    add_count_flag(poems, "top_k")
+    add_count_flag(poems, "line_length", "5 or 7 characters per line (0, the default: as trained)")
     poems.add_argument("--rule", action="store_true", help="place the punctuation by rule")
-    poems.add_argument("--seed", type=int, default=0, help="sampling seed")
+    add_count_flag(poems, "sampling_seed")
 
 
 def command_predict(args: argparse.Namespace, store: RunStore) -> int:
-    predictor = Predictor.from_run(find_run(store, args.run_id))
+    counts_from_args(args)  # NaN, a negative top-k, 10**10 examples: one line, before the model loads
+    predictor = Predictor.from_run(find(store, args.run_id))
     if predictor.spec.job == "language_model":
         rows = _poems(predictor, args)
+        if rows[0]["replaced"] and not args.json:  # said once, as the Playground does
+            print(shown(replaced_note(rows[0]["replaced"])))
     elif args.examples:
         rows = predictor.predict_examples(args.examples, decision=args.decision)
     else:
@@ -99,22 +125,20 @@ def command_predict(args: argparse.Namespace, store: RunStore) -> int:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
         for row in rows:
-            print(_line(row, predictor.spec.unit))
+            print(shown(_line(row, predictor.spec.unit), keep="\n"))
     return 1 if any("error" in row for row in rows) else 0
 
 
 def _poems(predictor, args) -> list[dict]:
     if args.inputs or args.examples:
         raise ValueError("a poem model takes --start, --acrostic and --samples, not inputs or --examples")
-    if not 1 <= args.samples <= 20:
-        raise ValueError("--samples must be between 1 and 20")
     trained = predictor.artifacts.get("line_lengths") or [5, 7]
     line_length = args.line_length or trained[0]
-    generator = torch.Generator().manual_seed(args.seed)
+    generator = torch.Generator().manual_seed(args.sampling_seed)
     rows, replaced = [], []
     for number in range(args.samples):
         poem = predictor.generate(start=args.start, acrostic=args.acrostic, line_length=line_length,
-                                  temperature=args.temperature or DEFAULT_TEMPERATURE, top_k=args.top_k,
+                                  temperature=args.temperature, top_k=args.top_k,
                                   enforce_form=args.rule, generator=generator,
                                   replaced=replaced if number == 0 else None)
         good, why = check_poem(poem, line_length)
@@ -130,9 +154,7 @@ def _line(row: dict, unit: str) -> str:
     head = f"{row['input']} → " if "input" in row else ""
     if "error" in row:
         return f"{head}error: {row['error']}"
-    note = ""
-    if row.get("replaced"):
-        note = "  (read " + ", ".join(f"{a} as {b}" for a, b in row["replaced"]) + ")"
+    note = f"  ({replaced_note(row['replaced'])})" if row.get("replaced") else ""
     if "top" in row:
         first, *others = row["top"]
         rest = ", ".join(f"{other['label']} {other['probability']:.1%}" for other in others)
@@ -145,6 +167,13 @@ def _line(row: dict, unit: str) -> str:
         error = sum(abs(p - t) for p, t in zip(values, row["target"])) / len(values)
         text += f"; mean absolute error against the truth {error:.3f} {unit}".rstrip()
     return text
+
+
+def replaced_note(pairs: list) -> str:
+    """What the model read differently, in the Playground's words: 'the model never saw some characters; they
+    were read as: 风 → 風' (simplified to traditional for poems, folded letters for names)."""
+    return "the model never saw some characters; they were read as: " + ", ".join(
+        f"{source} → {target}" for source, target in pairs)
 
 
 def add_inside(inside: argparse.ArgumentParser) -> None:
@@ -162,7 +191,7 @@ def add_inside(inside: argparse.ArgumentParser) -> None:
 
 
 def command_inside(args: argparse.Namespace, store: RunStore) -> int:
-    predictor = Predictor.from_run(find_run(store, args.run_id))
+    predictor = Predictor.from_run(find(store, args.run_id))
     report = inspect(predictor, text=args.text, example=args.example)
     if args.json:
         print(json.dumps(report, indent=1, ensure_ascii=False))

@@ -1,10 +1,14 @@
 """Where task data comes from, and the on-disk cache for expensive preprocessing.
 
-Lookup order for a task's file:
-    1. the folder the user names (`--data-dir`, or the dashboard's data folder setting)
-    2. $RNNKIT_DATA_DIR
-    3. the download cache, ~/.rnnkit/data (or $RNNKIT_CACHE_DIR/data)
-    4. download from the official URL with keras.utils.get_file (progress bar, then cached);
+Where a task's file is looked for:
+    a folder the user names (`--data-dir`, or the dashboard's data folder setting): there, and only there.
+        A named folder that does not hold the file is an error that names the folder and the file expected
+        in it; the data is not taken from elsewhere without a word (the user meant this folder). Naming
+        $RNNKIT_DATA_DIR itself (the dashboard's data folder starts with it) names nothing new: the order below
+    otherwise, in this order:
+    1. $RNNKIT_DATA_DIR
+    2. the download cache, ~/.rnnkit/data (or $RNNKIT_CACHE_DIR/data)
+    3. download from the official URL with keras.utils.get_file (progress bar, then cached);
        skipped when $RNNKIT_OFFLINE is set
 If all fail, `DataNotFound` says which file was expected where, and the URL to get it from.
 
@@ -46,8 +50,23 @@ def cache_root() -> Path:
     return settings.cache_dir()
 
 
+def named_folder(data_dir: str | None) -> Path | None:
+    """The folder the user named, where it is one other than $RNNKIT_DATA_DIR; else None (the search order)."""
+    if not data_dir:
+        return None
+    folder, default = Path(data_dir).expanduser(), settings.data_dir()
+    try:
+        return None if default is not None and folder.resolve() == default.expanduser().resolve() else folder
+    except (OSError, ValueError, RuntimeError):  # an impossible path is still the one named
+        return folder
+
+
 def search_folders(data_dir: str | None) -> list[Path]:
-    folders = [Path(data_dir).expanduser()] if data_dir else []
+    """The folders a task's file is looked for in: the named one alone, else the search order."""
+    named = named_folder(data_dir)
+    if named is not None:
+        return [named]
+    folders = []
     if settings.data_dir() is not None:
         folders.append(settings.data_dir())
     folders.append(cache_root() / "data")
@@ -64,6 +83,18 @@ def locate(source: DataSource, data_dir: str | None) -> Path | None:
     return None
 
 
+def check_named_folder(sources: tuple[DataSource, ...], data_dir: str | None) -> None:
+    """Before any run starts: a named data folder must hold the data of one of the task's sources (a task with
+    several, like weather's stations, may hold only the one it reads). Raise `DataNotFound` naming it."""
+    if named_folder(data_dir) is None or not sources or any(locate(source, data_dir) for source in sources):
+        return
+    if len(sources) == 1:
+        raise DataNotFound(missing_message(sources[0], data_dir))
+    expected = "; ".join(f"{source.task}: {' or '.join(source.candidates)}" for source in sources)
+    raise DataNotFound(f"no data found in the data folder you named, {data_dir}; expected one of ({expected}); put "
+                       "the file in it, or leave out --data-dir to use $RNNKIT_DATA_DIR and the download cache")
+
+
 def _exists(path: Path) -> bool:
     """Path.exists that treats an impossible path (too long, bad characters, no permission) as missing."""
     try:
@@ -77,6 +108,8 @@ def resolve(source: DataSource, data_dir: str | None, progress: Callable[[str], 
     found = locate(source, data_dir)
     if found is not None:
         return found
+    if named_folder(data_dir) is not None:  # the folder the user named: no download, no other folder
+        raise DataNotFound(missing_message(source, data_dir))
     if source.url and not settings.offline():
         progress(f"downloading {source.url} ...")
         try:
@@ -88,6 +121,12 @@ def resolve(source: DataSource, data_dir: str | None, progress: Callable[[str], 
 
 def missing_message(source: DataSource, data_dir: str | None, reason: str = "") -> str:
     expected = " or ".join(source.candidates)
+    if named_folder(data_dir) is not None:
+        absent = "" if _exists(Path(data_dir).expanduser()) else " (the folder does not exist)"
+        fix = f"download {source.url} into it" if source.url else "put the file in it"
+        return (f"{source.task} data not found in the data folder you named, {data_dir}{absent}: expected {expected} "
+                f"there; {fix}, or leave out --data-dir (the dashboard's data folder) to use $RNNKIT_DATA_DIR and "
+                "the download cache")
     folders = ", ".join(str(folder) for folder in search_folders(data_dir))
     fix = f"download {source.url} into one of them" if source.url else "put the file in one of them"
     reason = f" ({reason})" if reason else ""

@@ -16,6 +16,7 @@ import dataclasses
 from typing import Any
 
 from rnnkit.config import RunConfig
+from rnnkit.config.counts import check_counts
 from rnnkit.config.run import option_values
 from rnnkit.config.spec import TaskSpec
 from rnnkit.data.presets import build_config, seeded
@@ -44,9 +45,9 @@ def group_configs(task: str, preset: str | None, architectures: list[str] | None
     (its options) and the cell registry (architecture, implementation) before it is returned."""
     if architectures is not None and not architectures:
         raise ValueError("choose at least one architecture")
-    if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
-        raise ValueError(f"the number of seeds must be a whole number >= 1, not {seeds!r}")
     archs = list(architectures) if architectures is not None else [None]
+    check_counts(seeds=seeds)  # within the bounds every face declares (rnnkit.config.counts), then the group's size
+    check_counts(runs=len(archs) * seeds)
     if group is None:
         group = new_group_id() if len(archs) * seeds > 1 else ""
     preset = None if preset in (None, "none") else preset

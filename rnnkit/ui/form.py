@@ -12,6 +12,7 @@ from typing import Any
 
 import streamlit as st
 
+from rnnkit.config.counts import maximum
 from rnnkit.config.options import declared, kind_of, label_of
 from rnnkit.config.run import ModelConfig, TrainConfig
 from rnnkit.core.i18n import LANGUAGES, translate
@@ -118,7 +119,7 @@ def _float_or_none(bound: float | None) -> float | None:
 
 
 # ------------------------------------------------------------------------------ shareable links
-MAX_SEEDS = 10
+MAX_SEEDS = maximum("seeds")  # the bound every face declares (rnnkit.config.counts): the Train box, links
 
 
 def share_query(task: str, preset: str, architectures: list[str], seeds: int,

@@ -14,6 +14,7 @@ import streamlit as st
 import torch
 
 from rnnkit.analysis.inference import Predictor
+from rnnkit.config.counts import bounds
 from rnnkit.core.metrics import metric_title
 from rnnkit.data.inputs import read_example, read_text
 from rnnkit.data.tasks.poems import DEFAULT_TEMPERATURE, as_lines, poem_problem
@@ -123,9 +124,9 @@ def poems(predictor: Predictor) -> None:
     columns = st.columns(4)
     columns[0].radio(_("characters per line (what this model learnt)"), trained, horizontal=True,
                      key="play_line_length")
-    columns[1].slider(_("temperature"), 0.2, 1.5, DEFAULT_TEMPERATURE, 0.1, key="play_temperature")
-    columns[2].number_input(_("top-k (0 = all)"), 0, 500, 0, key="play_top_k")
-    columns[3].number_input(_("samples"), 1, 10, 4, key="play_count")
+    columns[1].slider(_("temperature"), *bounds("temperature"), DEFAULT_TEMPERATURE, 0.1, key="play_temperature")
+    columns[2].number_input(_("top-k (0 = all)"), *bounds("top_k"), 0, key="play_top_k")  # as every face: config.counts
+    columns[3].number_input(_("samples"), *bounds("samples"), 4, key="play_count")
     st.toggle(_("place the punctuation by rule (otherwise the model decides)"), key="play_enforce")
     writing = work.running(POEMS_JOB)
     st.button(_("Write"), key="play_write", type="primary", on_click=_start_writing, args=(predictor,),
