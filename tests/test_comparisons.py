@@ -59,7 +59,8 @@ def test_the_verdict_is_scipys_paired_t_test_and_its_t_interval():
     low, high = scipy_stats.t.interval(0.95, 4, loc=differences.mean(), scale=scipy_stats.sem(differences))
     assert (verdict.low, verdict.high) == (pytest.approx(low), pytest.approx(high)) and verdict.significant
     sentence = verdict_sentence(verdict, "accuracy")
-    assert sentence == ("gru beats lstm on test accuracy by 1.6 points over 5 seeds (paired t-test p = 0.0017; "
+    assert sentence == ("On the test split, gru beats lstm on accuracy by 1.6 points over 5 seeds (paired t-test "
+                        "p = 0.0017; "
                         f"95 % interval {low * 100:+.1f} to {high * 100:+.1f} points).")
 
 
@@ -72,8 +73,8 @@ def test_no_significant_difference_says_how_many_seeds_would_tell_with_its_range
     assert verdict.seeds_needed == (seeds_needed(low_std, 0.01), seeds_needed(high_std, 0.01))
     observed = (seeds_needed(low_std, abs(verdict.difference)), seeds_needed(high_std, abs(verdict.difference)))
     sentence = verdict_sentence(verdict, "accuracy")
-    assert sentence.startswith("No significant difference between gru and lstm at 3 seeds (paired t-test p = 0.81; "
-                               "95 % interval ")
+    assert sentence.startswith("On the test split, gru was ahead of lstm on accuracy by 0.3 points; no significant "
+                               "difference at 3 seeds (paired t-test p = 0.81; 95 % interval ")
     assert observed[1] is None and f"Seeds needed to show the measured 0.3 points: {observed[0]} to more than " \
         "10,000 seeds (95 % range)." in sentence
     assert sentence.endswith(f"To detect 1.0 points: {verdict.seeds_needed[0]} to {verdict.seeds_needed[1]} seeds "
@@ -145,7 +146,8 @@ def test_compare_shows_bands_a_table_and_the_verdict_over_seeds(tmp_path, monkey
     assert list(table["seeds finished"]) == ["3/3", "3/3"]
     assert all(" ± " in value for value in table["test accuracy"])
     verdict, aso = [text.value for text in app.text]  # the t-test's verdict, then almost stochastic order's
-    assert " beats " in verdict or "No significant difference" in verdict
+    assert verdict.startswith("On the test split, ")
+    assert " beats " in verdict or "no significant difference" in verdict
     assert "Beyond the t-test" in [header.value for header in app.subheader]
     assert "almost stochastic" in aso or "almost-stochastic" in aso
     document = html_report(store.runs(), "seeds")  # the report has the same section

@@ -126,12 +126,13 @@ def test_holm_levels_agree_with_holm_including_ties():
 def test_exact_ties_equal_gaps_and_near_equal_gaps_read_alike():
     tie = compare("gru", "lstm", [0.9, 0.8, 0.7], [0.9, 0.8, 0.7], detectable=0.01, floor=0.001)
     assert tie.p_value == 1.0 and not tie.significant
-    assert verdict_sentence(tie, "accuracy").startswith("No significant difference between gru and lstm at 3 seeds "
-                                                        "(paired t-test p = 1; 95 % interval ")
+    assert verdict_sentence(tie, "accuracy").startswith(
+        "On the test split, gru and lstm scored the same accuracy on average; no significant difference at 3 seeds "
+        "(paired t-test p = 1; 95 % interval ")
     equal = compare("gru", "lstm", [0.9, 0.8, 0.7], [0.88, 0.78, 0.68], detectable=0.01, floor=0.001)
     near = compare("gru", "lstm", [0.9, 0.8, 0.7], [0.88, 0.7800001, 0.6799999], detectable=0.01, floor=0.001)
     assert verdict_sentence(equal, "accuracy") == verdict_sentence(near, "accuracy") == (
-        "gru beats lstm on test accuracy by 2.0 points over 3 seeds (paired t-test p < 0.001; "
+        "On the test split, gru beats lstm on accuracy by 2.0 points over 3 seeds (paired t-test p < 0.001; "
         "95 % interval +1.8 to +2.2 points).")
     # the floor is the spread: t = 0.02 / (0.001 / sqrt 3), so p is what that says, not 1e-29
     expected = 2 * scipy_stats.t.sf(0.02 / (0.001 / math.sqrt(3)), 2)

@@ -74,12 +74,17 @@ def verdict_sentence(verdict: Verdict, metric: str, language: str = "en") -> str
     test = test.format(pairs=verdict.pairs, p=p_text(verdict.adjusted_p), level=level_text(verdict.confidence),
                        interval=interval)
     difference = points(metric, verdict.difference, language)
+    words = {"a": verdict.a, "b": verdict.b, "metric": _(metric_title(metric)), "difference": difference,
+             "seeds": verdict.seeds, "test": test}  # the split and which one was ahead (`a`), then the test
     if verdict.significant:
-        return _("{a} beats {b} on test {metric} by {difference} over {seeds} seeds ({test}).").format(
-            a=verdict.a, b=verdict.b, metric=_(metric_title(metric)), difference=difference, seeds=verdict.seeds,
-            test=test)
-    text = _("No significant difference between {a} and {b} at {seeds} seeds ({test}).").format(
-        a=verdict.a, b=verdict.b, seeds=verdict.seeds, test=test)
+        return _("On the test split, {a} beats {b} on {metric} by {difference} over {seeds} seeds ({test}).").format(
+            **words)
+    if difference == points(metric, 0.0, language):
+        text = _("On the test split, {a} and {b} scored the same {metric} on average; no significant difference at "
+                 "{seeds} seeds ({test}).").format(**words)
+    else:
+        text = _("On the test split, {a} was ahead of {b} on {metric} by {difference}; no significant difference at "
+                 "{seeds} seeds ({test}).").format(**words)
     if verdict.seeds_needed_observed is not None:
         text += " " + _("Seeds needed to show the measured {observed}: {needed}.").format(
             observed=difference, needed=_seeds_range(verdict.seeds_needed_observed, language))

@@ -174,16 +174,20 @@ def run_summary(run: Run) -> dict[str, Any]:
 
 
 def comparison_table(runs: list[Run]) -> pd.DataFrame:
-    """Best epoch (not last), its validation score, the test score, size and speed, per run."""
+    """Best epoch (not last), its validation score, the test score, size and speed, per run; with a seed column
+    where the runs' seeds differ (a seeds group: which run is which seed)."""
     import pandas as pd
 
+    seeds = {run.run_id: _seed_of(run) for run in runs}
+    show_seeds = len(set(seeds.values()) - {None}) > 1
     rows = []
     for run in runs:
         summary = run_summary(run)
         monitor = summary.get("monitor") or ""
         test = summary.get("test", {})
         rows.append({
-            "run": run.run_id, "model": summary.get("label", ""), "state": summary.get("state"),
+            "run": run.run_id, "model": summary.get("label", ""), **({"seed": seeds[run.run_id]} if show_seeds else {}),
+            "state": summary.get("state"),
             "best epoch": summary.get("best_epoch"), f"best val {monitor}".strip(): summary.get("best_validation"),
             **{f"test {name}": test.get(name) for name in METRICS if name in test and name != "loss"},
             "parameters": summary.get("parameters"), "s / epoch": _round(summary.get("seconds_per_epoch"), 1),
@@ -199,6 +203,13 @@ def _number(value: Any) -> float | None:
 
 def _round(value, digits):
     return None if value is None else round(value, digits)
+
+
+def _seed_of(run: Run) -> int | None:
+    try:
+        return run.config().train.seed
+    except RunError:
+        return None
 
 
 def group_of(run: Run) -> str:

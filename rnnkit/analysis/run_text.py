@@ -44,7 +44,7 @@ def state_word(state: str, language: str = "en") -> str:
 def column_title(column: str, language: str = "en", vocabulary: int | None = None) -> str:
     """A column of `reports.comparison_table` in `language`; perplexity carries its vocabulary when given."""
     _ = translator(language)
-    fixed = {"run": _("run"), "group": _("group"), "model": _("model"), "state": _("state"),
+    fixed = {"run": _("run"), "group": _("group"), "model": _("model"), "seed": _("seed"), "state": _("state"),
              "best epoch": _("best epoch"), "parameters": _("parameters"), "s / epoch": _("s / epoch"),
              "samples / s": _("samples / s")}
     if column in fixed:

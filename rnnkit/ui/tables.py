@@ -40,6 +40,8 @@ def runs_table(runs: list[Run], key: str) -> None:
     if len(groups) > 1:  # runs of several groups: which is which, by the names people read
         labels = group_labels()
         frame.insert(1, "group", [labels.get(reports.group_of(run), "–") for run in runs])
+    if "seed" in frame:  # a seeds group: text, as a run without a readable config has none
+        frame["seed"] = [str(int(seed)) if seed == seed and seed is not None else "–" for seed in frame["seed"]]
     if "parameters" in frame:  # one type per column: Arrow refuses ints mixed with "–"
         frame["parameters"] = count_text(frame["parameters"])
     frame = frame.rename(columns=lambda column: _header(column, shared))
