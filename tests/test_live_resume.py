@@ -1,4 +1,5 @@
-"""The live view follows a resumed run whatever else its group holds (issue 30.1).
+"""The live view follows a resumed run whatever else its group holds (issue 30.1); the Watching box names
+each group and its owner (issue 29.11).
 
 A group whose only run has stopped is "finished": its view draws once and does not poll. Clicking Resume
 there used to leave the row saying "stopped · epoch 0/8 · Resume continues at ..." with the Resume button,
@@ -12,6 +13,7 @@ import pytest
 
 from rnnkit.data.presets import build_config
 from rnnkit.runs import launcher as launcher_module
+from rnnkit.runs.access import User
 from rnnkit.runs.store import RunStore
 from rnnkit.ui import live
 from tests.apptest import page
@@ -77,3 +79,23 @@ def test_a_finished_group_with_a_resumable_run_watches_for_a_resume_from_elsewhe
     watched.clear()
     page("train", train_watch=GROUP).run()
     assert live.QUEUED_REFRESH_SECONDS not in watched  # all completed: no polling at all
+
+
+def test_the_watching_box_names_each_group_and_its_owner(tmp_path, monkeypatch):
+    """Issue 29.11: a teacher finds a student's group by its name and owner, not by `g20261205-083506-40fa`."""
+    root = tmp_path / "checkpoints"
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(root))
+    groups = {"alice": "g20261205-083506-40fa", "bob": "g20261205-090112-1b2c"}
+    for name, group in groups.items():
+        run = RunStore(root, user=User(name, "student")).create(
+            build_config("recall", None, {"model": {"arch": "gru"}}, group=group))
+        run.write_status("completed")
+    labels = live.watching_labels(RunStore(root).runs(), root)
+    assert set(labels) == set(groups.values())
+    for name, group in groups.items():
+        assert labels[group].startswith("recall · gru · ") and labels[group].endswith(f" · {name}")
+        assert group not in labels[group]
+    app = page("train", train_watch=groups["bob"]).run()
+    assert not app.exception
+    box = app.selectbox(key="train_watch")
+    assert sorted(box.options) == sorted(labels.values()) and box.value == groups["bob"]

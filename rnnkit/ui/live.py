@@ -179,6 +179,19 @@ def live_view(group: str) -> None:
     panel()
 
 
+def watching_labels(runs: list[Run], root) -> dict[str, str]:
+    """group id -> 'recall · rnn/lstm/gru · 08:01 · alice' for the Train page's *Watching* box: the group's name
+    (`rnnkit.runs.group_names`), then who started its runs (classroom mode: a teacher sees every student's
+    groups and finds one by its owner); a group of single-user mode has no owner to name."""
+    owners: dict[str, list[str]] = {}
+    for run in runs:
+        group, owner = reports.group_of(run), run.owner()
+        if group and owner and owner not in owners.setdefault(group, []):
+            owners[group].append(owner)
+    return {group: " · ".join([label, ", ".join(owners[group])]) if owners.get(group) else label
+            for group, label in group_names.group_labels(runs, root).items()}
+
+
 def rename_box(group: str) -> None:
     """The group's name as people read it, which its owner (every run's) or a teacher can change; the id
     stays what folders, links and the command line use (`rnnkit.runs.group_names`)."""
