@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rnnkit.model.backbones import FusedBackbone, ScratchBackbone, ScratchLayer
+from rnnkit.model.backbones import FusedBackbone, ScratchLayer
 from rnnkit.model.cells import get_cell
 from rnnkit.model.heads import SequenceModel, build_model
 
@@ -48,10 +48,8 @@ PROBE_MEASURE = "per-sequence"  # the probe line's `measure`: lines without it a
 def scratch_copy(model: SequenceModel) -> SequenceModel:
     """`model` itself rebuilt on scratch cells (a deep copy, on the model's device and dtype; the original
     is untouched)."""
-    if isinstance(model.backbone, ScratchBackbone):
+    if not isinstance(model.backbone, FusedBackbone):  # scratch cells, or the Transformer: already inspectable
         return copy.deepcopy(model)
-    if not isinstance(model.backbone, FusedBackbone):
-        raise ValueError(f"cannot look inside a {type(model.backbone).__name__}")
     config = dataclasses.replace(model.config, impl="scratch")
     reference = next(model.parameters())
     twin = build_model(config, model.spec).to(device=reference.device, dtype=reference.dtype)
@@ -68,9 +66,9 @@ def scratch_copy(model: SequenceModel) -> SequenceModel:
 
 
 def _layers(model: SequenceModel) -> list[ScratchLayer]:
-    if not isinstance(model.backbone, ScratchBackbone):
+    if not hasattr(model.backbone, "tap_points"):
         raise ValueError("states are recorded on scratch cells: use scratch_copy(model) first")
-    return [layer for directions in model.backbone.layers for layer in directions]
+    return model.backbone.tap_points()
 
 
 @contextlib.contextmanager

@@ -213,6 +213,10 @@ class ScratchBackbone(nn.Module):
                 for layer in directions:
                     chrono_init_(config.arch, layer.cell.bias_ih, getattr(layer.cell, "bias_hh", None), max_steps)
 
+    def tap_points(self) -> list[ScratchLayer]:
+        """The layers whose `state_taps` record the per-step states (rnnkit.analysis.gradient_flow)."""
+        return [layer for directions in self.layers for layer in directions]
+
     def forward(
         self, inputs: Tensor, lengths: Tensor, gate_logs: list[dict] | None = None
     ) -> tuple[Tensor, Tensor]:
@@ -242,4 +246,8 @@ BACKBONES = {"fused": FusedBackbone, "scratch": ScratchBackbone}
 def build_backbone(config: ModelConfig, input_size: int, max_steps: int) -> nn.Module:
     """The backbone of `config.impl` (auto: fused where the cell has a torch twin); `max_steps` (longest
     sequence) sizes the chrono init."""
+    architecture = get_cell(config.arch)
+    if architecture.own_backbone:  # the Transformer: the registered class is the backbone
+        resolve_impl(config.arch, config.impl)  # it exists only as rnnkit's own code ("scratch")
+        return architecture(config, input_size, max_steps)
     return BACKBONES[resolve_impl(config.arch, config.impl)](config, input_size, max_steps)

@@ -45,9 +45,11 @@ from rnnkit.model.registry import (
 )
 from rnnkit.model.registry import log_gates as _log_gates
 from rnnkit.model.slstm import SLSTMCell
+from rnnkit.model.transformer import TransformerBackbone
 
 __all__ = ["CELLS", "GRUCell", "LSTMCell", "LSTMState", "MinGRUCell", "MinLSTMCell", "RNNCell", "RecurrentCell",
-           "ResidualLSTMCell", "SLSTMCell", "cell_names", "chrono_init_", "get_cell", "make_cell", "register_cell"]
+           "ResidualLSTMCell", "SLSTMCell", "TransformerBackbone", "cell_names", "chrono_init_", "get_cell",
+           "make_cell", "register_cell"]
 
 
 class RNNCell(RecurrentCell):
@@ -181,5 +183,5 @@ class ResidualLSTMCell(LSTMCell):
 
 
 # ------------------------------------------------------------------------- registration, menu order
-for _cell in (RNNCell, LSTMCell, GRUCell, ResidualLSTMCell, MinGRUCell, MinLSTMCell, SLSTMCell):
+for _cell in (RNNCell, LSTMCell, GRUCell, ResidualLSTMCell, MinGRUCell, MinLSTMCell, SLSTMCell, TransformerBackbone):
     register_cell(_cell)

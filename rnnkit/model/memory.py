@@ -56,6 +56,9 @@ MIN_ALLOWANCE = 2 * GIB  # what a run may always have, however many share the ma
 
 def activation_factor(arch: str, impl: str) -> int:
     """Values kept per (sequence, step, hidden unit) of one layer and direction, for the backward pass."""
+    declared = get_cell(arch).activation_values  # an architecture without gates (the Transformer) says
+    if declared is not None:
+        return declared
     gates = len(get_cell(arch).gate_names)
     return gates * gates + gates + 2 if resolve_impl(arch, impl) == "fused" else 3 * gates + 2
 
@@ -97,6 +100,7 @@ def estimate_memory(model: ModelConfig, train: TrainConfig, spec: TaskSpec, data
     directions = 2 if model.bidirectional else 1
     hidden = model.hidden_size  # the resolved size: the one the worker trains
     per_step = hidden * directions * model.num_layers * activation_factor(model.arch, model.impl)
+    per_step += get_cell(model.arch).step_activations(model, steps)  # e.g. attention maps: grow with the length
     if spec.input_kind == "tokens":
         per_step += 2 * max(model.ngrams, 1) * (spec.embedding_size or model.embedding_size)  # + reversed copies
     else:

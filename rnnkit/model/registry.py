@@ -32,8 +32,12 @@ def log_gates(gate_log: dict[str, list[Tensor]] | None, **gates: Tensor) -> None
             gate_log.setdefault(name, []).append(value.detach())
 
 
-class RecurrentCell(nn.Module):
-    """Shared parameters and helpers; a subclass declares itself (below) and defines `step`."""
+class Architecture:
+    """What an architecture declares about itself (class attributes only); the registry holds such classes.
+
+    Most architectures are a `RecurrentCell` that the shared backbones unroll; one that builds its own
+    backbone (the Transformer) sets `own_backbone` and is constructed as `cls(config, input_size, max_steps)`.
+    """
 
     name: ClassVar[str] = ""  # registry name, e.g. "lstm"
     title: ClassVar[str] = ""  # for menus and legends
@@ -41,12 +45,27 @@ class RecurrentCell(nn.Module):
     memory_gate: ClassVar[str | None] = None  # the gate that keeps memory: chrono init sets its bias
     write_gate: ClassVar[str | None] = None  # a gate chrono init sets to the opposite bias (LSTM input)
     fused_layer: ClassVar[str | None] = None  # torch.nn layer with the same parameters ("LSTM"), if any
-    recurrent_weights: ClassVar[bool] = True  # False: the gates read only x_t (no weight_hh, bias_hh)
     colour: ClassVar[str] = "#7f7f7f"  # its colour on every chart and page
     equations: ClassVar[tuple[str, ...]] = ()  # one line per gate, for display
+    latex: ClassVar[str] = ""  # the same equations for st.latex (an aligned block)
     unbounded: ClassVar[tuple[str, ...]] = ()  # logged gates/states outside [0, 1] / [-1, 1]: heatmaps fit the data
     measured_states: ClassVar[tuple[str, ...]] = ("h", "c")  # states whose gradient the flow view measures
-    latex: ClassVar[str] = ""  # the same equations for st.latex (an aligned block)
+    own_backbone: ClassVar[bool] = False  # True: the class is the whole backbone (no cell, no gates)
+    activation_values: ClassVar[int | None] = None  # values kept per (sequence, step, unit) for the backward
+    # pass where the gate formula of rnnkit.model.memory does not fit (measured: tests/test_family.py)
+    has_scan: ClassVar[bool] = False  # a parallel form exists (`RecurrentCell.scan`)
+
+    @classmethod
+    def step_activations(cls, config, steps: int) -> int:
+        """Values kept per (sequence, step) for the backward pass beyond the per-unit ones (rnnkit.model.memory),
+        for a model `config` reading `steps` steps: none for a recurrent cell."""
+        return 0
+
+
+class RecurrentCell(nn.Module, Architecture):
+    """Shared parameters and helpers; a subclass declares itself (see `Architecture`) and defines `step`."""
+
+    recurrent_weights: ClassVar[bool] = True  # False: the gates read only x_t (no weight_hh, bias_hh)
 
     def __init__(self, input_size: int, hidden_size: int) -> None:
         super().__init__()
@@ -85,20 +104,18 @@ class RecurrentCell(nn.Module):
     # A cell whose gates read only x_t can also compute a whole sequence at once (the parallel form);
     # it overrides `scan` and sets `has_scan`. The backbone uses it for training and the step form
     # whenever gates or states are recorded (Inside, gradient flow), so both forms must agree.
-    has_scan: ClassVar[bool] = False
-
     def scan(self, projected: Tensor) -> Tensor:
         """(time, batch, gates*hidden) projected inputs -> (time, batch, hidden) outputs from a zero state."""
         raise NotImplementedError(f"the {self.title} has no parallel form")
 
 
 # ------------------------------------------------------------------------------------- registry
-CELLS: dict[str, type[RecurrentCell]] = {}  # name -> class, in registration order (the menus' order)
+CELLS: dict[str, type[Architecture]] = {}  # name -> class, in registration order (the menus' order)
 
 
-def register_cell(cell: type[RecurrentCell]) -> type[RecurrentCell]:
-    """Add a cell class to the registry (usable as a decorator); its declaration is checked here."""
-    if not cell.name or not cell.gate_names:
+def register_cell(cell: type[Architecture]) -> type[Architecture]:
+    """Add an architecture to the registry (usable as a decorator); its declaration is checked here."""
+    if not cell.name or not (cell.gate_names or cell.own_backbone):
         raise ValueError(f"{cell.__name__} must declare a name and its gate_names")
     for gate in (cell.memory_gate, cell.write_gate):
         if gate is not None and gate not in cell.gate_names:
@@ -113,15 +130,18 @@ def cell_names() -> tuple[str, ...]:
     return tuple(CELLS)
 
 
-def get_cell(name: str) -> type[RecurrentCell]:
-    """The cell class registered as `name`; an unknown name raises ValueError listing the valid ones."""
+def get_cell(name: str) -> type[Architecture]:
+    """The class registered as `name`; an unknown name raises ValueError listing the valid ones."""
     if name not in CELLS:
         raise ValueError(f"unknown architecture {name!r}; valid: {', '.join(CELLS)}")
     return CELLS[name]
 
 
 def make_cell(arch: str, input_size: int, hidden_size: int) -> RecurrentCell:
-    return get_cell(arch)(input_size, hidden_size)
+    cell = get_cell(arch)
+    if not issubclass(cell, RecurrentCell):
+        raise ValueError(f"the {cell.title} ({arch}) is not a recurrent cell")
+    return cell(input_size, hidden_size)
 
 
 @torch.no_grad()

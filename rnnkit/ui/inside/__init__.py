@@ -4,6 +4,7 @@ explanation for students.
     gradients     ||dL/dh_t|| per step for several runs on the same input, and the logged probe per epoch
     gates         every gate and state per step x unit, the cell's equations, the mean memory gate, the
                   PCA path of h_t
+    attention     the Transformer's attention weights: which earlier tokens each position reads
     attributions  integrated gradients: which tokens (or input days and features) moved the output
     embeddings    nearest neighbours and a PCA map of the learned vectors, before and after training
     horizon       the memory-horizon experiment: one click, then accuracy against T
@@ -15,12 +16,12 @@ their own runs. Everything a user typed is shown as text or escaped chart labels
 from __future__ import annotations
 
 from rnnkit.runs.store import RunStore
-from rnnkit.ui.inside import attributions, embeddings, gates, gradients, horizon
+from rnnkit.ui.inside import attention, attributions, embeddings, gates, gradients, horizon
 from rnnkit.ui.inside.common import Chosen
 from rnnkit.ui.models import predictor_of
 
-VIEWS = {"gradients": gradients, "gates": gates, "attributions": attributions, "embeddings": embeddings,
-         "horizon": horizon}  # in the order the page offers them
+VIEWS = {"gradients": gradients, "gates": gates, "attention": attention, "attributions": attributions,
+         "embeddings": embeddings, "horizon": horizon}  # in the order the page offers them
 
 
 def view_title(view: str) -> str:

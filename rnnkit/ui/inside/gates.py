@@ -22,6 +22,10 @@ def title() -> str:
 
 def show(chosen: Chosen, key: str) -> None:
     predictor = chosen.predictor
+    if get_cell(predictor.config.model.arch).own_backbone:  # the Transformer
+        st.info(_("A Transformer has no gates and no state carried from step to step: each position reads the "
+                  "earlier ones directly. The attention view shows which."))
+        return
     explain(_("every gate's activation and the states, one row per unit and one column per step (token); "
               "beside it the cell's equations."),
             _("a forget/update gate near 1 (yellow) keeps memory; units that switch at one token react to it; "
