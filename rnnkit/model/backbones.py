@@ -20,9 +20,11 @@ so padding never changes a result: a sequence padded to 10 or to 100 steps gives
   (`reverse_padded`), one layer and direction at a time with the same kernel torch's module calls.
 - `ScratchBackbone` runs rnnkit's hand-written cells (`rnnkit.model.cells`) step by step. Sequences that end
   early keep their state frozen (a mask per step), and the backward direction reads each sequence
-  reversed within its own length. A cell whose gates read only x_t (minGRU, minLSTM) is computed with
-  its parallel form (`cell.scan`, all steps at once) unless gates or states are being recorded; padding
-  sits at the end, so every valid step is exact and `last` is read at each sequence's last valid step:
+  reversed within its own length. A cell whose gates read only x_t (minGRU, minLSTM) can be computed
+  with its parallel form (`cell.scan`, all steps at once; padding sits at the end, so every valid step
+  is exact and `last` is read at each sequence's last valid step). It is used on a GPU; on a CPU the
+  step form trains faster (torch's CPU logcumsumexp is slow: minGRU at T = 500, 33 samples/s scanned
+  against 174 step by step, `benchmarks/bench_family.py`), and wherever gates or states are recorded:
 
         lengths = [4, 2]      forward read      backward read (reversed in place, padding stays put)
         seq 0:  a b c d       a b c d           d c b a
@@ -147,7 +149,7 @@ class ScratchLayer(nn.Module):
         self.arch = arch
         self.cell = make_cell(arch, input_size, hidden_size)
         self.state_taps: dict[str, list[Tensor]] | None = None  # set by rnnkit.analysis.gradient_flow.record_states
-        self.parallel = True  # the cell's parallel form where it has one; False: step by step (benchmarks)
+        self.parallel: bool | None = None  # the cell's parallel form, if it has one: None = on a GPU only
 
     def forward(self, inputs: Tensor, lengths: Tensor, gate_log: dict | None = None) -> tuple[Tensor, Tensor]:
         batch, time_steps, _ = inputs.shape
@@ -156,7 +158,8 @@ class ScratchLayer(nn.Module):
         # one matmul for all steps
         projected = self.cell.project_input(inputs.transpose(0, 1))
         running = step_mask(lengths, time_steps, inputs.device).t().unsqueeze(-1)  # (time, batch, 1)
-        if self.parallel and self.cell.has_scan and gate_log is None and self.state_taps is None:
+        parallel = inputs.is_cuda if self.parallel is None else self.parallel
+        if parallel and self.cell.has_scan and gate_log is None and self.state_taps is None:
             outputs = self.cell.scan(projected)  # (time, batch, hidden), every step at once
             if shortest < time_steps:
                 outputs = outputs * running

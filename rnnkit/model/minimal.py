@@ -11,8 +11,9 @@ g(v) = v + 1/2 for v ≥ 0, σ(v) below, which is positive) with A_t = Σ_{j ≤
     log h_t = A_t + logcumsumexp_k (log b_k - A_k)
 
 `scan` computes exactly that (two cumulative operations over time), `step` the textbook recurrence one
-step at a time; the backbone trains with `scan` and uses `step` whenever gates or states are watched
-(Inside, gradient flow), so tests/test_family.py checks they agree (outputs and gradients, float64).
+step at a time. The backbone trains with `scan` on a GPU and with `step` on a CPU (faster there, measured
+in docs/architectures.md) and whenever gates or states are watched (Inside, gradient flow), so
+tests/test_family.py checks they agree (outputs and gradients, float64).
 
 Notation: x_t input (batch, input_size); h_prev (batch, hidden); W_*, b_* rows of `weight_ih`,
 `bias_ih` (no recurrent weights: `recurrent_weights = False`); σ sigmoid; ⊙ element-wise product.
