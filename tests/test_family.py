@@ -240,6 +240,7 @@ def test_gates_view_shows_the_new_cells_gates_and_equations(family_runs, monkeyp
         values = np.frombuffer(base64.b64decode(candidate["z"]["bdata"]), dtype=candidate["z"]["dtype"])
         assert candidate["zmin"] == -candidate["zmax"] == -values.max() and values.min() > 0
     assert len(figures) == (3 if get_cell(arch).memory_gate else 2)  # the memory gate's chart where there is one
+    assert any("weighs the new value" in caption.value for caption in app.caption) == (arch == "mingru")
 
 
 @pytest.mark.parametrize("arch", NEW)

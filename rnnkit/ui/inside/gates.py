@@ -5,11 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from rnnkit.analysis import inside
-from rnnkit.analysis.inside_figures import MAX_LABELS
+from rnnkit.analysis.inside_figures import MAX_LABELS, gate_title
 from rnnkit.model.cells import get_cell
 from rnnkit.ui import charts
 from rnnkit.ui.choices import relabel
-from rnnkit.ui.i18n import _
+from rnnkit.ui.i18n import _, language
 from rnnkit.ui.inside.common import Chosen, choose_input, explain
 
 NEEDS_MODEL = True
@@ -57,6 +57,9 @@ def show(chosen: Chosen, key: str) -> None:
     cell = get_cell(model.arch)
     st.markdown(f"**{cell.title}**")
     st.latex(cell.latex)
+    if cell.memory_gate is None and cell.write_gate:  # minGRU: its update gate weighs the NEW value
+        st.caption(_("In the {title} the {gate} weighs the new value: near 1 it overwrites the memory, near 0 it "
+                     "keeps it.").format(title=cell.title, gate=gate_title(cell.write_gate, language())))
     st.plotly_chart(charts.gates_figure(traced.values, model_input.steps, order, MAX_UNITS, unbounded=cell.unbounded),
                     key=f"{key}_heatmap")
     if cell.memory_gate:
