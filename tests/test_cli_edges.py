@@ -44,6 +44,7 @@ def recall_group(tmp_path_factory):
     (["sweep", "--search", "random", "--trials", "65", "--grid", "model.hidden_size=8,16"], "--trials",
      "in [1, 64], got 65"),
     (["horizon", "--seeds", "11", "--detach"], "--seeds", "in [1, 10], got 11"),
+    (["reproduce", "--seeds", "11", "--comparison", "004"], "--seeds", "in [1, 10], got 11"),
     (["predict", "demo:poems-lstm", "--samples", "11"], "--samples", "in [1, 10], got 11"),
     (["predict", "demo:poems-lstm", "--temperature", "nan"], "--temperature", "a finite number in [0.1, 2], got nan"),
     (["predict", "demo:poems-lstm", "--temperature=inf"], "--temperature", "a finite number in [0.1, 2], got inf"),

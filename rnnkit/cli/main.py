@@ -12,6 +12,7 @@ every bad value ends with a one-line message that says what is allowed (exit sta
     rnnkit/cli/use.py        eval, predict, inside           rnnkit/cli/results.py  report, export, calibrate
     rnnkit/cli/sweeps.py     sweep, horizon                  rnnkit/cli/reproduce.py  reproduce (lab reports)
     rnnkit/cli/terminal.py   echoed text with its control characters escaped; groups as "name (id)"
+    rnnkit/cli/summary.py    what `eval` prints without --json
     (exit statuses: rnnkit.runs.folder.exit_status)
 """
 from __future__ import annotations

@@ -23,6 +23,7 @@ import time
 
 from rnnkit.analysis import seeds
 from rnnkit.analysis.html_report import verdict_sentence
+from rnnkit.cli.flags import add_count_flag, counts_from_args
 from rnnkit.cli.help_text import examples
 from rnnkit.data.presets import build_config, seeded
 from rnnkit.runs.folder import Run, exit_status
@@ -46,7 +47,7 @@ def add_reproduce(reproduce: argparse.ArgumentParser) -> None:
     reproduce.add_argument("--comparison", choices=sorted(COMPARISONS), action="append", default=None,
                            help="which report's comparison: 000 IMDB LSTM vs GRU, 002 IMDB LSTM vs residual LSTM, "
                                 "004 shopping RNN/GRU/LSTM/BiLSTM (repeat; default: all)")
-    reproduce.add_argument("--seeds", type=int, default=3, help="runs per architecture, seeds 0, 1, ... (default: 3)")
+    add_count_flag(reproduce, "seeds", "runs per architecture, seeds 0, 1, ... (default: 3)", default=3)
     reproduce.add_argument("--epochs", type=int, default=None, help="fewer epochs than the report's recipe")
     reproduce.add_argument("--patience", type=int, default=None,
                            help="early stopping: epochs without a better validation score")
@@ -57,8 +58,7 @@ def add_reproduce(reproduce: argparse.ArgumentParser) -> None:
 def command_reproduce(args: argparse.Namespace, store: RunStore) -> int:
     from rnnkit.worker.execute import execute  # imports torch: only a command that trains pays for it
 
-    if args.seeds < 1:
-        raise ValueError(f"--seeds must be at least 1, not {args.seeds}")
+    counts_from_args(args)  # --seeds within the bounds every face declares
     print(f"{os.cpu_count()} CPU cores; {args.seeds} seeds; epochs: {args.epochs or 'as the report preset'}; "
           f"patience: {args.patience if args.patience is not None else 'as the report preset'}; "
           f"runs in {store.root}", flush=True)
