@@ -75,7 +75,7 @@ def test_wait_gives_up_after_its_timeout_and_the_run_trains_on(store):
 def test_mistakes_raise_errors_that_say_what_is_valid(tmp_path):
     root = tmp_path / "checkpoints"
     with pytest.raises(ValueError, match="valid"):
-        api.compare("recall", ["lstm", "transformer"], overrides=TINY, root=root)
+        api.compare("recall", ["lstm", "mamba"], overrides=TINY, root=root)
     assert api.runs(root=root) == []  # nothing was created
     with pytest.raises(ValueError, match="valid: run, epoch, step"):
         api.metrics([], per="year")

@@ -29,7 +29,8 @@ def test_every_subcommand_has_help(subcommand, capsys):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--arch", "transformer"], "unknown architecture transformer; valid: rnn, lstm, gru, reslstm"),
+    (["--arch", "mamba"], "unknown architecture mamba; valid: rnn, lstm, gru, reslstm, mingru, minlstm, slstm, "
+                          "transformer"),
     (["--arch", "lstm,lstm"], "listed twice"),
     (["--lr", "0"], "learning_rate must be > 0"),
     (["--lr", "-1"], "learning_rate must be > 0"),

@@ -184,8 +184,8 @@ def test_a_matched_run_trains_at_its_own_size_and_records_it(tmp_path):
     assert abs(matched["core_parameters"] - matched["reference_core_parameters"]) <= \
         TOLERANCE * matched["reference_core_parameters"]
     assert run.raw_status()["core_parameters"] == matched["core_parameters"]
-    with pytest.raises(ValueError, match="unknown architecture .transformer.; valid: rnn, lstm"):
-        check_model_config(ModelConfig(match_parameters="transformer"))  # the cell registry checks it
+    with pytest.raises(ValueError, match="unknown architecture .mamba.; valid: rnn, lstm"):
+        check_model_config(ModelConfig(match_parameters="mamba"))  # the cell registry checks it
 
 
 # ----------------------------------------------------------------------------------- calibration
@@ -265,7 +265,7 @@ def test_a_shared_link_opens_the_same_train_form(tmp_path, monkeypatch):
 @pytest.mark.parametrize("link, message", [
     ({"task": "nope", "arch": "lstm"}, "unknown task"),
     ({"task": "recall", "preset": "huge", "arch": "lstm"}, "unknown preset"),
-    ({"task": "recall", "arch": "lstm,transformer"}, "unknown architecture"),
+    ({"task": "recall", "arch": "lstm,mamba"}, "unknown architecture"),
     ({"task": "recall", "arch": "lstm", "seeds": "500"}, "between 1 and 10"),
     ({"task": "recall", "arch": "lstm", "model.hidden_size": "-4"}, "settings are not valid"),
     ({"task": "recall", "arch": "lstm", "model.hidden_size": "[broken"}, "cannot be read"),
