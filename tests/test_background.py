@@ -37,6 +37,7 @@ def test_launch_returns_at_once_and_the_process_completes_the_run(store, tmp_pat
         f"import os, time\ndeadline = time.monotonic() + {patience(120)}\n"
         f"while not os.path.exists({str(gate)!r}) and time.monotonic() < deadline:\n    time.sleep(0.05)\n")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(hold), os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv("RNNKIT_WARM_WORKER", "off")  # the cold path: a new Python, held by its sitecustomize
     config = build_config("recall", None, {"task": {"sequence_length": 10, "num_samples": 200},
                                            "train": {"epochs": 2, "batch_size": 32}})
     run = store.create(config)

@@ -37,6 +37,8 @@ SETTINGS = (
     Setting("RNNKIT_OFFLINE", "off", "any value: never download a dataset; a missing one is an error saying where"),
     Setting("RNNKIT_QUEUE_CAPACITY", "one per CPU core", "training runs the queue lets run at once"),
     Setting("RNNKIT_WORKER_NICE", "10", "background training's nice value: 0 (as the dashboard) to 19"),
+    Setting("RNNKIT_WARM_WORKER", "on", "off: every run starts a new Python (cold, seconds slower) instead of a "
+            "fork of the warm worker"),
     Setting("RNNKIT_RAY_ADDRESS", "none (local processes)", "run the queue's groups as jobs of this Ray cluster"),
     Setting("RNNKIT_RAY_PYTHON", "python", "the Python interpreter Ray jobs start on the nodes"),
 )
@@ -104,6 +106,12 @@ def worker_nice() -> int:
     if not 0 <= value <= 19:
         raise ValueError(f"RNNKIT_WORKER_NICE must be from 0 (normal priority) to 19 (lowest), not {value}")
     return value
+
+
+def warm_worker() -> bool:
+    """Whether runs start as forks of the warm worker (`rnnkit.runs.warm_client`): on unless RNNKIT_WARM_WORKER
+    is off, 0, no or false."""
+    return _value("RNNKIT_WARM_WORKER").lower() not in ("off", "0", "no", "false")
 
 
 def ray_address() -> str:

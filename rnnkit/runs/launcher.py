@@ -35,6 +35,7 @@ from typing import Any
 
 from rnnkit.core import settings
 from rnnkit.core.files import open_no_follow, pid_exists, write_json_atomic
+from rnnkit.runs import warm_client
 from rnnkit.runs.folder import Launcher, Run
 from rnnkit.runs.ray_jobs import RayLauncher
 
@@ -71,6 +72,8 @@ class LocalLauncher:
                 self.launch([run], resume)
             return
         root = runs[0].path.parent.resolve()
+        if self._launch_warm(runs, root, resume):
+            return
         token = secrets.token_hex(16)
         environment = {**os.environ, "PYTHONUNBUFFERED": "1", TOKEN_VARIABLE: token}
         environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_PARENT), environment.get("PYTHONPATH")]))
@@ -89,6 +92,32 @@ class LocalLauncher:
                     "start_time": process_start_time(process.pid), "token": token, "command": command}
         for run in runs:  # until each forked child writes its own
             write_json_atomic(run.worker_path, launcher)
+
+    def _launch_warm(self, runs: list["Run"], root: Path, resume: bool) -> bool:
+        """Fork the runs from the warm worker (`rnnkit.runs.warm_client`): no Python, torch or package to load.
+        False when it cannot (switched off, none running yet, older code, no answer): the caller starts them
+        cold, each run's train.log says why, and a warm worker is started for the next Start."""
+        if not warm_client.enabled():
+            return False
+        children, token, reason = warm_client.launch([run.run_id for run in runs], root, resume)
+        if not children:
+            for run in runs:
+                with open_no_follow(run.log_path, "ab") as log:
+                    log.write(f"[{run.run_id}] {reason}: starting cold\n".encode())
+            try:
+                warm_client.ensure_started()
+            except OSError:
+                pass  # the cold start below does not need it
+            return False
+        host = socket.gethostname()
+        forked = {child.get("run_id"): child for child in children if isinstance(child, dict)}
+        for run in runs:  # until each child writes its own (the same identity)
+            child = forked.get(run.run_id, {})
+            identity = {"pid": child.get("pid"), "host": host, "start_time": child.get("start_time"), "token": token}
+            if not isinstance(identity["pid"], int) or not isinstance(identity["start_time"], int):
+                continue  # not an answer we can use: the child's own record follows
+            write_json_atomic(run.worker_path, {**identity, "command": "forked by the warm worker"})
+        return True
 
     def is_alive(self, run: "Run") -> bool:
         """False when the recorded process is gone from this host (or is no longer the one recorded);

@@ -14,7 +14,7 @@ import os
 import sys
 import time
 import traceback
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 import torch
 
@@ -151,27 +151,35 @@ def execute_group(runs: list[Run], resume: bool = False) -> int:
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:  # the child: one run, then exit without returning into the parent's code
-            code = 1
-            try:
-                os.setsid()
-                lower_priority()  # a new session is a new scheduling group: nice it again
-                log = os.open(run.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0),
-                              0o644)  # a train.log planted as a link is not written through
-                os.dup2(log, 1)
-                os.dup2(log, 2)
-                write_json_atomic(run.worker_path, {**process_identity(), "command": "forked by execute_group"})
-                code = exit_status([execute(run, resume=resume, memory_limit=True)])
-                dispatch_after_run(run)  # room for the next waiting group
-            finally:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(code)
+            train_in_child(run, resume, "forked by execute_group")
         children[pid] = run
     outcome = 0
     for pid in children:
         _, status = os.waitpid(pid, 0)
         outcome |= int(os.waitstatus_to_exitcode(status) != 0)
     return outcome
+
+
+def train_in_child(run: Run, resume: bool, command: str) -> NoReturn:
+    """The body of a forked child that trains one run (`execute_group`'s, the warm worker's): its own session
+    and scheduling group, its output in the run's train.log (never written through a link), its own identity
+    in worker.json, the run, then room for the next queued group; it exits, never returning into the
+    parent's code."""
+    code = 1
+    try:
+        os.setsid()
+        lower_priority()  # a new session is a new scheduling group: nice it again
+        log = os.open(run.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.close(log)
+        write_json_atomic(run.worker_path, {**process_identity(), "command": command})
+        code = exit_status([execute(run, resume=resume, memory_limit=True)])
+        dispatch_after_run(run)  # room for the next waiting group
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def _limit_memory(config: RunConfig, stream: TextIO) -> int | None:
