@@ -1,8 +1,8 @@
 """rnnkit dashboard: `streamlit run app.py`.
 
 Page config, the shared sidebar (language, projector mode, data folder) and navigation over pages/.
-Training never runs in this process: the Train page launches `python -m rnnkit train` workers and
-watches their folders.
+Training never runs in this process: the Train page launches workers (forks of the warm worker, or
+`python -m rnnkit train`) and watches their folders.
 """
 
 import streamlit as st
@@ -12,10 +12,12 @@ from rnnkit.core.i18n import LANGUAGES
 from rnnkit.ui import safe, style
 from rnnkit.ui.auth import current_user, log_out, may_use_server_paths, require_valid_settings
 from rnnkit.ui.i18n import _, browser_language
+from rnnkit.ui.launch import keep_worker_warm
 
 st.set_page_config(page_title="rnnkit", page_icon=":material/cycle:", layout="wide")
 require_valid_settings()  # a secrets file that exists but is unusable keeps every page closed
 st.session_state["app_entry"] = True  # pages check this: see rnnkit.ui.require_entry_point
+keep_worker_warm()  # a Start forks its runs from a process that has torch loaded (rnnkit.runs.warm_client)
 # the sidebar's choices live under plain keys: Streamlit resets a widget's own state when the page changes
 SETTINGS = {"app_language": browser_language, "app_projector": lambda: False,
             "app_data_dir": lambda: str(settings.data_dir() or "")}

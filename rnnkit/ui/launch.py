@@ -8,17 +8,40 @@ so in the dashboard's language, without the server's paths.
 from __future__ import annotations
 
 import errno
+import threading
+import time
 import zlib
 
 from rnnkit.analysis.sweep import parse_grid, random_configs, sweep_configs
 from rnnkit.config import RunConfig
+from rnnkit.core import settings
 from rnnkit.core.files import DiskFull, free_megabytes
-from rnnkit.runs import groups
+from rnnkit.runs import groups, warm_client
 from rnnkit.runs.store import new_group_id
 from rnnkit.ui.i18n import _
 from rnnkit.ui.session import store
 
 UI_LOG_EVERY_STEPS = 5  # denser loss points than the CLI default: the class is watching
+WARM_CHECK_SECONDS = 60.0  # how often a page run makes sure the warm worker is there
+_warm_checked = [float("-inf")]
+
+
+def keep_worker_warm() -> None:
+    """Make sure the warm worker (`rnnkit.runs.warm_client`) runs, so a Start forks a run at once instead of
+    starting a new Python: asked by every page run, at most every WARM_CHECK_SECONDS, in a thread (the page
+    never waits). Not for a Ray cluster, whose nodes start their own processes."""
+    now = time.monotonic()
+    if now - _warm_checked[0] < WARM_CHECK_SECONDS or settings.ray_address() or not warm_client.enabled():
+        return
+    _warm_checked[0] = now
+    threading.Thread(target=_start_quietly, name="rnnkit-warm-worker", daemon=True).start()
+
+
+def _start_quietly() -> None:
+    try:
+        warm_client.ensure_started()
+    except (OSError, ValueError):
+        pass  # runs start cold, as before, and their train.log says why
 
 
 def _with_ui_defaults(overrides: dict[str, dict]) -> dict[str, dict]:
