@@ -74,7 +74,7 @@ def test_a_checkpoint_that_is_not_a_plain_dict_is_refused(tmp_path):
 
 
 def test_corrupt_missing_and_foreign_checkpoints_are_refused(tmp_path):
-    with pytest.raises(CheckpointError, match="no checkpoint"):
+    with pytest.raises(CheckpointError, match="missing.pt does not exist"):
         load_checkpoint(tmp_path / "missing.pt")
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(b"\x80\x02not really a checkpoint")
