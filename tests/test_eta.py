@@ -3,7 +3,7 @@
 The engine's first guess came from the first step alone (the allocator, the kernels and the data loader
 warming up, the group's other runs loading their libraries), so runs that ended in minutes said "ETA 178
 min" at their start. Now the first steps after a start or resume are left out, no ETA is given until a few
-are timed (the dashboard says "estimating…"), and the time of a step is the median of the recent ones.
+are timed (the dashboard says "estimating…"), and the time of a step is the mean of the recent ones.
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def _steps(estimator: EtaEstimator, clock: FakeClock, durations: list[float]) ->
         estimator.step_done()
 
 
-def test_no_estimate_from_the_warm_up_steps_then_the_median_of_measured_ones():
+def test_no_estimate_from_the_warm_up_steps_then_the_measured_ones():
     clock = FakeClock()
     estimator = EtaEstimator(clock)
     estimator.start()
@@ -58,19 +58,22 @@ def test_no_estimate_from_the_warm_up_steps_then_the_median_of_measured_ones():
     assert engine_per_step > 19 * 0.5
 
 
-def test_one_slow_step_moves_the_median_little_and_measured_validation_is_used():
+def test_the_mean_step_counts_the_steps_that_wait_for_a_core_and_the_pause_between_epochs_is_timed():
+    """On a shared machine most steps are quick and some wait: the run lasts their sum, so the mean is used."""
     clock = FakeClock()
     estimator = EtaEstimator(clock)
     estimator.start()
-    _steps(estimator, clock, [9.0, 9.0, 9.0] + [1.0, 1.2, 0.8, 1.0, 40.0, 1.1, 0.9])  # one checkpoint write: 40 s
-    assert estimator.seconds_per_step() == pytest.approx(statistics.median([1.0, 1.2, 0.8, 1.0, 40.0, 1.1, 0.9]))
-    assert estimator.seconds_per_step() == pytest.approx(1.0)
-    estimator.epoch_done(validation_seconds=12.0)
-    clock.advance(100.0)  # the next epoch's first step also holds the checkpoint: not timed
+    waits = [0.2, 0.2, 0.2, 0.2, 3.2] * 2  # one step in five waits 3 s for a core: 0.8 s a step on average
+    _steps(estimator, clock, [9.0, 9.0, 9.0] + waits)
+    assert statistics.median(waits) == pytest.approx(0.2)
+    assert estimator.seconds_per_step() == pytest.approx(0.8)
+    estimator.epoch_done()
+    clock.advance(12.0 + 0.8)  # validation, probe and checkpoints, then the next epoch's first step
     estimator.step_done()
-    assert estimator.seconds_per_step() == pytest.approx(1.0)
-    assert estimator.seconds_left_after_epoch(1, 3, 10) == pytest.approx((10 * 1.0 + 12.0) * 2)
-    assert estimator.seconds_left(2, 4, 3, 10) == pytest.approx(1.0 * (6 + 10) + 12.0 * 2)
+    assert estimator.seconds_per_step() == pytest.approx(0.8)  # that step is not a step time ...
+    assert estimator.boundary_seconds == [pytest.approx(12.0)]  # ... but the pause, less one step
+    assert estimator.seconds_left_after_epoch(1, 3, 10) == pytest.approx((10 * 0.8 + 12.0) * 2)
+    assert estimator.seconds_left(2, 4, 3, 10) == pytest.approx(0.8 * (6 + 10) + 12.0 * 2)
 
 
 def test_a_few_slow_steps_are_enough_after_half_a_minute():
