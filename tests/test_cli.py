@@ -145,16 +145,14 @@ def test_help_builds_only_the_command_table(tmp_path):
 
 
 def test_detached_runs_of_one_group_share_the_cores_and_explicit_threads_stay(tmp_path, monkeypatch):
-    from types import SimpleNamespace
-
     from rnnkit.runs.launcher import parallel_threads
     from rnnkit.runs.store import RunStore
 
     started = []
 
-    def start(self, configs):
+    def start(self, configs):  # the run folders, without launching them
         started.extend(configs)
-        return [SimpleNamespace(run_id=f"run-{index}") for index, _config in enumerate(configs)]
+        return [self.create(config) for config in configs]
 
     monkeypatch.setattr(RunStore, "start", start)
     command = ["train", "--arch", "rnn,gru", "--seeds", "2", "--detach", "--checkpoints-dir", str(tmp_path)]

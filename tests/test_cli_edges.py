@@ -104,6 +104,12 @@ def test_shown_escapes_every_control_character_and_keeps_what_it_is_told():
     assert shown("line\nnext\tcell\rback", keep="\n\t") == "line\nnext\tcell\\rback"
 
 
+def test_json_output_keeps_letters_and_escapes_control_characters(capsys):
+    code, out, _err = cli(capsys, "predict", "demo:names-lstm", "Dvořák\x9b\x7f\u202e", "--json")
+    assert code == 1 and json.loads(out)[0]["input"] == "Dvořák\x9b\x7f\u202e"
+    assert "Dvořák\\u009b\\u007f\\u202e" in out and not re.search("[\x7f-\x9f\u202e]", out)
+
+
 # ------------------------------------------------------------------------------ a named data folder
 def test_a_named_data_folder_without_the_tasks_data_is_an_error_that_names_it(tmp_path, monkeypatch, capsys):
     from tests import fixtures

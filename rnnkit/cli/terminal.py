@@ -12,6 +12,7 @@ Groups are printed as people read them (rnnkit.runs.group_names) with the id the
 """
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
@@ -40,6 +41,14 @@ def _escape(character: str) -> str:
     code = ord(character)
     return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(character) or (
         f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def json_text(document: object, indent: int = 2) -> str:
+    """`document` as JSON that keeps its letters (春风, Dvořák) but not a control character: json escapes C0 itself;
+    DEL, C1 and direction overrides, which it leaves as they are, become \\uNNNN (still valid JSON)."""
+    text = json.dumps(document, indent=indent, ensure_ascii=False)
+    return "".join(f"\\u{ord(character):04x}" if character != "\n" and _is_control(character) else character
+                   for character in text)  # a newline of the layout stays: inside strings json escaped it
 
 
 def group_name(root: Path, group: str, runs: Iterable = ()) -> str:

@@ -13,7 +13,6 @@ reported on its own line; the others are still predicted (exit status 1 if any i
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 import torch
@@ -25,7 +24,7 @@ from rnnkit.cli.flags import add_count_flag, counts_from_args
 from rnnkit.cli.help_text import examples
 from rnnkit.cli.runs import find
 from rnnkit.cli.summary import ensemble_lines, eval_lines
-from rnnkit.cli.terminal import shown
+from rnnkit.cli.terminal import json_text, shown
 from rnnkit.data.tasks.poems import as_lines, check_poem
 from rnnkit.runs.store import RunError, RunStore
 
@@ -70,7 +69,7 @@ def command_eval(args: argparse.Namespace, store: RunStore) -> int:
 def _print_json_or_lines(args: argparse.Namespace, document: dict, lines) -> None:
     """--json: the document as JSON; otherwise the summary lines (`lines()`), control characters escaped."""
     if args.json:
-        print(json.dumps(document, indent=2, ensure_ascii=False))
+        print(json_text(document))
     else:
         print("\n".join(shown(line) for line in lines()))
 
@@ -122,7 +121,7 @@ def command_predict(args: argparse.Namespace, store: RunStore) -> int:
     else:
         rows = predictor.predict(args.inputs, strict=False, decision=args.decision)
     if args.json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        print(json_text(rows))
     else:
         for row in rows:
             print(shown(_line(row, predictor.spec.unit), keep="\n"))
@@ -194,7 +193,7 @@ def command_inside(args: argparse.Namespace, store: RunStore) -> int:
     predictor = Predictor.from_run(find(store, args.run_id))
     report = inspect(predictor, text=args.text, example=args.example)
     if args.json:
-        print(json.dumps(report, indent=1, ensure_ascii=False))
+        print(json_text(report, indent=1))
         return 0
     steps = report["steps"]
     print(f"{report['arch']}: {len(steps)} steps; {report['output']}")
