@@ -125,7 +125,7 @@ def test_seeds_make_one_group_and_seed_i_means_the_same_split_and_order(tmp_path
             batches.append([batch.targets.tolist() for batch in list(trainer.epoch_batches(1))[:3]])
         assert batches[0] == batches[1]
     assert main(["train", "--task", "recall", "--seeds", "0", "--checkpoints-dir", str(tmp_path)]) == 2
-    assert "--seeds must be at least 1" in capsys.readouterr().err
+    assert "--seeds must be in [1, 10], got 0" in capsys.readouterr().err
 
 
 def test_compare_shows_bands_a_table_and_the_verdict_over_seeds(tmp_path, monkeypatch):
