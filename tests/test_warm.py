@@ -178,4 +178,6 @@ def test_a_worker_with_other_code_ends_and_the_run_starts_cold(warm, tmp_path, m
     run = store.create(build_config("recall", None, TINY))
     store.launcher.launch([run])
     assert "older code" in run.log_text() and "starting cold" in run.log_text()
+    monkeypatch.undo()  # the code is the code on disk again: the worker started in place of the stale one answers
+    wait_until(warm_client.is_running, 120, "a new warm worker in place of the stale one")
     wait_until(lambda: run.status()["state"] == "completed", 240, "the cold run to complete")

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ MAX_MESSAGE_BYTES = 1_000_000  # a request holds an environment (a few KB) and a
 MAX_RUNS = 64  # a sweep's most runs in one group
 ANSWER_SECONDS = 10.0  # a fork takes milliseconds; a worker this slow to answer is treated as absent
 PING_SECONDS = 2.0
+LOCK_WAIT_SECONDS = 15.0  # how long a new worker waits for the lock of one that is ending
 
 
 def enabled() -> bool:
@@ -122,11 +124,16 @@ def listen(path: Path) -> socket.socket:
     """The worker's side: hold `path`'s lock for life (a second worker for the same socket ends here with
     ValueError), replace a dead socket file, listen with mode 0600."""
     lock = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(lock)
-        raise ValueError("another warm worker already serves this socket") from None
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS  # a worker that found its code stale may still be ending
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                os.close(lock)
+                raise ValueError("another warm worker already serves this socket") from None
+            time.sleep(0.1)
     _KEPT.append(lock)  # held until this process ends
     path.unlink(missing_ok=True)  # a dead worker's socket: we hold the lock, so no live worker uses it
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -46,6 +46,7 @@ def serve(socket_path: Path) -> int:
     the code on disk changed; returns the exit status."""
     fingerprint = warm_client.fingerprint()
     listener = warm_client.listen(socket_path)  # first: a second worker for this socket ends before importing
+    import sklearn.metrics  # noqa: F401 - a task's majority-class baseline needs it while loading (~3 s cold)
     import torch  # the point of this process: imported once, before any request
 
     from rnnkit.worker import execute  # noqa: F401 - the engine, the tasks and the models, for every child
