@@ -76,8 +76,10 @@ def test_train_watch_compare_and_play_in_chromium(server, language):
         browser.choose_architectures(page, ["lstm", "gru"], label=words["architectures"])
         page.get_by_text(words["hyperparameters"]).first.click()
         browser.wait_until_idle(page)
-        browser.set_number(page, words["length"], 60)
-        browser.set_number(page, words["sequences"], 2000)
+        # English also checks projector mode while the group trains: longer, more sequences keep it training (a fork
+        # of the warm worker starts at once, and 8 epochs of 2,000 of length 60 were over before the check)
+        browser.set_number(page, words["length"], 150 if language == "en" else 60)
+        browser.set_number(page, words["sequences"], 4000 if language == "en" else 2000)
         browser.set_number(page, words["epochs"], 8)
         page.get_by_role("button", name=words["start"], exact=True).first.click()
         browser.wait_until_idle(page)
@@ -86,10 +88,10 @@ def test_train_watch_compare_and_play_in_chromium(server, language):
         assert sorted(run.config().model.arch for run in runs) == ["gru", "lstm"]
 
         if language == "en":  # projector mode at 1280x720 while the group trains
-            wait_until(lambda: any(run.metrics("epoch") for run in runs), 300, "a run's first epoch")
-            page.set_viewport_size({"width": 1280, "height": 720})
+            page.set_viewport_size({"width": 1280, "height": 720})  # switched on at once: the runs train for seconds
             page.get_by_text(words["projector"]).first.click()
             browser.wait_until_idle(page)
+            wait_until(lambda: any(run.metrics("epoch") for run in runs), 300, "a run's first epoch")
             page.locator(".js-plotly-plot").nth(1).wait_for(timeout=patience_ms(60))
             page.wait_for_timeout(patience_ms(1.5))  # one live refresh with the larger charts
             charts = page.locator(".js-plotly-plot")
