@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rnnkit.data.tasks.poems import check_poem, not_chinese
-from tests.waits import patience
+from tests.waits import patience, wait_until
 
 
 @pytest.mark.parametrize("poem", ["春風亦□來，山風雨雲水。天地人心日，夜明清白青。",
@@ -281,6 +281,7 @@ def test_a_second_click_on_write_while_writing_changes_nothing():
     app = AppTest.from_string(WRITE_WHILE_WRITING, default_timeout=patience(120))
     app.run()
     assert not app.exception, app.exception
+    wait_until(lambda: STARTS, 60, "the writing job's thread to start")  # started by the first click, in a thread
     assert app.session_state["seed_after"] == 7 and STARTS == ["writing"]
     release.set()
     assert app.session_state["play_poems_job"].future.result(timeout=patience(600)) == "WRITING"
