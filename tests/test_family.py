@@ -21,8 +21,8 @@ from rnnkit.model.slstm import SLSTMState
 from rnnkit.runs.store import RunStore
 from rnnkit.training.engine import Trainer
 from tests import fixtures
+from tests.test_parity import assert_close  # the same float64 check, 1e-5
 
-TOLERANCE = 1e-5
 NEW = ("mingru", "minlstm", "slstm")
 QUIET = {"progress": lambda text: None}
 
@@ -35,10 +35,6 @@ def float64():
     yield
     torch.set_default_dtype(previous)
 
-
-def assert_close(actual, expected, what):
-    difference = (actual - expected).abs().max().item()
-    assert difference < TOLERANCE, f"{what}: max difference {difference:.3g}"
 
 
 # ------------------------------------------------------------------------------- the registry
