@@ -223,6 +223,9 @@ SECTIONS = {"task": TaskConfig, "model": ModelConfig, "train": TrainConfig}
 GROUP_KINDS = ("", "comparison", "sweep", "horizon")
 
 
+TAGS = ("kind", "assignment", "lab")  # RunConfig's optional string labels, written only when set
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Everything needed to reproduce one training run; written to `config.json`."""
@@ -233,6 +236,8 @@ class RunConfig:
     group: str = ""  # runs launched together (e.g. LSTM vs GRU) share a group id
     preset: str = ""  # name of the preset the run started from, for display only
     kind: str = ""  # what the group is: comparison | sweep | horizon ("" = comparison), so Compare knows what to show
+    assignment: str = ""  # the class assignment this run belongs to (rnnkit.runs.assignments), "" = none
+    lab: str = ""  # "<lab id>/<run step name>" of the guided lab that started it (rnnkit.analysis.labs), "" = none
 
     def __post_init__(self) -> None:
         if self.kind not in GROUP_KINDS:
@@ -241,8 +246,9 @@ class RunConfig:
     def to_dict(self) -> dict[str, Any]:
         document = {"version": CONFIG_VERSION, "task": self.task.to_dict(), "model": dataclasses.asdict(self.model),
                     "train": dataclasses.asdict(self.train), "group": self.group, "preset": self.preset}
-        if self.kind:
-            document["kind"] = self.kind
+        for tag in ("kind", "assignment", "lab"):  # written only when set: older readers see the same document
+            if getattr(self, tag):
+                document[tag] = getattr(self, tag)
         return document
 
     def to_json(self) -> str:
@@ -254,12 +260,12 @@ class RunConfig:
         if not isinstance(data, dict):
             raise ValueError(f"a run config must be a JSON object, got {type(data).__name__}")
         data = migrate(data)
-        unknown = set(data) - set(SECTIONS) - {"group", "preset", "version", "kind"}
+        unknown = set(data) - set(SECTIONS) - {"group", "preset", "version", *TAGS}
         if unknown:
             raise ValueError(f"unknown run config keys: {', '.join(sorted(unknown))}")
         built = {name: build(part, data.get(name, {}), f"{name} option") for name, part in SECTIONS.items()}
         return cls(**built, group=str(data.get("group", "")), preset=str(data.get("preset", "")),
-                   kind=str(data.get("kind", "")))
+                   **{tag: str(data.get(tag, "")) for tag in TAGS})
 
     @classmethod
     def from_json(cls, text: str) -> "RunConfig":
