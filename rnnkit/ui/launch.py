@@ -69,6 +69,13 @@ def start_runs(task: str, preset: str, architectures: list[str], overrides: dict
     return configs[0].group
 
 
+def start_configs(configs: list[RunConfig]) -> str:
+    """Queue ready-made configs of one group (a guided lab's run step, `rnnkit.analysis.labs.step_configs`) as
+    Start does; returns the group id."""
+    _start(configs)
+    return configs[0].group
+
+
 def start_sweep(task: str, preset: str, architectures: list[str], overrides: dict[str, dict], seeds: int,
                 grid_lines: list[str], points: int = 0) -> str:
     """Queue a grid of settings (x architectures x seeds) as one group of kind sweep; returns the group id.
