@@ -7,6 +7,7 @@ machine does. Waiting groups are files in the run store, not waiting processes:
     <root>/.queue/
         lock                          held (briefly) while the queue is read or changed
         <time_ns>-<group>.json        one waiting group: run ids, owner, resume?, the owner's limits
+        paused                        present while a teacher has paused the queue (who, since when)
 
 so a restarted dashboard or a killed worker loses nothing. Whoever changes the queue or sees a run
 end calls `dispatch()`: the dashboard (on Start and on every live refresh), the CLI (`train
@@ -26,6 +27,9 @@ A student's run also has caps (`max_epochs`, `max_hidden_size`, refused at Start
 time limit (`max_run_minutes`, default 30, which the run store writes into the run's limits.json and the
 worker enforces). All come from [rnnkit.queue] of secrets.toml (`Limits.for_student`).
 
+A teacher may pause the queue (`pause`, `resume_dispatch`: the file `.queue/paused`, who and when): while it
+is there `dispatch` starts nothing, so Starts queue up and wait; runs already training go on.
+
 Queue entries are files anyone with access to the folder could have written: an entry that is not a
 readable queue entry is removed by the dispatcher, and every field is checked before it is used, so a
 hostile entry never stops the queue for the others.
@@ -42,12 +46,14 @@ from filelock import FileLock, Timeout
 
 from rnnkit.core.files import write_json_atomic
 from rnnkit.core.jsonl import UnreadableJson, read_json_file
-from rnnkit.runs.folder import ACTIVE_STATES, RUN_ID_PATTERN, Launcher, Run, _group_of
+from rnnkit.runs.documents import read_object
+from rnnkit.runs.folder import ACTIVE_STATES, RUN_ID_PATTERN, Launcher, Run, RunError, _group_of
 from rnnkit.runs.limits import Limits, QueueFull
 
 QUEUE_FOLDER = ".queue"
 LOCK_WAIT_SECONDS = 10.0  # changing the queue waits this long for a dispatcher that holds the lock
 MAX_ENTRY_BYTES = 100_000  # an entry of 24 runs is about 2 KB
+PAUSED_FILE = "paused"
 
 
 class Queue:
@@ -132,7 +138,28 @@ class Queue:
                 "training_runs": len(self._training(waiting)),
                 "capacity": Limits.capacity_of(limits)}  # what the next admission uses
 
+    def paused(self) -> dict[str, Any] | None:
+        """{"by": who, "at": when} while a teacher has paused the queue, else None."""
+        path = self.folder / PAUSED_FILE
+        if not path.exists() and not path.is_symlink():
+            return None
+        record = read_object(path, 10_000)  # a link or junk in its place still means paused: fail closed
+        return {"by": record.get("by") if isinstance(record.get("by"), str) else "",
+                "at": record.get("at") if isinstance(record.get("at"), (int, float)) else None}
+
     # ------------------------------------------------------------------------------------ changing
+    def pause(self, user: Any) -> None:
+        """Start no waiting group until `resume_dispatch` (a teacher, or single-user mode: `user` None)."""
+        _require_teacher(user, "pause the queue")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(self.folder / PAUSED_FILE, {"by": user.name if user else "", "at": time.time()})
+
+    def resume_dispatch(self, user: Any) -> int:
+        """Let the queue move again and start what may start now; returns how many runs were launched."""
+        _require_teacher(user, "resume the queue")
+        (self.folder / PAUSED_FILE).unlink(missing_ok=True)
+        return self.dispatch()
+
     def submit(self, runs: list[Run], owner: str, limits: Limits, resume: bool = False) -> None:
         """Put `runs` in the queue as one group (checked against `owner`'s limits), then dispatch."""
         if not runs:
@@ -171,8 +198,8 @@ class Queue:
 
     def dispatch(self) -> int:
         """Start every waiting group that may start now; returns how many runs were launched. Returns 0
-        at once when another process is dispatching (it will do the work)."""
-        if not self.folder.is_dir() or not any(self.folder.glob("*.json")):
+        at once when another process is dispatching (it will do the work), or the queue is paused."""
+        if not self.folder.is_dir() or not any(self.folder.glob("*.json")) or self.paused():
             return 0
         try:
             lock = self._lock().acquire(timeout=0)
@@ -221,6 +248,11 @@ class Queue:
             launched += len(starting)
             running_groups[owner].add(group)
         return launched
+
+
+def _require_teacher(user: Any, action: str) -> None:
+    if user is not None and not user.is_teacher:
+        raise RunError(f"only a teacher can {action}")
 
 
 def _checked_entry(document: Any, path: Path) -> dict[str, Any] | None:

@@ -24,6 +24,8 @@ from rnnkit.config.run import RunConfig
 from rnnkit.core import settings
 from rnnkit.core.files import START_ADVICE, disk_full, is_disk_full, write_json_atomic
 from rnnkit.runs.access import User, may_change
+from rnnkit.runs.assignment_check import checked_start
+from rnnkit.runs.documents import read_object
 from rnnkit.runs.folder import (  # noqa: F401 - the folder's names are part of the store's API
     ACTIVE_STATES,
     RECORD_FIELDS,
@@ -180,13 +182,15 @@ class RunStore:
         """Create one run per config and queue them as one group (it starts at once when there is room);
         returns at once. Raises QueueFull, creating nothing, when this user may not queue another group or
         a config asks for more than this user's caps (the message names the setting). Each run gets this
-        user's run limits (a student's time limit) in its limits.json before it can start."""
+        user's run limits (a student's time limit) in its limits.json before it can start. Configs of a class
+        assignment must match it (AssignmentRefused otherwise: rnnkit.runs.assignments.check_start)."""
         owner = self.user.name if self.user else ""
         self.queue.check_room(owner, self.limits, len(configs))
         for config in configs:
             self.limits.check_caps(config)
         self.check_disk_quota()
-        runs = self.create_all(configs)
+        with checked_start(self.root, self.user, configs, self._assignment_runs):  # a class assignment's rules
+            runs = self.create_all(configs)
         try:
             for run in runs:
                 self._write_run_limits(run)
@@ -200,6 +204,11 @@ class RunStore:
                 raise disk_full(self.root, START_ADVICE) from error
             raise
         return runs
+
+    def _assignment_runs(self, assignment_id: str) -> list[tuple[str, str]]:
+        """(owner, state) of every run of a class assignment (rnnkit.runs.assignments)."""
+        return [(run.owner(), run.status()["state"]) for run in self.runs()
+                if read_object(run.config_path).get("assignment") == assignment_id]
 
     def _write_run_limits(self, run: Run) -> None:
         limits = self.limits.run_limits()
