@@ -200,3 +200,47 @@ def test_the_html_report_opens_offline_with_or_without_names(tmp_path):
     assert "<script" in anonymous and "cdn.plot.ly" not in anonymous.split("<script", 2)[1][:200]
     named = class_html(ASSIGNMENT, result, names=True, language="zh")
     assert "zorawar" in named and "&#x27;=cmd" not in named and "=cmd" in named
+
+
+def _view_script():
+    from types import SimpleNamespace
+
+    import streamlit as st
+
+    from rnnkit.runs.store import RunStore
+    from rnnkit.ui.class_result import class_result_view
+
+    assignment = SimpleNamespace(id="a-recall", title="t", task="recall", preset="quick",
+                                 architectures=["rnn", "lstm", "gru"], seeds=1)
+    class_result_view(assignment, RunStore(st.session_state["root"]).runs(), st.session_state["viewer"],
+                      st.session_state["teacher"], st.session_state["hide"])
+
+
+def render(root, viewer, teacher: bool, hide: bool):
+    """The view under AppTest: every text it shows, and the charts' specs (what the browser receives)."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.apptest import TIMEOUT
+
+    app = AppTest.from_function(_view_script, default_timeout=TIMEOUT)
+    for key, value in {"root": str(root), "viewer": viewer, "teacher": teacher, "hide": hide}.items():
+        app.session_state[key] = value
+    app.run()
+    assert not app.exception, [error.value for error in app.exception]
+    shown = [element.value for kind in ("text", "caption", "markdown", "subheader") for element in app.get(kind)]
+    shown += [chart.proto.spec for chart in app.get("plotly_chart")]
+    shown += [frame.value.to_csv() for frame in app.dataframe]
+    return app, "\n".join(map(str, shown))
+
+
+def test_a_students_screen_shows_you_and_numbers_never_a_name(tmp_path):
+    classroom(tmp_path)
+    app, shown = render(tmp_path, "quillon", teacher=False, hide=False)
+    assert not any(name in shown for name in ("zorawar", "xandrine", "=cmd"))
+    assert '"you"' in shown and "student " in shown and "Verdict, paired by student" in shown
+    assert not app.get("download_button") and not app.button  # the exports are the teacher's
+    _app, projected = render(tmp_path, None, teacher=True, hide=True)  # a teacher on the projector: numbers
+    assert not any(name in projected for name in ("zorawar", "quillon", "xandrine"))
+    teacher, named = render(tmp_path, None, teacher=True, hide=False)
+    assert all(name in named for name in ("zorawar", "quillon", "xandrine"))
+    assert teacher.checkbox(key="class_result_leave_names_out").value is False
