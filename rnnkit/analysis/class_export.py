@@ -87,7 +87,7 @@ def class_html(assignment: Any, result: ClassResult, names: bool = False, langua
     """The class's result as one HTML document that opens offline, in `language`; students numbered
     unless `names`."""
     _ = translator(language)
-    title = str(getattr(assignment, "title", "") or assignment.id)
+    title = str(getattr(assignment, "title", "") or result.assignment_id)
     made = _("rnnkit class report, {date}").format(date=time.strftime("%Y-%m-%d %H:%M"))
     facts = [(_("task"), getattr(assignment, "task", "")), (_("preset"), getattr(assignment, "preset", "")),
              (_("architectures"), ", ".join(result.architectures)),

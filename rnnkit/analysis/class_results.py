@@ -14,9 +14,9 @@ score; runs still queued or training are counted too. With fewer than two studen
 `no_verdict` says why. The gradient-flow probes (`probe` lines of metrics.jsonl, the per-epoch measure the
 Inside page reads) give, per architecture, the median and the quartiles over students at each distance.
 
-Duck-typed on purpose: `assignment` needs only an `id`; runs are `rnnkit.runs.folder.Run` (or anything with
-`config()`, `status()`, `owner()`, `metrics(kind)`). No streamlit here: the dashboard, the HTML report and
-the CSV read the same `ClassResult`.
+Duck-typed on purpose: `assignment` needs only its id (`assignment_id`, as rnnkit.runs.assignments has it, or
+`id`); runs are `rnnkit.runs.folder.Run` (or anything with `config()`, `status()`, `owner()`, `metrics(kind)`).
+No streamlit here: the dashboard, the HTML report and the CSV read the same `ClassResult`.
 """
 from __future__ import annotations
 
@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.analysis.gradient_flow import PROBE_MEASURE
 from rnnkit.analysis.seeds import count_test_examples
 from rnnkit.analysis.stats import Summary, Verdict, compare_all, summarise
-from rnnkit.analysis.gradient_flow import PROBE_MEASURE
 from rnnkit.core.metrics import best_epoch_record
 from rnnkit.runs.folder import RunError
 
@@ -99,12 +99,20 @@ class ClassResult:
 
 
 # ------------------------------------------------------------------------------------------ reading runs
+def assignment_id(assignment: Any) -> str:
+    """The assignment's id: `assignment_id` (rnnkit.runs.assignments.Assignment) or `id`."""
+    found = getattr(assignment, "assignment_id", None) or getattr(assignment, "id", None)
+    if not isinstance(found, str) or not found:
+        raise ValueError("an assignment needs an id to find its runs")
+    return found
+
+
 def assignment_runs(assignment: Any, runs: list) -> list:
-    """The runs of `assignment` among `runs` (those whose config says `assignment == assignment.id`)."""
-    chosen = []
+    """The runs of `assignment` among `runs` (those whose config names its id)."""
+    wanted, chosen = assignment_id(assignment), []
     for run in runs:
         try:
-            if getattr(run.config(), "assignment", "") == assignment.id:
+            if getattr(run.config(), "assignment", "") == wanted:
                 chosen.append(run)
         except RunError:
             continue
@@ -154,7 +162,7 @@ def class_result(assignment: Any, runs: list) -> ClassResult:
     rows = [row for row in (run_row(run, metric) for run in mine) if row is not None]
     declared = [str(name) for name in (getattr(assignment, "architectures", None) or [])]
     architectures = declared + sorted({row.architecture for row in rows} - set(declared))
-    students = anonymous_order(assignment.id, {row.student for row in rows})
+    students = anonymous_order(assignment_id(assignment), {row.student for row in rows})
     states = {architecture: Counter() for architecture in architectures}
     per_seed: dict[str, dict[str, list[float]]] = {architecture: {} for architecture in architectures}
     for row in rows:
@@ -169,8 +177,8 @@ def class_result(assignment: Any, runs: list) -> ClassResult:
     missing = {architecture: [student for student in students if student not in scores[architecture]]
                for architecture in architectures}
     verdicts, reason = _verdicts(scores, students, metric, rows)
-    return ClassResult(assignment.id, metric, architectures, students, rows, scores, summaries, verdicts, reason,
-                       missing, states, flow_bands(rows, architectures), _shared_seeds(rows))
+    return ClassResult(assignment_id(assignment), metric, architectures, students, rows, scores, summaries,
+                       verdicts, reason, missing, states, flow_bands(rows, architectures), _shared_seeds(rows))
 
 
 def _verdicts(scores: dict[str, dict[str, float]], students: list[str], metric: str,
