@@ -71,20 +71,26 @@ def show(chosen: Chosen, key: str) -> None:
     @st.fragment(run_every=REFRESH_SECONDS if running else None)
     def results() -> None:
         runs = store.runs(group=groups[0])
-        table = horizon_table(runs)
-        summary = horizon_summary(table)
-        finished = int(table["test_accuracy"].notna().sum())
-        st.caption(_("Latest experiment: {done} of {total} runs tested.").format(done=finished, total=len(table)))
-        st.plotly_chart(horizon_figure(summary, language=language(), projector=projector()), key=f"{key}_figure")
-        if one_seed_only(summary):
-            st.caption(_("One seed per point in this experiment: single values, no error bars."))
-        cells = horizon_cells(summary)
-        cells.index.name = _("sequence length T")
-        cells.columns = [get_cell(arch).title for arch in cells.columns]
-        st.caption(_("Test accuracy (%): mean ± standard deviation over the seeds (n = seeds tested); the "
-                     "figure's bars are the 95 % t interval of the mean."))
-        st.dataframe(cells, key=f"{key}_table")
+        show_results(runs, key)
         if running and not any(run.is_active() for run in runs):
             st.rerun()  # the group has ended (finished, stopped or failed): stop refreshing
 
     results()
+
+
+def show_results(runs: list, key: str) -> None:
+    """One horizon group's result: how many runs are tested, accuracy against T, and the table (also the Lab
+    page's *horizon* view)."""
+    table = horizon_table(runs)
+    summary = horizon_summary(table)
+    finished = int(table["test_accuracy"].notna().sum())
+    st.caption(_("Latest experiment: {done} of {total} runs tested.").format(done=finished, total=len(table)))
+    st.plotly_chart(horizon_figure(summary, language=language(), projector=projector()), key=f"{key}_figure")
+    if one_seed_only(summary):
+        st.caption(_("One seed per point in this experiment: single values, no error bars."))
+    cells = horizon_cells(summary)
+    cells.index.name = _("sequence length T")
+    cells.columns = [get_cell(arch).title for arch in cells.columns]
+    st.caption(_("Test accuracy (%): mean ± standard deviation over the seeds (n = seeds tested); the "
+                 "figure's bars are the 95 % t interval of the mean."))
+    st.dataframe(cells, key=f"{key}_table")
