@@ -11,6 +11,7 @@ from rnnkit.data.tasks import get_task, task_names
 from rnnkit.model.cells import cell_names
 from rnnkit.runs.limits import QueueFull, queue_full_message
 from rnnkit.ui import sweep as sweep_view
+from rnnkit.ui.assignment_form import assignment_panel
 from rnnkit.ui.choices import relabel
 from rnnkit.ui.i18n import _
 from rnnkit.ui.lesson import why_note
@@ -31,6 +32,8 @@ if not compact:  # projector mode gives the screen to the running group
     st.title(_("Train"))
 setup = st.expander(_("Setup: task, architectures, settings, group"), expanded=False) if compact else st.container()
 with setup:
+    if assignment_panel():  # classroom mode: a class assignment's instruction, the teacher's settings, one Start
+        st.divider()
     relabel("train_task", "train_preset")  # after a language switch, the boxes' labels in the new language
     task = st.selectbox(_("Task"), task_names(), format_func=lambda name: _(ui.task_title(name)), key="train_task",
                         on_change=ui.apply_preset)

@@ -14,7 +14,8 @@ from rnnkit.runs.class_runs import NOT_STARTED, grid_rows, stop_runs
 from rnnkit.runs.folder import RunError
 from rnnkit.runs.limits import Limits
 from rnnkit.runs.store import RunStore
-from tests.test_access import ALICE, BOB, TEACHER
+from tests.apptest import page
+from tests.test_access import ALICE, BOB, TEACHER, classroom_page
 from tests.test_queue import RecordingLauncher
 
 TINY = {"task": {"sequence_length": 8, "num_samples": 100}, "train": {"epochs": 1, "batch_size": 16}}
@@ -233,3 +234,79 @@ def test_the_grid_has_a_row_per_run_and_one_per_student_not_started(tmp_path):
     assert rows[0]["state"] == NOT_STARTED and rows[-1]["state"] == NOT_STARTED
     scored = [row for row in rows if row["run"] == runs[0].run_id][0]
     assert scored["best_validation"] == 0.5 and scored["epoch"] == 1 and scored["state"] == "running"
+
+
+# ---------------------------------------------------------------------------------- the pages (AppTest)
+@pytest.fixture
+def classroom(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path))
+    launcher = RecordingLauncher()
+    monkeypatch.setattr("rnnkit.runs.store.default_launcher", lambda: launcher)  # the pages' stores start nothing
+    return tmp_path
+
+
+def test_in_single_user_mode_the_class_page_says_what_classroom_mode_is(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path))
+    app = page("class").run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert "single-user mode" in app.info[0].value and "docs/classroom.md" in app.markdown[0].value
+
+
+def test_a_teacher_hands_out_an_assignment_on_the_class_page_and_pauses_the_queue(classroom):
+    app = classroom_page("class", TEACHER, classroom).run()
+    assert not app.exception, [e.value for e in app.exception]
+    app.text_input(key="class_title").set_value("<b>Memory</b> [link](http://x)")
+    app.text_area(key="class_instruction").set_value("Press **Start**.")
+    app.number_input(key="class_set_train_epochs").set_value(1)
+    app.multiselect(key="class_open").set_value(["train.learning_rate"]).run()
+    app.button(key="class_handout").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    (assignment,) = Assignments(classroom).list()
+    assert assignment.title == "<b>Memory</b> [link](http://x)" and assignment.locked["train"]["epochs"] == 1
+    assert assignment.open == ("train.learning_rate",) and "learning_rate" not in assignment.locked["train"]
+    assert "Press **Start**." in [text.value for text in app.text]  # user text as plain text, never markdown
+    assert app.dataframe[0].value.shape[0] == 2  # alice and bob: not started
+    app.button(key="class_queue_pause").click().run()
+    assert RunStore(classroom).queue.paused() and app.button(key="class_queue_resume")
+    app.button(key="class_queue_resume").click().run()
+    assert RunStore(classroom).queue.paused() is None
+
+
+def test_a_student_sees_no_hand_out_form_nor_anyone_elses_runs(classroom):
+    assignment = hand_out(classroom)
+    store_of(classroom, BOB).start(assignment_configs(assignment, "bob"))
+    app = classroom_page("class", ALICE, classroom).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert not [button for button in app.button if button.key in ("class_handout", "class_queue_pause")]
+    assert not app.dataframe and "Train all three; compare." in [text.value for text in app.text]
+
+
+def test_the_train_page_shows_the_assignment_locked_and_starts_it(classroom):
+    assignment = hand_out(classroom)
+    app = classroom_page("train", ALICE, classroom)
+    app.query_params["assignment"] = assignment.assignment_id
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.subheader[0].value == "Assignment\\: Memory over 8 steps"
+    key = f"train_assignment_{assignment.assignment_id}"
+    epochs = app.number_input(key=f"{key}_train_epochs")
+    assert epochs.disabled and epochs.value == 1
+    assert not app.number_input(key=f"{key}_train_learning_rate").disabled  # left open by the teacher
+    app.button(key="train_assignment_start").click().run()
+    assert not app.error, [e.value for e in app.error]
+    runs = RunStore(classroom).runs()
+    assert len(runs) == 3 and {run.owner() for run in runs} == {"alice"}
+    assert app.session_state["train_watch"] == runs[0].config().group
+
+
+def test_a_shared_link_that_changes_a_locked_setting_is_refused_by_the_store(classroom):
+    assignment = hand_out(classroom)
+    app = classroom_page("train", ALICE, classroom)
+    app.query_params["assignment"] = assignment.assignment_id
+    app.query_params["model.hidden_size"] = "256"
+    app.run()
+    assert "model\\.hidden\\_size" in app.warning[0].value  # said before Start (markdown-escaped)
+    app.button(key="train_assignment_start").click().run()
+    assert [error.value for error in app.error] == [
+        "Refused\\: model\\.hidden\\_size is locked by your teacher at 64\\. Nothing was started\\."]
+    assert RunStore(classroom).runs() == []

@@ -25,16 +25,22 @@ PER_STUDENT = {("train", "seed")}  # never locked, never open: each student's ow
 HIDDEN_SWITCHES = (("train", "dry_run"), ("train", "compile"))  # no widget, but a different run: locked
 
 
-def lockable_settings(task_name: str) -> list[tuple[str, str]]:
-    """(section, name) of every setting an assignment of this task locks unless the teacher leaves it open."""
+def setting_declarations(task_name: str) -> list[tuple[str, Any, Any]]:
+    """(section, field, declaration) of the settings an assignment of this task shows: the Train page's
+    widgets for the task, less paths and the seed."""
     task = get_task(task_name)
     fields = [("task", item, declaration) for item, declaration in declared(task.Options)]
     for section, part in (("model", ModelConfig), ("train", TrainConfig)):
         fields += [(section, item, declaration) for item, declaration in declared(part)]
-    shown = [(section, item.name) for section, item, declaration in fields
-             if declaration.widget and not declaration.path and (declaration.when is None or declaration.when(task))
-             and (section, item.name) not in PER_STUDENT]
-    return shown + list(HIDDEN_SWITCHES)
+    return [(section, item, declaration) for section, item, declaration in fields
+            if declaration.widget and not declaration.path and (declaration.when is None or declaration.when(task))
+            and (section, item.name) not in PER_STUDENT]
+
+
+def lockable_settings(task_name: str) -> list[tuple[str, str]]:
+    """(section, name) of every setting an assignment of this task locks unless the teacher leaves it open."""
+    return [(section, item.name) for section, item, _declaration in setting_declarations(task_name)] \
+        + list(HIDDEN_SWITCHES)
 
 
 def locked_settings(task_name: str, preset: str, overrides: dict[str, dict[str, Any]] | None,
