@@ -74,8 +74,3 @@ def grid_rows(store: "RunStore", assignment: Assignment, roster: list[str], runs
     rows.sort(key=lambda row: (order.get(row["student"], len(order)), row["student"]))  # stable: runs keep order
     return rows
 
-
-def student_numbers(roster: list[str], others: list[str] = ()) -> dict[str, int]:
-    """name -> the number shown instead of it when names are hidden: roster order, then anyone else."""
-    names = list(roster) + sorted(set(others) - set(roster))
-    return {name: index for index, name in enumerate(names, start=1)}

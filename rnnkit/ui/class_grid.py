@@ -11,8 +11,9 @@ from typing import Callable
 import pandas as pd
 import streamlit as st
 
+from rnnkit.analysis.class_results import anonymous_order
 from rnnkit.runs.assignments import Assignment, AssignmentError
-from rnnkit.runs.class_runs import NOT_STARTED, grid_rows, stop_runs, student_numbers
+from rnnkit.runs.class_runs import NOT_STARTED, grid_rows, stop_runs
 from rnnkit.runs.folder import ACTIVE_STATES, Run, RunError
 from rnnkit.ui import safe
 from rnnkit.ui.i18n import _
@@ -22,17 +23,20 @@ from rnnkit.ui.session import store
 REFRESH_SECONDS = 3.0
 
 
-def shown_names(names: list[str], roster: list[str], hide_names: bool) -> dict[str, str]:
-    """name -> what the screen shows: the name, or "Student N" when names are hidden."""
+def shown_names(assignment: Assignment, rows: list[dict], hide_names: bool) -> dict[str, str]:
+    """name -> what the screen shows: the name, or "student N" when names are hidden, numbered as the class's
+    result numbers them (`anonymous_order`: by a hash, never the roster's order), those not started after."""
+    started = {row["student"] for row in rows if row["run"]}
+    waiting = [row["student"] for row in rows if not row["run"]]
     if not hide_names:
-        return {name: name for name in names}
-    numbers = student_numbers(roster, names)
-    return {name: _("Student {number}").format(number=numbers[name]) for name in names}
+        return {name: name for name in [*started, *waiting]}
+    order = anonymous_order(assignment.assignment_id, started) + waiting
+    return {name: _("student {number}").format(number=number) for number, name in enumerate(order, start=1)}
 
 
-def grid_frame(rows: list[dict], roster: list[str], hide_names: bool) -> pd.DataFrame:
+def grid_frame(assignment: Assignment, rows: list[dict], hide_names: bool) -> pd.DataFrame:
     """The grid's rows as one dataframe with headers and states in the session's language."""
-    names = shown_names(sorted({row["student"] for row in rows}), roster, hide_names)
+    names = shown_names(assignment, rows, hide_names)
     return pd.DataFrame({
         _("Student"): [names[row["student"]] for row in rows],
         _("Architecture"): [row["architecture"] for row in rows],
@@ -64,19 +68,19 @@ def grid_view(assignment: Assignment, roster: list[str], hide_names: bool,
         started = sorted({row["student"] for row in rows if row["run"]})
         st.caption(_("{started} of {students} students started · {training} run(s) queued or training").format(
             started=len(started), students=len(set(roster) | set(started)), training=still))
-        st.dataframe(grid_frame(rows, roster, hide_names), hide_index=True, use_container_width=True,
+        st.dataframe(grid_frame(assignment, rows, hide_names), hide_index=True, use_container_width=True,
                      key=f"class_grid_{assignment.assignment_id}")
-        _stop_controls(assignment, rows, roster, hide_names)
+        _stop_controls(assignment, rows, hide_names)
 
     panel()
     return runs
 
 
-def _stop_controls(assignment: Assignment, rows: list[dict], roster: list[str], hide_names: bool) -> None:
+def _stop_controls(assignment: Assignment, rows: list[dict], hide_names: bool) -> None:
     going = sorted({row["student"] for row in rows if row["state"] in ACTIVE_STATES})
     if not going:
         return
-    names = shown_names(going, roster, hide_names)
+    names = shown_names(assignment, rows, hide_names)
     left, middle, right = st.columns([2, 1, 2])
     student = left.selectbox(_("Student"), going, format_func=names.get, key="class_stop_student")
     if middle.button(_("Stop this student's runs"), key="class_stop_one"):
