@@ -95,20 +95,23 @@ def lab_runs(store, lab: Lab | str, run_name: str, owner: str | None = None) -> 
     """The runs of the latest group run step `run_name` of `lab` started for `owner` ("" in single-user mode;
     None: anyone's), in the order they were created. Empty when it has started none."""
     tag = lab_tag(lab.id if isinstance(lab, Lab) else lab, run_name)
-    chosen: list[Run] = []
-    group = None
-    for run in store.runs():  # newest first
+    groups: dict[str, list[Run]] = {}
+    started: dict[str, tuple] = {}  # group -> (its newest run's creation time, run id): the latest group wins
+    for run in store.runs():
         try:
             config = run.config()
         except (RunError, ValueError, OSError):
             continue
         if config.lab != tag or (owner is not None and run.owner() != owner):
             continue
-        if group is None:
-            group = config.group
-        if config.group == group:
-            chosen.append(run)
-    return sorted(chosen, key=lambda run: run.run_id)
+        groups.setdefault(config.group, []).append(run)
+        created = run.info().get("created_at")
+        key = (created if isinstance(created, (int, float)) else 0.0, run.run_id)
+        started[config.group] = max(started.get(config.group, key), key)
+    if not groups:
+        return []
+    latest = max(started, key=started.get)
+    return sorted(groups[latest], key=lambda run: run.run_id)
 
 
 def settable(config: RunConfig, name: str) -> bool:

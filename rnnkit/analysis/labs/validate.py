@@ -171,8 +171,8 @@ def _step(checker: Checker, raw: Any, position: int, before: list[Step]) -> Step
     if kind not in schema.STEP_KINDS:
         checker.error(path, f"step {position + 1}: unknown step kind {kind!r}; valid: {', '.join(schema.STEP_KINDS)}")
         return None
+    line = checker.lines.of(path)  # the step's first line, '- run:'
     path = path + (kind,)
-    line = checker.lines.of(path)
     if kind == "read":
         return Step("read", position + 1, line, text=checker.text(body, path, where))
     from rnnkit.analysis.labs.steps import check_step, look_step, question_step, run_step
