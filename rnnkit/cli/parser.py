@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("results", "a comparison as one HTML file (figures and tables, offline)"),
     "queue": ("runs", "show the waiting groups and start those that may start"),
     "presets": ("training", "list the presets of each task"),
+    "lab": ("labs", "guided labs: list them, check a lab file, run a lab's steps, write the student's report"),
     "reproduce": ("reproduce", "the lab reports' comparisons again, with seeds: the report's number beside "
                                "mean ± std"),
 }
