@@ -83,6 +83,16 @@ def test_the_fixture_lab_validates_in_both_languages(lab):
     assert load_lab("tiny-recall", "zh", FIXTURES).language == "zh" and lab_ids(FIXTURES) == ["tiny-recall"]
 
 
+def test_the_shortest_lab_of_the_docs_validates(tmp_path):
+    import re
+
+    document = (Path(__file__).parent.parent / "docs" / "writing-labs.md").read_text(encoding="utf-8")
+    example = re.search(r"```yaml\n(lab: lstm-vs-rnn\n.*?)```", document, re.DOTALL).group(1)
+    lab = check_lab_file(write(tmp_path, example, "lstm-vs-rnn.en.yaml"))
+    assert [step.kind for step in lab.steps] == ["run", "check", "question"]
+    assert len(step_configs(lab, lab.steps[0])) == 2
+
+
 def write(tmp_path, text, name="broken.en.yaml"):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
@@ -173,7 +183,7 @@ def test_lab_runs_finds_the_latest_group_of_that_owner(tmp_path, lab):
     assert {run.run_id for run in lab_runs(alice, lab, "compare", "alice")} == {run.run_id for run in old}
     new = compare_runs(alice, lab)
     compare_runs(bob, lab)
-    assert {run.run_id for run in lab_runs(alice, lab, "compare", "alice")} == {run.run_id for run in new}
+    assert [run.run_id for run in lab_runs(alice, lab, "compare", "alice")] == [run.run_id for run in new]  # in order
     assert lab_runs(alice, lab, "horizon", "alice") == [] and lab_runs(alice, "tiny-recall", "compare", "carol") == []
 
 
@@ -256,7 +266,7 @@ def test_the_report_has_the_answers_escaped_figures_checks_and_the_source(store,
     assert "82.6 %" in document and "95.0 ± 0.0 % (n=2)" in document  # the report's number beside the student's
     assert "No runs yet." in document  # the horizon step
     markdown = report_markdown(lab, runs, answers)
-    assert "&lt;script&gt;alert\\(1\\)&lt;/script&gt; &amp; \\[a link\\]\\(http://x\\) \\*\\*bold\\*\\*" in markdown
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; \\[a link\\](http\\://x) \\*\\*bold\\*\\*" in markdown
     assert "> 第二行" in markdown and "## Your answers" in markdown
     chinese = report_html(check_lab_file(FIXTURES / "tiny-recall.zh.yaml"), runs, answers)
     assert "lang='zh'" in chinese and "LSTM 比 RNN 记得更久吗？" in chinese

@@ -105,13 +105,17 @@ def lab_runs(store, lab: Lab | str, run_name: str, owner: str | None = None) -> 
         if config.lab != tag or (owner is not None and run.owner() != owner):
             continue
         groups.setdefault(config.group, []).append(run)
-        created = run.info().get("created_at")
-        key = (created if isinstance(created, (int, float)) else 0.0, run.run_id)
+        key = _created(run)
         started[config.group] = max(started.get(config.group, key), key)
     if not groups:
         return []
     latest = max(started, key=started.get)
-    return sorted(groups[latest], key=lambda run: run.run_id)
+    return sorted(groups[latest], key=_created)  # in the order the step built them
+
+
+def _created(run: Run) -> tuple:
+    created = run.info().get("created_at")
+    return (created if isinstance(created, (int, float)) else 0.0, run.run_id)
 
 
 def settable(config: RunConfig, name: str) -> bool:

@@ -22,6 +22,7 @@ def static_svg(figure: go.Figure, language: str = "en", width: float = 7.0, heig
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
+    from matplotlib import ticker
 
     style = {"svg.fonttype": "none", "font.size": 9, "font.family": "sans-serif",
              "font.sans-serif": CJK_FONTS if language == "zh" else ["DejaVu Sans", *CJK_FONTS]}
@@ -31,12 +32,13 @@ def static_svg(figure: go.Figure, language: str = "en", width: float = 7.0, heig
             heatmap = _draw(axes, figure)
             layout = figure.layout
             axes.set_title(_plain(layout.title.text), fontsize=10)
-            axes.set_xlabel(_plain(layout.xaxis.title.text))
-            axes.set_ylabel(_plain(layout.yaxis.title.text))
-            if layout.xaxis.type == "log":
-                axes.set_xscale("log")
-            if layout.yaxis.type == "log":
-                axes.set_yscale("log")
+            axes.set_xlabel(_wrapped(layout.xaxis.title.text, 70))
+            axes.set_ylabel(_wrapped(layout.yaxis.title.text, 28))
+            for axis, kind in ((axes.xaxis, layout.xaxis.type), (axes.yaxis, layout.yaxis.type)):
+                if kind == "log":  # plain numbers on a log axis (5, 10, 50), not powers of ten
+                    (axes.set_xscale if axis is axes.xaxis else axes.set_yscale)("log")
+                    axis.set_major_formatter(ticker.ScalarFormatter())
+                    axis.set_minor_formatter(ticker.NullFormatter())
             if not heatmap and axes.get_legend_handles_labels()[0]:
                 axes.legend(fontsize=7, loc="best")
             axes.grid(not heatmap, alpha=0.3)
@@ -100,6 +102,18 @@ def _colour(trace) -> str | None:
         return colour
     match = re.match(r"rgba?\((\d+),\s*(\d+),\s*(\d+)", colour) if isinstance(colour, str) else None
     return "#{:02x}{:02x}{:02x}".format(*map(int, match.groups())) if match else None
+
+
+def _wrapped(text, width: int) -> str:
+    """An axis title on lines of about `width` characters (CJK titles have no spaces: cut anywhere)."""
+    plain = _plain(text)
+    if len(plain) <= width:
+        return plain
+    if " " in plain and not any(ord(character) > 0x2e80 for character in plain):
+        import textwrap
+
+        return "\n".join(textwrap.wrap(plain, width))
+    return "\n".join(plain[start:start + width] for start in range(0, len(plain), width))
 
 
 def _plain(text) -> str:

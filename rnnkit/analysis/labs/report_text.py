@@ -16,7 +16,8 @@ from rnnkit.analysis.labs.schema import Lab
 from rnnkit.analysis.run_text import runs_table_text
 from rnnkit.runs.folder import Run
 
-SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+SPECIAL = re.compile(r"([\\`*_\[\]|~])")  # inline marks, links and tables, anywhere in a line
+LINE_START = re.compile(r"^(\s*)(#{1,6}|[+\-]|\d{1,9}[.)])(?=\s|$)")  # headings and lists: at a line's start
 
 
 def report_markdown(lab: Lab, runs_by_name: dict[str, list[Run]], answers: dict[str, str] | None = None,
@@ -76,7 +77,15 @@ def escape(text: object) -> str:
     """`text` as literal Markdown: its special characters backslash-escaped, < > & as entities, one line."""
     plain = " ".join(str(text).replace("\r", " ").split("\n"))
     plain = plain.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return SPECIAL.sub(r"\\\1", plain)
+    plain = SPECIAL.sub(r"\\\1", plain).replace("://", "\\://").replace("www.", "www\\.")  # no autolinks
+    return LINE_START.sub(_escaped_mark, plain)
+
+
+def _escaped_mark(match: re.Match) -> str:
+    """'\\# ', '\\- ', '1\\. ': the mark of a heading or list item, escaped."""
+    mark = match.group(2)
+    escaped = mark[:-1] + "\\" + mark[-1] if mark[0].isdigit() else "\\" + mark
+    return match.group(1) + escaped
 
 
 def _paragraph(text: str) -> list[str]:
