@@ -272,6 +272,26 @@ def test_the_report_has_the_answers_escaped_figures_checks_and_the_source(store,
     assert "lang='zh'" in chinese and "LSTM 比 RNN 记得更久吗？" in chinese
 
 
+def test_the_report_draws_the_memory_gate_of_a_trained_run_where_a_look_showed_the_gates(tmp_path, store):
+    import io
+
+    from rnnkit.analysis.labs import report_html
+    from rnnkit.analysis.labs.report_inside import memory_gate_report
+    from rnnkit.worker.execute import execute
+
+    for language in ("en", "zh"):
+        source = (FIXTURES / f"tiny-recall.{language}.yaml").read_text(encoding="utf-8")
+        write(tmp_path, source.replace("view: curves", "view: gates"), f"tiny-recall.{language}.yaml")
+    lab = check_lab_file(tmp_path / "tiny-recall.en.yaml")
+    lstm = next(config for config in step_configs(lab, lab.run_step("compare")) if config.model.arch == "lstm")
+    run = store.create(lstm)
+    assert execute(run, stream=io.StringIO(), install_signals=False) == "completed"
+    figure = memory_gate_report([run])
+    assert [trace.name for trace in figure.data] == ["LSTM: forget gate f"] and len(figure.data[0].y) == 20
+    document = report_html(lab, {"compare": [run]})
+    assert "mean memory gate per step" in document and document.count("class='figure'") >= 3
+
+
 def test_the_pdf_report_renders_in_english_and_chinese(store, lab):
     pytest.importorskip("weasyprint", reason="the PDF needs WeasyPrint (requirements.txt; CI installs it)")
     from rnnkit.analysis.labs import report_html, report_pdf

@@ -153,7 +153,13 @@ def _results(lab: Lab, step: Step, runs: list[Run], language: str, figures: list
         for name, item in drawn.items():
             if name.startswith("confusion "):
                 figure(item)
-    inside = sorted(views & {"gates", "attributions", "embeddings"})
+    if "gates" in views:
+        from rnnkit.analysis.labs.report_inside import memory_gate_report
+
+        gates = memory_gate_report(runs, language)  # loads each architecture's best.pt: only where a look showed it
+        if gates is not None:
+            figure(gates)
+    inside = sorted(views & {"attributions", "embeddings"})
     if inside:
         parts.append("<p>{}</p>".format(_escape(_("The Inside views ({views}) are drawn from a loaded model on the "
                                                    "Lab page and the Inside page; they are not in this file.").format(
