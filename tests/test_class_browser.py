@@ -133,6 +133,10 @@ def test_a_teacher_hands_out_watches_stops_and_reads_the_class_result(classroom)
         dots = [label for labels in plot_labels(teacher) for label in labels]
         assert dots.count("alice") == 3 and dots.count("bob") == 3  # a dot per student and architecture
         screenshot(teacher, teacher.get_by_role("heading", name="The class's result").first, "class-result-en.png")
+        teacher.get_by_text("中文", exact=True).first.click()  # the same two views in Chinese
+        browser.wait_until_idle(teacher)
+        screenshot(teacher, teacher.locator("[data-testid='stDataFrame']").first, "class-grid-zh.png")
+        screenshot(teacher, teacher.locator(".js-plotly-plot").first, "class-result-zh.png")
 
         browser.open_page(alice, "Class")
         alice.get_by_text("Verdict, paired by student").first.wait_for()

@@ -68,7 +68,7 @@ def grid_view(assignment: Assignment, roster: list[str], hide_names: bool,
         started = sorted({row["student"] for row in rows if row["run"]})
         st.caption(_("{started} of {students} students started · {training} run(s) queued or training").format(
             started=len(started), students=len(set(roster) | set(started)), training=still))
-        st.dataframe(grid_frame(assignment, rows, hide_names), hide_index=True, use_container_width=True,
+        st.dataframe(grid_frame(assignment, rows, hide_names), hide_index=True, width="stretch",
                      key=f"class_grid_{assignment.assignment_id}")
         _stop_controls(assignment, rows, hide_names)
 
