@@ -170,9 +170,16 @@ class LabSession:
                 except (ValueError, OSError) as error:  # a damaged run folder: say so at the check
                     self.checks[step.index] = str(error)
 
-    def save(self) -> None:
+    def save(self) -> bool:
+        """Write the progress; False (with the reason shown) when it cannot be written."""
         self.record["step"] = self.reached()
-        self.progress.save(self.lab.id, {key: self.record[key] for key in SAVED if key in self.record})
+        try:
+            self.progress.save(self.lab.id, {key: self.record[key] for key in SAVED if key in self.record})
+        except (ValueError, OSError) as error:
+            safe.error(_("Your progress could not be saved: {error}").format(
+                error=getattr(error, "strerror", None) or error))
+            return False
+        return True
 
     def answer(self, question_id: str) -> str:
         saved = self.record["answers"].get(question_id)
