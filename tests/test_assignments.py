@@ -46,6 +46,31 @@ def test_an_assignment_is_a_file_that_a_new_process_reads_back(tmp_path):
     assert [item.assignment_id for item in Assignments(tmp_path, ALICE).list()] == [assignment.assignment_id]
 
 
+def test_a_write_cut_short_leaves_no_assignment_and_no_half_file(tmp_path, monkeypatch):
+    good = hand_out(tmp_path)
+
+    def crash(*_args):
+        raise OSError("the machine went down mid-write")
+
+    monkeypatch.setattr("rnnkit.core.files.os.replace", crash)
+    with pytest.raises(OSError):
+        hand_out(tmp_path)
+    with pytest.raises(OSError):
+        Assignments(tmp_path, TEACHER).close(good.assignment_id)
+    assert Assignments(tmp_path).list() == [good] and not good.closed  # the old file, whole
+    assert sorted(path.name for path in (tmp_path / FOLDER).iterdir()) == [f"{good.assignment_id}.json"]
+
+
+def test_a_linked_assignments_folder_is_neither_written_nor_read(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / FOLDER).symlink_to(elsewhere)
+    with pytest.raises(AssignmentError, match="symbolic link"):
+        hand_out(tmp_path / "runs")
+    assert list(elsewhere.iterdir()) == []
+
+
 def test_only_teachers_hand_out_and_close(tmp_path):
     locked = locked_settings("recall", "quick", TINY, [])
     with pytest.raises(AssignmentError, match="only a teacher can hand out an assignment"):

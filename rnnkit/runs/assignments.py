@@ -114,9 +114,14 @@ class Assignments:
         problem = _problem(assignment.to_dict())
         if problem:
             raise AssignmentError(f"the assignment cannot be handed out: {problem}")
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self._writable_folder()
         write_json_atomic(self.folder / f"{assignment.assignment_id}.json", assignment.to_dict())
         return assignment
+
+    def _writable_folder(self) -> None:
+        if self.folder.is_symlink():  # never written through a link planted in the checkpoints folder
+            raise AssignmentError("the assignments folder is a symbolic link, which rnnkit does not follow")
+        self.folder.mkdir(parents=True, exist_ok=True)
 
     def list(self) -> list[Assignment | Unreadable]:
         """Every assignment, newest first; a file that is not one as `Unreadable`."""
@@ -140,6 +145,7 @@ class Assignments:
         """No new Starts (runs already going go on); teachers only."""
         require_teacher(self.user, "close an assignment")
         closed = dataclasses.replace(self.get(assignment_id), closed=True)
+        self._writable_folder()
         write_json_atomic(self.folder / f"{assignment_id}.json", closed.to_dict())
         return closed
 
