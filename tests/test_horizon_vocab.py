@@ -9,19 +9,24 @@ import pytest
 from rnnkit.analysis.horizon import (
     ARCHITECTURES,
     LENGTHS,
+    MAX_HORIZON_RUNS,
     SEEDS,
     horizon_cells,
     horizon_configs,
     horizon_summary,
     horizon_table,
+    horizon_verdicts,
     one_seed_only,
     seeds_within,
+    verdict_line,
 )
 from rnnkit.analysis.html_report import html_report
 from rnnkit.analysis.seeds import seed_verdicts, variants
 from rnnkit.runs.store import RunStore
 from tests.apptest import page
 
+BASE_SEED = horizon_configs((5,), ("rnn",), seeds=1)[0].train.seed  # the preset's seed: offset 0
+FAMILY = ("rnn", "lstm", "gru", "mingru", "minlstm", "slstm", "transformer")
 T_975 = {1: 12.706204736174707, 2: 4.302652729911275, 3: 3.182446305284263}  # t quantiles by degrees of freedom
 
 
@@ -69,8 +74,45 @@ def test_the_horizon_group_has_three_seeds_per_length_and_architecture_by_defaul
     assert len(horizon_configs((5, 10), ("rnn",), seeds=1)) == 2
     with pytest.raises(ValueError, match="seeds"):
         horizon_configs(seeds=0)
-    with pytest.raises(ValueError, match="72 runs"):  # 6 x 3 x 4 is past the group limit of a sweep
-        horizon_configs(seeds=4)
+    assert len(horizon_configs(seeds=4)) == 72  # past a sweep's 64: the horizon has its own bound
+    with pytest.raises(ValueError, match=f"168 runs .*at most {MAX_HORIZON_RUNS}"):  # 6 x 7 x 4
+        horizon_configs(architectures=FAMILY, seeds=4)
+
+
+def test_the_whole_family_is_one_group_of_126_runs_in_seed_order():
+    configs = horizon_configs(architectures=FAMILY, group="gf")
+    assert len(configs) == 6 * 7 * 3 == 126 <= MAX_HORIZON_RUNS
+    base = configs[0].train.seed
+    expected = [(offset, length, arch) for offset in range(3) for length in LENGTHS for arch in FAMILY]
+    assert [(c.train.seed - base, c.task.options.sequence_length, c.model.arch) for c in configs] == expected
+    assert {(c.kind, c.group, c.preset, c.model.hidden_size) for c in configs} == {("horizon", "gf", "horizon", 64)}
+    assert {c.model.arch: c.model.impl for c in configs} == {"rnn": "fused", "lstm": "fused", "gru": "fused",
+                                                              "mingru": "scratch", "minlstm": "scratch",
+                                                              "slstm": "scratch", "transformer": "scratch"}
+    with pytest.raises(ValueError, match="once"):
+        horizon_configs(architectures=("gru", "gru"))
+
+
+def test_the_transformer_reads_the_first_step_from_the_last_at_t_150():
+    """Recall asks the last step for the symbol at step 1: at the preset's longest T the 150 sinusoidal
+    positions are all different, and the last output depends on the first input (causal, no window)."""
+    import torch
+
+    from rnnkit.model.heads import build_model
+    from rnnkit.model.transformer import sinusoids
+    from tests.test_transformer import spec_of
+
+    positions = sinusoids(150, 64, torch.zeros(1, dtype=torch.float64))
+    assert float(torch.cdist(positions, positions).add(torch.eye(150) * 9).min()) > 0.1
+    config = horizon_configs((150,), ("transformer",), seeds=1)[0].model
+    torch.manual_seed(0)
+    model = build_model(config, spec_of("classify", vocabulary=12)).eval()
+    inputs = torch.randint(1, 12, (2, 150))
+    inputs[1, 0] = inputs[0, 0] % 11 + 1  # only the first symbol differs
+    inputs[1, 1:] = inputs[0, 1:]
+    with torch.no_grad():
+        outputs = model(inputs, torch.tensor([150, 150]))
+    assert not torch.allclose(outputs[0], outputs[1], atol=1e-6)
 
 
 def test_a_classroom_group_limit_gets_fewer_seeds_not_a_refusal():
@@ -85,9 +127,8 @@ def test_the_cli_queues_seeds_and_prints_mean_and_std(tmp_path, monkeypatch, cap
 
     def start(self, configs):  # the runs finish at once, with crafted accuracies
         started.extend(configs)
-        base = configs[0].train.seed
         return [finished(self, config, crafted_accuracy(config.model.arch, config.task.options.sequence_length,
-                                                        config.train.seed - base)) for config in configs]
+                                                        config.train.seed - BASE_SEED)) for config in configs]
 
     monkeypatch.setattr(RunStore, "start", start)
     assert main(["horizon", "--lengths", "5,50", "--arch", "rnn,lstm", "--seeds", "2", "--checkpoints-dir",
@@ -168,6 +209,73 @@ def test_an_old_single_seed_group_still_reads_and_says_it_has_no_error_bars(tmp_
     figure = json.loads(app.get("plotly_chart")[0].proto.spec)
     assert all(not any(trace.get("error_y", {}).get("array", [0])) for trace in figure["data"])
     assert "3 seeds each (54 runs); about 3-4 minutes" in captions  # the button queues the seeded experiment
+
+
+# ------------------------------------------------------------------------------------------- verdicts
+VERDICT_SCORES = {  # (arch, T) -> test accuracy of seed offsets 0, 1, 2: crafted, spreads above the floor
+    ("rnn", 5): [0.95, 0.97, 0.92], ("mingru", 5): [0.99, 0.96, 1.0], ("transformer", 5): [1.0, 0.98, 0.99],
+    ("rnn", 150): [0.10, 0.12, 0.09], ("mingru", 150): [0.45, 0.80, 0.20], ("transformer", 150): [1.0, 0.99, 1.0],
+}
+
+
+def test_verdicts_are_paired_per_t_and_holm_corrected_over_that_ts_pairs(tmp_path):
+    from scipy import stats
+
+    store = RunStore(tmp_path / "checkpoints")
+    configs = horizon_configs((5, 150), ("rnn", "mingru", "transformer"), group="gv", seeds=3)
+    base = configs[0].train.seed
+    for config in configs:
+        finished(store, config, VERDICT_SCORES[config.model.arch, config.task.options.sequence_length]
+                 [config.train.seed - base])
+    verdicts = horizon_verdicts(horizon_table(store.runs(group="gv")))
+    assert [length for length, _verdict in verdicts] == [5, 5, 5, 150, 150, 150]
+    for length in (5, 150):
+        pairs = {(verdict.a, verdict.b): verdict for at, verdict in verdicts if at == length}
+        raw = {}
+        for first, second in [("rnn", "mingru"), ("rnn", "transformer"), ("mingru", "transformer")]:
+            a, b = VERDICT_SCORES[first, length], VERDICT_SCORES[second, length]
+            if sum(a) < sum(b):
+                first, second, a, b = second, first, b, a
+            verdict = pairs[first, second]  # the better on average first
+            assert verdict.seeds == 3 and verdict.pairs == 3
+            assert verdict.difference == pytest.approx(statistics.fmean(a) - statistics.fmean(b))
+            raw[first, second] = stats.ttest_rel(a, b).pvalue  # spreads above the floor: the plain paired t
+            assert verdict.p_value == pytest.approx(raw[first, second])
+        ranked = sorted(raw, key=raw.get)  # Holm by hand: (m - i + 1) p_(i), running maximum, capped at 1
+        adjusted = [min(1.0, max((3 - j) * raw[ranked[j]] for j in range(i + 1))) for i in range(3)]
+        for pair, value in zip(ranked, adjusted):
+            assert pairs[pair].adjusted_p == pytest.approx(value)
+    transformer_150 = [v for at, v in verdicts if at == 150 and (v.a, v.b) == ("transformer", "rnn")][0]
+    assert transformer_150.significant and verdict_line(150, transformer_150).startswith("T=150  Transformer > RNN")
+    assert "≈" in verdict_line(5, [v for at, v in verdicts if at == 5][0])  # 3 seeds, small gaps: no verdict
+
+
+def test_the_cli_takes_the_new_architectures_and_prints_verdicts(tmp_path, monkeypatch, capsys):
+    from rnnkit.cli.main import main
+
+    started = []
+
+    def start(self, configs):  # one call per slice of the group
+        started.extend(configs)
+        slices.append(len(configs))
+        return [finished(self, config, VERDICT_SCORES.get((config.model.arch, config.task.options.sequence_length),
+                                                          [0.5] * 3)[config.train.seed - BASE_SEED])
+                for config in configs]
+
+    slices = []
+    monkeypatch.setattr(RunStore, "start", start)
+    monkeypatch.setenv("RNNKIT_QUEUE_CAPACITY", "4")
+    assert main(["horizon", "--lengths", "5,150", "--arch", "rnn,mingru,transformer", "--checkpoints-dir",
+                 str(tmp_path)]) == 0
+    assert len(started) == 18 and {config.model.arch for config in started} == {"rnn", "mingru", "transformer"}
+    assert slices == [4, 4, 4, 4, 2] and len({config.group for config in started}) == 1  # 4 at a time, one group
+    printed = capsys.readouterr().out
+    lines = [line for line in printed.splitlines() if line.startswith("T=")]
+    assert len(lines) == 6 and "T=150  Transformer > RNN" in printed
+    assert main(["horizon", "--arch", "rnn,lstm,gru,mingru,minlstm,slstm,transformer", "--detach",
+                 "--checkpoints-dir", str(tmp_path)]) == 0
+    assert len(started) == 18 + 126
+    assert main(["horizon", "--arch", "rnn,attention", "--detach", "--checkpoints-dir", str(tmp_path)]) == 2
 
 
 # ------------------------------------------------------------------------------------------ vocabulary

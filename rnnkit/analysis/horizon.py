@@ -1,18 +1,23 @@
-"""The memory-horizon experiment: `recall` at several sequence lengths T for RNN, LSTM and GRU, each with
-several seeds, one group, then test accuracy against T (mean over seeds with its interval): where each
-architecture's memory ends.
+"""The memory-horizon experiment: `recall` at several sequence lengths T for RNN, LSTM and GRU (or any
+registered architecture: minGRU, minLSTM, sLSTM, the Transformer), each with several seeds, one group, then
+test accuracy against T (mean over seeds with its interval): where each architecture's memory ends.
 
     python -m rnnkit horizon                       # T = 5, 10, 20, 50, 100, 150 x rnn, lstm, gru x 3 seeds
     python -m rnnkit horizon --lengths 10,100 --arch rnn,gru --seeds 5
+    python -m rnnkit horizon --arch rnn,lstm,gru,mingru,minlstm,slstm,transformer    # the whole family, 126 runs
 
 The group is a sweep over `task.sequence_length` on the recall task's `horizon` preset (fewer
 sequences and epochs than `quick`, stopping at 100 % validation accuracy), times the seeds (seed i of
 every (T, architecture) is the preset's seed + i, as in every multi-seed group), of kind "horizon" so
-Compare and Inside know to draw accuracy against T. It goes through the queue like any group.
+Compare and Inside know to draw accuracy against T. It goes through the queue like any group. Its size
+is bounded by `MAX_HORIZON_RUNS` (the default lengths x every registered architecture x 3 seeds), not by a
+sweep's 64: the whole family at the default lengths and seeds is one group, so one figure holds it.
 
     horizon_table(runs)       one row per run: arch, T, seed, state, test accuracy
     horizon_summary(table)    one row per (arch, T): mean, std, 95 % t interval, seeds tested, runs
     horizon_cells(summary)    T x architecture, "mean ± std (n=seeds)" in %, for the page and the CLI
+    horizon_verdicts(table)   per T, every two architectures compared on the seeds both tested (paired: seed i
+                              is the same data for all), Holm-corrected over that T's pairs, as Compare does
 
 Groups from before the seeds (one run per (T, architecture)) read the same way, with n=1 and no interval.
 """
@@ -21,8 +26,9 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from rnnkit.analysis.sweep import MAX_SWEEP_RUNS, sweep_configs
+from rnnkit.analysis.sweep import point_config
 from rnnkit.config.run import RunConfig
+from rnnkit.model.cells import cell_names
 from rnnkit.runs.folder import Run
 from rnnkit.runs.groups import share_threads
 
@@ -31,10 +37,11 @@ PRESET = "horizon"
 LENGTHS = (5, 10, 20, 50, 100, 150)
 ARCHITECTURES = ("rnn", "lstm", "gru")
 SEEDS = 3  # runs per (T, architecture): enough for a mean with an interval, 3x the work of one
+MAX_HORIZON_RUNS = len(LENGTHS) * len(cell_names()) * SEEDS  # the default lengths x every architecture x 3 seeds
 KIND = "horizon"
 SECONDS_PER_RUN = 68 / 18  # docs/results.md: the 18-run experiment took 68 s on the 2-core CPU (an estimate per run)
 LENGTH_OPTION = ("task", "sequence_length")
-TABLE_COLUMNS = ["arch", "sequence_length", "seed", "state", "test_accuracy"]
+TABLE_COLUMNS = ["arch", "sequence_length", "seed", "state", "test_accuracy", "test_examples"]
 SUMMARY_COLUMNS = ["arch", "sequence_length", "mean", "std", "low", "high", "seeds", "runs"]
 
 
@@ -50,12 +57,15 @@ def horizon_configs(lengths: tuple[int, ...] = LENGTHS, architectures: tuple[str
         raise ValueError("choose at least one architecture")
     if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
         raise ValueError(f"the number of seeds must be a whole number >= 1, not {seeds!r}")
+    if len(set(architectures)) != len(architectures):
+        raise ValueError("each architecture may appear once")
     count = len(lengths) * len(architectures) * seeds
-    if count > MAX_SWEEP_RUNS:
+    if count > MAX_HORIZON_RUNS:
         raise ValueError(f"this horizon experiment has {count} runs ({len(lengths)} lengths x {len(architectures)} "
-                         f"architectures x {seeds} seeds); at most {MAX_SWEEP_RUNS}: fewer lengths or seeds")
-    configs = sweep_configs(TASK, PRESET, {LENGTH_OPTION: sorted(lengths)}, architectures=list(architectures),
-                            seeds=seeds, group=group)
+                         f"architectures x {seeds} seeds); at most {MAX_HORIZON_RUNS}: fewer lengths or seeds")
+    # as a sweep's grid (seed offset, then T, then architecture), each validated as the CLI would
+    configs = [point_config(TASK, PRESET, {LENGTH_OPTION: length}, arch=arch, offset=offset, group=group)
+               for offset in range(seeds) for length in sorted(lengths) for arch in architectures]
     return share_threads([dataclasses.replace(config, kind=KIND) for config in configs])
 
 
@@ -75,8 +85,11 @@ def estimated_minutes(runs: int) -> tuple[int, int]:
 
 
 def horizon_table(runs: list[Run]):
-    """One row per run (a DataFrame): architecture, T, seed, state, test accuracy (None until tested)."""
+    """One row per run (a DataFrame): architecture, T, seed, state, test accuracy (None until tested) and the
+    test split's size (None where the run did not record it)."""
     import pandas as pd
+
+    from rnnkit.analysis.seeds import count_test_examples
 
     rows = []
     for run in runs:
@@ -88,8 +101,44 @@ def horizon_table(runs: list[Run]):
         accuracy = tests[-1]["test"].get("accuracy") if tests else None
         rows.append({"arch": config.model.arch, "sequence_length": config.task.options.sequence_length,
                      "seed": config.train.seed, "state": run.status().get("state", ""),
-                     "test_accuracy": float(accuracy) if isinstance(accuracy, (int, float)) else None})
+                     "test_accuracy": float(accuracy) if isinstance(accuracy, (int, float)) else None,
+                     "test_examples": count_test_examples(run) if tests else None})
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def horizon_verdicts(table) -> list[tuple[int, object]]:
+    """(T, `rnnkit.analysis.stats.Verdict`) for every two architectures at every T, in T order: the paired
+    t-test of their test accuracies on the seeds both tested, Holm-corrected over the k(k-1)/2 pairs of
+    that T (each T is its own question, as a Compare of its runs would be)."""
+    from rnnkit.analysis.stats import compare_all
+
+    verdicts = []
+    for length in sorted(set(table["sequence_length"])):
+        part = table[table["sequence_length"] == length]
+        scores: dict[str, dict[int, float]] = {}
+        examples: dict[str, int | None] = {}
+        for row in part.itertuples():
+            scores.setdefault(row.arch, {})
+            if not _missing(row.test_accuracy):
+                scores[row.arch][int(row.seed)] = float(row.test_accuracy)
+            if not _missing(row.test_examples):
+                examples[row.arch] = max(int(row.test_examples), examples.get(row.arch) or 0)
+        verdicts.extend((int(length), verdict) for verdict in compare_all(scores, "accuracy", examples))
+    return verdicts
+
+
+def verdict_line(length: int, verdict) -> str:
+    """'T=50  LSTM > RNN  +91.2 points, 99.8 % interval [85.0, 97.4] (Holm p=0.002, 3 seeds)': the better
+    first; '≈' and 'not significant' where the interval holds 0 (Holm's decision)."""
+    from rnnkit.model.cells import get_cell
+
+    first, second = get_cell(verdict.a).title, get_cell(verdict.b).title
+    if verdict.p_value is None:
+        return f"T={length}  {first} vs {second}: {verdict.seeds} paired seed(s), too few for a verdict"
+    sign, note = (">", "") if verdict.significant else ("≈", "not significant, ")
+    return (f"T={length}  {first} {sign} {second}  {verdict.difference * 100:+.1f} points, "
+            f"{verdict.confidence * 100:.1f} % interval [{verdict.low * 100:.1f}, {verdict.high * 100:.1f}] "
+            f"({note}Holm p={verdict.adjusted_p:.3f}, {verdict.seeds} seeds)")
 
 
 def horizon_summary(table):
