@@ -5,6 +5,7 @@ default, then opens the other).
 
     python benchmarks/bench_classroom.py                    # 30 students, quick preset cut to 2 epochs
     python benchmarks/bench_classroom.py --students 6       # a shorter try
+    python benchmarks/bench_classroom.py --assignment       # the class as one experiment (below)
 
 The students go through the run store exactly as the Train page's Start does (`group_configs` +
 `RunStore(user=student, limits=student limits).start`), so the fair queue admits their groups. Before
@@ -15,6 +16,14 @@ seconds from launch to finish, start-up included. Prints:
     wall seconds    = from the first Start until the last run has finished   (goal: <= 1.2 x ideal)
     page switches   = sidebar click -> next page drawn and idle, during the load (goal: max <= 2 s)
     runs completed / failed, and metrics lines that do not parse (goal: all completed, 0, 0)
+
+With `--assignment` (no browsers): a teacher hands out the recall assignment (RNN, LSTM, GRU, one seed per
+student, the quick preset made tiny by `--epochs`, `--samples` and `--length`, all locked), and the students
+start it as the Train page does (`assignment_configs` + `RunStore.start`, so the run store checks every
+Start). When every run has ended it prints the runs completed / failed / stopped, the class's result (the
+mean over students per architecture and the verdict paired by student, `rnnkit.analysis.class_results`), and
+the render time of the Class page opened by the teacher under streamlit's AppTest (the first run, which
+imports the page's modules, and the median of the reruns after it; goal: <= 1 s), and of the result view alone.
 """
 from __future__ import annotations
 
@@ -108,15 +117,116 @@ def write_roster(folder: Path, students: int) -> tuple[Path, list[tuple[str, str
     return path, users
 
 
+def render_seconds(app, reruns: int) -> tuple[float, float]:
+    """(first run, median of `reruns` reruns) of an AppTest, in seconds; an exception on the page is an error."""
+    begun = time.perf_counter()
+    app.run()
+    first = time.perf_counter() - begun
+    if app.exception:
+        raise RuntimeError("; ".join(str(error.value) for error in app.exception))
+    timed = []
+    for _ in range(reruns):
+        begun = time.perf_counter()
+        app.run()
+        timed.append(time.perf_counter() - begun)
+    return first, statistics.median(timed)
+
+
+def _view_script():
+    import streamlit as st
+
+    from rnnkit.runs.assignments import Assignments
+    from rnnkit.runs.class_runs import assignment_runs
+    from rnnkit.runs.store import RunStore
+    from rnnkit.ui.class_result import class_result_view
+
+    store = RunStore(st.session_state["bench_root"])
+    assignment = Assignments(store.root).get(st.session_state["bench_assignment"])
+    class_result_view(assignment, assignment_runs(store, assignment.assignment_id), None, True, False)
+
+
+def assignment_main(args) -> None:
+    """The class as one experiment: see the module docstring (`--assignment`)."""
+    from streamlit.testing.v1 import AppTest
+
+    from rnnkit.analysis import class_figures
+    from rnnkit.analysis.class_results import class_result
+    from rnnkit.runs.access import User
+    from rnnkit.runs.assignment_settings import assignment_configs, locked_settings
+    from rnnkit.runs.assignments import Assignments
+    from rnnkit.runs.class_runs import assignment_runs
+
+    checkpoints = Path(tempfile.mkdtemp(prefix="bench-class-")) / "checkpoints"
+    teacher = User("teacher", "teacher")
+    overrides = {"task": {"sequence_length": args.length, "num_samples": args.samples},
+                 "train": {"epochs": args.epochs}}
+    assignment = Assignments(checkpoints, teacher).create(
+        "Why LSTMs remember", "Start, then read the class's result.", "recall", "quick", ARCHITECTURES, 1,
+        locked_settings("recall", "quick", overrides, []))
+    _secrets, users = write_roster(checkpoints.parent, args.students)
+    print(f"{args.students} students x {len(ARCHITECTURES)} architectures, assignment {assignment.assignment_id}: "
+          f"recall quick, T = {args.length}, {args.samples} sequences, {args.epochs} epoch(s); "
+          f"{os.cpu_count()} cores, queue capacity {default_capacity()} runs")
+    started = time.monotonic()
+    runs = []
+    for name, _code in users:  # the class presses Start
+        student = RunStore(checkpoints, user=User(name, "student"), limits=Limits.for_student())
+        runs += student.start(assignment_configs(assignment, name))
+    print(f"{len(runs)} runs queued in {time.monotonic() - started:.1f} s")
+    wait_until_finished(runs, timeout=args.timeout)
+    print(f"wall seconds until the last run ended: {time.monotonic() - started:.1f}")
+    states = [run.status()["state"] for run in runs]
+    print(f"runs completed: {states.count('completed')} of {len(runs)}, failed: {states.count('failed')}, "
+          f"stopped: {states.count('stopped')}, interrupted: {states.count('interrupted')}")
+
+    store = RunStore(checkpoints, user=teacher)
+    begun = time.perf_counter()
+    result = class_result(assignment, assignment_runs(store, assignment.assignment_id))
+    print(f"class result computed in {time.perf_counter() - begun:.2f} s (reading {len(result.rows)} run folders)")
+    print(class_figures.summary_frame(result).to_string(index=False))
+    for line in class_figures.verdict_lines(result) + class_figures.notes(result):
+        print(line)
+
+    os.environ["RNNKIT_CHECKPOINTS_DIR"] = str(checkpoints)
+    roster = {"mode": "classroom", "users": {name: {"role": "student", "code_hash": hash_code(code)}
+                                             for name, code in users}}
+    roster["users"]["teacher"] = {"role": "teacher", "code_hash": hash_code("teacher-code")}
+    view = AppTest.from_function(_view_script, default_timeout=600)
+    view.session_state["bench_root"] = str(checkpoints)
+    view.session_state["bench_assignment"] = assignment.assignment_id
+    first, median = render_seconds(view, args.reruns)
+    print(f"the class result view alone (teacher, names shown): first run {first:.2f} s, "
+          f"reruns median {median:.2f} s")
+    page = Path(__file__).resolve().parent.parent / "pages" / "class.py"
+    app = AppTest.from_file(str(page), default_timeout=600)
+    app.secrets["rnnkit"] = roster
+    app.session_state["app_entry"] = True  # as if app.py's navigation had run first
+    app.session_state["app_user"] = {"name": "teacher", "role": "teacher"}
+    first, median = render_seconds(app, args.reruns)
+    shows = any(heading.value == "The class's result" for heading in app.subheader)
+    print(f"Class page as the teacher (pages/class.py: grid{' and result' if shows else ', no result shown'}): "
+          f"first run {first:.2f} s, reruns median {median:.2f} s (goal: <= 1 s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--browsers", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=None, help="epochs per run (default 2; --assignment: 4)")
     parser.add_argument("--repeats", type=int, default=2, help="solo runs per architecture for the ideal")
     parser.add_argument("--think", type=float, default=8.0,
                         help="seconds a student looks at a page before opening the other (default 8)")
+    parser.add_argument("--assignment", action="store_true",
+                        help="the class as one experiment: the recall assignment, its result and the Class page")
+    parser.add_argument("--samples", type=int, default=4000, help="--assignment: recall sequences per run")
+    parser.add_argument("--length", type=int, default=20, help="--assignment: recall sequence length T")
+    parser.add_argument("--reruns", type=int, default=5, help="--assignment: page reruns timed after the first")
+    parser.add_argument("--timeout", type=float, default=3600, help="--assignment: seconds to wait for the runs")
     args = parser.parse_args()
+    if args.assignment:
+        args.epochs = args.epochs or 4  # at T = 20 and 4,000 sequences, LSTM and GRU reach ~100 %, the RNN not
+        return assignment_main(args)
+    args.epochs = args.epochs or 2
     work = Path(tempfile.mkdtemp(prefix="bench-classroom-"))
     overrides = {"task": {}, "model": {}, "train": {"epochs": args.epochs}}
     cores = os.cpu_count() or 1
