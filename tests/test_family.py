@@ -248,3 +248,16 @@ def test_gradient_flow_view_and_probe_work_for_the_new_cells(family_runs, monkey
     _, figures = open_inside(family_runs, monkeypatch, "gradients", arch)
     names = [line["name"] for line in figures[0]["data"]]
     assert len(names) >= 3 and not any(name.endswith("(m)") for name in names)  # every run of the group
+
+
+def test_the_audit_names_the_cells_it_does_not_recompute():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import audit
+
+    assert set(audit.audited_cells()) == {"rnn", "lstm", "gru", "reslstm"}
+    (line,) = [result.line() for result in audit.unaudited_check(quick=True)]
+    assert line.startswith("skip  ") and "mingru, minlstm, slstm, transformer:" in line
+    assert "tests/test_family.py" in line and "tests/test_transformer.py" in line
