@@ -6,10 +6,12 @@ import dataclasses
 from typing import Any
 
 from rnnkit.analysis.labs import schema
+from rnnkit.analysis.labs.configs import build_configs, recipe, settable
 from rnnkit.analysis.labs.schema import Step
 from rnnkit.config.run import SECTIONS as CONFIG_SECTIONS
 from rnnkit.data.tasks import task_names
 from rnnkit.model.cells import cell_names
+from rnnkit.model.memory import RunTooLarge
 
 
 def run_step(checker, body: Any, path: tuple, where: str, before: list[Step]) -> dict:
@@ -68,8 +70,6 @@ def run_step(checker, body: Any, path: tuple, where: str, before: list[Step]) ->
               "architectures": architectures, "seeds": seeds, "settings": settings, "experiment": experiment,
               "lengths": lengths, "adjustable": adjustable, "full": full}
     if task and name and len(checker.errors) == errors_before:
-        from rnnkit.analysis.labs.validate import dry_build
-
         dry_build(checker, fields, path, where)
     return fields
 
@@ -136,6 +136,26 @@ def _params(checker, kind: str, value: Any, path: tuple, where: str, run: Step |
     if kind == "horizon_longer" and run is not None and run.experiment != "horizon":
         checker.error(path, f"{where}: horizon_longer needs a run step with experiment: horizon")
     return params
+
+
+def dry_build(checker, fields: dict, path: tuple, where: str) -> None:
+    """Build a run step's configs (quick and full) without creating anything: what they would refuse is an error."""
+    step = Step("run", 0, **fields)
+    for full in (False, True) if fields.get("full") else (False,):
+        try:
+            configs = build_configs(recipe(step, full), group="dry-run")
+        except RunTooLarge:
+            continue  # this machine's free memory is no property of the lab
+        except ValueError as error:
+            where_in = ("full",) if full else ("settings", "task") if "task option" in str(error) else ()
+            checker.error(path + where_in,
+                          f"{where}{' (full)' if full else ''}: {str(error).splitlines()[0]}")
+            continue
+        if not full:
+            for name in step.adjustable:
+                if not settable(configs[0], name):
+                    checker.error(path + ("adjustable",), f"{where}: adjustable {name!r} is no setting of "
+                                                          f"task {step.task!r} (e.g. seeds, train.epochs)")
 
 
 def _run_name(checker, body: dict, path: tuple, where: str, before: list[Step]) -> str:

@@ -13,10 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from rnnkit.analysis.labs import schema
-from rnnkit.analysis.labs.configs import build_configs, recipe, settable
 from rnnkit.analysis.labs.document import DocumentError, Lines, read_document
 from rnnkit.analysis.labs.schema import Lab, LabError, Step
-from rnnkit.model.memory import RunTooLarge
+from rnnkit.analysis.labs.steps import check_step, look_step, question_step, run_step
 
 
 class Checker:
@@ -175,31 +174,9 @@ def _step(checker: Checker, raw: Any, position: int, before: list[Step]) -> Step
     path = path + (kind,)
     if kind == "read":
         return Step("read", position + 1, line, text=checker.text(body, path, where))
-    from rnnkit.analysis.labs.steps import check_step, look_step, question_step, run_step
-
     build = {"run": run_step, "look": look_step, "check": check_step, "question": question_step}[kind]
     fields = build(checker, body, path, where, before)
     return Step(kind, position + 1, line, **fields)
-
-
-def dry_build(checker: Checker, fields: dict, path: tuple, where: str) -> None:
-    """Build a run step's configs (quick and full) without creating anything: what they would refuse is an error."""
-    step = Step("run", 0, **fields)
-    for full in (False, True) if fields.get("full") else (False,):
-        try:
-            configs = build_configs(recipe(step, full), group="dry-run")
-        except RunTooLarge:
-            continue  # this machine's free memory is no property of the lab
-        except ValueError as error:
-            where_in = ("full",) if full else ("settings", "task") if "task option" in str(error) else ()
-            checker.error(path + where_in,
-                          f"{where}{' (full)' if full else ''}: {str(error).splitlines()[0]}")
-            continue
-        if not full:
-            for name in step.adjustable:
-                if not settable(configs[0], name):
-                    checker.error(path + ("adjustable",), f"{where}: adjustable {name!r} is no setting of "
-                                                          f"task {step.task!r} (e.g. seeds, train.epochs)")
 
 
 def _agree(checker: Checker, lab: Lab, sibling: tuple[str, str]) -> None:
