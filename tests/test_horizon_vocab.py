@@ -211,6 +211,23 @@ def test_an_old_single_seed_group_still_reads_and_says_it_has_no_error_bars(tmp_
     assert "3 seeds each (54 runs); about 3-4 minutes" in captions  # the button queues the seeded experiment
 
 
+def test_the_inside_view_draws_a_group_of_the_whole_family(tmp_path, monkeypatch):
+    from rnnkit.model.cells import get_cell
+
+    store = RunStore(tmp_path / "checkpoints")
+    for config in horizon_configs((5, 150), FAMILY, group="gf", seeds=1):
+        finished(store, config, 1.0 if config.task.options.sequence_length == 5 else 0.1)
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(store.root))
+    app = page("inside", inside_view="horizon").run()
+    assert not app.exception, app.exception
+    figure = json.loads(app.get("plotly_chart")[0].proto.spec)
+    titles = [get_cell(arch).title for arch in FAMILY]
+    lines = [trace for trace in figure["data"] if trace.get("name") in titles]
+    assert sorted(trace["name"] for trace in lines) == sorted(titles)
+    assert len({trace["line"]["color"] for trace in lines}) == 7  # one colour per architecture
+    assert list(app.dataframe[0].value.columns) == titles
+
+
 # ------------------------------------------------------------------------------------------- verdicts
 VERDICT_SCORES = {  # (arch, T) -> test accuracy of seed offsets 0, 1, 2: crafted, spreads above the floor
     ("rnn", 5): [0.95, 0.97, 0.92], ("mingru", 5): [0.99, 0.96, 1.0], ("transformer", 5): [1.0, 0.98, 0.99],

@@ -171,10 +171,13 @@ def cell_text(row) -> str:
 
 
 def horizon_cells(summary):
-    """T (rows) x architecture (columns, in the summary's order), each cell `cell_text`."""
+    """T (rows) x architecture (columns, in the registry's order: RNN ... Transformer, whatever order the
+    runs were listed in), each cell `cell_text`."""
     frame = summary.assign(text=[cell_text(row) for _index, row in summary.iterrows()])
     cells = frame.pivot(index="sequence_length", columns="arch", values="text")
-    return cells.reindex(columns=list(dict.fromkeys(frame["arch"]))).sort_index().fillna("–")
+    order = {name: index for index, name in enumerate(cell_names())}
+    columns = sorted(dict.fromkeys(frame["arch"]), key=lambda arch: order.get(arch, len(order)))
+    return cells.reindex(columns=columns).sort_index().fillna("–")
 
 
 def one_seed_only(summary) -> bool:
