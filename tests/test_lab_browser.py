@@ -44,6 +44,7 @@ def open_lab(page, url: str, words) -> None:
     page.get_by_role("heading", name="rnnkit").first.wait_for(timeout=patience_ms(60))
     browser.wait_until_idle(page)
     browser.open_page(page, words("Lab"))
+    browser.choose_option(page, words("Lab"), words.lab.title)  # the box opens the first lab: choose this one
     page.get_by_role("heading", name=words.lab.title).first.wait_for(timeout=patience_ms(60))
     browser.wait_until_idle(page)
 

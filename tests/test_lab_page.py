@@ -10,6 +10,7 @@ import pytest
 from rnnkit.analysis.labs import lab_ids, load_lab, step_configs
 from rnnkit.runs.lab_progress import LabProgress
 from rnnkit.runs.store import RunStore
+from rnnkit.ui.safe import plain
 from tests.apptest import page
 
 LEARNER = "0123456789abcdef0123456789abcdef"  # this browser's id, as the page keeps it in the address
@@ -42,7 +43,7 @@ def test_every_shipped_lab_renders(lab_env, lab_id, language):
     assert not app.exception, app.exception
     assert not app.error, [error.value for error in app.error]
     lab = load_lab(lab_id, language)
-    assert any(lab.title in header.value for header in app.header)
+    assert any(plain(lab.title) in header.value for header in app.header)  # escaped: never markdown
     assert lab.aim.strip() in [text.value.strip() for text in app.text]
     headings = [str(text.value) for text in app.markdown if str(text.value).startswith("**")][1:]  # after the aim
     assert len(headings) == len(lab.steps)  # every step, in order, those ahead of the student too
@@ -113,3 +114,34 @@ def test_start_queues_the_step_and_its_runs_reach_the_look_and_check_steps(lab_e
     checks = [step for step in lab.steps if step.kind == "check"]
     verdicts = " ".join(str(element.value) for kind in ("success", "warning") for element in getattr(app, kind))
     assert all(check.text[:20] in verdicts for check in checks), verdicts  # decided: passed or not yet
+
+
+def test_a_teacher_sees_each_students_progress_and_report_and_a_student_only_their_own(lab_env):
+    from tests.test_access import roster_settings
+
+    lab = load_lab("memory-horizon")
+    free = next(step for step in lab.steps if step.kind == "question" and not step.choices)
+    for name, answer in (("alice", "alice's own words"), ("bob", "bob's own words")):
+        LabProgress(lab_env.root, name).save(lab.id, {"step": 2, "answers": {free.id: answer}, "groups": {}})
+
+    student = page("lab", app_user={"name": "alice", "role": "student"})
+    student.secrets["rnnkit"] = roster_settings()
+    student.query_params["lab"] = lab.id
+    student.run()
+    assert not student.exception
+    assert student.text_area(key=f"lab_{lab.id}_answer_{free.id}").value == "alice's own words"
+    assert "bob" not in texts(student) and "Students in this lab" not in [head.value for head in student.subheader]
+
+    teacher = page("lab", app_user={"name": "ms-zhang", "role": "teacher"})
+    teacher.secrets["rnnkit"] = roster_settings()
+    teacher.query_params["lab"] = lab.id
+    teacher.run()
+    assert not teacher.exception
+    assert "Students in this lab" in [head.value for head in teacher.subheader]
+    table = teacher.dataframe[0].value  # the only table: no runs yet
+    assert list(table["student"]) == ["alice", "bob"] and list(table["answers"]) == [1, 1]
+    teacher.selectbox(key=f"lab_student_{lab.id}").set_value("bob").run()
+    teacher.button(key=f"lab_teacher_write_{lab.id}").click().run()
+    assert not teacher.exception
+    report = teacher.session_state["lab_teacher_report_bob"]["html"]
+    assert "bob's own words" in report.replace("&#x27;", "'") and "alice's own words" not in report
