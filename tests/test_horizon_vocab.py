@@ -228,6 +228,23 @@ def test_the_inside_view_draws_a_group_of_the_whole_family(tmp_path, monkeypatch
     assert list(app.dataframe[0].value.columns) == titles
 
 
+def test_the_inside_view_starts_the_family_in_slices_with_its_own_estimate(tmp_path, monkeypatch):
+    slices = []
+    monkeypatch.setattr(RunStore, "start", lambda self, configs: slices.append(configs) or [])
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path / "checkpoints"))
+    monkeypatch.setenv("RNNKIT_QUEUE_CAPACITY", "2")
+    app = page("inside", inside_view="horizon").run()
+    (chooser,) = [widget for widget in app.multiselect if widget.label == "Architectures"]
+    assert list(chooser.value) == list(ARCHITECTURES)
+    app = chooser.set_value(list(FAMILY)).run()
+    captions = " ".join(caption.value for caption in app.caption)
+    assert "3 seeds each (126 runs); about 14-15 minutes" in captions and "Transformer" in captions
+    [button for button in app.button if button.label == "Run the memory-horizon experiment"][0].click().run()
+    assert [len(part) for part in slices] == [2] * 63  # one group, 2 at a time
+    (group,) = {config.group for part in slices for config in part}
+    assert group  # a named group: the view finds its own experiment (horizon_groups skips runs without one)
+
+
 # ------------------------------------------------------------------------------------------- verdicts
 VERDICT_SCORES = {  # (arch, T) -> test accuracy of seed offsets 0, 1, 2: crafted, spreads above the floor
     ("rnn", 5): [0.95, 0.97, 0.92], ("mingru", 5): [0.99, 0.96, 1.0], ("transformer", 5): [1.0, 0.98, 0.99],

@@ -40,6 +40,7 @@ SEEDS = 3  # runs per (T, architecture): enough for a mean with an interval, 3x 
 MAX_HORIZON_RUNS = len(LENGTHS) * len(cell_names()) * SEEDS  # the default lengths x every architecture x 3 seeds
 KIND = "horizon"
 SECONDS_PER_RUN = 68 / 18  # docs/results.md: the 18-run experiment took 68 s on the 2-core CPU (an estimate per run)
+FAMILY_SECONDS_PER_RUN = 850 / 126  # docs/architectures.md: the whole family's 126 runs, 2 at a time, took 850 s
 LENGTH_OPTION = ("task", "sequence_length")
 TABLE_COLUMNS = ["arch", "sequence_length", "seed", "state", "test_accuracy", "test_examples"]
 SUMMARY_COLUMNS = ["arch", "sequence_length", "mean", "std", "low", "high", "seeds", "runs"]
@@ -69,6 +70,17 @@ def horizon_configs(lengths: tuple[int, ...] = LENGTHS, architectures: tuple[str
     return share_threads([dataclasses.replace(config, kind=KIND) for config in configs])
 
 
+def queue_horizon(store, configs: list[RunConfig]) -> list:
+    """Queue the experiment's runs as one group in slices of the queue's capacity: the queue starts each slice
+    whole when there is room, so a large group (the whole family: 126 runs) never trains at once on a small
+    machine (measured: 90 runs at once took the load average to 93 and 18 of 24 GB), and the figure still
+    reads one group. A student's group already starts within the capacity: queued whole (one waiting entry)."""
+    from rnnkit.runs.limits import default_capacity
+
+    size = len(configs) if store.limits.within_capacity else store.limits.capacity or default_capacity()
+    return [run for start in range(0, len(configs), size) for run in store.start(configs[start:start + size])]
+
+
 def seeds_within(max_group_runs: int | None, lengths: tuple[int, ...] = LENGTHS,
                  architectures: tuple[str, ...] = ARCHITECTURES, wanted: int = SEEDS) -> int:
     """The seeds per (T, architecture) a group of at most `max_group_runs` runs holds: `wanted`, fewer when
@@ -78,9 +90,11 @@ def seeds_within(max_group_runs: int | None, lengths: tuple[int, ...] = LENGTHS,
     return max(1, min(wanted, max_group_runs // (len(lengths) * len(architectures))))
 
 
-def estimated_minutes(runs: int) -> tuple[int, int]:
-    """(low, high) whole minutes the experiment of `runs` runs takes on two cores, from the measured 18-run time."""
-    minutes = runs * SECONDS_PER_RUN / 60
+def estimated_minutes(runs: int, architectures: tuple[str, ...] = ARCHITECTURES) -> tuple[int, int]:
+    """(low, high) whole minutes the experiment of `runs` runs takes on two cores, from the measured 18-run
+    time of RNN, LSTM and GRU, or the whole family's measured time when a newer architecture is among them."""
+    per_run = SECONDS_PER_RUN if set(architectures) <= set(ARCHITECTURES) else FAMILY_SECONDS_PER_RUN
+    minutes = runs * per_run / 60
     return max(1, math.floor(minutes)), max(1, math.ceil(minutes))
 
 

@@ -21,6 +21,7 @@ from rnnkit.analysis.horizon import (
     horizon_summary,
     horizon_table,
     horizon_verdicts,
+    queue_horizon,
     verdict_line,
 )
 from rnnkit.analysis.search import Trial, tpe_sweep
@@ -39,7 +40,6 @@ from rnnkit.core.metrics import higher_is_better
 from rnnkit.data.tasks import task_names
 from rnnkit.runs.folder import exit_status
 from rnnkit.runs.groups import share_threads
-from rnnkit.runs.limits import default_capacity
 from rnnkit.runs.store import RunStore, new_group_id
 
 
@@ -185,13 +185,8 @@ def command_horizon(args: argparse.Namespace, store: RunStore) -> int:
     started = time.monotonic()
     counts_from_args(args)
     configs = horizon_configs(lengths, tuple(parse_architectures(args.arch)), group=group, seeds=args.seeds)
-    # one group, queued in slices of the queue's capacity: the queue starts each slice whole when there is
-    # room, so the whole family (126 runs) never trains at once on two cores (measured: 90 runs at once
-    # took the load to 93 and 18 of 24 GB), and the figure still reads one group. A student's group already
-    # starts within the capacity: queued whole (one entry of their waiting groups).
-    size = len(configs) if store.limits.within_capacity else store.limits.capacity or default_capacity()
-    runs = [run for start in range(0, len(configs), size) for run in store.start(configs[start:start + size])]
-    print(f"horizon {group_name(store.root, group, runs)}: {len(runs)} runs queued, {size} at a time")
+    runs = queue_horizon(store, configs)  # one group, in slices of the queue's capacity
+    print(f"horizon {group_name(store.root, group, runs)}: {len(runs)} runs queued")
     if args.detach:
         print(f"watch with `python -m rnnkit runs --group {group}`")
         return 0

@@ -17,11 +17,13 @@ from rnnkit.analysis.horizon import (
     horizon_summary,
     horizon_table,
     one_seed_only,
+    queue_horizon,
     seeds_within,
 )
 from rnnkit.analysis.horizon_figures import horizon_figure
-from rnnkit.model.cells import get_cell
+from rnnkit.model.cells import cell_names, get_cell
 from rnnkit.runs.limits import QueueFull, queue_full_message
+from rnnkit.runs.store import new_group_id
 from rnnkit.ui import safe
 from rnnkit.ui.i18n import _, language
 from rnnkit.ui.inside.common import Chosen, explain
@@ -41,20 +43,25 @@ def show(chosen: Chosen, key: str) -> None:
               "step 1 and must name it after T steps of noise."),
             _("where each line drops to chance (10 %) its memory ends: the RNN's within a few dozen steps, the "
               "LSTM's and GRU's beyond 150."))
-    seeds = seeds_within(store.limits.max_group_runs)  # a classroom's group limit may hold fewer seeds
-    runs = len(LENGTHS) * len(ARCHITECTURES) * seeds
+    chosen_archs = tuple(st.multiselect(_("Architectures"), cell_names(), default=list(ARCHITECTURES),
+                                        format_func=lambda arch: get_cell(arch).title, key=f"{key}_archs"))
+    if not chosen_archs:
+        st.info(_("Choose at least one architecture."))
+        return
+    seeds = seeds_within(store.limits.max_group_runs, architectures=chosen_archs)  # a classroom may hold fewer
+    runs = len(LENGTHS) * len(chosen_archs) * seeds
     st.caption(_("One group: recall at T = {lengths} for {archs}, {seeds} seeds each ({runs} runs); about "
                  "{minutes} minutes on two cores.").format(
-        lengths=", ".join(map(str, LENGTHS)), archs=", ".join(get_cell(arch).title for arch in ARCHITECTURES),
-        seeds=seeds, runs=runs, minutes="{0}-{1}".format(*estimated_minutes(runs))))
+        lengths=", ".join(map(str, LENGTHS)), archs=", ".join(get_cell(arch).title for arch in chosen_archs),
+        seeds=seeds, runs=runs, minutes="{0}-{1}".format(*estimated_minutes(runs, chosen_archs))))
     if seeds < SEEDS:
         st.caption(safe.plain(_("Your classroom allows {limit} runs per group, so each point gets {seeds} seed(s) "
                                 "instead of {wanted}; a teacher can raise max_group_runs to {needed}.").format(
             limit=store.limits.max_group_runs, seeds=seeds, wanted=SEEDS,
-            needed=len(LENGTHS) * len(ARCHITECTURES) * SEEDS)))
+            needed=len(LENGTHS) * len(chosen_archs) * SEEDS)))
     if st.button(_("Run the memory-horizon experiment"), type="primary", key=f"{key}_start"):
         try:
-            store.start(horizon_configs(seeds=seeds))
+            queue_horizon(store, horizon_configs(architectures=chosen_archs, seeds=seeds, group=new_group_id()))
         except QueueFull as error:
             safe.error(queue_full_message(error, _))
         except ValueError as error:
