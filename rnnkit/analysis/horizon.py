@@ -13,6 +13,7 @@ Compare and Inside know to draw accuracy against T. It goes through the queue li
 is bounded by `MAX_HORIZON_RUNS` (the default lengths x every registered architecture x 3 seeds), not by a
 sweep's 64: the whole family at the default lengths and seeds is one group, so one figure holds it.
 
+    queue_horizon(store, c)   queue the configs as one group, in slices of the queue's capacity
     horizon_table(runs)       one row per run: arch, T, seed, state, test accuracy
     horizon_summary(table)    one row per (arch, T): mean, std, 95 % t interval, seeds tested, runs
     horizon_cells(summary)    T x architecture, "mean ± std (n=seeds)" in %, for the page and the CLI
