@@ -53,6 +53,7 @@ with setup:
     with st.expander(_("Hyperparameters"), expanded=False):
         overrides = ui.hyperparameter_form(task)
     overrides["task"]["data_dir"] = st.session_state.get("app_data_dir") or None
+    st.caption(ui.status.sharing_note(len(architectures) * int(seed_count)))  # threads per run, nice: in words
     if st.button(_("Start"), type="primary", key="train_start"):
         try:
             st.session_state["train_watch"] = ui.start_runs(task, preset, architectures, overrides,

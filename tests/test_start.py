@@ -43,6 +43,45 @@ def test_the_workers_nice_value_is_a_setting_with_a_clear_error(monkeypatch):
             settings.worker_nice()
 
 
+def test_threads_per_run_is_a_setting_with_a_clear_error(monkeypatch):
+    from rnnkit.runs.launcher import parallel_threads
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    for unset in (None, "auto", " AUTO "):
+        if unset is None:
+            monkeypatch.delenv("RNNKIT_THREADS_PER_RUN", raising=False)
+        else:
+            monkeypatch.setenv("RNNKIT_THREADS_PER_RUN", unset)
+        assert settings.threads_per_run() is None
+        assert [parallel_threads(runs) for runs in (1, 3, 8, 20)] == [8, 2, 1, 1]  # the cores divided, at least 1
+    monkeypatch.setenv("RNNKIT_THREADS_PER_RUN", "2")
+    assert settings.threads_per_run() == 2 and [parallel_threads(runs) for runs in (1, 3, 20)] == [2, 2, 2]
+    assert "RNNKIT_THREADS_PER_RUN" in settings.NAMES
+    for bad in ("many", "0", "-2", "1.5", "5000"):
+        monkeypatch.setenv("RNNKIT_THREADS_PER_RUN", bad)
+        with pytest.raises(ValueError, match="RNNKIT_THREADS_PER_RUN"):
+            settings.threads_per_run()
+
+
+def test_train_says_how_a_start_shares_the_cores(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(tmp_path))
+    monkeypatch.setattr(machine, "current_load", lambda training_runs=0: IDLE)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.delenv("RNNKIT_THREADS_PER_RUN", raising=False)
+    monkeypatch.delenv("RNNKIT_WORKER_NICE", raising=False)
+    app = page("train")
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    captions = [element.value for element in app.caption]
+    assert any(text.startswith("3 runs on 2 cores: 3 train at once, each with 1 CPU thread(s), at low priority "
+                               "(nice 10)") and "RNNKIT_THREADS_PER_RUN" in text for text in captions), captions
+    monkeypatch.setenv("RNNKIT_THREADS_PER_RUN", "lots")  # a bad setting is said before Start, not a traceback
+    app = page("train")
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert any("RNNKIT_THREADS_PER_RUN must be auto or a whole number" in element.value for element in app.caption)
+
+
 @pytest.mark.skipif(not hasattr(os, "nice"), reason="no nice on this system")
 @pytest.mark.parametrize("setting", ["0", "15"])
 def test_a_worker_lowers_its_priority_by_the_setting_only(setting):

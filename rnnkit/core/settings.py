@@ -8,6 +8,7 @@
     RNNKIT_OFFLINE           (off)                           any value: never download, say what is missing
     RNNKIT_QUEUE_CAPACITY    one run per CPU core            the fair queue: training runs at once
     RNNKIT_WORKER_NICE       10                              workers' CPU priority (0: as the dashboard)
+    RNNKIT_THREADS_PER_RUN   auto: cores / runs at once      torch's CPU threads in each run of a group
     RNNKIT_RAY_ADDRESS       (none: local processes)         the launcher: a Ray cluster's dashboard address
     RNNKIT_RAY_PYTHON        python                          the interpreter Ray jobs run on the nodes
 
@@ -37,6 +38,8 @@ SETTINGS = (
     Setting("RNNKIT_OFFLINE", "off", "any value: never download a dataset; a missing one is an error saying where"),
     Setting("RNNKIT_QUEUE_CAPACITY", "one per CPU core", "training runs the queue lets run at once"),
     Setting("RNNKIT_WORKER_NICE", "10", "background training's nice value: 0 (as the dashboard) to 19"),
+    Setting("RNNKIT_THREADS_PER_RUN", "auto: the cores divided among the runs that train at once (at least 1)",
+            "torch's CPU threads in each run a Start or `train --seeds` launches (a run's own num_threads wins)"),
     Setting("RNNKIT_WARM_WORKER", "on", "off: every run starts a new Python (cold, seconds slower) instead of a "
             "fork of the warm worker"),
     Setting("RNNKIT_RAY_ADDRESS", "none (local processes)", "run the queue's groups as jobs of this Ray cluster"),
@@ -105,6 +108,22 @@ def worker_nice() -> int:
         raise ValueError(f"RNNKIT_WORKER_NICE must be a whole number from 0 to 19, not {configured!r}") from None
     if not 0 <= value <= 19:
         raise ValueError(f"RNNKIT_WORKER_NICE must be from 0 (normal priority) to 19 (lowest), not {value}")
+    return value
+
+
+def threads_per_run() -> int | None:
+    """torch's CPU threads in each run of a group (RNNKIT_THREADS_PER_RUN): None (unset or `auto`) divides the
+    cores among the runs that train at once; a bad value is a clear error."""
+    configured = _value("RNNKIT_THREADS_PER_RUN")
+    if not configured or configured.lower() == "auto":
+        return None
+    try:
+        value = int(configured)
+    except ValueError:
+        raise ValueError(f"RNNKIT_THREADS_PER_RUN must be auto or a whole number of threads, not {configured!r}"
+                         ) from None
+    if not 1 <= value <= 1024:
+        raise ValueError(f"RNNKIT_THREADS_PER_RUN must be from 1 to 1024 threads (or auto), not {value}")
     return value
 
 

@@ -238,5 +238,7 @@ def lower_priority() -> None:
 
 
 def parallel_threads(parallel_runs: int) -> int:
-    """CPU threads per run when `parallel_runs` train at once, so they share the cores instead of fighting."""
-    return max(1, (os.cpu_count() or 1) // max(parallel_runs, 1))
+    """CPU threads per run when `parallel_runs` train at once, so they share the cores instead of fighting:
+    RNNKIT_THREADS_PER_RUN where it is set, else the cores divided among the runs (at least 1).
+    benchmarks/bench_sharing.py measures this default against the alternatives (docs/results.md)."""
+    return settings.threads_per_run() or max(1, (os.cpu_count() or 1) // max(parallel_runs, 1))

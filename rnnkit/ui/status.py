@@ -1,5 +1,5 @@
 """What the Home page reports: the device training will use, and where each task's data is; and the Train
-page's warning when other programs keep this machine busy."""
+page's warning when other programs keep this machine busy, and how a Start's runs share the cores."""
 from __future__ import annotations
 
 import os
@@ -9,7 +9,8 @@ import streamlit as st
 
 from rnnkit.core import settings
 from rnnkit.data.tasks import get_task, task_names
-from rnnkit.runs import machine
+from rnnkit.runs import limits, machine
+from rnnkit.runs.launcher import parallel_threads
 from rnnkit.ui.i18n import _
 from rnnkit.ui.session import store
 
@@ -52,6 +53,27 @@ def load_warning() -> None:
         text += " " + _("Runs train at low priority (nice {nice}), after those programs; RNNKIT_WORKER_NICE=0 "
                         "gives them an equal share (docs/settings.md).").format(nice=nice)
     st.warning(text, icon=":material/speed:")
+
+
+def sharing_note(runs: int) -> str:
+    """How a Start of `runs` runs shares this machine's cores, in words: runs at once (a student's group only
+    as far as the queue's capacity, anyone else's whole), threads each, nice value, and the settings that
+    change them (docs/settings.md); "" on a cluster (its nodes decide)."""
+    if settings.ray_address() or runs < 1:
+        return ""
+    try:
+        capacity = store().limits.capacity or limits.default_capacity()
+        at_once = min(runs, capacity) if store().limits.within_capacity else runs
+        threads, nice = parallel_threads(runs), settings.worker_nice()
+    except ValueError as error:  # a bad setting: say which, as the Start would
+        return str(error)
+    cores = os.cpu_count() or 1
+    text = _("{runs} runs on {cores} cores: {at_once} train at once, each with {threads} CPU thread(s)").format(
+        runs=runs, cores=cores, at_once=at_once, threads=threads)
+    text += ", " + (_("at low priority (nice {nice}) so this page stays quick").format(nice=nice) if nice
+                    else _("at the dashboard's priority (nice 0)"))
+    return text + ". " + _("RNNKIT_THREADS_PER_RUN, RNNKIT_WORKER_NICE and RNNKIT_QUEUE_CAPACITY change it "
+                           "(docs/settings.md).")
 
 
 def _training_runs() -> int:
