@@ -37,6 +37,8 @@ pages = {
     "compare": st.Page("pages/compare.py", title=_("Compare"), icon=":material/compare_arrows:"),
     "playground": st.Page("pages/playground.py", title=_("Playground"), icon=":material/science:"),
     "inside": st.Page("pages/inside.py", title=_("Inside"), icon=":material/neurology:"),
+    "lab": st.Page("pages/lab.py", title=_("Lab"), icon=":material/menu_book:"),
+    "class": st.Page("pages/class.py", title=_("Class"), icon=":material/groups:"),
 }
 with st.sidebar:
     st.radio(_("Language"), list(LANGUAGES), format_func=LANGUAGES.get, key="app_language_widget", horizontal=True,

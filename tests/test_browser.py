@@ -60,7 +60,8 @@ def test_a_cold_deep_link_opens_the_page_it_names(server):
         browser.wait_until_idle(page)
         assert page.url.rstrip("/").endswith("/compare")
         links = page.locator("[data-testid='stSidebarNavLink']").all_inner_texts()
-        assert [link.split()[-1] for link in links] == ["Home", "Train", "Compare", "Playground", "Inside"]
+        assert [link.split()[-1] for link in links] == ["Home", "Train", "Compare", "Playground", "Inside", "Lab",
+                                                        "Class"]
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
