@@ -14,7 +14,7 @@ from tests.apptest import page
 
 ROOT = Path(__file__).resolve().parent.parent
 UI_FILES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")),
-            *sorted((ROOT / "rnnkit" / "ui").rglob("*.py"))]
+            *sorted((ROOT / "rnnkit" / "ui").rglob("*.py")), *sorted((ROOT / "rnnkit" / "analysis").rglob("*.py"))]
 WIDGETS = ("selectbox", "multiselect", "button", "toggle", "number_input", "text_input", "text_area", "slider",
            "select_slider", "radio", "checkbox")
 
@@ -34,6 +34,18 @@ def test_translate_falls_back_to_english():
     assert translate("Stop", "zh") == "停止"
     assert translate("Stop", "en") == "Stop"
     assert translate("a message nobody wrote", "zh") == "a message nobody wrote"
+
+
+def test_every_module_that_words_the_interface_is_in_the_catalog():
+    """A module below the dashboard that calls _() must be listed in the catalog, else its words stay English."""
+    from rnnkit.ui.catalog import interface_files
+
+    listed = set(interface_files())
+    wording = {path for path in (ROOT / "rnnkit").rglob("*.py")
+               if any(isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_" and node.args
+                      and isinstance(node.args[0], ast.Constant)
+                      for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))))}
+    assert not sorted(str(path.relative_to(ROOT)) for path in wording - listed)
 
 
 @pytest.mark.parametrize("path", UI_FILES, ids=lambda path: path.name)

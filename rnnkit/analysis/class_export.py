@@ -95,8 +95,8 @@ def class_html(assignment: Any, result: ClassResult, names: bool = False, langua
              (_("students"), len(result.students)), (_("metric"), _(metric_title(result.metric)))]
     sections = [f"<h1>{html.escape(title)}</h1>", f"<p>{html.escape(made)}</p>", "<ul>" + "".join(
         f"<li>{html.escape(str(name))}: {html.escape(str(value))}</li>" for name, value in facts) + "</ul>",
-        f"<h2>{html.escape(_('Over students'))}</h2>", _table(class_figures.summary_frame(result, language))]
-    sections.append(f"<h3>{html.escape(_('Verdict, paired by student'))}</h3>")
+        "<h2>" + html.escape(_("Over students")) + "</h2>", _table(class_figures.summary_frame(result, language))]
+    sections.append("<h3>" + html.escape(_("Verdict, paired by student")) + "</h3>")
     sections.append(f"<p>{html.escape(pairing_text(language))}</p>")
     sections.append("<ul>" + "".join(f"<li>{html.escape(line)}</li>"
                                      for line in class_figures.verdict_lines(result, language)) + "</ul>")
@@ -107,7 +107,7 @@ def class_html(assignment: Any, result: ClassResult, names: bool = False, langua
     if result.flow:
         drawn.append(class_figures.flow_figure(result, language=language))
         sections.append("<!--figure 1-->")
-    sections += [f"<h2>{html.escape(_('Every student'))}</h2>",
+    sections += ["<h2>" + html.escape(_("Every student")) + "</h2>",
                  _table(class_figures.student_table(result, None, names, language))]
     body = "\n".join(sections)
     for index, item in enumerate(drawn):

@@ -122,7 +122,7 @@ def across_tasks_notes(data: robust_tasks.TaskScores, language: str = "en") -> l
     _ = translator(language)
     notes = []
     if data.tasks:
-        used = ", ".join(f"{task} ({_(metric_title(data.metrics[task]))})" for task in data.tasks)
+        used = ", ".join(task + " (" + _(metric_title(data.metrics[task])) + ")" for task in data.tasks)
         notes.append(_("Test scores by each task's selection metric, used as they are (fractions, higher is "
                        "better): {tasks}.").format(tasks=used))
     for name, reason, metric in data.left_out:

@@ -24,7 +24,10 @@ PACKAGE = PROJECT_ROOT / "rnnkit"
 INTERFACE_MODULES = ("analysis/figures.py", "analysis/inside_figures.py", "analysis/html_report.py",
                      "analysis/robust_html.py", "analysis/robust_figures.py", "analysis/matching.py",
                      "analysis/horizon_figures.py", "analysis/vocabulary.py", "analysis/run_text.py", "analysis/why.py",
-                     "runs/limits.py")  # below the dashboard, but they word what it shows
+                     "analysis/attention.py", "analysis/class_figures.py", "analysis/class_export.py",
+                     "analysis/labs/checks.py", "analysis/labs/report.py", "analysis/labs/report_parts.py",
+                     "analysis/labs/report_text.py",
+                     "runs/limits.py")  # below the dashboard, but they word what it shows (tests/test_i18n.py)
 
 
 def interface_files() -> list[Path]:

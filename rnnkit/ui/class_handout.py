@@ -60,7 +60,7 @@ def handout_form() -> str | None:
     if st.session_state.get("class_filled") != (task, preset):
         _fill_settings(task, preset)
     fields = setting_declarations(task)
-    names = {f"{section}.{item.name}": f"{section_word(section)}: {_(label_of(item))}"
+    names = {f"{section}.{item.name}": section_word(section) + ": " + _(label_of(item))
              for section, item, _declaration in fields}
     open_settings = st.multiselect(_("Settings students may change (all others are locked at the values below)"),
                                    list(names), format_func=names.get, key="class_open")

@@ -51,7 +51,7 @@ def report_html(lab: Lab, runs_by_name: dict[str, list[Run]], answers: dict[str,
     _ = translator(language)
     figures: list[go.Figure] = []
     parts = [f"<h1>{_escape(lab.title)}</h1>",
-             f"<p>{_escape(_('Lab report, {date}').format(date=time.strftime('%Y-%m-%d %H:%M')))}</p>",
+             "<p>" + _escape(_("Lab report, {date}").format(date=time.strftime("%Y-%m-%d %H:%M"))) + "</p>",
              _heading(_("Aim")), _text(lab.aim)]
     if lab.background:
         parts += [_heading(_("Background")), _text(lab.background)]

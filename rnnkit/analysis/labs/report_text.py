@@ -26,10 +26,10 @@ def report_markdown(lab: Lab, runs_by_name: dict[str, list[Run]], answers: dict[
     language = language or lab.language
     _ = translator(language)
     lines = [f"# {escape(lab.title)}", "", escape(_("Lab report, {date}").format(date=time.strftime("%Y-%m-%d %H:%M"))),
-             "", f"## {escape(_('Aim'))}", "", *_paragraph(lab.aim)]
+             "", "## " + escape(_("Aim")), "", *_paragraph(lab.aim)]
     if lab.background:
-        lines += [f"## {escape(_('Background'))}", "", *_fenced(lab.background)]
-    lines += [f"## {escape(_('Method'))}", ""]
+        lines += ["## " + escape(_("Background")), "", *_fenced(lab.background)]
+    lines += ["## " + escape(_("Method")), ""]
     for step in lab.run_steps():
         runs = runs_by_name.get(step.name, [])
         lines += [f"### {escape(step.name + (': ' + step.text if step.text else ''))}", ""]
@@ -37,7 +37,7 @@ def report_markdown(lab: Lab, runs_by_name: dict[str, list[Run]], answers: dict[
                                      columns=[_("setting"), _("value")]))
         lines += [escape(_("The commands that train these runs again:")), ""]
         lines += _fenced("\n".join(report_parts.commands(lab, step, runs)))
-    lines += [f"## {escape(_('Results'))}", ""]
+    lines += ["## " + escape(_("Results")), ""]
     for step in lab.run_steps():
         runs = runs_by_name.get(step.name, [])
         lines += [f"### {escape(step.name)}", ""]
@@ -57,14 +57,14 @@ def report_markdown(lab: Lab, runs_by_name: dict[str, list[Run]], answers: dict[
         lines += [f"## {escape(heading)}", "", *_table(source)]
     checks = report_parts.check_rows(lab, runs_by_name, check_results, language)
     if checks:
-        lines += [f"## {escape(_('Checks'))}", ""]
+        lines += ["## " + escape(_("Checks")), ""]
         for row in checks:
             lines.append(f"- **{escape(row['claim'])}**: {escape(row['outcome'])}; {escape(row['detail'])}"
                          + (f" ({escape(row['hint'])})" if row["hint"] else ""))
         lines.append("")
     questions = report_parts.answer_rows(lab, answers, language)
     if questions:
-        lines += [f"## {escape(_('Your answers'))}", ""]
+        lines += ["## " + escape(_("Your answers")), ""]
         for row in questions:
             lines += [f"### {escape(row['question'])}", ""]
             lines += [f"- {escape(choice)}" for choice in row["choices"]] + ([""] if row["choices"] else [])
