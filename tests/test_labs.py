@@ -292,6 +292,20 @@ def test_the_report_draws_the_memory_gate_of_a_trained_run_where_a_look_showed_t
     assert "mean memory gate per step" in document and document.count("class='figure'") >= 3
 
 
+@pytest.mark.parametrize("lab_id", lab_ids() or [pytest.param("none", marks=pytest.mark.skip(reason="no labs yet"))])
+def test_every_shipped_labs_report_is_written_with_and_without_runs(store, lab_id):
+    from rnnkit.analysis.labs import report_html, report_markdown
+
+    lab = load_lab(lab_id)
+    assert "No runs yet." in report_html(lab, {}, {})
+    runs = {step.name: [crafted(store, config, 0.7, [1.0, 0.1, 0.01]) for config in step_configs(lab, step)]
+            for step in lab.run_steps()}
+    document = report_html(lab, runs, {})
+    assert "No runs yet." not in document and "class='figure'" in document
+    assert all(f"--step {step.index}" in document for step in lab.run_steps())
+    assert report_markdown(lab, runs, {}).startswith(f"# {lab.title[:10]}") or lab.title[:1] in "#*_[\\"
+
+
 def test_the_pdf_report_renders_in_english_and_chinese(store, lab):
     pytest.importorskip("weasyprint", reason="the PDF needs WeasyPrint (requirements.txt; CI installs it)")
     from rnnkit.analysis.labs import report_html, report_pdf
