@@ -186,6 +186,10 @@ def assignment_main(args) -> None:
     print(class_figures.summary_frame(result).to_string(index=False))
     for line in class_figures.verdict_lines(result) + class_figures.notes(result):
         print(line)
+    for architecture, band in result.flow.items():  # the gradient flow over the class: median at the ends
+        print(f"gradient flow, {architecture}: median ||dL/dh|| {band.median[0]:.3g} at the last step, "
+              f"{band.median[-1]:.3g} at {band.distance[-1]} steps back ({band.students[-1]} students; "
+              f"middle half {band.low[-1]:.3g}-{band.high[-1]:.3g})")
 
     os.environ["RNNKIT_CHECKPOINTS_DIR"] = str(checkpoints)
     roster = {"mode": "classroom", "users": {name: {"role": "student", "code_hash": hash_code(code)}
