@@ -62,14 +62,14 @@ if matrices:
     normalise = st.toggle(_("normalise confusion matrices (rows show recall)"), key="compare_normalise")
     columns = st.columns(min(len(matrices), 3))
     for index, (run, (matrix, names, _per_class)) in enumerate(matrices):
-        title = _("{run}, best epoch, validation split").format(run=reports.run_label(run))
+        title = _("{run}, best epoch, validation split").format(run=reports.run_label(run, language()))
         columns[index % len(columns)].plotly_chart(charts.confusion_figure(matrix, names, normalise, title),
                                                    key=f"compare_cm_{run.run_id}")
-    bars = [(reports.run_label(run), reports.arch_of(run), names, per_class["f1"])
+    bars = [(reports.run_label(run, language()), reports.arch_of(run), names, per_class["f1"])
             for run, (_matrix, names, per_class) in matrices]
     st.plotly_chart(charts.f1_bars(bars), key="compare_f1")
 
-reliability = frames.reliability_rows(selected)
+reliability = frames.reliability_rows(selected, language())
 if reliability:
     st.subheader(_("Calibration"))
     st.caption(_("How sure a model is against how often it is right: on the diagonal a model is as sure as it is "

@@ -71,3 +71,20 @@ def test_compare_shows_the_seeds_and_a_verdict_with_split_and_direction(seeds_gr
     assert verdict.startswith(("On the test split, gru ", "On the test split, rnn "))
     assert " beats " in verdict or " was ahead of " in verdict or " scored the same " in verdict
     assert f"at {SEEDS} seeds" in verdict or f"over {SEEDS} seeds" in verdict
+
+
+def test_in_chinese_the_seed_in_every_label_is_chinese(seeds_group, monkeypatch):
+    """The label a seeds group adds ('lstm · seed 2') follows the interface language: '· 种子 2' in Chinese,
+    in the runs table, the matrices' titles and the calibration legends alike (no English word left)."""
+    runs = seeds_group.runs()
+    assert reports.run_label(runs[0], "zh") == f"{reports.model_label(runs[0])} · 种子 {_seed_of(runs[0])}"
+    assert reports.run_label(runs[0]) == f"{reports.model_label(runs[0])} · seed {_seed_of(runs[0])}"
+    monkeypatch.setenv("RNNKIT_CHECKPOINTS_DIR", str(seeds_group.root))
+    app = page("compare", app_language="zh").run()
+    assert not app.exception, [error.value for error in app.exception]
+    assert list(app.dataframe[0].value.iloc[:, 1]) == [reports.run_label(run, "zh") for run in runs]
+    figures = [json.loads(element.proto.spec) for element in app.get("plotly_chart")]
+    names = [trace.get("name") or "" for figure in figures for trace in figure["data"]]
+    titles = [figure["layout"].get("title", {}).get("text", "") for figure in figures]
+    assert not [text for text in names + titles if "· seed" in text], names + titles
+    assert sum("· 种子 " in title for title in titles) == len(runs)  # one confusion matrix per run

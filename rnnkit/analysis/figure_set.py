@@ -36,8 +36,8 @@ def monitor_of(runs: list[Run]) -> str:
 def figure_set(runs: list[Run], language: str = "en", projector: bool = False) -> dict[str, go.Figure]:
     """The figures of `runs` by name (see the module docstring), in the order they are best read."""
     style = {"language": language, "projector": projector}
-    epochs = frames.epoch_frame(runs)
-    drawn = {"loss": figures.loss_figure(frames.step_frame(runs), epochs, **style)}
+    epochs = frames.epoch_frame(runs, language)
+    drawn = {"loss": figures.loss_figure(frames.step_frame(runs, language), epochs, **style)}
     if not epochs.empty and runs:
         chance = reports.chance_accuracy(runs[0])
         for metric in get_job(job_of(runs)).headline:
@@ -45,11 +45,11 @@ def figure_set(runs: list[Run], language: str = "en", projector: bool = False) -
     variants = seeds.variants(runs)
     if any(len(members) > 1 for members in variants.values()):
         drawn["over seeds"] = figures.band_figure(variants, monitor_of(runs), mean_only=True, **style)
-    probes = [(reports.run_label(run), reports.arch_of(run), run.metrics("probe")[-1]) for run in runs
+    probes = [(reports.run_label(run, language), reports.arch_of(run), run.metrics("probe")[-1]) for run in runs
               if run.metrics("probe")]
     if probes:
         drawn["gradient reach"] = figures.gradient_reach_figure(probes, **style)
-    reliability = frames.reliability_rows(runs)
+    reliability = frames.reliability_rows(runs, language)
     if reliability:
         drawn["calibration"] = figures.reliability_figure(reliability, **style)
     title = figures.translator(language)("{run}, best epoch, validation split")
@@ -57,7 +57,8 @@ def figure_set(runs: list[Run], language: str = "en", projector: bool = False) -
         found = frames.confusion(run)
         if found:
             matrix, names, _per_class = found
-            label = reports.run_label(run)
-            name = f"confusion {label}" if f"confusion {label}" not in drawn else f"confusion {run.run_id}"
-            drawn[name] = figures.confusion_figure(matrix, names, True, title.format(run=label), **style)
+            key = reports.run_label(run)  # the figure's name (a file name in exports) stays in English
+            name = f"confusion {key}" if f"confusion {key}" not in drawn else f"confusion {run.run_id}"
+            drawn[name] = figures.confusion_figure(matrix, names, True,
+                                                   title.format(run=reports.run_label(run, language)), **style)
     return drawn

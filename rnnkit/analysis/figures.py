@@ -221,7 +221,7 @@ def band_figure(groups: dict[str, list], metric: str, mean_only: bool, *, langua
     scale = 100.0 if metric in FRACTION_METRICS else 1.0
     figure = go.Figure()
     for name, members in groups.items():
-        frame = frames.epoch_frame(members)
+        frame = frames.epoch_frame(members, language)
         column = f"val_{metric}"
         if frame.empty or column not in frame:
             continue

@@ -30,12 +30,12 @@ def run_colour(run: Run) -> str:
 MAX_STEP_POINTS = 1500  # per run on a chart: a screen shows no more, and a browser draws fast
 
 
-def step_frame(runs: list[Run]) -> pd.DataFrame:
+def step_frame(runs: list[Run], language: str = "en") -> pd.DataFrame:
     """Step-level training loss: x = epochs elapsed (fractional), so curves move within an epoch.
     A long run is thinned to at most `MAX_STEP_POINTS` evenly spaced points (the newest always kept)."""
     rows = []
     for run in runs:
-        label = run_label(run)
+        label = run_label(run, language)
         records = run.metrics("step")
         if len(records) > MAX_STEP_POINTS:
             stride = -(-len(records) // MAX_STEP_POINTS)
@@ -47,11 +47,11 @@ def step_frame(runs: list[Run]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["run", "label", "arch", "epoch", "loss"])
 
 
-def epoch_frame(runs: list[Run]) -> pd.DataFrame:
+def epoch_frame(runs: list[Run], language: str = "en") -> pd.DataFrame:
     """Per-epoch scalars: train_/val_ loss and the job's metrics."""
     rows = []
     for run in runs:
-        label = run_label(run)
+        label = run_label(run, language)
         for record in run.metrics("epoch"):
             row = {"run": run.run_id, "label": label, "arch": arch_of(run), "epoch": record["epoch"],
                    "seconds": record["epoch_seconds"], "best": record["epoch"] == record["best_epoch"]}
@@ -91,7 +91,7 @@ def test_calibration(run: Run) -> dict | None:
     return found if isinstance(found.get("ece"), (int, float)) else None
 
 
-def reliability_rows(runs: list[Run]) -> list[tuple[str, str, dict]]:
+def reliability_rows(runs: list[Run], language: str = "en") -> list[tuple[str, str, dict]]:
     """(label, arch, test calibration) of every run that recorded one: the reliability diagram's input.
     A run calibrated after training (rnnkit.training.posthoc) adds a second row, 'label · T=1.23', marked
     `calibrated`: the same test predictions with the fitted temperature."""
@@ -100,10 +100,10 @@ def reliability_rows(runs: list[Run]) -> list[tuple[str, str, dict]]:
         found = test_calibration(run)
         if not found:
             continue
-        rows.append((run_label(run), arch_of(run), found))
+        rows.append((run_label(run, language), arch_of(run), found))
         posthoc = run.metrics("posthoc")
         if posthoc and "ece_calibrated_bins" in posthoc[-1]["test"]:
-            rows.append((f"{run_label(run)} · T={posthoc[-1]['temperature']:.2f}", arch_of(run),
+            rows.append((f"{run_label(run, language)} · T={posthoc[-1]['temperature']:.2f}", arch_of(run),
                          {**posthoc[-1]["test"]["ece_calibrated_bins"], "calibrated": True}))
     return rows
 

@@ -6,8 +6,10 @@ exception: the records `Run.metrics` returns have their kind's fields, the rest 
 """
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
+from rnnkit.core.i18n import translate
 from rnnkit.core.metrics import METRICS
 from rnnkit.runs.folder import Run, RunError
 
@@ -15,15 +17,19 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def run_label(run: Run) -> str:
+def run_label(run: Run, language: str = "en") -> str:
     """Short name for legends, tables and rows: 'lstm', 'gru bi', 'lstm scratch', ...; in a group whose runs
-    differ in their seed (a seeds group, a sweep over seeds) with the seed: 'lstm bi · seed 2'."""
+    differ in their seed (a seeds group, a sweep over seeds) with the seed, in `language`: 'lstm bi · seed 2'
+    ('lstm bi · 种子 2')."""
     label = model_label(run)
     try:
         config = run.config()
     except RunError:
         return label
-    return f"{label} · seed {config.train.seed}" if _group_has_seeds(run, config.group) else label
+    if not _group_has_seeds(run, config.group):
+        return label
+    _ = functools.partial(translate, language=language)
+    return _("{model} · seed {seed}").format(model=label, seed=config.train.seed)
 
 
 def model_label(run: Run) -> str:
@@ -150,8 +156,8 @@ def _safe_epochs(run: Run) -> int:
     return 1 if config.train.dry_run else config.train.epochs
 
 
-def run_summary(run: Run) -> dict[str, Any]:
-    """One row per run: the figures `rnnkit runs` and the dashboard tables show."""
+def run_summary(run: Run, language: str = "en") -> dict[str, Any]:
+    """One row per run: the figures `rnnkit runs` and the dashboard tables show (its label in `language`)."""
     status = run.status()
     try:
         config = run.config()
@@ -162,7 +168,7 @@ def run_summary(run: Run) -> dict[str, Any]:
     monitor = epochs[-1]["monitor"] if epochs else ""
     return {
         "run_id": run.run_id, "state": status.get("state"), "task": config.task.name, "arch": config.model.arch,
-        "label": run_label(run), "impl": config.model.impl, "group": config.group,
+        "label": run_label(run, language), "impl": config.model.impl, "group": config.group,
         "epoch": epochs[-1]["epoch"] if epochs else 0, "epochs": config.train.epochs, "monitor": monitor,
         "best_epoch": epochs[-1]["best_epoch"] if epochs else None,
         "best_validation": _number(epochs[-1].get("best_value")) if epochs else None,
@@ -173,7 +179,7 @@ def run_summary(run: Run) -> dict[str, Any]:
     }
 
 
-def comparison_table(runs: list[Run]) -> pd.DataFrame:
+def comparison_table(runs: list[Run], language: str = "en") -> pd.DataFrame:
     """Best epoch (not last), its validation score, the test score, size and speed, per run; with a seed column
     where the runs' seeds differ (a seeds group: which run is which seed)."""
     import pandas as pd
@@ -182,7 +188,7 @@ def comparison_table(runs: list[Run]) -> pd.DataFrame:
     show_seeds = len(set(seeds.values()) - {None}) > 1
     rows = []
     for run in runs:
-        summary = run_summary(run)
+        summary = run_summary(run, language)
         monitor = summary.get("monitor") or ""
         test = summary.get("test", {})
         rows.append({

@@ -62,7 +62,7 @@ def column_title(column: str, language: str = "en", vocabulary: int | None = Non
 def runs_table_text(runs: list[Run], language: str = "en") -> pd.DataFrame:
     """The comparison table (best epoch, its validation score, test scores, size, speed) as text: scores as
     `format_score(fixed=True)`, states in `language`, '–' where a run has no value yet (a stopped run's test)."""
-    frame = reports.comparison_table(runs)
+    frame = reports.comparison_table(runs, language)
     if frame.empty:
         return frame
     sizes = vocabularies(runs)  # language-model runs: perplexity is only read with its vocabulary

@@ -26,7 +26,7 @@ INTERFACE_MODULES = ("analysis/figures.py", "analysis/inside_figures.py", "analy
                      "analysis/horizon_figures.py", "analysis/vocabulary.py", "analysis/run_text.py", "analysis/why.py",
                      "analysis/attention.py", "analysis/class_figures.py", "analysis/class_export.py",
                      "analysis/labs/checks.py", "analysis/labs/report.py", "analysis/labs/report_parts.py",
-                     "analysis/labs/report_text.py",
+                     "analysis/labs/report_text.py", "analysis/reports.py",
                      "runs/limits.py")  # below the dashboard, but they word what it shows (tests/test_i18n.py)
 
 

@@ -9,15 +9,15 @@ from rnnkit.analysis import frames, reports
 from rnnkit.model.jobs import get_job
 from rnnkit.runs.store import Run
 from rnnkit.ui import charts
-from rnnkit.ui.i18n import _
+from rnnkit.ui.i18n import _, language
 from rnnkit.ui.labels import unique_labels
 
 
 def metric_charts(runs: list[Run], key: str) -> None:
     """Loss (step-level) and the job's headline metrics, all runs overlaid."""
-    epochs = frames.epoch_frame(runs)
+    epochs = frames.epoch_frame(runs, language())
     left, right = st.columns(2)
-    left.plotly_chart(charts.loss_figure(frames.step_frame(runs), epochs), key=f"{key}_loss")
+    left.plotly_chart(charts.loss_figure(frames.step_frame(runs, language()), epochs), key=f"{key}_loss")
     metrics = get_job(job_of(runs[0])).headline
     if epochs.empty:
         right.info(_("Validation metrics appear after the first epoch."))
@@ -25,7 +25,7 @@ def metric_charts(runs: list[Run], key: str) -> None:
     chance, baselines = reports.chance_accuracy(runs[0]), reports.chart_baselines(runs[0])  # flat lines
     right.plotly_chart(charts.metric_figure(epochs, metrics[0], baselines, chance),
                        key=f"{key}_metric0")
-    probes = [(reports.run_label(run), reports.arch_of(run), run.metrics("probe")[-1]) for run in runs
+    probes = [(reports.run_label(run, language()), reports.arch_of(run), run.metrics("probe")[-1]) for run in runs
               if run.metrics("probe")]
     if len(metrics) > 1 or probes:
         left, right = st.columns(2)
@@ -57,7 +57,7 @@ def confusion_panel(runs: list[Run], key: str) -> None:
     finished = [run for run in runs if run.metrics("epoch")]
     if not finished or job_of(finished[0]) != "classify":
         return
-    labels = unique_labels({run.run_id: reports.run_label(run) for run in finished})
+    labels = unique_labels({run.run_id: reports.run_label(run, language()) for run in finished})
     chosen = st.selectbox(_("Confusion matrix of"), list(labels), format_func=labels.get, key=f"{key}_cm_run")
     run = next(r for r in finished if r.run_id == chosen)
     epochs = [record["epoch"] for record in run.metrics("epoch")]

@@ -20,7 +20,7 @@ from rnnkit.analysis import reports
 from rnnkit.runs.store import Run
 from rnnkit.ui import inside, lesson, seeds, tables
 from rnnkit.ui.curves import confusion_panel, job_of, metric_charts
-from rnnkit.ui.i18n import _
+from rnnkit.ui.i18n import _, language
 from rnnkit.ui.inside import horizon
 from rnnkit.ui.labels import unique_labels
 from rnnkit.ui.live import result_summary
@@ -85,7 +85,8 @@ def inside_view(name: str, runs: list[Run], key: str) -> None:
     if not models:
         st.info(_("No model of this step has been saved yet: the view appears once a run has finished an epoch."))
         return
-    labels = unique_labels({path: f"{reports.run_label(run)} · {run.run_id}" for path, run in models.items()})
+    labels = unique_labels({path: f"{reports.run_label(run, language())} · {run.run_id}"
+                            for path, run in models.items()})
     path = st.selectbox(_("Model"), list(labels), format_func=labels.get, key=f"{key}_model")
     if not st.toggle(_("Show this view (it loads the model)"), key=f"{key}_show"):
         return

@@ -75,7 +75,7 @@ def run_choices(runs: list[Run]) -> dict[str, str]:
         owner = run.owner()
         where = groups.get(config.group) or (f"{config.task.name} · "
                                              f"{stamp[:8]} {stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}")
-        choices[run.run_id] = f"{reports.run_label(run)} · {where}" + (f" · {owner}" if owner else "")
+        choices[run.run_id] = f"{reports.run_label(run, language())} · {where}" + (f" · {owner}" if owner else "")
     return unique_labels(choices)
 
 

@@ -105,7 +105,7 @@ def run_rows(runs: list[Run], key: str) -> None:
         status = statuses[run.run_id]
         status.update(queue_place=places.get(run.run_id), launched=bool(run.worker()), machine=machine)
         name, bar, action = st.columns([2, 6, 1.3])
-        name.markdown(f"<span style='color:{frames.run_colour(run)}'>●</span> **{reports.run_label(run)}**",
+        name.markdown(f"<span style='color:{frames.run_colour(run)}'>●</span> **{reports.run_label(run, language())}**",
                       unsafe_allow_html=True, help=run.run_id)
         bar.progress(status["fraction"], text=progress_text(status))
         mine = may_change(run_store.user, run.owner())  # another student's run: watch only
@@ -123,7 +123,7 @@ def run_rows(runs: list[Run], key: str) -> None:
                 else:  # the rows above were drawn before the resume, and a finished group's view does not poll:
                     st.rerun()  # rerun the page, so the row moves now and the view polls at the pace that fits
         if status["state"] in ("failed", "interrupted") and status["error"]:
-            safe.error(f"{reports.run_label(run)}: {status['error']}")
+            safe.error(f"{reports.run_label(run, language())}: {status['error']}")
 
 
 def result_summary(runs: list[Run]) -> None:

@@ -20,7 +20,7 @@ from rnnkit.data.tasks import get_task, task_names
 from rnnkit.runs.access import may_change
 from rnnkit.runs.store import RunStore
 from rnnkit.ui import safe
-from rnnkit.ui.i18n import _
+from rnnkit.ui.i18n import _, language
 from rnnkit.ui.labels import format_score, unique_labels
 
 
@@ -51,7 +51,7 @@ def available_models(stores: list[tuple[str, RunStore]]) -> list[Model]:
             score = summary["test"].get(summary["monitor"]) if summary["monitor"] else None
             validation = summary.get("best_validation") if summary["monitor"] else None
             where = _("demo") if origin == "demo" else _("your run")
-            label = f"{where}: {reports.run_label(run)} · {run.run_id}"
+            label = f"{where}: {reports.run_label(run, language())} · {run.run_id}"
             if validation is not None:
                 label += " · " + _("validation {metric} {value}").format(
                     metric=_(metric_title(summary["monitor"])), value=format_score(summary["monitor"], validation))

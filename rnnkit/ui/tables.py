@@ -22,7 +22,7 @@ def _header(column: str, vocabulary: int | None = None) -> str:
 
 def runs_table(runs: list[Run], key: str) -> None:
     """The comparison table (best epoch, its validation score, test score, size, speed) of `runs`."""
-    frame = reports.comparison_table(runs)
+    frame = reports.comparison_table(runs, language())
     if frame.empty:
         return
     sizes = vocabularies(runs)  # language-model runs: perplexity is only read with its vocabulary
@@ -63,7 +63,7 @@ def delete_section(runs: list[Run], key: str) -> None:
             st.caption(_("None of the chosen runs can be deleted by you: only your own runs that have "
                          "ended (a teacher: any run that has ended)."))
             return
-        labels = {run.run_id: f"{reports.run_label(run)} · {run.run_id}" for run in mine}
+        labels = {run.run_id: f"{reports.run_label(run, language())} · {run.run_id}" for run in mine}
         chosen = st.multiselect(_("Runs to delete"), list(labels), default=list(labels), format_func=labels.get,
                                 key=f"{key}_delete_runs")
         sure = st.checkbox(_("Yes, delete these {count} run(s) with their checkpoints and metrics; this cannot "

@@ -12,7 +12,7 @@ from rnnkit.analysis.reports import run_label
 from rnnkit.data import inputs
 from rnnkit.runs.store import Run, RunStore
 from rnnkit.ui import charts, safe
-from rnnkit.ui.i18n import _
+from rnnkit.ui.i18n import _, language
 from rnnkit.ui.inside.common import Chosen, default_text, explain
 from rnnkit.ui.labels import unique_labels
 from rnnkit.ui.models import available_models, predictor_of
@@ -113,4 +113,4 @@ def _same_experiment(path: str, chosen: str) -> bool:
 def _short_label(path: str) -> str:
     """'lstm · 9ee8' (architecture and the end of the run id), for legends."""
     run = _run_of(path)
-    return f"{run_label(run)} · {run.run_id[-4:]}" if run else Path(path).parent.name
+    return f"{run_label(run, language())} · {run.run_id[-4:]}" if run else Path(path).parent.name
