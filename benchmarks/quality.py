@@ -5,6 +5,7 @@ Prints one `task metric: value` line per figure, e.g.
     python benchmarks/quality.py --task names             # best preset, a few minutes on 2 cores
     python benchmarks/quality.py --task imdb --preset quick   # the "88 % within 5 minutes" check
     python benchmarks/quality.py --task all
+    python benchmarks/quality.py --task names --preset quick --arch lstm,gru,mingru,transformer   # one run each
 
 Every registered task with real data is benchmarked (a new task appears here by itself): its job's
 headline metrics on the test split, beside the task's baselines. Goals (issue #3): imdb ≥ 0.89
@@ -29,6 +30,7 @@ from rnnkit.analysis.inference import Predictor
 from rnnkit.data.presets import build_config
 from rnnkit.data.tasks import get_task, task_names
 from rnnkit.data.tasks.poems import check_poem
+from rnnkit.model.cells import CELLS
 from rnnkit.model.jobs import get_job
 from rnnkit.runs.store import RunStore
 from rnnkit.worker.execute import execute
@@ -42,8 +44,9 @@ def report(task: str, name: str, value) -> None:
     print(f"{task} {name}: {text}", flush=True)
 
 
-def benchmark(task: str, preset: str, checkpoints: Path, seed: int) -> None:
-    config = build_config(task, preset, {"train": {"seed": seed}})
+def benchmark(task: str, preset: str, checkpoints: Path, seed: int, arch: str | None = None) -> None:
+    """Train `preset` of `task` (with `arch` in place of the preset's architecture, the rest kept) and report."""
+    config = build_config(task, preset, {"train": {"seed": seed}, **({"model": {"arch": arch}} if arch else {})})
     run = RunStore(checkpoints).create(config)
     started = time.perf_counter()
     log = io.StringIO()
@@ -54,7 +57,7 @@ def benchmark(task: str, preset: str, checkpoints: Path, seed: int) -> None:
         return
     test = run.metrics("test")[0]
     epochs = run.metrics("epoch")
-    label = task if preset == "best" else f"{task} {preset}"
+    label = " ".join([task] + ([] if preset == "best" else [preset]) + ([config.model.arch] if arch else []))
     report(label, "run", run.run_id)
     report(label, "epochs trained", len(epochs))
     report(label, "best epoch", test["epoch"])
@@ -87,12 +90,19 @@ def main() -> None:
     parser.add_argument("--task", choices=(*TASKS, "all"), default="names", help="task to benchmark")
     parser.add_argument("--preset", default="best", help="preset to train (default: best)")
     parser.add_argument("--seed", type=int, default=0, help="seed for split, weights and sampling")
+    parser.add_argument("--arch", default=None,
+                        help="architectures in place of the preset's, comma-separated: one run each, in turn")
     parser.add_argument("--checkpoints-dir", default=None, help="keep the runs here (default: a temp folder)")
     args = parser.parse_args()
     checkpoints = Path(args.checkpoints_dir or tempfile.mkdtemp(prefix="quality-"))
     print(f"threads: {torch.get_num_threads()}; runs in {checkpoints}", flush=True)
+    architectures = [name.strip() for name in args.arch.split(",")] if args.arch else [None]
+    unknown = [name for name in architectures if name is not None and name not in CELLS]
+    if unknown:
+        parser.error(f"unknown architecture(s) {', '.join(unknown)}; choose from {', '.join(CELLS)}")
     for task in TASKS if args.task == "all" else (args.task,):
-        benchmark(task, args.preset, checkpoints, args.seed)
+        for arch in architectures:
+            benchmark(task, args.preset, checkpoints, args.seed, arch)
 
 
 if __name__ == "__main__":
