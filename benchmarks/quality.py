@@ -44,9 +44,12 @@ def report(task: str, name: str, value) -> None:
     print(f"{task} {name}: {text}", flush=True)
 
 
-def benchmark(task: str, preset: str, checkpoints: Path, seed: int, arch: str | None = None) -> None:
-    """Train `preset` of `task` (with `arch` in place of the preset's architecture, the rest kept) and report."""
-    config = build_config(task, preset, {"train": {"seed": seed}, **({"model": {"arch": arch}} if arch else {})})
+def benchmark(task: str, preset: str, checkpoints: Path, seed: int, arch: str | None = None,
+              match: str = "none") -> None:
+    """Train `preset` of `task` (with `arch` in place of the preset's architecture, the rest kept; `match`: the
+    parameter budget of that architecture, `model.match_parameters`) and report."""
+    model = {**({"arch": arch} if arch else {}), **({"match_parameters": match} if match != "none" else {})}
+    config = build_config(task, preset, {"train": {"seed": seed}, **({"model": model} if model else {})})
     run = RunStore(checkpoints).create(config)
     started = time.perf_counter()
     log = io.StringIO()
@@ -62,6 +65,7 @@ def benchmark(task: str, preset: str, checkpoints: Path, seed: int, arch: str | 
     report(label, "epochs trained", len(epochs))
     report(label, "best epoch", test["epoch"])
     report(label, "wall seconds", f"{seconds:.1f}")
+    report(label, "parameters", run.status().get("parameters"))
     metrics = test["test"]
     job = get_job(get_task(task).job)
     if job.name != "language_model":
@@ -92,17 +96,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for split, weights and sampling")
     parser.add_argument("--arch", default=None,
                         help="architectures in place of the preset's, comma-separated: one run each, in turn")
+    parser.add_argument("--match-parameters", default="none",
+                        help="give each architecture the core parameters of this one (model.match_parameters)")
     parser.add_argument("--checkpoints-dir", default=None, help="keep the runs here (default: a temp folder)")
     args = parser.parse_args()
     checkpoints = Path(args.checkpoints_dir or tempfile.mkdtemp(prefix="quality-"))
     print(f"threads: {torch.get_num_threads()}; runs in {checkpoints}", flush=True)
     architectures = [name.strip() for name in args.arch.split(",")] if args.arch else [None]
-    unknown = [name for name in architectures if name is not None and name not in CELLS]
+    unknown = [name for name in [*architectures, args.match_parameters] if name not in (None, "none", *CELLS)]
     if unknown:
         parser.error(f"unknown architecture(s) {', '.join(unknown)}; choose from {', '.join(CELLS)}")
     for task in TASKS if args.task == "all" else (args.task,):
         for arch in architectures:
-            benchmark(task, args.preset, checkpoints, args.seed, arch)
+            benchmark(task, args.preset, checkpoints, args.seed, arch, args.match_parameters)
 
 
 if __name__ == "__main__":
