@@ -5,18 +5,56 @@ once in Chinese (the browser's language picks the interface), with projector mod
 
 Screenshots are saved to tests/artifacts/ (the README's pictures come from here).
 """
+import contextlib
+import os
 import re
+import signal
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from rnnkit.runs.launcher import process_alive
 from rnnkit.runs.store import RunStore
 from tests import browser
 from tests.waits import patience, patience_ms, wait_until
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-pytestmark = pytest.mark.skipif(bool(browser.missing_requirements()), reason=browser.missing_requirements() or "ok")
+
+
+@contextlib.contextmanager
+def held_at_first_epoch(store: RunStore, before: set[str]):
+    """Pause (SIGSTOP) each new run of `store` once it has finished its first epoch, until the block ends
+    (SIGCONT): a look "while the group trains" must not depend on how fast a busy machine trains, nor on how
+    long the browser takes to get there (a watcher thread holds the runs, whatever the test is waiting for).
+    Only a process whose pid and start time are the ones its run recorded is signalled. Yields the ids held."""
+    held: dict[str, tuple[int, int]] = {}
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            for run in store.runs():
+                if run.run_id in before or run.run_id in held or not run.metrics("epoch") or not run.is_active():
+                    continue
+                status = run.status()
+                pid, start_time = status.get("pid"), status.get("start_time")
+                if pid and start_time and process_alive(pid, start_time):
+                    os.kill(pid, signal.SIGSTOP)
+                    held[run.run_id] = (pid, start_time)
+            done.wait(0.05)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield held
+    finally:
+        done.set()
+        watcher.join(patience(30))
+        for pid, start_time in held.values():
+            if process_alive(pid, start_time):
+                os.kill(pid, signal.SIGCONT)
+
 
 WORDS = {  # what a user reads and clicks, per interface language
     "en": {"locale": "en-US", "train": "Train", "compare": "Compare", "playground": "Playground",
@@ -77,32 +115,33 @@ def test_train_watch_compare_and_play_in_chromium(server, language):
         browser.choose_architectures(page, ["lstm", "gru"], label=words["architectures"])
         page.get_by_text(words["hyperparameters"]).first.click()
         browser.wait_until_idle(page)
-        # English also checks projector mode while the group trains: longer, more sequences keep it training (a fork
-        # of the warm worker starts at once, and 8 epochs of 2,000 of length 60 were over before the check)
+        # English also checks projector mode while the group trains: each run is held after its first epoch (see
+        # `held_at_first_epoch`) until the look is over; the longer sequences keep a run from ending before it is held
         browser.set_number(page, words["length"], 150 if language == "en" else 60)
         browser.set_number(page, words["sequences"], 4000 if language == "en" else 2000)
         browser.set_number(page, words["epochs"], 8)
-        page.get_by_role("button", name=words["start"], exact=True).first.click()
-        browser.wait_until_idle(page)
-        runs = wait_until(lambda: len(new := [run for run in store.runs() if run.run_id not in before]) >= 2 and new,
-                          60, "the Start click to create the group's two runs")
-        assert sorted(run.config().model.arch for run in runs) == ["gru", "lstm"]
-
-        if language == "en":  # projector mode at 1280x720 while the group trains
-            page.set_viewport_size({"width": 1280, "height": 720})  # switched on at once: the runs train for seconds
-            page.get_by_text(words["projector"]).first.click()
+        with held_at_first_epoch(store, before) if language == "en" else contextlib.nullcontext({}) as held:
+            page.get_by_role("button", name=words["start"], exact=True).first.click()
             browser.wait_until_idle(page)
-            wait_until(lambda: any(run.metrics("epoch") for run in runs), 300, "a run's first epoch")
-            page.locator(".js-plotly-plot").nth(1).wait_for(timeout=patience_ms(60))
-            page.wait_for_timeout(patience_ms(1.5))  # one live refresh with the larger charts
-            charts = page.locator(".js-plotly-plot")
-            visible, training, deadline = False, False, time.monotonic() + patience(20)
-            while not visible and time.monotonic() < deadline:  # between live refreshes (one re-lays out the page)
-                training = any(run.is_active() for run in runs)  # read before the look, so the look is of training
-                visible = browser.inside_viewport(page, charts.nth(0)) and browser.inside_viewport(page, charts.nth(1))
-                page.wait_for_timeout(250)
-            page.screenshot(path=str(ARTIFACTS / "train_projector_1280x720.png"))
-            assert visible and training  # both charts, while the group trains
+            runs = wait_until(lambda: len(new := [run for run in store.runs() if run.run_id not in before]) >= 2
+                              and new, 60, "the Start click to create the group's two runs")
+            assert sorted(run.config().model.arch for run in runs) == ["gru", "lstm"]
+            if language == "en":  # projector mode at 1280x720 while the group trains
+                wait_until(lambda: len(held) == 2, 300, "both runs' first epoch (then they are held)")
+                page.set_viewport_size({"width": 1280, "height": 720})
+                page.get_by_text(words["projector"]).first.click()
+                browser.wait_until_idle(page)
+                page.locator(".js-plotly-plot").nth(1).wait_for(timeout=patience_ms(60))
+                page.wait_for_timeout(patience_ms(1.5))  # one live refresh with the larger charts
+                charts = page.locator(".js-plotly-plot")
+                visible, deadline = False, time.monotonic() + patience(20)
+                while not visible and time.monotonic() < deadline:  # between live refreshes (one re-lays it out)
+                    visible = all(browser.inside_viewport(page, charts.nth(index)) for index in (0, 1))
+                    page.wait_for_timeout(250)
+                page.screenshot(path=str(ARTIFACTS / "train_projector_1280x720.png"))
+                assert all(run.is_active() for run in runs), [run.status().get("state") for run in runs]
+                assert visible  # both charts, while the group trains
+        if language == "en":
             page.get_by_text(words["projector"]).first.click()
             page.set_viewport_size({"width": 1400, "height": 2400})
             browser.wait_until_idle(page)
