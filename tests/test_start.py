@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -91,6 +92,31 @@ def test_a_worker_lowers_its_priority_by_the_setting_only(setting):
     found = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True,
                            check=True, cwd=settings.PROJECT_ROOT, timeout=patience(60)).stdout
     assert int(found) == max(os.nice(0), int(setting))
+
+
+AUTOGROUP = Path("/proc/self/autogroup")
+
+
+@pytest.mark.skipif(not AUTOGROUP.exists(), reason="no autogroup scheduling on this system")
+def test_a_worker_nices_its_scheduling_group_only_when_it_leads_its_own_session():
+    """In someone else's session (a terminal's, this test runner's) the scheduling group is the whole session's:
+    lower_priority leaves it alone (it once put the test runner's session at nice 15, behind the workers it was
+    testing). In a session of its own, as every worker has, it nices its group."""
+    code = ("from rnnkit.runs.launcher import lower_priority; lower_priority(); "
+            "print(open('/proc/self/autogroup').read())")
+    environment = {**os.environ, "RNNKIT_WORKER_NICE": "15"}
+    before = AUTOGROUP.read_text().split()  # ['/autogroup-N', 'nice', 'K']
+    try:
+        shared, own = (subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True,
+                                      check=True, cwd=settings.PROJECT_ROOT, timeout=patience(60),
+                                      start_new_session=new_session).stdout.split()
+                       for new_session in (False, True))
+        assert AUTOGROUP.read_text().split() == before  # this session's group: untouched
+        assert shared == before
+        assert own[0] != before[0] and own[-1] == "15"  # its own group, niced by the setting
+    finally:
+        if AUTOGROUP.read_text().split() != before:  # undo a failure's damage to the rest of the suite
+            AUTOGROUP.write_text(before[-1])
 
 
 def test_a_bad_nice_setting_fails_the_start_saying_so(tmp_path, monkeypatch):

@@ -222,7 +222,9 @@ def lower_priority() -> None:
     On Linux with autogroup scheduling (most desktops and servers), a process in its own session
     (every worker is, so closing the dashboard does not end it) gets a scheduling group of its own,
     and a nice value only ranks processes within their group: four workers at nice 10 would still
-    take four fair shares from the dashboard's one. So the worker's group is niced as well."""
+    take four fair shares from the dashboard's one. So the worker's group is niced as well, but only where the
+    worker leads its own session: in someone else's session (a terminal's, a test runner's) the group is all of
+    theirs, and nicing it would slow the whole terminal."""
     try:
         niceness = settings.worker_nice()
     except ValueError:  # checked when the dashboard or the CLI starts a run; here, in a child, fall back
@@ -230,6 +232,8 @@ def lower_priority() -> None:
     current = os.nice(0)
     if current < niceness:
         os.nice(niceness - current)
+    if os.getsid(0) != os.getpid():  # the group is the whole session's (a terminal, a test runner): leave it
+        return
     try:
         with open("/proc/self/autogroup", "w") as autogroup:
             autogroup.write(str(niceness))
