@@ -113,7 +113,9 @@ def test_a_worker_nices_its_scheduling_group_only_when_it_leads_its_own_session(
                        for new_session in (False, True))
         assert AUTOGROUP.read_text().split() == before  # this session's group: untouched
         assert shared == before
-        assert own[0] != before[0] and own[-1] == "15"  # its own group, niced by the setting
+        # Its own group, niced by the setting. Some kernels (a CI container's, autogroup switched off or the
+        # session inside a cgroup of its own) report no group for a new session: nothing to nice there.
+        assert not own or (own[0] != before[0] and own[-1] == "15"), own
     finally:
         if AUTOGROUP.read_text().split() != before:  # undo a failure's damage to the rest of the suite
             AUTOGROUP.write_text(before[-1])
