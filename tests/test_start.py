@@ -346,3 +346,16 @@ def test_train_and_compare_show_the_groups_name(tmp_path, monkeypatch):
     table = compare.dataframe[0].value
     assert list(table.columns[:3]) == ["run", "group", "model"]
     assert set(table["group"]) >= {"Lesson 1: seeds"}
+
+
+def test_the_start_checks_count_parameters_without_importing_torchs_compiler():
+    """Start checks every run's memory on the dashboard's side, counting parameters on the meta device. A random
+    draw there (the forget-gate initialisation) imported torch._dynamo: 1.1 s of the first Start's 1.2 s before
+    any folder existed. Counting every architecture leaves it unimported."""
+    code = ("import sys; from rnnkit.data.presets import build_config; from rnnkit.model.cells import cell_names; "
+            "from rnnkit.runs.groups import memory_needed; "
+            "[memory_needed(build_config('recall', 'quick', {'model': {'arch': arch}})) for arch in cell_names()]; "
+            "print('torch._dynamo' in sys.modules)")
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           cwd=settings.PROJECT_ROOT, timeout=patience(120)).stdout.split()
+    assert found[-1] == "False"

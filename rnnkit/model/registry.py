@@ -157,8 +157,8 @@ def chrono_init_(arch: str, bias_ih: Tensor, bias_hh: Tensor | None, max_steps: 
     is: that is exactly why it cannot learn long memories.
     """
     cell = get_cell(arch)
-    if cell.memory_gate is None and cell.write_gate is None:
-        return
+    if (cell.memory_gate is None and cell.write_gate is None) or bias_ih.is_meta:
+        return  # on the meta device (counting parameters) there are no values; torch.rand there imports dynamo (1 s)
     hidden = bias_ih.shape[0] // len(cell.gate_names)
     span = torch.log(torch.rand(hidden, device=bias_ih.device) * max(max_steps - 2, 1) + 1)
     for gate, value in ((cell.memory_gate, span), (cell.write_gate, -span)):
