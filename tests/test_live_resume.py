@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from rnnkit.core.files import write_json_atomic
 from rnnkit.data.presets import build_config
 from rnnkit.runs import launcher as launcher_module
 from rnnkit.runs.access import User
@@ -99,3 +100,20 @@ def test_the_watching_box_names_each_group_and_its_owner(tmp_path, monkeypatch):
     assert not app.exception
     box = app.selectbox(key="train_watch")
     assert sorted(box.options) == sorted(labels.values()) and box.value == groups["bob"]
+
+
+def test_the_view_polls_fast_until_every_launched_run_has_its_first_loss_point(tmp_path, monkeypatch):
+    """Issue 25: a run's start record comes before its first step; taking it for a point switched the view to
+    the 2-second refresh, and the Start's last first point reached the screen up to 2 s after it was written."""
+    monkeypatch.delenv("RNNKIT_RAY_ADDRESS", raising=False)
+    store = RunStore(tmp_path / "checkpoints")
+    run = store.create(build_config("recall", None, {"model": {"arch": "gru"}}, group=GROUP))
+    assert live._refresh_mode([run]) == "waiting"  # queued, not launched
+    write_json_atomic(run.worker_path, {"pid": 1, "host": "elsewhere", "command": "forked by the warm worker"})
+    run.write_status("running", epoch=0, epochs=8)
+    assert live._refresh_mode([run]) == "starting"
+    run.append_metrics({"kind": "start", "spec": {}, "baselines": {}})
+    assert live._refresh_mode([run]) == "starting"  # a start record is no point on a chart
+    run.append_metrics({"kind": "step", "epoch": 1, "step": 1, "steps_per_epoch": 75, "loss": 2.3})
+    assert live._refresh_mode([run]) == "training"
+    assert live.REFRESH_SECONDS["starting"] < live.REFRESH_SECONDS["training"]

@@ -23,7 +23,7 @@ from rnnkit.ui.labels import format_score, format_seconds, ordinal, state_word
 from rnnkit.ui.session import store
 
 LIVE_REFRESH_SECONDS = 2.0
-STARTUP_REFRESH_SECONDS = 0.5
+STARTUP_REFRESH_SECONDS = 0.25
 QUEUED_REFRESH_SECONDS = 5.0
 
 
@@ -166,15 +166,15 @@ def live_view(group: str) -> None:
         if not runs:
             st.info(_("No runs in this group yet."))
             return
-        if _refresh_mode(runs) != mode:
-            st.rerun()  # started, charted or finished: rerun the page once, with the interval that fits now
+        now = _refresh_mode(runs)
         queue_note(run_store, runs)
         run_rows(runs, key="live")
-        if mode in ("starting", "waiting"):  # nothing to chart yet; drawing would only take CPU from the runs
-            return
-        result_summary(runs)
-        metric_charts(runs, key="live")
-        confusion_panel(runs, key="live")
+        if now not in ("starting", "waiting"):  # nothing to chart before; drawing would only take CPU from the runs
+            result_summary(runs)
+            metric_charts(runs, key="live")
+            confusion_panel(runs, key="live")
+        if now != mode:  # started, charted or finished: shown above at once; now rerun the page once, so it
+            st.rerun()  # polls at the interval that fits (a fragment keeps the interval it was drawn with)
 
     panel()
 
@@ -235,13 +235,13 @@ REFRESH_SECONDS = {"starting": STARTUP_REFRESH_SECONDS, "training": LIVE_REFRESH
 
 
 def _refresh_mode(runs: list[Run]) -> str:
-    """starting (a launched run has no point yet) | training | waiting (only queued, nothing to
+    """starting (a launched run has no loss point yet) | training | waiting (only queued, nothing to
     chart) | finished (no run is queued or running)."""
     states = {run.run_id: run.status()["state"] for run in runs}
     active = [run for run in runs if states[run.run_id] in ("queued", "running")]
     if not active:
         return "finished"
-    if any(run.worker() and not run.metrics_size() for run in active):
+    if any(run.worker() and not run.metrics("step") for run in active):  # its start record alone is no point
         return "starting"
     if all(states[run.run_id] == "queued" and not run.worker() for run in active) and \
             not any(run.metrics_size() for run in runs):
