@@ -12,6 +12,7 @@ from rnnkit.data.presets import build_config
 from rnnkit.runs import queue as queue_module
 from rnnkit.runs.access import User
 from rnnkit.runs.limits import Limits, QueueFull, default_capacity
+from rnnkit.runs.machine import MachineLoad
 from rnnkit.runs.queue import Queue
 from rnnkit.runs.store import RunError, RunStore, delete_run
 from tests.apptest import page
@@ -242,6 +243,7 @@ def test_a_group_shares_the_cores_and_explicit_threads_stay(monkeypatch):
     from rnnkit.runs import groups
 
     monkeypatch.setattr(groups, "parallel_threads", lambda runs: 8 // runs)
+    monkeypatch.setattr(groups.machine, "current_load", lambda training_runs=0: IDLE)  # whatever else this machine runs now
     configs = groups.group_configs("recall", "quick", ["rnn", "reslstm"], seeds=2)
     assert [config.model.impl for config in configs] == ["fused", "scratch"] * 2  # auto, resolved once
     assert len({config.group for config in configs}) == 1 and [c.train.seed for c in configs] == [0, 0, 1, 1]
@@ -323,3 +325,27 @@ def test_caps_hold_when_a_student_resumes_and_the_resumed_run_gets_a_time_limit(
 def test_bad_caps_are_refused_with_the_setting_named(settings, name):
     with pytest.raises(ValueError, match=rf"\[rnnkit.queue\] {name} must be a positive whole number"):
         Limits.for_student(settings)
+
+
+IDLE = MachineLoad(cores=8, other_cores=0.4, other_programs=1)
+BUSY = MachineLoad(cores=8, other_cores=6.0, other_programs=9)
+
+
+def test_on_a_busy_machine_each_run_gets_one_thread_unless_set_by_hand(monkeypatch):
+    """A parallel region waits for every one of its threads; where other programs keep the cores busy, one of
+    them is often not running (an epoch of the lesson's LSTM under stress -c 8 on 2 cores: 7.5 s with 2 threads,
+    2.0 s with 1). The Train page's line says the same number as the runs get."""
+    from rnnkit.runs import groups
+
+    monkeypatch.delenv("RNNKIT_THREADS_PER_RUN", raising=False)
+    monkeypatch.setattr(groups, "parallel_threads", lambda runs: 8 // runs)
+    assert [groups.run_threads(runs, IDLE) for runs in (1, 3, 8)] == [8, 2, 1]
+    assert [groups.run_threads(runs, BUSY) for runs in (1, 3, 8)] == [1, 1, 1]
+    monkeypatch.setattr(groups.machine, "current_load", lambda training_runs=0: BUSY)
+    configs = groups.group_configs("recall", "quick", ["rnn", "gru"])
+    assert {config.train.num_threads for config in groups.share_threads(configs)} == {1}
+    explicit = groups.group_configs("recall", "quick", ["gru"], {"train": {"num_threads": 3}})
+    assert {config.train.num_threads for config in groups.share_threads(explicit)} == {3}  # the user's choice
+    monkeypatch.setenv("RNNKIT_THREADS_PER_RUN", "4")
+    monkeypatch.setattr(groups, "parallel_threads", lambda runs: 4)
+    assert groups.run_threads(2, BUSY) == 4  # the setting is the teacher's: it wins over the look at the machine

@@ -19,10 +19,12 @@ from rnnkit.config import RunConfig
 from rnnkit.config.counts import check_counts
 from rnnkit.config.run import option_values
 from rnnkit.config.spec import TaskSpec
+from rnnkit.core import settings
 from rnnkit.data.presets import build_config, seeded
 from rnnkit.data.tasks import get_task
 from rnnkit.model.catalog import check_model_config
 from rnnkit.model.memory import MachineMemory, Setting, check_fits, estimate_memory, usable_memory
+from rnnkit.runs import machine
 from rnnkit.runs.launcher import parallel_threads
 from rnnkit.runs.store import new_group_id
 
@@ -99,10 +101,23 @@ def estimated_spec(config: RunConfig) -> tuple[TaskSpec, int]:
     return spec, data_bytes
 
 
+def run_threads(parallel_runs: int, load: machine.MachineLoad | None = None) -> int:
+    """CPU threads for each of `parallel_runs` runs that start together: RNNKIT_THREADS_PER_RUN where it is set,
+    else the cores divided among them (`parallel_threads`), but one where other programs keep the cores busy
+    (`rnnkit.runs.machine`; `load` replaces the look at this machine). A parallel region waits for all its
+    threads, and on a busy machine one of them is often not running: under `stress -c 8` on 2 cores an epoch of
+    the recall lesson's LSTM took 7.5 s with 2 threads and 2.0 s with 1 (idle: 1.3 s and 1.7 s)."""
+    threads = parallel_threads(parallel_runs)
+    if threads == 1 or settings.threads_per_run() or settings.ray_address():  # set by hand, or a cluster's nodes
+        return threads
+    return 1 if (load or machine.current_load()).busy else threads
+
+
 def share_threads(configs: list[RunConfig]) -> list[RunConfig]:
     """`configs` with the CPU threads divided among them, for runs that train at the same time (so they
-    share the cores instead of fighting over them). A run whose threads were set explicitly keeps them."""
-    threads = parallel_threads(len(configs))
+    share the cores instead of fighting over them; `run_threads`). A run whose threads were set explicitly
+    keeps them."""
+    threads = run_threads(len(configs))
     return [config if config.train.num_threads else
             dataclasses.replace(config, train=dataclasses.replace(config.train, num_threads=threads))
             for config in configs]

@@ -10,7 +10,7 @@ import streamlit as st
 from rnnkit.core import settings
 from rnnkit.data.tasks import get_task, task_names
 from rnnkit.runs import limits, machine
-from rnnkit.runs.launcher import parallel_threads
+from rnnkit.runs.groups import run_threads
 from rnnkit.ui.i18n import _
 from rnnkit.ui.session import store
 
@@ -64,7 +64,7 @@ def sharing_note(runs: int) -> str:
     try:
         capacity = store().limits.capacity or limits.default_capacity()
         at_once = min(runs, capacity) if store().limits.within_capacity else runs
-        threads, nice = parallel_threads(runs), settings.worker_nice()
+        threads, nice = run_threads(runs), settings.worker_nice()
     except ValueError as error:  # a bad setting: say which, as the Start would
         return str(error)
     cores = os.cpu_count() or 1
