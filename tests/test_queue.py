@@ -243,7 +243,7 @@ def test_a_group_shares_the_cores_and_explicit_threads_stay(monkeypatch):
     from rnnkit.runs import groups
 
     monkeypatch.setattr(groups, "parallel_threads", lambda runs: 8 // runs)
-    monkeypatch.setattr(groups.machine, "current_load", lambda training_runs=0: IDLE)  # whatever else this machine runs now
+    monkeypatch.setattr(groups.machine, "current_load", lambda training_runs=0: IDLE)  # whatever else runs here
     configs = groups.group_configs("recall", "quick", ["rnn", "reslstm"], seeds=2)
     assert [config.model.impl for config in configs] == ["fused", "scratch"] * 2  # auto, resolved once
     assert len({config.group for config in configs}) == 1 and [c.train.seed for c in configs] == [0, 0, 1, 1]
