@@ -26,6 +26,21 @@ def isolated_environment(tmp_path_factory):
     yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread():
+    """The tests' own tiny trainings (in this process) use one CPU thread: with torch's default of one per core,
+    a machine that other programs keep busy stalls every parallel region (a thread waits for one that is not
+    running); measured under `stress -c 8` on 2 cores, the session's fixture runs went from 0.4 s to 13.9 s
+    (recall LSTM) and from 0.1 s to 13.2 s (poems) with 2 threads, and did not slow down with 1. Background
+    runs choose their own threads (`train.num_threads`, `RNNKIT_THREADS_PER_RUN`)."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 @pytest.fixture(scope="session")
 def run_folders(tmp_path_factory):
     """A checkpoints folder with a finished recall group (rnn + lstm) and finished names, poems and
