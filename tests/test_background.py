@@ -125,8 +125,18 @@ def _sleeper(tmp_path, token=None, folder="plain"):
         environment["RNNKIT_WORKER_TOKEN"] = token
     process = subprocess.Popen([str(python), "-c", f"import time; time.sleep({patience(600)})"], env=environment,
                                cwd=python.parent)
-    wait_for(lambda: process_start_time(process.pid) is not None, seconds=30, what="the sleeper to start")
+    # until it runs its own program: between fork and exec its command line and environment are still ours
+    # (a busy machine showed an empty command line there)
+    wait_for(lambda: process_start_time(process.pid) is not None and b"time.sleep" in _command_line(process.pid),
+             seconds=30, what="the sleeper to start")
     return process
+
+
+def _command_line(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def test_stop_never_signals_a_python_from_a_folder_named_rnnkit(store, tmp_path):
