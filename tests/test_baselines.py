@@ -195,3 +195,24 @@ def test_a_seeded_sweep_ranks_seed_means_not_its_luckiest_run(tmp_path, capsys):
     single = [run for run in store.runs() if run.config().train.seed == 0]  # one seed per point: unchanged
     frame, by_seeds = seed_mean_frame(sweep_frame(single))
     assert not by_seeds and len(frame) == 2
+
+
+def test_the_majority_baseline_in_closed_form_is_what_the_models_metrics_give():
+    """majority_metrics skips scikit-learn (its input checks were 0.1 s of each run's start-up) and must give the
+    very numbers classification_metrics gives the constant answer: the majority present or absent, one class or
+    ten, a split of one example or thousands."""
+    from rnnkit.core.metrics import classification_metrics
+    from rnnkit.data.datasets import majority_metrics
+
+    generator = torch.Generator().manual_seed(11)
+    for draw in range(300):
+        classes = int(torch.randint(1, 11, (1,), generator=generator))
+        count = int(torch.randint(1, 400 if draw % 3 else 5, (1,), generator=generator))
+        targets = torch.randint(0, classes, (count,), generator=generator)
+        majority = int(torch.randint(0, classes, (1,), generator=generator))  # absent from the split at times
+        spec = TaskSpec("classify", "features", 3, classes, 10, "accuracy")
+        expected = classification_metrics(targets, torch.full_like(targets, majority), [str(c) for c in range(classes)])
+        assert majority_metrics(targets, majority, spec) == {"accuracy": expected["accuracy"],
+                                                              "macro_f1": expected["macro_f1"]}, (targets, majority)
+    with pytest.raises(ValueError, match="no examples"):
+        majority_metrics(torch.zeros(0, dtype=torch.long), 0, TaskSpec("classify", "features", 3, 2, 10, "accuracy"))
