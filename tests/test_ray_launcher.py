@@ -20,6 +20,9 @@ class FakeClient:
         self.calls += 1
         return list(self.jobs)
 
+    def submit_job(self, **job):
+        self.jobs.append(SimpleNamespace(status=SimpleNamespace(value="PENDING"), message="", **job))
+
 
 def job(submission_id: str, status: str):
     return SimpleNamespace(submission_id=submission_id, status=SimpleNamespace(value=status), message="")
@@ -84,3 +87,19 @@ def test_a_cluster_status_not_written_yet_is_a_clear_error(monkeypatch):
     answers["/api/cluster_status"] = {"unexpected": True}
     with pytest.raises(ClusterError, match="unexpected form"):
         launcher.summary()
+
+
+def test_a_stopped_job_has_time_to_save_its_checkpoint(tmp_path):
+    """Ray kills a stopped job RAY_JOB_STOP_WAIT_TIME_S after its SIGTERM; at Ray's default of 3 s, a run on a
+    busy node (the cluster test beside `stress -c 8`) was killed before it wrote last.pt. Every job sets it."""
+    from rnnkit.runs.ray_jobs import STOP_GRACE_SECONDS
+
+    launcher = RayLauncher("http://127.0.0.1:1")
+    launcher._client = FakeClient()
+    store = RunStore(tmp_path / "checkpoints", launcher=launcher)
+    run = store.create(build_config("recall", None, {}))
+    launcher.launch([run])
+    (submitted,) = launcher._client.jobs
+    assert submitted.submission_id == f"{run.run_id}-1"
+    assert submitted.runtime_env["env_vars"]["RAY_JOB_STOP_WAIT_TIME_S"] == str(STOP_GRACE_SECONDS)
+    assert STOP_GRACE_SECONDS >= 60

@@ -21,7 +21,8 @@ Status: Ray's job status is reconciled with status.json. A job that Ray reports 
 says running (the process or its node died) reads as `interrupted` with Ray's message, resumable; a
 job STOPPED after a stop request reads as `stopped`. Stop writes stop.request (read within a batch)
 and calls `stop_job`: Ray sends SIGTERM, the worker saves its checkpoint and writes `stopped`, and Ray
-kills it after RAY_JOB_STOP_WAIT_TIME_S (default 3 s). Logs come from `get_job_logs`.
+kills it after RAY_JOB_STOP_WAIT_TIME_S, which every job sets to STOP_GRACE_SECONDS (Ray's own default, 3 s,
+killed a run on a busy node before its checkpoint was written). Logs come from `get_job_logs`.
 Nothing here imports torch; ray is imported when a launcher is first used.
 """
 from __future__ import annotations
@@ -39,6 +40,7 @@ from rnnkit.runs.folder import Run, RunError
 CACHE_SECONDS = 2.0  # one list_jobs call serves every run's status for this long (the dashboard polls)
 ACTIVE_JOB_STATES = ("PENDING", "RUNNING")
 SUBMIT_GRACE_SECONDS = 60.0  # a job missing from Ray's list this soon after its submission is not yet gone
+STOP_GRACE_SECONDS = 120  # after stop_job's SIGTERM, the time a run has to finish its batch and save last.pt
 
 
 class ClusterError(RunError):
@@ -175,7 +177,8 @@ class RayLauncher:
     def _environment(self) -> dict[str, str]:
         passed = settings.passed_to_workers()
         return {**passed, "RNNKIT_RAY_ADDRESS": self.address, "RNNKIT_RAY_PYTHON": self.python,
-                "PYTHONPATH": str(settings.PROJECT_ROOT), "PYTHONUNBUFFERED": "1", "RAY_USAGE_STATS_ENABLED": "0"}
+                "PYTHONPATH": str(settings.PROJECT_ROOT), "PYTHONUNBUFFERED": "1", "RAY_USAGE_STATS_ENABLED": "0",
+                "RAY_JOB_STOP_WAIT_TIME_S": str(STOP_GRACE_SECONDS)}  # the job's supervisor reads it
 
     def _all_jobs(self, fresh: bool = False) -> dict[str, Any] | None:
         """Every job Ray knows, by submission id; None when the cluster does not answer. One list serves
