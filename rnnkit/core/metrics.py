@@ -51,18 +51,54 @@ def _numpy(values) -> np.ndarray:
 
 
 def classification_metrics(targets, predictions, class_names: Sequence[str]) -> dict:
-    """Metrics for class ids; `class_names` fixes the label order of the per-class lists."""
+    """Metrics for class ids; `class_names` fixes the label order of the per-class lists.
+
+    The numbers are scikit-learn's (`precision_recall_fscore_support` with `zero_division=0`, `f1_score`'s
+    macro average, `confusion_matrix`), computed here from one confusion matrix: scikit-learn's input checks
+    cost about 40 ms a call, and a run calls this after every epoch and some thirty times while fitting its
+    balanced decision (1.6 s of a 19 s lesson run). Ids outside the classes, or no ids at all, go to
+    scikit-learn itself. tests/test_baselines.py holds the two equal."""
+    y_true, y_pred = _numpy(targets).reshape(-1), _numpy(predictions).reshape(-1)
+    classes = len(class_names)
+    if (not y_true.size or y_true.shape != y_pred.shape or not _ids_within(y_true, classes)
+            or not _ids_within(y_pred, classes)):
+        return _classification_metrics_sklearn(y_true, y_pred, classes)
+    y_true, y_pred = y_true.astype(np.int64), y_pred.astype(np.int64)
+    confusion = np.bincount(y_true * classes + y_pred, minlength=classes * classes).reshape(classes, classes)
+    hits = np.diag(confusion).astype(np.float64)
+    support, predicted = confusion.sum(axis=1), confusion.sum(axis=0)
+    precision = np.divide(hits, predicted, out=np.zeros(classes), where=predicted > 0)
+    recall = np.divide(hits, support, out=np.zeros(classes), where=support > 0)
+    both = support + predicted  # scikit-learn's F1: 2·tp / (true + predicted)
+    f1 = np.divide(2 * hits, both, out=np.zeros(classes), where=both > 0)
+    return {
+        "accuracy": float(np.mean(y_true == y_pred)),
+        # macro over the classes that occur (sklearn's default), so a class missing from a small
+        # split does not count as F1 = 0
+        "macro_f1": float(np.average(f1[both > 0])),
+        "per_class": {
+            "precision": [round(float(v), 4) for v in precision],
+            "recall": [round(float(v), 4) for v in recall],
+            "f1": [round(float(v), 4) for v in f1],
+            "support": [int(v) for v in support],
+        },
+        "confusion_matrix": confusion.tolist(),
+    }
+
+
+def _ids_within(values: np.ndarray, classes: int) -> bool:
+    return bool(np.issubdtype(values.dtype, np.integer) and values.min() >= 0 and values.max() < classes)
+
+
+def _classification_metrics_sklearn(y_true: np.ndarray, y_pred: np.ndarray, classes: int) -> dict:
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-    y_true, y_pred = _numpy(targets), _numpy(predictions)
-    labels = list(range(len(class_names)))
+    labels = list(range(classes))
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=labels, zero_division=0
     )
     return {
         "accuracy": float(accuracy_score(y_true, y_pred)),
-        # macro over the classes that occur (sklearn's default), so a class missing from a small
-        # split does not count as F1 = 0
         "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
         "per_class": {
             "precision": [round(float(v), 4) for v in precision],
