@@ -130,6 +130,22 @@ def choose_architectures(page, names: list[str], label: str = "Architectures") -
     raise AssertionError(f"could not choose architectures {names}; the box shows {chosen}")
 
 
+def open_expander(page, title: str) -> None:
+    """Open the expander `title` (checked, and clicked again if needed: a click that lands while Streamlit reruns
+    the script, e.g. the rerun of a text field that the click took the focus from, can be lost)."""
+    summary = page.locator("[data-testid='stExpander'] summary").filter(has_text=title).first  # its own title only
+    details = summary.locator("xpath=..")
+    for _ in range(3):
+        wait_until_idle(page)
+        if details.get_attribute("open") is not None:
+            return
+        summary.click()
+        wait_until_idle(page)
+        if details.get_attribute("open") is not None:
+            return
+    raise AssertionError(f"the expander {title!r} did not open")
+
+
 def set_number(page, label: str, value: float) -> None:
     field = page.get_by_label(label, exact=True).first  # .first: a rerun may briefly show two
     field.fill(str(value))
