@@ -113,8 +113,7 @@ def test_train_watch_compare_and_play_in_chromium(server, language):
         browser.wait_until_idle(page)
         browser.open_page(page, words["train"])
         browser.choose_architectures(page, ["lstm", "gru"], label=words["architectures"])
-        page.get_by_text(words["hyperparameters"]).first.click()
-        browser.wait_until_idle(page)
+        browser.open_expander(page, words["hyperparameters"])
         # English also checks projector mode while the group trains: each run is held after its first epoch (see
         # `held_at_first_epoch`) until the look is over, so the group can be as small as the Chinese one
         browser.set_number(page, words["length"], 60)
