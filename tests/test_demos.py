@@ -48,11 +48,12 @@ def test_the_lesson_ships_as_one_group_of_three_architectures():
     assert all(found and found[-1].get("measure") == "per-sequence" for found in probes)
 
 
-@pytest.mark.parametrize("name", ["shopping-gru", "waimai-gru"])
+@pytest.mark.parametrize("name", ["shopping-gru", "waimai-gru", "names-lstm", "imdb-gru"])
 def test_the_default_example_is_one_the_demo_gets_right(name):
     """The first screen makes the task's point: the task's own example, classified as what it is."""
     predictor = Predictor.from_file(DEMO_ROOT / name / "best.pt")
-    expected = {"shopping-gru": "书籍", "waimai-gru": "positive"}[name]
+    expected = {"shopping-gru": "书籍", "waimai-gru": "positive", "names-lstm": "Japanese",  # Nakamura
+                "imdb-gru": "positive"}[name]  # "One of the best films I have seen this year: ..."
     result = predictor.predict([predictor.task.example_input])[0]
     assert result["label"] == expected and result["top"][0]["probability"] > 0.9
 

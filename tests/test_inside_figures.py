@@ -47,6 +47,31 @@ def test_the_colour_bars_speak_chinese():
     assert all(heatmap["colorbar"]["title"]["text"] in ("门", "数值") for heatmap in heatmaps(figure))
 
 
+@pytest.mark.parametrize("language, titles", [("en", ("examples", "recall")), ("zh", ("样本数", "召回率"))])
+def test_a_confusion_matrix_has_a_colour_bar_even_where_its_cells_hold_no_numbers(language, titles):
+    """Names has 18 classes: above 12 the cells hold no numbers, so the colour bar is the only scale."""
+    from rnnkit.analysis.figures import confusion_figure
+
+    classes = [f"class {index}" for index in range(18)]
+    matrix = np.random.default_rng(2).integers(0, 30, (18, 18)).tolist()
+    for normalise, title in zip((False, True), titles):
+        (heatmap,) = heatmaps(confusion_figure(matrix, classes, normalise, "t", language=language))
+        assert heatmap["showscale"] and heatmap["colorbar"]["title"]["text"] == title
+        assert "texttemplate" not in heatmap
+
+
+def test_the_lab_reports_static_heatmaps_have_a_colour_bar_too():
+    from rnnkit.analysis.figures import confusion_figure
+    from rnnkit.analysis.labs.report_figures import static_svg
+
+    figure = confusion_figure([[5, 1], [2, 7]], ["neg", "pos"], False, "matrix")
+    svg = static_svg(figure)
+    assert "examples" in svg  # the bar's label, kept as text (svg.fonttype none)
+    plain = confusion_figure([[5, 1], [2, 7]], ["neg", "pos"], False, "matrix")
+    plain.data[0].colorbar.title.text = None
+    assert svg.count("<g id=\"axes_") == static_svg(plain).count("<g id=\"axes_") == 2  # the map and its bar
+
+
 def test_attribution_heatmaps_name_both_ends_of_their_colour_bar():
     tokens, scores = ["one", "of", "the", "best"], np.array([0.4, -0.1, 0.0, 0.2])
     features = np.random.default_rng(1).normal(size=(10, 3))

@@ -123,15 +123,17 @@ def baseline_name(name: str, language: str = "en") -> str:
 def confusion_figure(matrix: list[list[int]], class_names: list[str], normalise: bool, title: str, *,
                      language: str = "en", projector: bool = False) -> go.Figure:
     """Rows: true class, columns: predicted class; normalised rows show recall per class. Every class
-    is labelled on both axes."""
+    is labelled on both axes; a colour bar gives the scale (with more than 12 classes the cells hold no numbers)."""
     _ = translator(language)
     values = np.asarray(matrix, dtype=float)
     if normalise:
         values = values / np.maximum(values.sum(axis=1, keepdims=True), 1)
     text = [[f"{v:.2f}" if normalise else f"{int(v)}" for v in row] for row in values]
     class_names = [chart_text(name) for name in class_names]  # from a user's file: never markup
-    figure = go.Figure(go.Heatmap(z=values, x=class_names, y=class_names, colorscale="Blues", text=text,
-                                  texttemplate="%{text}" if len(class_names) <= 12 else None, showscale=False))
+    scale = {"title": {"text": _("recall") if normalise else _("examples")}, "thickness": 12}  # above 12 classes
+    figure = go.Figure(go.Heatmap(z=values, x=class_names, y=class_names, colorscale="Blues", text=text,  # the bar
+                                  texttemplate="%{text}" if len(class_names) <= 12 else None,  # is the only scale
+                                  showscale=True, colorbar=scale))
     ticks = {"tickmode": "array", "tickvals": class_names, "ticktext": class_names, "type": "category"}
     figure.update_layout(title=title, xaxis_title=_("predicted"), yaxis_title=_("true"), xaxis=ticks,
                          yaxis={**ticks, "autorange": "reversed"},

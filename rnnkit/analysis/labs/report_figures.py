@@ -80,7 +80,12 @@ def _draw(axes, figure: go.Figure) -> bool:
         elif kind == "heatmap" and trace.z is not None:
             heatmap = True
             rows = [list(row) for row in trace.z]
-            axes.imshow(rows, cmap="Blues", aspect="auto")
+            image = axes.imshow(rows, cmap="Blues", aspect="auto")
+            bar = axes.figure.colorbar(image, ax=axes, fraction=0.046, pad=0.02)  # the scale, as on the dashboard
+            title = trace.colorbar.title.text if trace.colorbar is not None and trace.colorbar.title else None
+            if title:
+                bar.set_label(_plain(title), fontsize=7)
+            bar.ax.tick_params(labelsize=7)
             columns = [_plain(value) for value in (trace.x if trace.x is not None else range(len(rows[0])))]
             labels = [_plain(value) for value in (trace.y if trace.y is not None else range(len(rows)))]
             axes.set_xticks(range(len(columns)), columns, rotation=45, ha="right", fontsize=7)
