@@ -71,19 +71,9 @@ def classification_metrics(targets, predictions, class_names: Sequence[str]) -> 
     recall = np.divide(hits, support, out=np.zeros(classes), where=support > 0)
     both = support + predicted  # scikit-learn's F1: 2·tp / (true + predicted)
     f1 = np.divide(2 * hits, both, out=np.zeros(classes), where=both > 0)
-    return {
-        "accuracy": float(np.mean(y_true == y_pred)),
-        # macro over the classes that occur (sklearn's default), so a class missing from a small
-        # split does not count as F1 = 0
-        "macro_f1": float(np.average(f1[both > 0])),
-        "per_class": {
-            "precision": [round(float(v), 4) for v in precision],
-            "recall": [round(float(v), 4) for v in recall],
-            "f1": [round(float(v), 4) for v in f1],
-            "support": [int(v) for v in support],
-        },
-        "confusion_matrix": confusion.tolist(),
-    }
+    # macro over the classes that occur (sklearn's default), so a class missing from a small split does not
+    # count as F1 = 0
+    return _scores(np.mean(y_true == y_pred), np.average(f1[both > 0]), precision, recall, f1, support, confusion)
 
 
 def _ids_within(values: np.ndarray, classes: int) -> bool:
@@ -97,16 +87,21 @@ def _classification_metrics_sklearn(y_true: np.ndarray, y_pred: np.ndarray, clas
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=labels, zero_division=0
     )
+    return _scores(accuracy_score(y_true, y_pred), f1_score(y_true, y_pred, average="macro", zero_division=0),
+                   precision, recall, f1, support, confusion_matrix(y_true, y_pred, labels=labels))
+
+
+def _scores(accuracy, macro_f1, precision, recall, f1, support, confusion) -> dict:
     return {
-        "accuracy": float(accuracy_score(y_true, y_pred)),
-        "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
+        "accuracy": float(accuracy),
+        "macro_f1": float(macro_f1),
         "per_class": {
             "precision": [round(float(v), 4) for v in precision],
             "recall": [round(float(v), 4) for v in recall],
             "f1": [round(float(v), 4) for v in f1],
             "support": [int(v) for v in support],
         },
-        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+        "confusion_matrix": np.asarray(confusion).tolist(),
     }
 
 
