@@ -142,16 +142,15 @@ def majority_class(targets: Tensor, num_classes: int) -> int:
 
 def majority_metrics(targets: Tensor, majority: int, spec: TaskSpec) -> dict[str, float]:
     """Accuracy and macro-F1 of answering `majority` for every example, scored as a model is
-    (`rnnkit.core.metrics.classification_metrics`), in closed form: with c of the n targets of that class, the
-    accuracy is c / n, that class's F1 is 2c / (c + n) (precision c / n, recall 1), every other class's is 0, and
-    the macro-F1 averages over the classes present in the targets or the answers. Every run start computes it
-    twice; through scikit-learn's input checks that was about 0.1 s of each lesson run's start-up (py-spy)."""
-    counts = torch.bincount(targets.long().reshape(-1), minlength=max(spec.output_size, majority + 1))
-    examples, hits = int(counts.sum()), int(counts[majority])
-    if not examples:
+    (`rnnkit.core.metrics.classification_metrics`, which needs no scikit-learn for class ids): the accuracy is
+    that class's share of `targets`, the macro-F1 that class's F1 divided by the number of classes present."""
+    from rnnkit.core.metrics import classification_metrics
+
+    if not targets.numel():
         raise ValueError("no examples to score the majority class on")
-    present = int((counts > 0).sum()) + (0 if hits else 1)  # the answers add the majority class
-    return {"accuracy": hits / examples, "macro_f1": 2 * hits / (hits + examples) / present}
+    names = spec.class_names or tuple(str(index) for index in range(spec.output_size))
+    scored = classification_metrics(targets, torch.full_like(targets, majority), names)
+    return {"accuracy": scored["accuracy"], "macro_f1": scored["macro_f1"]}
 
 
 def split_indices(count: int, fractions: tuple[float, float], generator: torch.Generator) -> tuple[Tensor, ...]:
