@@ -4,7 +4,8 @@
    every run's progress bar shows a step of epoch 1, i.e. its first loss point is on the chart.
    Goal ≤ 1.0 s with the warm worker (runs forked from a process with torch loaded).
 2. The classroom comparison: from the click on Start until all three runs have finished, with the
-   dashboard watching live. Goal ≤ 30 s (RNN at chance, LSTM and GRU ≥ 95 % test accuracy).
+   dashboard watching live. Goal ≤ 30 s (RNN at chance, LSTM and GRU ≥ 95 % test accuracy). The CPU seconds
+   the runs, the dashboard's server and the browser used meanwhile are printed beside it (`CpuWatch`).
    With --paths warm,cold (the default) both are measured side by side in one run, the warm worker's
    and the cold start's (RNNKIT_WARM_WORKER=off: a new Python per group), each on a fresh dashboard, and
    one line holds both: `start -> first point: warm 0.8 s, cold 4.1 s`; per run, the start-up cost
@@ -25,6 +26,7 @@ import re
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -62,6 +64,52 @@ def timeline(store: RunStore, clicked_at: float, path: str = "") -> None:
         written = steps[0]["time"] if steps else float("nan")
         print(f"  {path} {run.run_id}: folder created +{created - clicked_at:.2f} s, "
               f"first point written +{written - clicked_at:.2f} s, start-up cost {written - created:.2f} s")
+
+
+class CpuWatch(threading.Thread):
+    """CPU seconds per kind of process on this machine while it runs (Linux: /proc/PID/stat, every 0.25 s): the
+    dashboard's server, the browser, the runs (and the warm worker, idle between requests). A process that ends
+    is counted up to its last sample, so a run's last quarter second may be missing."""
+
+    KINDS = (("streamlit", "server"), ("chrom", "browser"), ("headless_shell", "browser"), ("-m rnnkit", "runs"))
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.ticks = os.sysconf("SC_CLK_TCK")
+        self.first = self._sample()  # what each process had used before the watch began
+        self.last: dict[int, tuple[str, float]] = {}
+        self.done = threading.Event()
+        self.started_at = time.time()
+
+    def _sample(self) -> dict[int, tuple[str, float]]:
+        found = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                command = Path(entry.path, "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # ended meanwhile
+                continue
+            kind = next((name for word, name in self.KINDS if word in command), None)
+            if kind:  # utime + stime of the process itself
+                found[int(entry.name)] = (kind, (int(fields[11]) + int(fields[12])) / self.ticks)
+        return found
+
+    def run(self) -> None:
+        while not self.done.wait(0.25):
+            self.last.update(self._sample())
+
+    def stop(self) -> dict[str, float]:
+        self.done.set()
+        self.join()
+        self.last.update(self._sample())
+        totals: dict[str, float] = {}
+        for pid, (kind, seconds) in self.last.items():
+            before = self.first.get(pid)
+            used = seconds - (before[1] if before and before[0] == kind else 0.0)
+            totals[kind] = totals.get(kind, 0.0) + max(used, 0.0)
+        return totals
 
 
 def page_switches(page, rounds: int = 3, titles: tuple | None = None) -> list[float]:
@@ -112,6 +160,8 @@ def measure(path: str, args, screenshots: str | None) -> tuple[float, float]:
         page.goto(url)
         page.get_by_role("heading", name="rnnkit").wait_for(timeout=60_000)
         browser.open_page(page, words[1])
+        watch = CpuWatch()
+        watch.start()
         seconds = first_live_point(page, runs_expected=3, start=words[4])
         print(f"start to first live point seconds: {seconds:.2f}")
         timeline(store, first_point.clicked_at, path)
@@ -132,7 +182,11 @@ def measure(path: str, args, screenshots: str | None) -> tuple[float, float]:
         while any(run.is_active() for run in store.runs()):
             time.sleep(0.2)
         lesson = time.time() - first_point.clicked_at
+        used = watch.stop()
         print(f"classroom seconds (click to all three finished, dashboard watching): {lesson:.1f}")
+        print(f"CPU seconds during the lesson ({os.cpu_count()} cores x {lesson:.1f} s): runs "
+              f"{used.get('runs', 0):.1f}, dashboard server {used.get('server', 0):.1f}, "
+              f"browser {used.get('browser', 0):.1f}")
         if screenshots:
             page.wait_for_timeout(2_000)
             page.screenshot(path=str(folder / f"train_done{suffix}.png"))

@@ -117,3 +117,46 @@ def test_the_view_polls_fast_until_every_launched_run_has_its_first_loss_point(t
     run.append_metrics({"kind": "step", "epoch": 1, "step": 1, "steps_per_epoch": 75, "loss": 2.3})
     assert live._refresh_mode([run]) == "training"
     assert live.REFRESH_SECONDS["starting"] < live.REFRESH_SECONDS["training"]
+
+
+def _recording_fragments(monkeypatch) -> list[float | None]:
+    """Every `st.fragment` the live view makes, by its refresh interval."""
+    made: list[float | None] = []
+    real_fragment = live.st.fragment
+
+    def recording_fragment(function=None, *, run_every=None):
+        made.append(run_every)
+        return real_fragment(function, run_every=run_every) if function else real_fragment(run_every=run_every)
+
+    monkeypatch.setattr(live.st, "fragment", recording_fragment)
+    return made
+
+
+def test_the_charts_follow_a_training_group_more_slowly_than_its_progress_rows(stopped_group, monkeypatch):
+    """Issue 25: Streamlit draws a Plotly figure whose content changed as a new chart. Redrawn with the progress
+    rows every 2 s, the charts cost the browser of a 2-core machine most of its CPU during the lesson
+    (`benchmarks/bench_app.py` prints it), CPU the runs would use. The charts are a fragment of their own, at
+    `CHART_REFRESH_SECONDS`; nothing is charted before the first loss point, and a finished group's charts do
+    not poll."""
+    run, _launched = stopped_group
+    made = _recording_fragments(monkeypatch)
+    write_json_atomic(run.worker_path, {"pid": 1, "host": "elsewhere", "command": "forked by the warm worker"})
+    run.write_status("running", epoch=0, epochs=8)
+    assert live._refresh_mode([run]) == "starting"
+    app = page("train", train_watch=GROUP).run()
+    assert not app.exception
+    assert made == [live.STARTUP_REFRESH_SECONDS] and not app.get("plotly_chart")  # the rows only
+
+    run.append_metrics({"kind": "step", "epoch": 1, "step": 1, "steps_per_epoch": 75, "loss": 2.3})
+    made.clear()
+    app = page("train", train_watch=GROUP).run()
+    assert not app.exception
+    assert made == [live.LIVE_REFRESH_SECONDS, live.CHART_REFRESH_SECONDS]
+    assert live.CHART_REFRESH_SECONDS > live.LIVE_REFRESH_SECONDS
+    assert app.get("plotly_chart")  # the loss curve, drawn in the charts' fragment
+
+    run.write_status("completed")
+    made.clear()
+    app = page("train", train_watch=GROUP).run()
+    assert not app.exception
+    assert made == [None, None] and app.get("plotly_chart")  # drawn once, in their last state

@@ -1,7 +1,8 @@
 """The live view of a comparison group: per run a progress row with Stop/Resume, the loss and the
 job's headline metrics overlaid, the result once runs finish (test score per run beside chance and the
-majority class, the best by validation score or a tie), and the confusion matrix with an epoch slider. It
-polls the run folders from an `st.fragment` that reruns every second without redrawing the rest of the page.
+majority class, the best by validation score or a tie), and the confusion matrix with an epoch slider. Two
+`st.fragment`s poll the run folders without redrawing the rest of the page: the progress rows every 2 s, the
+charts every 4 s (a changed chart is costly for the browser to draw).
 """
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from rnnkit.ui.i18n import _, language
 from rnnkit.ui.labels import format_score, format_seconds, ordinal, state_word
 from rnnkit.ui.session import store
 
-LIVE_REFRESH_SECONDS = 2.0
+LIVE_REFRESH_SECONDS = 2.0  # the progress rows while runs train
+CHART_REFRESH_SECONDS = 4.0  # the curves and the confusion matrix while runs train (see `_charts`)
 STARTUP_REFRESH_SECONDS = 0.25
 QUEUED_REFRESH_SECONDS = 5.0
 
@@ -144,12 +146,12 @@ def _is_number(value) -> bool:
 
 
 def live_view(group: str) -> None:
-    """The group's runs, refreshed while they train (only this part of the page reruns): every
-    `LIVE_REFRESH_SECONDS`; faster while a launched run has not written its first point yet, so it
-    shows up at once; slowly while the group waits in the queue; not at all once every run has
-    ended (a finished group costs the server and the browser next to nothing: while one of its runs could
-    be resumed, only the runs' states are read, every `QUEUED_REFRESH_SECONDS`). A Resume clicked here
-    reruns the page at once."""
+    """The group's runs, refreshed while they train (only this part of the page reruns): the progress rows
+    every `LIVE_REFRESH_SECONDS` and the charts every `CHART_REFRESH_SECONDS`; the rows faster while a
+    launched run has not written its first point yet, so it shows up at once; slowly while the group waits in
+    the queue; not at all once every run has ended (a finished group costs the server and the browser next to
+    nothing: while one of its runs could be resumed, only the runs' states are read, every
+    `QUEUED_REFRESH_SECONDS`). A Resume clicked here reruns the page at once."""
     mode = _refresh_mode(store().runs(group=group))
     rename_box(group)
     if mode == "finished":
@@ -169,14 +171,30 @@ def live_view(group: str) -> None:
         now = _refresh_mode(runs)
         queue_note(run_store, runs)
         run_rows(runs, key="live")
-        if now not in ("starting", "waiting"):  # nothing to chart before; drawing would only take CPU from the runs
-            result_summary(runs)
-            metric_charts(runs, key="live")
-            confusion_panel(runs, key="live")
-        if now != mode:  # started, charted or finished: shown above at once; now rerun the page once, so it
-            st.rerun()  # polls at the interval that fits (a fragment keeps the interval it was drawn with)
+        if now != mode:  # started, charted or finished: rerun the page once, so the charts below appear (or take
+            st.rerun()  # their last state) and each part polls at the interval that fits (a fragment keeps the
+            # interval it was drawn with)
 
     panel()
+    if mode in ("training", "finished"):  # nothing to chart before; drawing would only take CPU from the runs
+        _charts(group, every=CHART_REFRESH_SECONDS if mode == "training" else None)
+
+
+def _charts(group: str, every: float | None) -> None:
+    """The result line, the curves and the confusion matrix: a fragment of its own that follows the runs more
+    slowly than their progress rows. Streamlit draws a Plotly figure whose content changed as a new chart, so
+    each refresh of the curves costs the browser far more than a refresh of the rows (`CHART_REFRESH_SECONDS`);
+    a choice made here (run, epoch, normalise) reruns only this part."""
+    @st.fragment(run_every=every)
+    def charts() -> None:
+        runs = _ordered(store().runs(group=group))
+        if not runs:
+            return
+        result_summary(runs)
+        metric_charts(runs, key="live")
+        confusion_panel(runs, key="live")
+
+    charts()
 
 
 def watching_labels(runs: list[Run], root) -> dict[str, str]:
