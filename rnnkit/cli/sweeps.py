@@ -41,6 +41,7 @@ from rnnkit.data.tasks import task_names
 from rnnkit.runs.folder import exit_status
 from rnnkit.runs.groups import share_threads
 from rnnkit.runs.store import RunStore, new_group_id
+from rnnkit.worker.allocator import keep_step_memory
 
 
 def add_sweep(sweep: argparse.ArgumentParser) -> None:
@@ -112,6 +113,7 @@ def command_sweep(args: argparse.Namespace, store: RunStore) -> int:
 
     runs = [store.create(config) for config in configs]
     print(f"sweep {group_name(store.root, group, runs)}: {len(runs)} runs, one after another", flush=True)
+    keep_step_memory()  # this process is the command line's own: see rnnkit.worker.allocator
     outcomes = [execute(run) for run in runs]
     _print_sweep(runs)
     print(f"group {group_name(store.root, group, runs)}: `python -m rnnkit report {group} --html sweep.html`, or "

@@ -20,6 +20,7 @@ from rnnkit.data.tasks import task_names
 from rnnkit.model.cells import cell_names
 from rnnkit.runs.folder import exit_status
 from rnnkit.runs.store import RunStore
+from rnnkit.worker.allocator import keep_step_memory
 
 
 def add_train(train: argparse.ArgumentParser) -> None:
@@ -78,6 +79,7 @@ def command_train(args: argparse.Namespace, store: RunStore) -> int:
                   f"`python -m rnnkit runs --group {configs[0].group}`")
         return 0
     runs = [store.create(config) for config in configs]
+    keep_step_memory()  # this process is the command line's own: see rnnkit.worker.allocator
     outcomes = [execute(run) for run in runs]
     for run, outcome in zip(runs, outcomes):
         print(f"{run.run_id}: {outcome} -> {run.path}")
@@ -102,6 +104,7 @@ def command_resume(args: argparse.Namespace, store: RunStore) -> int:
     run = store.prepare_resume(args.run_id)
     from rnnkit.worker.execute import execute
 
+    keep_step_memory()
     outcome = execute(run, resume=True)
     print(f"{run.run_id}: {outcome}")
     return exit_status([outcome])

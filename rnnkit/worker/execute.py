@@ -29,6 +29,7 @@ from rnnkit.runs.launcher import lower_priority, process_identity
 from rnnkit.runs.queue import dispatch_after_run
 from rnnkit.training.checkpoint import CheckpointError, load_checkpoint
 from rnnkit.training.engine import Callback, Diverged, Trainer, resolve_device
+from rnnkit.worker.allocator import keep_step_memory
 from rnnkit.worker.callbacks import (
     Checkpointer,
     ConsoleProgress,
@@ -52,7 +53,8 @@ def execute(
 ) -> str:
     """Train `run` (from scratch, or from last.pt when `resume`); return the final state.
     `extra_callbacks` join the run's own (`run_callbacks`); where they stand in the list changes nothing.
-    `memory_limit`: this process is the run's own worker, so it limits its memory (`rnnkit.worker.limits`)."""
+    `memory_limit`: this process is the run's own worker, so it limits its memory (`rnnkit.worker.limits`) and
+    keeps what a training step frees for the next (`rnnkit.worker.allocator`)."""
     stream = stream or sys.stdout  # looked up now: tests and notebooks replace sys.stdout
     try:
         config = run.config()
@@ -62,6 +64,8 @@ def execute(
     time_limit = run.limits().get("time_limit_seconds")
     limits = [TimeLimit(time_limit)] if time_limit else []  # the clock starts now: loading the data counts
     allowance = _limit_memory(config, stream) if memory_limit else None
+    if memory_limit:  # this process is the run's own: its allocator may keep what a step frees for the next
+        keep_step_memory()
     stop_check = StopCheck(run)
     if install_signals:
         stop_check.install_signal_handler()

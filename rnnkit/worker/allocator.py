@@ -1,0 +1,38 @@
+"""The memory allocator of a process that trains: keep the memory a training step frees for the next step.
+
+glibc's malloc gives every block above its mmap threshold its own mapping and unmaps it when freed; that
+threshold adapts to what the program frees, but never above 32 MB. A training step allocates and frees the
+same large blocks every step: the LSTM's oneDNN workspace of the classroom lesson (recall, T = 150, batch 64,
+hidden 64) lies above 32 MB, so every step mapped it anew and the kernel faulted in and zeroed its pages
+again: 889,600 page faults in 2 epochs, 1.8 of its 5.3 CPU-seconds spent in the kernel
+(`python benchmarks/bench_allocator.py`). With blocks up to `MMAP_THRESHOLD` taken from the heap and up to
+`TRIM_THRESHOLD` of freed memory kept there, the same 2 epochs fault 51,600 times and take 3.5 CPU-seconds,
+0.2 of them in the kernel (RNN and GRU: 0.99x and 0.98x their CPU seconds). The memory kept is what the next
+step allocates again, so the process's peak stays the same.
+
+Only glibc (Linux) has these settings; elsewhere `keep_step_memory` does nothing. It changes this whole
+process, so it is called where the process is a run's own: a background worker (`execute(memory_limit=True)`)
+and the command line's own training commands, never in a notebook's or the dashboard's process.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+
+MMAP_THRESHOLD = 64 * 2**20  # bytes: blocks up to this size come from the heap, not a mapping of their own
+TRIM_THRESHOLD = 128 * 2**20  # bytes: freed memory at the heap's top kept for reuse (glibc's rule: 2x the above)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters, from glibc's malloc.h
+
+
+def keep_step_memory() -> bool:
+    """Set this process's malloc thresholds (see the module docstring); True where they were set."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.gnu_get_libc_version  # noqa: B018 - glibc only: musl and macOS have no mallopt with these meanings
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    # the mmap threshold first: setting either turns glibc's adaptive thresholds off
+    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+

@@ -1,0 +1,69 @@
+"""A run's own process keeps the memory a training step frees for the next (`rnnkit.worker.allocator`): the
+lesson's LSTM faulted in a fresh mapping of its oneDNN workspace at every step, a third of its CPU time.
+glibc reports where a block came from (mallinfo2: bytes in blocks with a mapping of their own), so each check
+runs in a new process and asks glibc, before and after."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from tests.apptest import ROOT
+from tests.waits import patience
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux") or os.confstr("CS_GNU_LIBC_VERSION") is None,
+                                reason="glibc's malloc settings")
+
+PROBE = textwrap.dedent('''
+    import ctypes, io, json, sys
+
+    libc = ctypes.CDLL("libc.so.6")
+
+    class MallInfo2(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
+                    "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+    libc.mallinfo2.restype = MallInfo2
+    libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, (ctypes.c_size_t,)
+    libc.free.argtypes = (ctypes.c_void_p,)
+
+    def own_mapping(size):  # whether glibc gives a block of `size` bytes a mapping of its own
+        before = libc.mallinfo2().hblkhd
+        block = libc.malloc(size)
+        mapped = libc.mallinfo2().hblkhd - before
+        libc.free(block)
+        return mapped >= size
+
+    from rnnkit.worker.allocator import MMAP_THRESHOLD, keep_step_memory
+    size = MMAP_THRESHOLD - 2**20  # above glibc's own ceiling (32 MB) for its adaptive threshold
+    found = {"before": own_mapping(size)}
+    if sys.argv[1] == "call":
+        found["set"] = keep_step_memory()
+    else:  # a run in this process: its own worker's (memory_limit=True) or a notebook's
+        from rnnkit.data.presets import build_config
+        from rnnkit.runs.store import RunStore
+        from rnnkit.worker.execute import execute
+
+        run = RunStore(sys.argv[2]).create(build_config("recall", None, {"train": {"dry_run": True}}))
+        found["state"] = execute(run, stream=io.StringIO(), install_signals=False, memory_limit=sys.argv[1] == "worker")
+    found["after"] = own_mapping(size)
+    print(json.dumps(found))
+''')
+
+
+def _probe(*arguments: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", PROBE, *arguments], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=patience(300))
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_keep_step_memory_takes_large_blocks_from_the_heap():
+    assert _probe("call") == {"before": True, "set": True, "after": False}
+
+
+def test_a_runs_own_worker_keeps_step_memory_and_a_notebooks_process_is_left_alone(tmp_path):
+    assert _probe("worker", str(tmp_path / "worker")) == {"before": True, "state": "completed", "after": False}
+    assert _probe("notebook", str(tmp_path / "notebook")) == {"before": True, "state": "completed", "after": True}
