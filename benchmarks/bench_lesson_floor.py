@@ -1,5 +1,7 @@
 """The lesson's floor: its three runs (recall, a preset, rnn + lstm + gru) forked from one process that has
-torch and rnnkit imported, one CPU thread each, with no dashboard, no launcher, no nice and no queue.
+torch and rnnkit imported, one CPU thread each, with no dashboard, no launcher, no nice and no queue. Each child
+is its run's own process, as a worker's is (`execute(memory_limit=True)`: the memory limit, and the allocator
+settings of `rnnkit.worker.allocator`).
 
 Prints when each run ended, its CPU seconds and its epochs' training seconds. What the dashboard's lesson takes
 beyond this (`benchmarks/bench_app.py`) is the launcher's and the dashboard's share of the cores.
@@ -43,7 +45,8 @@ def main() -> None:
         if pid == 0:
             code = 1
             try:
-                code = 0 if execute(run, stream=io.StringIO(), install_signals=False) == "completed" else 1
+                state = execute(run, stream=io.StringIO(), install_signals=False, memory_limit=True)
+                code = 0 if state == "completed" else 1
             finally:
                 os._exit(code)
         children[pid] = run
