@@ -2,7 +2,7 @@
 
 Each run trains 2 epochs of the lesson's settings (recall, quick preset, one thread) in a fresh process, the
 two ways taken in turns; printed per architecture: CPU seconds (user + kernel), the kernel's share, page
-faults, and the ratio of CPU seconds. Linux with glibc only.
+faults, the process's peak memory (resident), and the ratio of CPU seconds. Linux with glibc only.
 
     python benchmarks/bench_allocator.py [--repeats 3] [--arch rnn,lstm,gru]
 """
@@ -35,15 +35,16 @@ def child(arch: str, tuned: bool) -> None:
     from rnnkit.worker.execute import execute
 
     torch.set_num_threads(1)
-    store = RunStore(tempfile.mkdtemp(prefix="bench-allocator-"))
     config = build_config("recall", "quick", {"model": {"arch": arch},
                                               "train": {"epochs": 2, "stop_at_score": None, "num_threads": 1}})
-    run = store.create(config)
-    before = resource.getrusage(resource.RUSAGE_SELF)
-    state = execute(run, stream=io.StringIO(), install_signals=False)
-    after = resource.getrusage(resource.RUSAGE_SELF)
+    with tempfile.TemporaryDirectory(prefix="bench-allocator-") as folder:
+        run = RunStore(folder).create(config)
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        state = execute(run, stream=io.StringIO(), install_signals=False)
+        after = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"state": state, "user": after.ru_utime - before.ru_utime,
-                      "system": after.ru_stime - before.ru_stime, "faults": after.ru_minflt - before.ru_minflt}))
+                      "system": after.ru_stime - before.ru_stime, "faults": after.ru_minflt - before.ru_minflt,
+                      "peak_mb": after.ru_maxrss / 1024}))
 
 
 def measure(arch: str, tuned: bool) -> dict:
@@ -73,8 +74,9 @@ def main() -> None:
             cpu[way] = statistics.median(result["user"] + result["system"] for result in found)
             system = statistics.median(result["system"] for result in found)
             faults = statistics.median(result["faults"] for result in found)
-            print(f"{arch} {way:>8}: CPU {cpu[way]:.2f} s (kernel {system:.2f} s), {faults:,.0f} page faults "
-                  f"(median of {args.repeats}, 2 epochs)")
+            peak = statistics.median(result["peak_mb"] for result in found)
+            print(f"{arch} {way:>8}: CPU {cpu[way]:.2f} s (kernel {system:.2f} s), {faults:,.0f} page faults, "
+                  f"peak memory {peak:.0f} MB (median of {args.repeats}, 2 epochs)")
         print(f"{arch}: rnnkit's thresholds use {cpu['rnnkit'] / cpu['adaptive']:.2f}x the CPU seconds")
 
 

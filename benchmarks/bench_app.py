@@ -40,28 +40,29 @@ PAGES = ("Home", "Train", "Compare", "Playground")
 
 
 FIRST_POINT_WATCH = """pattern => {
-    // Resolves window.firstPoint with the time (ms since the epoch) at which every progress bar first showed
-    // a step: checked at each change of the page, so the watch costs the browser nothing between changes;
-    // window.clickedAt holds the time of the click.
+    // Resolves window.firstPoint with the time (ms since the epoch) of the first frame drawn after every progress
+    // bar showed a step: checked at each change of the page's text, so the watch costs the browser nothing
+    // between changes and never makes it lay the page out; window.clickedAt holds the time of the click.
     const steps = new RegExp(pattern);
     window.clickedAt = undefined;  // the click itself, as the page received it (not when the driver sent it)
     document.addEventListener("click", () => { window.clickedAt ??= Date.now(); }, {capture: true, once: true});
     window.firstPoint = new Promise(resolve => {
         const check = () => {
-            const texts = [...document.querySelectorAll("[data-testid='stProgress']")].map(bar => bar.innerText);
+            const texts = [...document.querySelectorAll("[data-testid='stProgress']")].map(bar => bar.textContent);
             if (texts.length === window.runsExpected && texts.every(text => steps.test(text))) {
                 observer.disconnect();
-                resolve(Date.now());
+                requestAnimationFrame(() => resolve(Date.now()));
             }
         };
         const observer = new MutationObserver(check);
-        observer.observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
+        observer.observe(document.body, {subtree: true, childList: true, characterData: true});
     });
 }"""
 
 
 def first_live_point(page, runs_expected: int, timeout: float = 60.0, start: str = "Start") -> float:
-    """Seconds from the click on Start, as the page received it, until every run's progress bar shows a step.
+    """Seconds from the click on Start, as the page received it, until the first frame drawn after every run's
+    progress bar showed a step.
     The page watches itself (a MutationObserver, `FIRST_POINT_WATCH`): reading the bars from here every 50 ms,
     as this did before, made the browser lay the page out 20 times a second while the runs started, CPU they
     would have used; and the clock started before the driver's checks of the button, not at the click."""
@@ -70,11 +71,12 @@ def first_live_point(page, runs_expected: int, timeout: float = 60.0, start: str
     page.get_by_role("button", name=start, exact=True).click()
     shown = page.evaluate("() => Promise.race([window.firstPoint, new Promise(resolve => setTimeout(resolve, "
                           f"{int(timeout * 1000)}, null))])")
-    first_point.clicked_at = page.evaluate("() => window.clickedAt") / 1000  # the same clock as time.time()
-    if shown is None:
+    clicked = page.evaluate("() => window.clickedAt")
+    if shown is None or clicked is None:
         texts = page.locator("[data-testid='stProgress']").all_inner_texts()
-        raise TimeoutError(f"no live point after {timeout}s: {texts}")
-    return shown / 1000 - first_point.clicked_at
+        raise TimeoutError(f"no live point after {timeout}s (click seen: {clicked is not None}): {texts}")
+    first_point.clicked_at = clicked / 1000  # the same clock as time.time() on this machine
+    return (shown - clicked) / 1000
 
 
 STEP_PATTERN = r"· step|epoch 2/|步|第 2/"  # a progress bar that shows a step (or has passed the first epoch)

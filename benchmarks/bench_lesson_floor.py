@@ -25,6 +25,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="quick", help="recall preset (default: quick)")
     parser.add_argument("--arch", default="rnn,lstm,gru", help="comma-separated architectures")
+    parser.add_argument("--allocator", choices=("rnnkit", "glibc"), default="rnnkit",
+                        help="glibc: leave glibc's adaptive malloc thresholds (rnnkit.worker.allocator not applied)")
     args = parser.parse_args()
 
     import sklearn.metrics  # noqa: F401 - imported before forking, as the warm worker does
@@ -32,7 +34,11 @@ def main() -> None:
 
     from rnnkit.data.presets import build_config
     from rnnkit.runs.store import RunStore, new_group_id
+    from rnnkit.worker import execute as execute_module
     from rnnkit.worker.execute import execute
+
+    if args.allocator == "glibc":  # as before rnnkit set its own thresholds: the run's process keeps glibc's
+        execute_module.keep_step_memory = lambda: False
 
     torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))])  # torch._dynamo, once, as the warm worker does
     store = RunStore(Path(tempfile.mkdtemp()) / "checkpoints")
