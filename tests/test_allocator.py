@@ -93,3 +93,24 @@ def test_a_runs_own_worker_keeps_step_memory_and_a_notebooks_process_is_left_alo
         pytest.skip("this glibc refuses an mmap threshold above 32 MB")
     assert _probe("worker", str(tmp_path / "worker")) == {"before": True, "state": "completed", "after": False}
     assert _probe("notebook", str(tmp_path / "notebook")) == {"before": True, "state": "completed", "after": True}
+
+
+def test_the_command_lines_own_training_keeps_step_memory_too(tmp_path, monkeypatch):
+    """`python -m rnnkit train`, `resume` and `sweep` run in the command line's own process: each sets the
+    thresholds before it trains (recorded here, not set: this process is the test runner's)."""
+    from rnnkit.cli import sweeps, training
+    from rnnkit.cli.main import main
+    from rnnkit.runs.store import RunStore
+
+    calls: list[str] = []
+    for module in (training, sweeps):
+        monkeypatch.setattr(module, "keep_step_memory", lambda name=module.__name__: calls.append(name))
+    root = ["--checkpoints-dir", str(tmp_path)]
+    assert main(["train", "--dry-run", *root]) == 0
+    assert calls == ["rnnkit.cli.training"]
+    (run,) = RunStore(tmp_path).runs()
+    run.write_status("stopped", stop_reason="stopped by the user")  # so that it may be resumed
+    main(["resume", run.run_id, *root])
+    assert calls == ["rnnkit.cli.training"] * 2
+    assert main(["sweep", "--task", "recall", "--grid", "train.learning_rate=0.01", "--dry-run", *root]) == 0
+    assert calls[-1] == "rnnkit.cli.sweeps"
