@@ -64,14 +64,7 @@ def test_resume_in_a_one_run_group_moves_the_row_in_the_same_refresh(stopped_gro
 def test_a_finished_group_with_a_resumable_run_watches_for_a_resume_from_elsewhere(stopped_group, monkeypatch):
     """Resumed from the command line or another tab: the view's light watcher reruns the page."""
     run, _launched = stopped_group
-    watched: list[float | None] = []
-    real_fragment = live.st.fragment
-
-    def recording_fragment(function=None, *, run_every=None):
-        watched.append(run_every)
-        return real_fragment(function, run_every=run_every) if function else real_fragment(run_every=run_every)
-
-    monkeypatch.setattr(live.st, "fragment", recording_fragment)
+    watched = _recording_fragments(monkeypatch)
     assert live._refresh_mode([run]) == "finished"
     app = page("train", train_watch=GROUP).run()
     assert not app.exception
