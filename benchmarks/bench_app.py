@@ -32,6 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rnnkit.runs import warm_client
+from rnnkit.runs.machine import read_processes
 from rnnkit.runs.store import RunStore
 from tests import browser
 from tests.waits import wait_until
@@ -113,17 +114,14 @@ class CpuWatch(threading.Thread):
 
     def _sample(self) -> dict[int, tuple[str, float]]:
         found = {}
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
+        for (pid, _started), process in read_processes().items():  # CPU ticks from /proc/PID/stat
             try:
-                command = Path(entry.path, "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-                fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+                command = Path("/proc", str(pid), "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             except OSError:  # ended meanwhile
                 continue
             kind = next((name for word, name in self.KINDS if word in command), None)
-            if kind:  # utime + stime of the process itself
-                found[int(entry.name)] = (kind, (int(fields[11]) + int(fields[12])) / self.ticks)
+            if kind:
+                found[pid] = (kind, process.ticks / self.ticks)
         return found
 
     def run(self) -> None:
