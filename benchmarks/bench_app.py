@@ -177,8 +177,8 @@ def main() -> None:
 
 def measure(path: str, args, screenshots: str | None) -> tuple[float, float]:
     """One fresh dashboard: Start -> first point, the lesson, page switches (and the screenshots)."""
-    words = {"en": ("en-US", "Train", "Compare", "Playground", "Start", "Projector mode"),
-             "zh": ("zh-CN", "训练", "比较", "试一试", "开始", "投影模式")}[args.language]
+    words = {"en": ("en-US", "Train", "Compare", "Playground", "Start", "Projector mode", "Stop"),
+             "zh": ("zh-CN", "训练", "比较", "试一试", "开始", "投影模式", "停止")}[args.language]
     suffix = "" if args.language == "en" else f"_{args.language}"
     checkpoints = Path(tempfile.mkdtemp(prefix="bench-app-")) / "checkpoints"
     store = RunStore(checkpoints)
@@ -215,8 +215,10 @@ def measure(path: str, args, screenshots: str | None) -> tuple[float, float]:
         print(f"CPU seconds during the lesson ({os.cpu_count()} cores x {lesson:.1f} s): runs "
               f"{used.get('runs', 0):.1f}, dashboard server {used.get('server', 0):.1f}, "
               f"browser {used.get('browser', 0):.1f}")
-        if screenshots:
-            page.wait_for_timeout(2_000)
+        if screenshots:  # the view has settled once its rows' next refresh (2 s) took the Stop buttons away
+            page.get_by_role("button", name=words[6], exact=True).first.wait_for(state="detached", timeout=30_000)
+            browser.wait_until_idle(page)
+            page.wait_for_timeout(1_000)
             page.screenshot(path=str(folder / f"train_done{suffix}.png"))
         switches = page_switches(page, titles=(words[1], words[2], words[3]) if args.language == "zh" else None)
         print(f"page switch seconds median: {statistics.median(switches):.2f}")
