@@ -22,7 +22,6 @@ a notebook's or the dashboard's process.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 
 MMAP_THRESHOLD = 64 * 2**20  # bytes: blocks up to this size come from the heap, not a mapping of their own
 TRIM_THRESHOLD = 128 * 2**20  # bytes: freed memory at the heap's top kept for reuse (glibc's rule: 2x the above)
@@ -32,7 +31,7 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters, from glibc'
 def keep_step_memory() -> bool:
     """Set this process's malloc thresholds (see the module docstring); True where they were set."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc = ctypes.CDLL(None)  # this process's own symbols, its C library's among them: no search on disk
         libc.gnu_get_libc_version  # noqa: B018 - glibc only: musl and macOS have no mallopt with these meanings
         mallopt = libc.mallopt
     except (OSError, AttributeError):
